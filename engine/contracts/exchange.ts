@@ -1,0 +1,117 @@
+// exchange/v1: the only record that crosses from collectors to analyzers (in process, or over Kafka).
+//
+// Contract:
+// - Every field is always present (null where unknown), so JSON.stringify of an Exchange built by the
+//   collector is byte-identical across runs of the same capture: key order is the order below.
+// - Times are packet time in integer microseconds since the Unix epoch, never wall clock.
+// - Header names and values are kept as on the wire (names not lower-cased), in wire order.
+// - Body `data` holds at most the configured capture cap of the *decoded* body (transfer and content
+//   encodings removed when possible); `size` always counts the full entity length seen on the wire.
+// - `anomalies` holds stable snake_case names (see anomalies.ts), sorted, without duplicates.
+import { z } from 'zod';
+
+export const EXCHANGE_SCHEMA = 'exchange/v1' as const;
+
+export const Endpoint = z.object({
+  ip: z.string(),
+  port: z.number().int().min(0).max(65535),
+});
+
+export const HeaderPair = z.tuple([z.string(), z.string()]);
+
+export const Body = z.object({
+  /** Entity bytes seen on the wire after transfer decoding (chunk framing removed), before content decoding. */
+  size: z.number().int().nonnegative(),
+  /** Bytes after content decoding (gzip, deflate, br), or null when not decoded. */
+  decodedSize: z.number().int().nonnegative().nullable(),
+  /** Content-Type header value, or null. */
+  contentType: z.string().nullable(),
+  /** Content-Encoding tokens as listed on the wire (e.g. ["gzip"]), empty when none. */
+  contentEncoding: z.array(z.string()),
+  /** How `data` is encoded in this record: utf8 text when the captured bytes are valid UTF-8, else base64. */
+  encoding: z.enum(['utf8', 'base64']),
+  /** Captured (decoded when possible) body bytes, at most the capture cap. */
+  data: z.string(),
+  /** True when `data` holds fewer bytes than the body had (cap reached, decode failed, gap, or cut short). */
+  truncated: z.boolean(),
+  /** True when the whole body was seen on the wire (no gap, not cut off by the end of the connection). */
+  complete: z.boolean(),
+});
+
+export const Request = z.object({
+  method: z.string(),
+  target: z.string(),
+  version: z.string(),
+  headers: z.array(HeaderPair),
+  body: Body,
+  startUs: z.number().int(),
+  endUs: z.number().int(),
+});
+
+export const Response = z.object({
+  status: z.number().int(),
+  reason: z.string(),
+  version: z.string(),
+  headers: z.array(HeaderPair),
+  body: Body,
+  /** Status codes of 1xx interim responses that preceded this final response, in order. */
+  interim: z.array(z.number().int()),
+  startUs: z.number().int(),
+  endUs: z.number().int(),
+});
+
+export const Exchange = z.object({
+  schema: z.literal(EXCHANGE_SCHEMA),
+  /** Deterministic: derived from flowId and seq. */
+  id: z.string(),
+  /** Deterministic: derived from VNI, the connection's 4-tuple and its first packet time. */
+  flowId: z.string(),
+  /** Position of this exchange on its connection, 0-based. */
+  seq: z.number().int().nonnegative(),
+  /** VXLAN network identifier of the mirror session, or null when not tunnelled. */
+  vni: z.number().int().nullable(),
+  client: Endpoint,
+  server: Endpoint,
+  request: Request.nullable(),
+  response: Response.nullable(),
+  /** responseStart - requestEnd in microseconds, or null when unpaired. */
+  latencyUs: z.number().int().nullable(),
+  anomalies: z.array(z.string()),
+  /** Capture-quality facts that findings use as evidence of how complete the exchange was. */
+  quality: z.object({
+    /** Bytes of this exchange's messages that were never seen (gaps inside them). */
+    gapBytes: z.number().int().nonnegative(),
+    /** Some packet of this exchange was cut by snaplen or mirror MTU. */
+    truncated: z.boolean(),
+    /** Only one direction of the connection was ever seen. */
+    oneSided: z.boolean(),
+    /** The connection was joined mid-stream (no handshake seen). */
+    midstream: z.boolean(),
+  }),
+  /** Both messages present and complete. */
+  complete: z.boolean(),
+});
+
+export type Endpoint = z.infer<typeof Endpoint>;
+export type HeaderPair = z.infer<typeof HeaderPair>;
+export type Body = z.infer<typeof Body>;
+export type HttpRequest = z.infer<typeof Request>;
+export type HttpResponse = z.infer<typeof Response>;
+export type Exchange = z.infer<typeof Exchange>;
+
+/** Case-insensitive header lookup: the first value, or null. */
+export function headerValue(headers: readonly HeaderPair[], name: string): string | null {
+  const n = name.length;
+  for (const [k, v] of headers) {
+    if (k.length === n && k.toLowerCase() === name) return v;
+  }
+  return null;
+}
+
+/** The API host an exchange belongs to: the Host header (port kept, lower-cased), else server ip:port. */
+export function apiHost(ex: Exchange): string {
+  const h = ex.request ? headerValue(ex.request.headers, 'host') : null;
+  if (h !== null && h.trim() !== '') return h.trim().toLowerCase();
+  const ip = ex.server.ip.includes(':') ? `[${ex.server.ip}]` : ex.server.ip;
+  return `${ip}:${ex.server.port}`;
+}
