@@ -1,0 +1,63 @@
+// The PII layer's contract with the rest of the analyzers.
+//
+// scanExchange() finds candidate values in one exchange (per value: validators, key hints, score).
+// A field is only *labelled* with a kind after per-field aggregation across exchanges
+// (PiiFieldAggregator): weak evidence (a 9-digit number passing the elfproef) needs several distinct
+// values or a key hint (see ../shared/design/pii.md, "Score and aggregate per field").
+// Privacy: a PiiHit never holds the raw value; only `masked`, `shape` and a keyed `hash`.
+import type { Exchange } from '../../engine/contracts/exchange.js';
+import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
+
+export interface PiiHit {
+  kind: PiiKind;
+  location: PiiLocation;
+  /**
+   * Normalised field: a JSON path for bodies ($.customer.addresses[*].postcode), the parameter name
+   * for query/form values, the header or cookie name (lower-case), or `path[i]` for the i-th path
+   * segment (0-based, after the leading slash) which the endpoint layer renames to its template
+   * parameter.
+   */
+  field: string;
+  /** 0..1 for this one value, after validation and key hints. */
+  confidence: number;
+  /** 'strong': report from this value alone; 'weak': only through field aggregation or a key hint. */
+  strength: 'strong' | 'weak';
+  /** A validator (checksum, structure, libphonenumber...) accepted the value. */
+  validated: boolean;
+  /** A positive key hint supported it. */
+  keyHint: boolean;
+  /** A well-known documentation/test value (e.g. 4111 1111 1111 1111). */
+  example: boolean;
+  /** Masked value, safe to store and show (e.g. "j***@e******.com", "**** **** **** 1111"). */
+  masked: string;
+  /** Character-class shape, e.g. "AA99 AAAA 9999 9999 99". */
+  shape: string;
+  /** HMAC-SHA-256 (per-installation secret) of the normalised value, hex, first 32 chars. */
+  hash: string;
+}
+
+export interface PiiScanner {
+  /** Candidates in one exchange (request and response: path, query, headers, cookies, bodies). */
+  scanExchange(ex: Exchange): PiiHit[];
+}
+
+/** The labels an endpoint field earns once enough evidence is in. */
+export interface PiiFieldResult {
+  kind: PiiKind;
+  location: PiiLocation;
+  field: string;
+  confidence: number;
+  /** Distinct value hashes seen (bounded). */
+  distinct: number;
+  example: boolean;
+  /** One masked sample and its hash, for evidence. */
+  masked: string;
+  hash: string;
+}
+
+export interface PiiFieldAggregator {
+  /** Add one exchange's hits for an endpoint key (e.g. "host METHOD /template"). */
+  add(endpointKey: string, hits: readonly PiiHit[]): void;
+  /** The fields that passed aggregation for that endpoint, sorted deterministically. */
+  results(endpointKey: string): PiiFieldResult[];
+}

@@ -1,0 +1,51 @@
+// The store: one SQL layer over two backends (embedded chDB, ClickHouse server over HTTP).
+//
+// Contract: writes are idempotent. Rows carry deterministic ids/keys, tables are ReplacingMergeTree,
+// and reads use FINAL, so replaying the same capture into the same store twice changes nothing that a
+// query can see. Every user-supplied value in SQL goes through query parameters ({name:Type}).
+import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+
+/** Per-exchange metadata (never bodies, never header values). */
+export interface ExchangeRow {
+  id: string;
+  flowId: string;
+  seq: number;
+  vni: number | null;
+  host: string;
+  method: string;
+  /** Endpoint template the exchange was attributed to. */
+  path: string;
+  status: number | null;
+  requestUs: number | null;
+  latencyUs: number | null;
+  requestBytes: number;
+  responseBytes: number;
+  anomalies: string[];
+  complete: boolean;
+}
+
+export interface CaptureStatsRow {
+  /** Deterministic id of the capture run (hash of the inputs' names, sizes and first packet time). */
+  id: string;
+  source: string;
+  firstUs: number | null;
+  lastUs: number | null;
+  /** The report/v1 `capture` object as JSON. */
+  stats: string;
+}
+
+export interface Store {
+  /** Runs deploy/clickhouse/*.sql in order (idempotent: CREATE ... IF NOT EXISTS, tracked in a migrations table). */
+  migrate(): Promise<void>;
+  writeExchanges(rows: readonly ExchangeRow[]): Promise<void>;
+  writeEndpoints(rows: readonly EndpointRecord[]): Promise<void>;
+  writeFindings(rows: readonly Finding[]): Promise<void>;
+  writeCaptureStats(row: CaptureStatsRow): Promise<void>;
+  /** Deduplicated current rows, sorted (host, method, path). */
+  endpoints(): Promise<EndpointRecord[]>;
+  /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */
+  findings(): Promise<Finding[]>;
+  /** Any read-only SQL; rows as JSON objects. `params` bind {name:Type} placeholders. */
+  query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
