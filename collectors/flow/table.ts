@@ -1,0 +1,237 @@
+// Flow table: decoded TCP packets → connections, each with two reassembled directions and an HTTP
+// parser on top.
+//
+// Contract:
+// - A connection is keyed by VNI + the unordered pair of (address, port) endpoints, so both
+//   directions meet in one entry and the same conversation mirrored twice (both ends mirrored to one
+//   target) lands in one entry too; the reassembler then drops the second copy of every segment.
+// - Client/server orientation comes from the handshake (SYN sender is the client; a SYN+ACK seen first
+//   names the server), else from ports (the side on a well-known or lower port is the server), and the
+//   HTTP layer may still swap it when it sees responses flowing the other way.
+// - Time is packet time only. Idle flows expire when packet time has moved `idleTimeoutUs` past their
+//   last packet; the table is capped and evicts the stalest flows, counted as flow_evicted.
+// - Flows are created only by a SYN or by a packet carrying payload (a stray ACK, FIN or RST of an
+//   unknown connection is counted, not tracked).
+import { createHash } from 'node:crypto';
+import type { Counters } from '../../engine/telemetry/counters.js';
+import { formatAddr, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/packet.js';
+import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
+import { StreamReassembler, type Budget, type StreamLimits, type StreamOutput } from '../reassembly/stream.js';
+
+export interface FlowTableOptions extends StreamLimits {
+  maxFlows: number;
+  idleTimeoutUs: number;
+  /** Total out-of-order bytes held across all flows. */
+  maxTotalBufferedBytes: number;
+}
+
+export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
+  maxFlows: 100_000,
+  idleTimeoutUs: 300_000_000,
+  maxTotalBufferedBytes: 256 * 1024 * 1024,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxBufferedSegments: 2048,
+  reorderWindowUs: 200_000,
+};
+
+export const FLOW_ANOMALIES = {
+  flow_evicted: 'the flow table was full; the stalest flow was ended early',
+  flow_idle_expired: 'a flow saw no packet for the idle timeout (packet time) and was ended',
+  flow_stray_control: 'an ACK/FIN/RST without payload for a connection not being tracked',
+  flow_one_sided: 'a connection ended having seen only one direction',
+} as const;
+
+/** Creates the HTTP layer for a new connection (the collector injects it; keeps flow/ free of http policy). */
+export type ConnectionFactory = (meta: ConnectionMeta) => HttpConnection;
+
+const WELL_KNOWN_SERVER_PORTS = new Set([80, 8080, 8000, 8008, 8081, 8443, 443, 3000, 5000, 9200, 2375, 2376, 8888, 9000]);
+
+class Flow implements StreamOutput {
+  /** Per direction (0 = client→server as oriented): reassembler. */
+  readonly streams: [StreamReassembler, StreamReassembler];
+  /** Address bytes of the side we call client, for packet direction tests. */
+  clientKey: string;
+  lastUs: number;
+  seen: [boolean, boolean] = [false, false];
+  http: HttpConnection | null = null;
+  meta: ConnectionMeta;
+  /** Which direction the reassembler outputs are currently being produced for. */
+  private current: Direction = 0;
+  ended = false;
+
+  constructor(
+    readonly key: string,
+    clientKey: string,
+    meta: ConnectionMeta,
+    firstUs: number,
+    limits: StreamLimits,
+    budget: Budget,
+    counters: Counters,
+    private readonly factory: ConnectionFactory,
+  ) {
+    this.clientKey = clientKey;
+    this.meta = meta;
+    this.lastUs = firstUs;
+    const out0: StreamOutput = { data: (b, t) => this.out(0).data(b, t), gap: (l, t) => this.out(0).gap(l, t), truncated: () => this.out(0).truncated() };
+    const out1: StreamOutput = { data: (b, t) => this.out(1).data(b, t), gap: (l, t) => this.out(1).gap(l, t), truncated: () => this.out(1).truncated() };
+    this.streams = [new StreamReassembler(out0, limits, budget, counters), new StreamReassembler(out1, limits, budget, counters)];
+  }
+
+  private out(dir: Direction): StreamOutput {
+    this.current = dir;
+    return this;
+  }
+
+  private conn(): HttpConnection {
+    if (this.http === null) this.http = this.factory(this.meta);
+    return this.http;
+  }
+
+  data(bytes: Buffer, tsUs: number): void {
+    this.conn().onData(this.current, bytes, tsUs);
+  }
+
+  gap(length: number, tsUs: number): void {
+    this.conn().onGap(this.current, length, tsUs);
+  }
+
+  truncated(): void {
+    this.conn().onTruncated(this.current);
+  }
+
+  end(tsUs: number, reason: EndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.streams[0].flush(tsUs);
+    this.streams[1].flush(tsUs);
+    this.streams[0].release();
+    this.streams[1].release();
+    const oneSided = !(this.seen[0] && this.seen[1]);
+    if (this.http !== null) this.http.onEnd(tsUs, reason, oneSided);
+  }
+}
+
+export interface FlowTable {
+  /** A decoded TCP packet (view valid only during the call). */
+  packet(v: PacketView): void;
+  /** End every flow (end of capture), in creation order. */
+  finish(tsUs: number): void;
+  readonly size: number;
+}
+
+export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFactory, counters: Counters): FlowTable {
+  const flows = new Map<string, Flow>();
+  const budget: Budget = { used: 0, limit: opts.maxTotalBufferedBytes };
+  let nextSweepUs = -1;
+  const sweepEveryUs = Math.max(1_000_000, Math.floor(opts.idleTimeoutUs / 10));
+
+  function endFlow(f: Flow, tsUs: number, reason: EndReason): void {
+    flows.delete(f.key);
+    if (!(f.seen[0] && f.seen[1])) counters.inc('flow_one_sided');
+    f.end(tsUs, reason);
+  }
+
+  function sweep(nowUs: number): void {
+    for (const f of [...flows.values()]) {
+      if (nowUs - f.lastUs >= opts.idleTimeoutUs) {
+        counters.inc('flow_idle_expired');
+        endFlow(f, f.lastUs, 'idle');
+      }
+    }
+  }
+
+  function evict(nowUs: number): void {
+    // Evict the stalest 1% (at least one) in one pass, so a full table costs O(n) once per many inserts.
+    const n = Math.max(1, Math.floor(opts.maxFlows / 100));
+    const stalest = [...flows.values()].sort((a, b) => a.lastUs - b.lastUs).slice(0, n);
+    for (const f of stalest) {
+      counters.inc('flow_evicted');
+      endFlow(f, nowUs, 'evicted');
+    }
+  }
+
+  return {
+    get size() {
+      return flows.size;
+    },
+
+    packet(v: PacketView): void {
+      const now = v.tsUs;
+      if (nextSweepUs < 0) nextSweepUs = now + sweepEveryUs;
+      else if (now >= nextSweepUs) {
+        sweep(now);
+        nextSweepUs = now + sweepEveryUs;
+      }
+
+      const alen = v.ipVersion === 4 ? 4 : 16;
+      // Endpoint keys: address bytes + port, as latin1 strings (one small string per endpoint).
+      const srcKey = v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) + String.fromCharCode(v.srcPort >> 8, v.srcPort & 0xff);
+      const dstKey = v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) + String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
+      const key = (srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey) + String(v.vni);
+      let f = flows.get(key);
+      const flags = v.tcpFlags;
+      const syn = (flags & TCP_SYN) !== 0;
+      const ack = (flags & TCP_ACK) !== 0;
+
+      if (f === undefined) {
+        if (!syn && v.payloadWireLen === 0) {
+          counters.inc('flow_stray_control');
+          return;
+        }
+        if (flows.size >= opts.maxFlows) evict(now);
+        // Orientation.
+        let srcIsClient: boolean;
+        let handshake = false;
+        if (syn && !ack) { srcIsClient = true; handshake = true; }
+        else if (syn && ack) { srcIsClient = false; handshake = true; }
+        else srcIsClient = guessSrcIsClient(v.srcPort, v.dstPort);
+        const src = { ip: formatAddr(v.frame, v.srcAddrOff, v.ipVersion), port: v.srcPort };
+        const dst = { ip: formatAddr(v.frame, v.dstAddrOff, v.ipVersion), port: v.dstPort };
+        const client = srcIsClient ? src : dst;
+        const server = srcIsClient ? dst : src;
+        const vni = v.vni >= 0 ? v.vni : null;
+        const flowId = createHash('sha256')
+          .update(`${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`)
+          .digest('hex')
+          .slice(0, 16);
+        const meta: ConnectionMeta = { flowId, vni, client, server, handshake };
+        f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
+        flows.set(key, f);
+        counters.inc('flows');
+      }
+
+      f.lastUs = now;
+      const dir: Direction = srcKey === f.clientKey ? 0 : 1;
+      const other: Direction = dir === 0 ? 1 : 0;
+      f.seen[dir] = true;
+      const s = f.streams[dir];
+      if (syn) s.syn(v.seq);
+      const fin = (flags & TCP_FIN) !== 0;
+      if (v.payloadWireLen > 0 || fin) {
+        // A SYN occupies one sequence number: data on a SYN (TFO) starts at seq + 1.
+        const seq = syn ? (v.seq + 1) >>> 0 : v.seq;
+        s.segment(seq, v.frame, v.payloadOff, v.payloadLen, v.payloadWireLen, fin, now);
+      }
+      if (ack) f.streams[other].peerAck(v.ack, now);
+
+      if ((flags & TCP_RST) !== 0) {
+        endFlow(f, now, 'rst');
+        return;
+      }
+      if (f.streams[0].closed && (f.streams[1].closed || !f.seen[1])) endFlow(f, now, 'fin');
+      else if (f.streams[1].closed && !f.seen[0]) endFlow(f, now, 'fin');
+    },
+
+    finish(tsUs: number): void {
+      for (const f of [...flows.values()]) endFlow(f, Math.max(tsUs, f.lastUs), 'eof');
+    },
+  };
+}
+
+function guessSrcIsClient(srcPort: number, dstPort: number): boolean {
+  const srcWk = WELL_KNOWN_SERVER_PORTS.has(srcPort);
+  const dstWk = WELL_KNOWN_SERVER_PORTS.has(dstPort);
+  if (srcWk !== dstWk) return dstWk;
+  if (srcPort !== dstPort) return dstPort < srcPort;
+  return true;
+}

@@ -1,0 +1,112 @@
+// The analysis side of a pipeline: exchanges in, inventory + findings out, written to a store.
+//
+// Used by `replay` (single process) and by `analyze` (Kafka consumer). Exchange metadata rows are
+// written in batches while the capture is read; endpoints and findings are computed from the whole
+// observation window at finish() (templating needs the accumulated path tree) and written then.
+import { createHash } from 'node:crypto';
+import { createAnalysis, type Analysis } from '../../analyzers/analysis.js';
+import { createPiiFieldAggregator, createPiiScanner } from '../../analyzers/pii/index.js';
+import type { LoadedSpec } from '../../analyzers/spec/index.js';
+import type { Overrides } from '../../analyzers/endpoints/index.js';
+import { apiHost, type Exchange } from '../contracts/exchange.js';
+import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+import type { Counters } from '../telemetry/counters.js';
+import type { ExchangeRow, Store } from '../store/types.js';
+import type { CaptureReport } from './report.js';
+
+export interface AnalysisConfig {
+  specs: LoadedSpec[];
+  previousSpecs: LoadedSpec[];
+  overrides: Overrides | null;
+  /** Per-installation secret for keyed hashes of sensitive values. */
+  secret: Buffer;
+  store: Store | null;
+  /** Exchange metadata rows per store write. */
+  batchRows?: number;
+}
+
+export interface AnalysisSession {
+  observe(ex: Exchange): void;
+  /** Write buffered exchange rows when a batch is full (call between input chunks). */
+  drain(): Promise<void>;
+  finish(capture: CaptureReport, files: readonly string[]): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
+  readonly analysis: Analysis;
+}
+
+export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): AnalysisSession {
+  const analysis = createAnalysis({
+    specs: cfg.specs,
+    previousSpecs: cfg.previousSpecs,
+    overrides: cfg.overrides,
+    pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
+  });
+  const batchRows = cfg.batchRows ?? 5000;
+  let rows: ExchangeRow[] = [];
+  let firstUs = -1;
+  let lastUs = -1;
+
+  async function flushRows(): Promise<void> {
+    if (cfg.store === null || rows.length === 0) {
+      rows = [];
+      return;
+    }
+    const batch = rows;
+    rows = [];
+    await cfg.store.writeExchanges(batch);
+    counters.inc('store_exchange_rows', batch.length);
+  }
+
+  return {
+    analysis,
+    observe(ex: Exchange): void {
+      const at = analysis.observe(ex);
+      const t = ex.request?.startUs ?? ex.response?.startUs ?? -1;
+      if (t >= 0) {
+        if (firstUs < 0 || t < firstUs) firstUs = t;
+        if (t > lastUs) lastUs = t;
+      }
+      if (cfg.store !== null) {
+        rows.push({
+          id: ex.id,
+          flowId: ex.flowId,
+          seq: ex.seq,
+          vni: ex.vni,
+          host: at.host ?? apiHost(ex),
+          method: at.method,
+          path: at.path,
+          status: ex.response?.status ?? null,
+          requestUs: ex.request?.startUs ?? null,
+          latencyUs: ex.latencyUs,
+          requestBytes: ex.request?.body.size ?? 0,
+          responseBytes: ex.response?.body.size ?? 0,
+          anomalies: ex.anomalies,
+          complete: ex.complete,
+        });
+      }
+    },
+    async drain(): Promise<void> {
+      if (rows.length >= batchRows) await flushRows();
+    },
+    async finish(capture, files) {
+      await flushRows();
+      const endpoints = analysis.endpoints();
+      const findings = analysis.findings();
+      if (cfg.store !== null) {
+        await cfg.store.writeEndpoints(endpoints);
+        await cfg.store.writeFindings(findings);
+        const id = createHash('sha256')
+          .update(JSON.stringify({ files: files.length, packets: capture.packets, bytes: capture.bytes, firstUs, lastUs }))
+          .digest('hex')
+          .slice(0, 16);
+        await cfg.store.writeCaptureStats({
+          id,
+          source: files.map((f) => f.split('/').pop() ?? f).join(','),
+          firstUs: firstUs >= 0 ? firstUs : null,
+          lastUs: lastUs >= 0 ? lastUs : null,
+          stats: JSON.stringify(capture),
+        });
+      }
+      return { endpoints, findings };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// report/v1: what `apitap replay --format json` prints.
+//
+// Deterministic: built only from counters and packet time (no wall clock, no paths beyond what the
+// user passed). `capture.seconds` is the capture's duration in packet time.
+import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+import type { Counters } from '../telemetry/counters.js';
+
+export const REPORT_SCHEMA = 'report/v1' as const;
+
+export interface CaptureReport {
+  files: number;
+  packets: number;
+  bytes: number;
+  flows: number;
+  requests: number;
+  responses: number;
+  /** Paired exchanges (request and response both present). */
+  exchanges: number;
+  /** Every anomaly and drop by stable name. */
+  anomalies: Record<string, number>;
+  seconds: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  capture: CaptureReport;
+  endpoints?: EndpointRecord[];
+  findings?: Finding[];
+}
+
+/** Counters that are plain statistics, not anomalies or drops. */
+const STAT_COUNTERS = new Set([
+  'packets', 'bytes', 'flows', 'tcp_packets', 'http_requests', 'http_responses', 'http_exchanges_paired',
+  'http_exchanges', 'exchanges_emitted', 'frames', 'decode_not_tcp', 'tcp_out_of_order', 'vxlan_datagrams_received',
+  'vxlan_bytes_received', 'bus_published', 'bus_buffered_peak',
+]);
+
+export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
+  const all = counters.snapshot();
+  const anomalies: Record<string, number> = {};
+  for (const [k, v] of Object.entries(all)) if (!STAT_COUNTERS.has(k)) anomalies[k] = v;
+  return {
+    files,
+    packets: counters.get('packets'),
+    bytes: counters.get('bytes'),
+    flows: counters.get('flows'),
+    requests: counters.get('http_requests'),
+    responses: counters.get('http_responses'),
+    exchanges: counters.get('http_exchanges_paired'),
+    anomalies,
+    seconds: firstUs >= 0 && lastUs >= firstUs ? Math.round((lastUs - firstUs) / 1000) / 1000 : 0,
+  };
+}
