@@ -26,3 +26,28 @@ export interface SourceResult {
   bytes: number;
   problems: SourceProblem[];
 }
+
+/** LINKTYPE_* numbers the decoder understands (tcpdump.org/linktypes.html), plus apitap's pseudo type. */
+export const LINKTYPE = {
+  NULL: 0,
+  ETHERNET: 1,
+  /** LINKTYPE_RAW as some BSDs wrote it (DLT_RAW 12 / 14). */
+  RAW_12: 12,
+  RAW_14: 14,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+  /**
+   * Not in the registry (above the 16-bit range on purpose): the frame starts at the VXLAN header.
+   * Produced by the live UDP receiver, where the kernel already removed the outer IP/UDP headers.
+   */
+  VXLAN_PAYLOAD: 0x10000,
+} as const;
+
+/** Link types a capture file may declare and the decoder accepts, for "supported:" messages. */
+export const SUPPORTED_FILE_LINKTYPES: ReadonlySet<number> = new Set([0, 1, 12, 14, 101, 108, 113, 228, 229, 276]);
+export const SUPPORTED_LINKTYPES_TEXT =
+  'Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108)';
