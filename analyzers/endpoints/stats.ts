@@ -1,0 +1,257 @@
+// Per-(path, method) accumulators that merge into one endpoint's inventory.
+//
+// Every statistic here is order-independent, so merging the leaves of a template in any order, or
+// feeding exchanges in any order, gives the same result: counts, min/max, bounded sets that keep
+// the lexicographically smallest N values, and a bottom-k latency sample keyed by a hash of the
+// exchange id (the k exchanges with the smallest hashes, whatever order they arrived in).
+import type { Body, Exchange } from '../../engine/contracts/exchange.js';
+import { headerValue } from '../../engine/contracts/exchange.js';
+import type { AuthResult } from '../auth/classify.js';
+
+export const LIMITS = {
+  latencySample: 256,
+  contentTypes: 16,
+  queryParams: 64,
+  fields: 200,
+  vnis: 16,
+  jsonDepth: 8,
+  jsonNodesPerBody: 2000,
+  coarseKeys: 64,
+} as const;
+
+/** A set that keeps only the `cap` smallest strings (order-independent under any insertion order). */
+export class SmallestSet {
+  private readonly items = new Set<string>();
+  dropped = 0;
+  constructor(private readonly cap: number) {}
+  add(v: string): void {
+    if (this.items.has(v)) return;
+    this.items.add(v);
+    if (this.items.size > this.cap * 2) this.trim();
+  }
+  private trim(): void {
+    const sorted = [...this.items].sort();
+    for (const v of sorted.slice(this.cap)) this.items.delete(v);
+    this.dropped += sorted.length - this.cap;
+  }
+  addAll(o: SmallestSet): void {
+    for (const v of o.items) this.add(v);
+    this.dropped += o.dropped;
+  }
+  values(): string[] {
+    return [...this.items].sort().slice(0, this.cap);
+  }
+  get size(): number {
+    return Math.min(this.items.size, this.cap);
+  }
+}
+
+/** FNV-1a 32-bit: a cheap, stable hash for sampling decisions (not for security). */
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+export interface LeafStats {
+  hits: number;
+  firstUs: number;
+  lastUs: number;
+  statusClasses: Map<string, number>;
+  /** [hash of exchange id, latency µs], at most LIMITS.latencySample, the smallest hashes. */
+  latency: [number, number][];
+  contentTypes: SmallestSet;
+  queryParams: SmallestSet;
+  fields: SmallestSet;
+  auth: Set<string>;
+  vnis: Set<number>;
+  categories: Map<string, number>;
+  /** Exchanges with any capture-quality problem (gap, truncation, one-sided, mid-stream, unpaired). */
+  impaired: number;
+  /** Requests carrying credentials / none. */
+  authed: number;
+  unauthed: number;
+  /** 2xx responses to requests without credentials, and how many of them were impaired. */
+  unauth2xx: number;
+  unauth2xxImpaired: number;
+  authed2xx: number;
+  /** Responses announcing Deprecation / Sunset (RFC 9745 / RFC 8594). */
+  deprecationHeader: number;
+  sunsetHeader: number;
+  /** Latest Sunset date seen, ISO (parsed HTTP-date; not a personal value). */
+  sunsetIso: string | null;
+  /** Credential-bearing URL parts: "query:<name>" or "userinfo", with counts. */
+  credentialsInUrl: Map<string, number>;
+  /** PII aggregator keys this leaf's exchanges were added under (bounded). */
+  coarseKeys: SmallestSet;
+}
+
+export function newLeafStats(): LeafStats {
+  return {
+    hits: 0, firstUs: Number.POSITIVE_INFINITY, lastUs: Number.NEGATIVE_INFINITY, statusClasses: new Map(), latency: [],
+    contentTypes: new SmallestSet(LIMITS.contentTypes), queryParams: new SmallestSet(LIMITS.queryParams),
+    fields: new SmallestSet(LIMITS.fields), auth: new Set(), vnis: new Set(), categories: new Map(), impaired: 0,
+    authed: 0, unauthed: 0, unauth2xx: 0, unauth2xxImpaired: 0, authed2xx: 0, deprecationHeader: 0, sunsetHeader: 0,
+    sunsetIso: null, credentialsInUrl: new Map(), coarseKeys: new SmallestSet(LIMITS.coarseKeys),
+  };
+}
+
+const inc = <K>(m: Map<K, number>, k: K, by = 1): void => {
+  m.set(k, (m.get(k) ?? 0) + by);
+};
+
+function addLatency(list: [number, number][], h: number, us: number): void {
+  list.push([h, us]);
+  if (list.length > LIMITS.latencySample * 2) trimLatency(list);
+}
+function trimLatency(list: [number, number][]): void {
+  list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  list.length = Math.min(list.length, LIMITS.latencySample);
+}
+
+export function isImpaired(ex: Exchange): boolean {
+  const q = ex.quality;
+  return q.gapBytes > 0 || q.truncated || q.oneSided || q.midstream || ex.request === null || ex.response === null;
+}
+
+/** Media type without parameters, lower-case. */
+function mediaType(ct: string | null): string | null {
+  if (ct === null) return null;
+  const m = ct.split(';')[0]?.trim().toLowerCase() ?? '';
+  return m === '' ? null : m;
+}
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v; // string | boolean | object
+}
+
+/** Add "<side>.body $.a.b[*].c:type" for each JSON node (bounded depth and node count). Values are never kept. */
+function walkJson(side: string, v: unknown, out: SmallestSet): void {
+  let budget: number = LIMITS.jsonNodesPerBody;
+  const walk = (node: unknown, path: string, depth: number): void => {
+    if (budget-- <= 0) return;
+    out.add(`${side}.body ${path}:${jsonType(node)}`);
+    if (depth >= LIMITS.jsonDepth || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node.slice(0, 20)) walk(item, `${path}[*]`, depth + 1);
+    } else {
+      for (const [k, c] of Object.entries(node as Record<string, unknown>)) {
+        const key = /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+        walk(c, path + key, depth + 1);
+      }
+    }
+  };
+  walk(v, '$', 0);
+}
+
+function bodyJson(body: Body): unknown {
+  const mt = mediaType(body.contentType);
+  if (mt === null || !(mt === 'application/json' || mt.endsWith('+json')) || body.encoding !== 'utf8' || body.truncated || body.data === '') {
+    return undefined;
+  }
+  try {
+    return JSON.parse(body.data) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** HTTP-date → ISO string, or null. */
+function httpDateIso(v: string): string | null {
+  const t = Date.parse(v);
+  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+}
+
+/** Fold one exchange into a leaf. `query` holds the query parameter names (already decoded). */
+export function addExchange(s: LeafStats, ex: Exchange, query: readonly string[], auth: AuthResult, category: string): void {
+  s.hits++;
+  const req = ex.request;
+  const res = ex.response;
+  const t0 = req?.startUs ?? res?.startUs ?? 0;
+  const t1 = res?.endUs ?? req?.endUs ?? t0;
+  if (t0 < s.firstUs) s.firstUs = t0;
+  if (t1 > s.lastUs) s.lastUs = t1;
+  inc(s.statusClasses, res ? `${Math.floor(res.status / 100)}xx` : 'none');
+  if (ex.latencyUs !== null) addLatency(s.latency, fnv1a(ex.id), ex.latencyUs);
+  const impaired = isImpaired(ex);
+  if (impaired) s.impaired++;
+  for (const q of query) s.queryParams.add(q);
+  if (ex.vni !== null && (s.vnis.size < LIMITS.vnis || s.vnis.has(ex.vni))) s.vnis.add(ex.vni);
+  inc(s.categories, category);
+  for (const scheme of auth.schemes) s.auth.add(scheme);
+  const ok = res !== null && res.status >= 200 && res.status < 300;
+  if (req !== null) {
+    if (auth.schemes.length === 1 && auth.schemes[0] === 'none') {
+      s.unauthed++;
+      if (ok) {
+        s.unauth2xx++;
+        if (impaired) s.unauth2xxImpaired++;
+      }
+    } else {
+      s.authed++;
+      if (ok) s.authed2xx++;
+    }
+  }
+  for (const c of auth.inUrl) inc(s.credentialsInUrl, c);
+  if (req !== null) {
+    const ct = mediaType(req.body.contentType);
+    if (ct !== null && req.body.size > 0) s.contentTypes.add(`request ${ct}`);
+    const j = bodyJson(req.body);
+    if (j !== undefined) walkJson('request', j, s.fields);
+  }
+  if (res !== null) {
+    const ct = mediaType(res.body.contentType);
+    if (ct !== null) s.contentTypes.add(`response ${ct}`);
+    const j = bodyJson(res.body);
+    if (j !== undefined) walkJson('response', j, s.fields);
+    if (headerValue(res.headers, 'deprecation') !== null) s.deprecationHeader++;
+    const sunset = headerValue(res.headers, 'sunset');
+    if (sunset !== null) {
+      s.sunsetHeader++;
+      const iso = httpDateIso(sunset);
+      if (iso !== null && (s.sunsetIso === null || iso > s.sunsetIso)) s.sunsetIso = iso;
+    }
+  }
+}
+
+/** Merge `b` into `a` (both order-independent). */
+export function mergeStats(a: LeafStats, b: LeafStats): void {
+  a.hits += b.hits;
+  a.firstUs = Math.min(a.firstUs, b.firstUs);
+  a.lastUs = Math.max(a.lastUs, b.lastUs);
+  for (const [k, v] of b.statusClasses) inc(a.statusClasses, k, v);
+  for (const x of b.latency) a.latency.push(x);
+  trimLatency(a.latency);
+  a.contentTypes.addAll(b.contentTypes);
+  a.queryParams.addAll(b.queryParams);
+  a.fields.addAll(b.fields);
+  for (const x of b.auth) a.auth.add(x);
+  for (const x of b.vnis) if (a.vnis.size < LIMITS.vnis || a.vnis.has(x)) a.vnis.add(x);
+  for (const [k, v] of b.categories) inc(a.categories, k, v);
+  a.impaired += b.impaired;
+  a.authed += b.authed;
+  a.unauthed += b.unauthed;
+  a.unauth2xx += b.unauth2xx;
+  a.unauth2xxImpaired += b.unauth2xxImpaired;
+  a.authed2xx += b.authed2xx;
+  a.deprecationHeader += b.deprecationHeader;
+  a.sunsetHeader += b.sunsetHeader;
+  if (b.sunsetIso !== null && (a.sunsetIso === null || b.sunsetIso > a.sunsetIso)) a.sunsetIso = b.sunsetIso;
+  for (const [k, v] of b.credentialsInUrl) inc(a.credentialsInUrl, k, v);
+  a.coarseKeys.addAll(b.coarseKeys);
+}
+
+/** Nearest-rank percentile of the latency sample, in ms (3 decimals), or null when empty. */
+export function percentileMs(s: LeafStats, p: number): number | null {
+  if (s.latency.length === 0) return null;
+  trimLatency(s.latency);
+  const v = s.latency.map((x) => x[1]).sort((x, y) => x - y);
+  const idx = Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1));
+  return Math.round((v[idx] ?? 0) / 1000 * 1000) / 1000;
+}

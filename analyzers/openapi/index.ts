@@ -1,0 +1,3 @@
+// Public surface of OpenAPI reconstruction.
+export { toOpenApi } from './reconstruct.js';
+export type { OpenApiExtra } from './reconstruct.js';

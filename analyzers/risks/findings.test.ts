@@ -1,0 +1,200 @@
+// shadow / zombie / orphan and the auth and PII findings, on synthetic traffic against corpus specs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { Exchange } from '../../engine/contracts/exchange.js';
+import { Finding } from '../../engine/contracts/inventory.js';
+import { corpus } from '../../test/support/paths.js';
+import { createAnalysis } from '../analysis.js';
+import type { AnalysisOptions } from '../analysis.js';
+import type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner } from '../pii/types.js';
+import { loadSpec } from '../spec/load.js';
+import { ex } from '../testing.js';
+import { findingId } from './findings.js';
+
+const run = (xs: Exchange[], o: Partial<AnalysisOptions> = {}) => {
+  const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null, ...o });
+  for (const x of xs) a.observe(x);
+  return { endpoints: a.endpoints(), findings: a.findings() };
+};
+const kinds = (fs: Finding[]) => fs.map((f) => `${f.kind} ${f.method} ${f.path}${f.details['reason'] ? ` ${String(f.details['reason'])}` : ''}`);
+
+test('Adyen: deprecated operation called → zombie; unknown operation → shadow; the rest → orphans with the window', async () => {
+  const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
+  const host = 'pal-test.adyen.com';
+  const auth: [string, string][] = [['X-API-Key', 'k']];
+  const base = '/pal/servlet/Recurring/v68';
+  const xs = [
+    ex('POST', `${base}/createPermit`, { host, headers: auth, us: 1_700_000_000_000_000 }),
+    ex('POST', `${base}/disable`, { host, headers: auth }),
+    ex('POST', `${base}/debugDump`, { host, headers: auth, us: 1_700_000_005_000_000 }),
+  ];
+  const { endpoints, findings } = run(xs, { specs: [spec] });
+  assert.deepEqual(endpoints.map((e) => [e.path, e.documented, e.deprecated]), [
+    [`${base}/createPermit`, true, true],
+    [`${base}/debugDump`, false, false],
+    [`${base}/disable`, true, false],
+  ]);
+  const fs = findings.filter((f) => f.kind !== 'orphan_api');
+  assert.deepEqual(kinds(fs), [`zombie_api POST ${base}/createPermit deprecated_operation`, `shadow_api POST ${base}/debugDump`]);
+  const orphans = findings.filter((f) => f.kind === 'orphan_api');
+  assert.deepEqual(orphans.map((f) => f.path).sort(), ['disablePermit', 'listRecurringDetails', 'notifyShopper', 'scheduleAccountUpdater'].map((p) => `${base}/${p}`));
+  assert.deepEqual(orphans[0]?.details['window'], { first: '2023-11-14T22:13:20.000000Z', last: '2023-11-14T22:13:25.002020Z' });
+  for (const f of findings) Finding.parse(f);
+});
+
+test('Adyen TfmAPI: every operation deprecated → each call is a zombie', async () => {
+  const spec = await loadSpec(corpus('specs', 'adyen/TfmAPIService-v1.yaml'));
+  const host = 'postfmapi-test.adyen.com';
+  const { findings } = run([ex('POST', '/postfmapi/terminal/v1/findTerminal', { host, headers: [['Authorization', 'Basic dTpw']] })], { specs: [spec] });
+  assert.deepEqual(kinds(findings.filter((f) => f.kind === 'zombie_api')), ['zombie_api POST /postfmapi/terminal/v1/findTerminal deprecated_operation']);
+  assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 4);
+});
+
+test('Twilio chat v1 as previous, v2 as current: removed operation → zombie (not shadow); v3 → shadow', async () => {
+  const v1 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v1.json'));
+  const v2 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v2.json'));
+  const host = 'chat.twilio.com';
+  const sid = (p: string, i: number) => p + createHash('md5').update(String(i)).digest('hex');
+  const auth: [string, string][] = [['Authorization', 'Basic QUM6dG9rZW4=']];
+  const xs = [
+    ex('GET', `/v1/Services/${sid('IS', 1)}/Channels`, { host, headers: auth }),
+    ex('GET', `/v2/Services/${sid('IS', 2)}/Channels`, { host, headers: auth }),
+    ex('GET', `/v3/Services/${sid('IS', 3)}/Channels/${sid('CH', 3)}`, { host, headers: auth }),
+  ];
+  const { endpoints, findings } = run(xs, { specs: [v2], previousSpecs: [v1] });
+  assert.deepEqual(endpoints.map((e) => `${e.path} ${e.documented}`), [
+    '/v1/Services/{ServiceSid}/Channels false',
+    '/v2/Services/{ServiceSid}/Channels true',
+    '/v3/Services/{serviceId}/Channels/{channelId} false', // no spec knows v3: names from the parents
+  ]);
+  assert.deepEqual(kinds(findings.filter((f) => f.kind !== 'orphan_api')), [
+    'zombie_api GET /v1/Services/{ServiceSid}/Channels removed_operation',
+    'shadow_api GET /v3/Services/{serviceId}/Channels/{channelId}',
+  ]);
+  assert.equal(findings.find((f) => f.kind === 'zombie_api')?.details['previousSpec'], 'twilio_chat_v1.json');
+  assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 53); // 54 operations, one seen
+});
+
+test('docker v1.41 (no host): applies to any host; base path stripped for matching', async () => {
+  const spec = await loadSpec(corpus('specs', 'docker-engine/v1.41.yaml'));
+  const { endpoints, findings } = run(
+    [ex('GET', '/v1.41/containers/json?all=1', { host: 'docker' }), ex('POST', '/v1.41/containers/4fa6e0f0c678/attach?stream=1', { host: 'docker' }), ex('GET', '/v1.41/secret/debug', { host: 'docker' })],
+    { specs: [spec] },
+  );
+  assert.deepEqual(endpoints.map((e) => `${e.method} ${e.path} ${e.documented}`), [
+    'GET /v1.41/containers/json true',
+    'POST /v1.41/containers/{id}/attach true',
+    'GET /v1.41/secret/debug false',
+  ]);
+  assert.ok(findings.some((f) => f.kind === 'shadow_api' && f.path === '/v1.41/secret/debug'));
+  const orphan = findings.find((f) => f.kind === 'orphan_api');
+  assert.equal(orphan?.host, '*');
+});
+
+test('no shadow when the specs describe other hosts only; Deprecation/Sunset headers → zombie', async () => {
+  const spec = await loadSpec(corpus('specs', 'oai-examples/petstore.yaml'));
+  const { findings } = run(
+    [ex('GET', '/v1/old', { host: 'api.example.com', headers: [['Authorization', 'Bearer x']], resHeaders: [['Deprecation', '@1688169599'], ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT']] })],
+    { specs: [spec] },
+  );
+  const own = findings.filter((f) => f.host === 'api.example.com');
+  assert.deepEqual(kinds(own), ['zombie_api GET /v1/old deprecation_header']);
+  assert.equal(own[0]?.details['sunset'], '2026-11-11T11:11:11.000Z');
+});
+
+test('auth posture: unauthenticated 2xx, mixed auth, credentials in the URL; static and health excluded', () => {
+  const xs = [
+    ex('GET', '/api/orders/1', { headers: [['Authorization', 'Bearer t']] }),
+    ex('GET', '/api/orders/2'),
+    ex('GET', '/api/orders/3', { status: 401 }),
+    ex('POST', '/api/export?api_key=abc'),
+    ex('GET', '/static/logo.png'),
+    ex('GET', '/healthz'),
+  ];
+  const { findings } = run(xs);
+  assert.deepEqual(kinds(findings), [
+    'sensitive_in_url POST /api/export',
+    'mixed_auth GET /api/orders/{orderId}',
+    'unauthenticated_endpoint GET /api/orders/{orderId}',
+  ]);
+  const unauth = findings.find((f) => f.kind === 'unauthenticated_endpoint');
+  assert.equal(unauth?.severity, 'high'); // the same endpoint also serves authenticated callers
+  assert.ok(!JSON.stringify(findings).includes('abc'));
+});
+
+test('capture quality lowers confidence', () => {
+  const clean = run([1, 2, 3, 4, 5].map((i) => ex('GET', `/api/items/${i}`)));
+  const gappy = run([1, 2, 3, 4, 5].map((i) => ex('GET', `/api/items/${i}`, { quality: { gapBytes: 100, midstream: true } })));
+  const c = clean.findings.find((f) => f.kind === 'unauthenticated_endpoint')?.confidence ?? 0;
+  const g = gappy.findings.find((f) => f.kind === 'unauthenticated_endpoint')?.confidence ?? 1;
+  assert.ok(g < c, `${g} < ${c}`);
+});
+
+/** A hand-built scanner: emails in the path and `$.email` in JSON response bodies; everything passes aggregation. */
+function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
+  const hit = (p: Partial<PiiHit>): PiiHit => ({
+    kind: 'email', location: 'response.body', field: '$.email', confidence: 0.9, strength: 'strong', validated: true, keyHint: true,
+    example: false, masked: 'j***@e******.com', shape: 'a@a.a', hash: 'h'.repeat(32), ...p,
+  });
+  const scanner: PiiScanner = {
+    scanExchange(x) {
+      const out: PiiHit[] = [];
+      const segs = (x.request?.target ?? '').split('?')[0]?.split('/').filter((s) => s !== '') ?? [];
+      segs.forEach((s, i) => { if (s.includes('@')) out.push(hit({ location: 'request.path', field: `path[${i}]` })); });
+      if (x.response?.body.data.includes('"email"')) out.push(hit({}));
+      if (x.response?.body.data.includes('"card"')) out.push(hit({ kind: 'payment_card', field: '$.card', masked: '**** 1111', example: true }));
+      return out;
+    },
+  };
+  const store = new Map<string, Map<string, PiiFieldResult>>();
+  const aggregator: PiiFieldAggregator = {
+    add(key, hits) {
+      const m = store.get(key) ?? new Map<string, PiiFieldResult>();
+      store.set(key, m);
+      for (const h of hits) {
+        const id = `${h.location} ${h.field} ${h.kind}`;
+        const prev = m.get(id);
+        m.set(id, { kind: h.kind, location: h.location, field: h.field, confidence: h.confidence, distinct: (prev?.distinct ?? 0) + 1, example: h.example, masked: h.masked, hash: h.hash });
+      }
+    },
+    results: (key) => [...(store.get(key)?.values() ?? [])].sort((a, b) => (a.field < b.field ? -1 : 1)),
+  };
+  return { scanner, aggregator };
+}
+
+test('PII: per endpoint and location, path fields renamed to the template parameter, no raw values', () => {
+  const xs = [
+    ex('GET', '/api/people/jane.doe@example.com', { headers: [['Authorization', 'Bearer t']], resJson: { email: 'jane.doe@example.com', card: '4111111111111111' } }),
+    ex('GET', '/api/people/john@example.com', { headers: [['Authorization', 'Bearer t']], resJson: { email: 'john@example.com' } }),
+  ];
+  const { endpoints, findings } = run(xs, { pii: fakePii() });
+  assert.deepEqual(endpoints[0]?.pii, [
+    { kind: 'email', location: 'request.path', field: '{personId}' },
+    { kind: 'payment_card', location: 'response.body', field: '$.card' },
+    { kind: 'email', location: 'response.body', field: '$.email' },
+  ]);
+  const pii = findings.filter((f) => f.kind === 'pii_exposure');
+  assert.deepEqual(pii.map((f) => [f.details['location'], f.severity]), [['request.path', 'high'], ['response.body', 'high']]);
+  assert.ok(findings.some((f) => f.kind === 'sensitive_in_url' && f.details['fields'] !== undefined));
+  const json = JSON.stringify({ endpoints, findings });
+  assert.ok(!json.includes('jane.doe') && !json.includes('4111111111111111'));
+});
+
+test('determinism: same input → byte-identical JSON; ids are sha256(kind|host|method|path|detail)[0:16]', async () => {
+  const spec = await loadSpec(corpus('specs', 'swagger-petstore/openapi.yaml'));
+  const mk = () => [
+    ex('GET', '/api/v3/pet/10', { host: 'petstore3.swagger.io', seq: 1 }),
+    ex('GET', '/api/v3/pet/findByStatus?status=sold', { host: 'petstore3.swagger.io', seq: 2 }),
+    ex('DELETE', '/api/v3/store/order/7', { host: 'petstore3.swagger.io', seq: 3 }),
+    ex('GET', '/api/v3/admin/users', { host: 'petstore3.swagger.io', seq: 4 }),
+  ];
+  const a = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
+  const b = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
+  assert.equal(a, b);
+  const { findings } = JSON.parse(a) as { findings: Finding[] };
+  const shadow = findings.find((f) => f.kind === 'shadow_api');
+  assert.equal(shadow?.path, '/api/v3/admin/users');
+  assert.equal(shadow?.id, findingId('shadow_api', 'petstore3.swagger.io', 'GET', '/api/v3/admin/users', 'undocumented'));
+  assert.equal(shadow?.id, createHash('sha256').update('shadow_api|petstore3.swagger.io|GET|/api/v3/admin/users|undocumented').digest('hex').slice(0, 16));
+});

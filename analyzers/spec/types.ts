@@ -1,0 +1,57 @@
+// Plain types for loaded API descriptions (OpenAPI 3.0/3.1, Swagger 2.0), after validation at the
+// boundary (load.ts). Everything downstream (endpoint seeding, spec diff) reads only these.
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+export interface SpecOperation {
+  /** Upper-case HTTP method. */
+  method: string;
+  /** The path key as written in the spec, relative to the base path (e.g. /users/{id}). */
+  path: string;
+  /**
+   * Full request paths the operation answers on: every base path (server URL path or Swagger
+   * basePath) joined with `path`; always at least one entry. Templates keep `{name}` segments.
+   */
+  fullPaths: string[];
+  /** Lower-case hosts (port kept, default ports 80/443 removed) the operation is served on; empty = any host. */
+  hosts: string[];
+  /** Path parameter names in path order. */
+  pathParams: string[];
+  /** Query parameter names, sorted. */
+  queryParams: string[];
+  deprecated: boolean;
+  /**
+   * Effective security requirement (operation's, else the document's): alternatives, each a sorted
+   * list of scheme names. `[]` means no requirement declared; `[[]]` means explicitly anonymous.
+   */
+  security: string[][];
+  operationId: string | null;
+}
+
+export interface SpecSecurityScheme {
+  /** apiKey | http | oauth2 | openIdConnect | basic (Swagger 2) | mutualTLS. */
+  type: string;
+  /** For http: basic, bearer, ... */
+  scheme: string | null;
+  /** For apiKey: header, query or cookie. */
+  in: string | null;
+  /** For apiKey: the header/query/cookie name. */
+  name: string | null;
+}
+
+export interface LoadedSpec {
+  /** Display name (file base name by default); also the deterministic tie-breaker between specs. */
+  name: string;
+  format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1';
+  title: string;
+  apiVersion: string;
+  /** Hosts from the document's servers / Swagger host; empty = the spec applies to any host. */
+  hosts: string[];
+  /** Base paths from servers / basePath ('' for root). */
+  basePaths: string[];
+  /** Path keys in the document (including path items without operations). */
+  pathCount: number;
+  /** Sorted by (path, method). */
+  operations: SpecOperation[];
+  securitySchemes: Record<string, SpecSecurityScheme>;
+}
