@@ -3,6 +3,8 @@
 // Contract: writes are idempotent. Rows carry deterministic ids/keys, tables are ReplacingMergeTree,
 // and reads use FINAL, so replaying the same capture into the same store twice changes nothing that a
 // query can see. Every user-supplied value in SQL goes through query parameters ({name:Type}).
+// Failures are StoreError (errors.ts): 'store_unavailable' (retryable), 'store_rejected',
+// 'store_config', 'store_closed'.
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
 
 /** Per-exchange metadata (never bodies, never header values). */
@@ -45,7 +47,21 @@ export interface Store {
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */
   findings(): Promise<Finding[]>;
-  /** Any read-only SQL; rows as JSON objects. `params` bind {name:Type} placeholders. */
+  /** Deduplicated current rows, sorted by id. */
+  exchanges(): Promise<ExchangeRow[]>;
+  /** Deduplicated current rows, sorted by id. */
+  captureStats(): Promise<CaptureStatsRow[]>;
+  /**
+   * Any read-only SQL without a FORMAT clause; rows as JSON objects (ClickHouse JSONEachRow
+   * values). `params` bind {name:Type} placeholders. The engine refuses writes and DDL (readonly=2).
+   */
   query(sql: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /**
+   * Physically merges duplicate rows (OPTIMIZE TABLE ... FINAL on every table). Never needed for
+   * correct reads (they use FINAL); it keeps FINAL cheap after large replays. Cost grows with the
+   * table size, so callers run it once at the end of a replay, not after each write.
+   */
+  optimize(): Promise<void>;
+  /** Idempotent. Every other method then fails with StoreError 'store_closed'. */
   close(): Promise<void>;
 }
