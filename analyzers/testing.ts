@@ -49,11 +49,11 @@ export function ex(method: string, target: string, o: ExOpts = {}): Exchange {
     vni: o.vni ?? null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
-    request: { method, target, version: '1.1', headers, body: body(o.reqJson), startUs: start, endUs: start + 10 },
+    request: { method, target, version: 'HTTP/1.1', headers, trailers: [], body: body(o.reqJson), startUs: start, endUs: start + 10 },
     response:
       status === null
         ? null
-        : { status, reason: '', version: '1.1', headers: o.resHeaders ?? [], body: body(o.resJson), interim: [], startUs: start + 10 + lat, endUs: start + 20 + lat },
+        : { status, reason: '', version: 'HTTP/1.1', headers: o.resHeaders ?? [], trailers: [], body: body(o.resJson), interim: [], startUs: start + 10 + lat, endUs: start + 20 + lat },
     latencyUs: status === null ? null : lat,
     anomalies: [],
     quality: q,

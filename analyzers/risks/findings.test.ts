@@ -135,7 +135,7 @@ test('capture quality lowers confidence', () => {
 function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
   const hit = (p: Partial<PiiHit>): PiiHit => ({
     kind: 'email', location: 'response.body', field: '$.email', confidence: 0.9, strength: 'strong', validated: true, keyHint: true,
-    example: false, masked: 'j***@e******.com', shape: 'a@a.a', hash: 'h'.repeat(32), ...p,
+    example: false, masked: 'j***@e******.com', shape: 'a@a.a', hash: 'h'.repeat(32), detector: 'email', details: null, ...p,
   });
   const scanner: PiiScanner = {
     scanExchange(x) {

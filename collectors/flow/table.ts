@@ -37,7 +37,8 @@ export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
 export const FLOW_ANOMALIES = {
   flow_evicted: 'the flow table was full; the stalest flow was ended early',
   flow_idle_expired: 'a flow saw no packet for the idle timeout (packet time) and was ended',
-  flow_stray_control: 'an ACK/FIN/RST without payload for a connection not being tracked',
+  flow_stray_control: 'an ACK/FIN/RST without payload for a connection never tracked (capture joined after its data)',
+  tcp_data_after_close: 'payload without SYN on a connection that just ended (late retransmission); ignored',
   flow_one_sided: 'a connection ended having seen only one direction',
 } as const;
 
@@ -121,12 +122,26 @@ export interface FlowTable {
 
 export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFactory, counters: Counters): FlowTable {
   const flows = new Map<string, Flow>();
+  // Connections that ended recently (key → packet time of the end), so the trailing ACKs of a close
+  // and late retransmissions are recognised instead of starting a mid-stream flow. Bounded: oldest
+  // entries go first (Map keeps insertion order).
+  const closed = new Map<string, number>();
+  const CLOSED_MAX = 65_536;
+  const CLOSED_TTL_US = 120_000_000;
   const budget: Budget = { used: 0, limit: opts.maxTotalBufferedBytes };
   let nextSweepUs = -1;
   const sweepEveryUs = Math.max(1_000_000, Math.floor(opts.idleTimeoutUs / 10));
 
   function endFlow(f: Flow, tsUs: number, reason: EndReason): void {
     flows.delete(f.key);
+    if (reason === 'fin' || reason === 'rst') {
+      closed.delete(f.key);
+      closed.set(f.key, tsUs);
+      if (closed.size > CLOSED_MAX) {
+        const oldest = closed.keys().next();
+        if (oldest.done !== true) closed.delete(oldest.value);
+      }
+    }
     if (!(f.seen[0] && f.seen[1])) counters.inc('flow_one_sided');
     f.end(tsUs, reason);
   }
@@ -174,10 +189,19 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
       const ack = (flags & TCP_ACK) !== 0;
 
       if (f === undefined) {
+        const endedUs = closed.get(key);
+        if (endedUs !== undefined && !syn) {
+          if (now - endedUs < CLOSED_TTL_US) {
+            counters.inc(v.payloadWireLen > 0 ? 'tcp_data_after_close' : 'tcp_after_close');
+            return;
+          }
+          closed.delete(key);
+        }
         if (!syn && v.payloadWireLen === 0) {
           counters.inc('flow_stray_control');
           return;
         }
+        if (syn) closed.delete(key);
         if (flows.size >= opts.maxFlows) evict(now);
         // Orientation.
         let srcIsClient: boolean;

@@ -22,6 +22,12 @@ export interface ReadCaptureOptions {
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /** Where `capture_packets_unsupported_linktype` (and future per-record counts) go. */
   counters?: Counters;
+  /**
+   * Awaited after the frames of each chunk were handed to the sink and before the next read: the
+   * consumer's backpressure point (e.g. wait for a bus or store with room). Memory stays bounded by
+   * one chunk of frames.
+   */
+  onChunk?: () => Promise<void>;
 }
 
 /** Largest captured length accepted for one packet: libpcap's MAXIMUM_SNAPLEN (262144). */
@@ -274,13 +280,14 @@ class CaptureReader {
   }
 
   private async loop(src: ByteSource, total: number): Promise<void> {
-    const { signal, onProgress } = this.opts;
+    const { signal, onProgress, onChunk } = this.opts;
     while (this.end < 24 && !this.eof && !this.stopped) await this.fill(src);
     if (this.stopped || !this.detect()) return;
     for (;;) {
       if (this.format === 'pcap') this.parsePcap(); else this.parsePcapng();
       if (this.stopped) return;
       if (this.eof) break;
+      if (onChunk !== undefined) await onChunk();
       if (signal?.aborted === true) {
         this.problem('capture_aborted', `aborted at ${this.offsetText(this.base + this.start)}`, true);
         return;

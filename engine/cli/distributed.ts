@@ -1,6 +1,17 @@
 // `apitap collect` and `apitap analyze`: the distributed mode (collectors → Kafka → analyzer group).
-import type { Command } from 'commander';
+//
+// Credentials come from the environment only (APITAP_KAFKA_*, APITAP_CLICKHOUSE_*), never from
+// arguments, and are never printed. SIGTERM/SIGINT: stop receiving, flush, exit cleanly.
+import { createServer, type Server } from 'node:http';
+import { Option, type Command } from 'commander';
+import pino from 'pino';
 import type { LoadedSpec } from '../../analyzers/spec/index.js';
+import { loadOverrides } from '../../analyzers/endpoints/index.js';
+import { createKafkaConsumer, createKafkaPublisher } from '../bus/kafka.js';
+import { Counters } from '../telemetry/counters.js';
+import { collectFiles, collectVxlan } from '../pipeline/collect.js';
+import { createAnalyzerWorker } from '../pipeline/worker.js';
+import { openStoreFromFlags, type StoreFlags } from './store.js';
 
 export interface CliHelpers {
   fail(code: number, message: string): never;
@@ -8,6 +19,152 @@ export interface CliHelpers {
   loadSpecs(paths: readonly string[]): Promise<LoadedSpec[]>;
 }
 
-export function registerDistributed(_program: Command, _h: CliHelpers): void {
-  // Registered once the Kafka bus lands (issue 4).
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function brokers(list: string, h: CliHelpers): string[] {
+  const out = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (out.length === 0 || out.some((b) => !/^[^:\s]+:\d+$/.test(b))) h.fail(2, `--kafka wants host:port[,host:port...], got ${JSON.stringify(list)}`);
+  return out;
+}
+
+function hostPort(spec: string, h: CliHelpers): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(spec);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) h.fail(2, `--vxlan wants address:port, got ${JSON.stringify(spec)}`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+}
+
+/** A tiny HTTP endpoint for load-balancer health checks and counters (never on the VXLAN port). */
+function healthServer(port: number, counters: Counters): Server {
+  const srv = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(Object.entries(counters.snapshot()).map(([k, v]) => `apitap_${k} ${v}`).join('\n') + '\n');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok\n');
+  });
+  srv.listen(port);
+  return srv;
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(3),
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+export function registerDistributed(program: Command, h: CliHelpers): void {
+  const log = pino({ name: 'apitap' }, pino.destination(2));
+
+  program
+    .command('collect')
+    .description('collect exchanges from a VXLAN traffic mirror (or capture files) and publish them to Kafka')
+    .option('--vxlan <addr:port>', 'receive AWS VPC Traffic Mirroring (VXLAN over UDP) here, e.g. 0.0.0.0:4789')
+    .option('--pcap <file>', 'replay capture files into the cluster instead (repeatable)', collect, [])
+    .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
+    .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
+    .option('--health-port <port>', 'HTTP health/metrics port for load-balancer checks (0 = none)', '0')
+    .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
+    .option('--stats-interval <seconds>', 'log counters every N seconds (0 = never)', '30')
+    .action(async (flags: { vxlan?: string; pcap: string[]; kafka: string; topic: string; healthPort: string; bodyCap: string; statsInterval: string }) => {
+      if ((flags.vxlan === undefined) === (flags.pcap.length === 0)) h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
+      const counters = new Counters();
+      const publisher = createKafkaPublisher({ brokers: brokers(flags.kafka, h), topic: flags.topic }, { counters, logger: log });
+      const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
+      const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
+      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
+      if (flags.pcap.length > 0) {
+        try {
+          await collectFiles(flags.pcap, publisher, counters, copts);
+          await publisher.close();
+        } catch (e) {
+          await publisher.close();
+          h.fail((e as { code?: string }).code?.startsWith('capture_') === true ? 2 : 3, (e as Error).message);
+        } finally {
+          health?.close();
+        }
+        process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
+        return;
+      }
+      const { host, port } = hostPort(flags.vxlan ?? '', h);
+      const live = await collectVxlan(host, port, publisher, counters, copts);
+      log.info({ address: live.receiver.address() }, 'collector receiving VXLAN');
+      const every = Number(flags.statsInterval);
+      const timer = every > 0 ? setInterval(() => log.info({ counters: counters.snapshot(), kernelDrops: live.receiver.kernelDrops() }, 'collector stats'), every * 1000) : null;
+      onSignals(async () => {
+        if (timer) clearInterval(timer);
+        await live.stop();
+        health?.close();
+        log.info({ counters: counters.snapshot(), kernelDrops: live.receiver.kernelDrops() }, 'collector stopped');
+        process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
+      });
+    });
+
+  const analyze = program
+    .command('analyze')
+    .description('consume exchanges from Kafka as a member of the analyzer group and write inventory and findings to the store')
+    .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
+    .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
+    .option('--group <id>', 'consumer group id', 'apitap-analyzers')
+    .option('--spec <file>', 'OpenAPI spec (repeatable)', collect, [])
+    .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
+    .option('--overrides <file>', 'YAML overrides of path templates')
+    .option('--store <dir>', 'embedded chDB store directory', '.apitap')
+    .option('--clickhouse <url>', 'ClickHouse server URL (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)')
+    .option('--health-port <port>', 'HTTP health/metrics port (0 = none)', '0');
+  analyze.addOption(new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'));
+  analyze.action(
+    async (flags: StoreFlags & { kafka: string; topic: string; group: string; spec: string[]; specPrevious: string[]; overrides?: string; store: string; healthPort: string; from: string }) => {
+      const counters = new Counters();
+      const specs = await h.loadSpecs(flags.spec);
+      const previousSpecs = await h.loadSpecs(flags.specPrevious);
+      const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
+      const store = await openStoreWithRetry(flags, log);
+      const consumer = createKafkaConsumer(
+        { brokers: brokers(flags.kafka, h), topic: flags.topic, groupId: flags.group, fromBeginning: flags.from === 'beginning' },
+        { counters, logger: log },
+      );
+      const worker = createAnalyzerWorker({
+        analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store) },
+        store,
+        consumer,
+        counters,
+        log: (msg, fields) => log.info(fields ?? {}, msg),
+      });
+      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
+      await worker.start();
+      log.info({ topic: flags.topic, group: flags.group }, 'analyzer running');
+      onSignals(async () => {
+        await worker.stop();
+        await store.close();
+        health?.close();
+        log.info({ counters: counters.snapshot() }, 'analyzer stopped');
+      });
+    },
+  );
+}
+
+/** The store may come up after the analyzer (compose, k8s): retry with backoff instead of dying. */
+async function openStoreWithRetry(flags: StoreFlags, log: pino.Logger): Promise<Awaited<ReturnType<typeof openStoreFromFlags>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openStoreFromFlags(flags);
+    } catch (e) {
+      const err = e as Error & { retryable?: boolean };
+      if (err.retryable !== true) throw e;
+      const delay = Math.min(30_000, 500 * 2 ** attempt);
+      log.warn({ attempt, delayMs: delay, error: err.message }, 'store unavailable; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }

@@ -20,9 +20,12 @@ export const Endpoint = z.object({
 export const HeaderPair = z.tuple([z.string(), z.string()]);
 
 export const Body = z.object({
-  /** Entity bytes seen on the wire after transfer decoding (chunk framing removed), before content decoding. */
+  /**
+   * Entity length after transfer decoding (chunk framing removed), before content decoding, as the
+   * framing declares it: bytes skipped in a gap inside a body of known length are included.
+   */
   size: z.number().int().nonnegative(),
-  /** Bytes after content decoding (gzip, deflate, br), or null when not decoded. */
+  /** Bytes after content decoding (gzip, deflate, br); equal to size without Content-Encoding; null when decoding was capped, failed or partial. */
   decodedSize: z.number().int().nonnegative().nullable(),
   /** Content-Type header value, or null. */
   contentType: z.string().nullable(),
@@ -41,8 +44,11 @@ export const Body = z.object({
 export const Request = z.object({
   method: z.string(),
   target: z.string(),
+  /** "HTTP/1.0" or "HTTP/1.1" as on the wire; "" when the start line had no valid version. */
   version: z.string(),
   headers: z.array(HeaderPair),
+  /** Chunked trailer fields (RFC 9112 §7.1.2), in wire order; empty when none. */
+  trailers: z.array(HeaderPair),
   body: Body,
   startUs: z.number().int(),
   endUs: z.number().int(),
@@ -53,6 +59,7 @@ export const Response = z.object({
   reason: z.string(),
   version: z.string(),
   headers: z.array(HeaderPair),
+  trailers: z.array(HeaderPair),
   body: Body,
   /** Status codes of 1xx interim responses that preceded this final response, in order. */
   interim: z.array(z.number().int()),

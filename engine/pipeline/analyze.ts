@@ -26,7 +26,8 @@ export interface AnalysisConfig {
 }
 
 export interface AnalysisSession {
-  observe(ex: Exchange): void;
+  /** Fold one exchange in; returns its metadata row (buffered for the store when the session has one). */
+  observe(ex: Exchange): ExchangeRow;
   /** Write buffered exchange rows when a batch is full (call between input chunks). */
   drain(): Promise<void>;
   finish(capture: CaptureReport, files: readonly string[]): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
@@ -58,15 +59,14 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
 
   return {
     analysis,
-    observe(ex: Exchange): void {
+    observe(ex: Exchange): ExchangeRow {
       const at = analysis.observe(ex);
       const t = ex.request?.startUs ?? ex.response?.startUs ?? -1;
       if (t >= 0) {
         if (firstUs < 0 || t < firstUs) firstUs = t;
         if (t > lastUs) lastUs = t;
       }
-      if (cfg.store !== null) {
-        rows.push({
+      const row: ExchangeRow = {
           id: ex.id,
           flowId: ex.flowId,
           seq: ex.seq,
@@ -81,8 +81,9 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
           responseBytes: ex.response?.body.size ?? 0,
           anomalies: ex.anomalies,
           complete: ex.complete,
-        });
-      }
+        };
+      if (cfg.store !== null) rows.push(row);
+      return row;
     },
     async drain(): Promise<void> {
       if (rows.length >= batchRows) await flushRows();

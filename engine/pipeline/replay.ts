@@ -5,13 +5,14 @@
 // analyzers see exactly what a Kafka consumer would see in the distributed mode. Everything below
 // the CLI is deterministic: packet time only, sorted outputs.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { createCollector, DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions } from '../../collectors/collector.js';
-import { readCapture } from '../../collectors/source/capture.js';
+import { DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions } from '../../collectors/collector.js';
+import { createMemoryBus } from '../bus/memory.js';
 import type { Exchange } from '../contracts/exchange.js';
 import { Counters } from '../telemetry/counters.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';
+import { collectFiles } from './collect.js';
 
 export interface ReplayOptions {
   inputs: string[];
@@ -24,11 +25,7 @@ export interface ReplayOptions {
   signal?: AbortSignal;
 }
 
-export class ReplayError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
-}
+export { ReplayError } from './errors.js';
 
 const JSONL_FLUSH_BYTES = 1 << 20;
 
@@ -42,33 +39,43 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
   if (opts.exchangesPath !== undefined) fd = openSync(opts.exchangesPath, 'w');
   const analysis = opts.analysis;
 
-  const emit = (ex: Exchange): void => {
-    counters.inc('exchanges_emitted');
-    if (fd >= 0) {
-      pending += JSON.stringify(ex) + '\n';
-      if (pending.length >= JSONL_FLUSH_BYTES) {
-        writeSync(fd, pending);
-        pending = '';
-      }
+  // The in-process bus: the collector publishes, the analysis side consumes in the same order.
+  const bus = createMemoryBus({}, counters);
+  // A failing analysis (store write) ends the replay with that error instead of retrying forever.
+  let handlerError: Error | null = null;
+  await bus.consumer.run(async (batch) => {
+    if (handlerError !== null) return;
+    try {
+      await handleBatch(batch);
+    } catch (e) {
+      handlerError = e as Error;
     }
-    if (analysis !== null) analysis.observe(ex);
-  };
+  });
+  async function handleBatch(batch: Exchange[]): Promise<void> {
+    for (const ex of batch) {
+      if (fd >= 0) {
+        pending += JSON.stringify(ex) + '\n';
+        if (pending.length >= JSONL_FLUSH_BYTES) {
+          writeSync(fd, pending);
+          pending = '';
+        }
+      }
+      if (analysis !== null) analysis.observe(ex);
+    }
+    if (analysis !== null) await analysis.drain();
+  }
 
-  const collector = createCollector(copts, emit, counters);
+  let collector;
   try {
-    for (const file of files) {
-      const res = await readCapture(file, collector, {
-        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-        ...(opts.onProgress !== undefined ? { onProgress: (d: number, t: number) => opts.onProgress?.(d, t, file) } : {}),
-      });
-      for (const p of res.problems) {
-        counters.inc(p.code);
-        if (p.fatal && p.code !== 'capture_truncated') throw new ReplayError(p.code, p.message);
-      }
-      if (analysis !== null) await analysis.drain();
-    }
-    collector.finish();
+    collector = await collectFiles(files, bus.publisher, counters, copts, {
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    });
+    await bus.publisher.flush();
+    if (handlerError !== null) throw handlerError;
   } finally {
+    await bus.publisher.close();
+    await bus.consumer.stop();
     if (fd >= 0) {
       if (pending.length > 0) writeSync(fd, pending);
       closeSync(fd);

@@ -4,6 +4,10 @@
 // user passed). `capture.seconds` is the capture's duration in packet time.
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
 import type { Counters } from '../telemetry/counters.js';
+import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
+import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
+import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
+import { TCP_ANOMALIES } from '../../collectors/reassembly/stream.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 
@@ -28,17 +32,27 @@ export interface Report {
   findings?: Finding[];
 }
 
-/** Counters that are plain statistics, not anomalies or drops. */
-const STAT_COUNTERS = new Set([
-  'packets', 'bytes', 'flows', 'tcp_packets', 'http_requests', 'http_responses', 'http_exchanges_paired',
-  'http_exchanges', 'exchanges_emitted', 'frames', 'decode_not_tcp', 'tcp_out_of_order', 'vxlan_datagrams_received',
-  'vxlan_bytes_received', 'bus_published', 'bus_buffered_peak',
+/**
+ * Which counters are anomalies or drops (reported by name in `capture.anomalies`): every name of the
+ * layers' registries, plus the byte totals that go with them and every capture_* / bus drop counter.
+ * Plain statistics (packets, flows, retries that lost nothing) stay out.
+ */
+const ANOMALY_NAMES = new Set<string>([
+  ...Object.keys(DECODE_ANOMALIES),
+  ...Object.keys(FLOW_ANOMALIES),
+  ...Object.keys(TCP_ANOMALIES),
+  ...Object.keys(HTTP_ANOMALIES),
+  'tcp_gap_bytes',
+  'http_resync_skipped_bytes',
+  'packets_truncated',
 ]);
+const isAnomaly = (name: string): boolean =>
+  ANOMALY_NAMES.has(name) || name.startsWith('capture_') || name.startsWith('bus_dropped_') || name.startsWith('bus_dlq');
 
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
   const all = counters.snapshot();
   const anomalies: Record<string, number> = {};
-  for (const [k, v] of Object.entries(all)) if (!STAT_COUNTERS.has(k)) anomalies[k] = v;
+  for (const [k, v] of Object.entries(all)) if (isAnomaly(k)) anomalies[k] = v;
   return {
     files,
     packets: counters.get('packets'),
