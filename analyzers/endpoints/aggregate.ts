@@ -44,6 +44,11 @@ function categoryOf(s: LeafStats): EndpointRecord['category'] {
   return best;
 }
 
+function versionlessNote(m: OpMatch): string {
+  const bases = m.entry.op.versionBases.join(',');
+  return `optional version base: ${m.entry.spec.name} declares base ${bases}; this host also served ${bases}, so the unversioned path counts as the current version (risk: an unversioned legacy API with the same paths would hide here)`;
+}
+
 export function buildRecord(
   host: string, method: string, tpl: TemplateSeg[], s: LeafStats, explain: string[],
   match: OpMatch | null, previousMatch: OpMatch | null, pii: PiiFieldResult[],
@@ -51,10 +56,12 @@ export function buildRecord(
   const ex = [...explain];
   if (match) {
     const e = match.entry;
-    ex.push(`documented: ${e.spec.name} ${e.op.method} ${e.op.fullPaths[match.variant] ?? e.op.path}${match.viaGet ? ' (HEAD via GET)' : ''}${e.op.deprecated ? ' deprecated' : ''}`);
+    ex.push(`documented: ${e.spec.name} ${e.op.method} ${e.paths[match.variant] ?? e.op.path}${match.viaGet ? ' (HEAD via GET)' : ''}${e.op.deprecated ? ' deprecated' : ''}`);
+    if (match.versionless) ex.push(versionlessNote(match));
   } else if (previousMatch) {
     const e = previousMatch.entry;
-    ex.push(`previous spec only: ${e.spec.name} ${e.op.method} ${e.op.fullPaths[previousMatch.variant] ?? e.op.path}`);
+    ex.push(`previous spec only: ${e.spec.name} ${e.op.method} ${e.paths[previousMatch.variant] ?? e.op.path}`);
+    if (previousMatch.versionless) ex.push(versionlessNote(previousMatch));
   }
   const uniq = [...new Set(ex)];
   if (uniq.length > MAX_EXPLAIN) uniq.length = MAX_EXPLAIN;

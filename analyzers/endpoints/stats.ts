@@ -7,6 +7,7 @@
 import type { Body, Exchange } from '../../engine/contracts/exchange.js';
 import { headerValue } from '../../engine/contracts/exchange.js';
 import type { AuthResult } from '../auth/classify.js';
+import type { PiiFieldResult } from '../pii/types.js';
 
 export const LIMITS = {
   latencySample: 256,
@@ -87,6 +88,8 @@ export interface LeafStats {
   credentialsInUrl: Map<string, number>;
   /** PII aggregator keys this leaf's exchanges were added under (bounded). */
   coarseKeys: SmallestSet;
+  /** PII labels restored from the store (already aggregated; restore.ts), field names as stored. */
+  restoredPii: PiiFieldResult[];
 }
 
 export function newLeafStats(): LeafStats {
@@ -95,7 +98,7 @@ export function newLeafStats(): LeafStats {
     contentTypes: new SmallestSet(LIMITS.contentTypes), queryParams: new SmallestSet(LIMITS.queryParams),
     fields: new SmallestSet(LIMITS.fields), auth: new Set(), vnis: new Set(), categories: new Map(), impaired: 0,
     authed: 0, unauthed: 0, unauth2xx: 0, unauth2xxImpaired: 0, authed2xx: 0, deprecationHeader: 0, sunsetHeader: 0,
-    sunsetIso: null, credentialsInUrl: new Map(), coarseKeys: new SmallestSet(LIMITS.coarseKeys),
+    sunsetIso: null, credentialsInUrl: new Map(), coarseKeys: new SmallestSet(LIMITS.coarseKeys), restoredPii: [],
   };
 }
 
@@ -107,7 +110,7 @@ function addLatency(list: [number, number][], h: number, us: number): void {
   list.push([h, us]);
   if (list.length > LIMITS.latencySample * 2) trimLatency(list);
 }
-function trimLatency(list: [number, number][]): void {
+export function trimLatency(list: [number, number][]): void {
   list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   list.length = Math.min(list.length, LIMITS.latencySample);
 }
@@ -245,6 +248,7 @@ export function mergeStats(a: LeafStats, b: LeafStats): void {
   if (b.sunsetIso !== null && (a.sunsetIso === null || b.sunsetIso > a.sunsetIso)) a.sunsetIso = b.sunsetIso;
   for (const [k, v] of b.credentialsInUrl) inc(a.credentialsInUrl, k, v);
   a.coarseKeys.addAll(b.coarseKeys);
+  for (const p of b.restoredPii) a.restoredPii.push(p);
 }
 
 /** Nearest-rank percentile of the latency sample, in ms (3 decimals), or null when empty. */

@@ -19,6 +19,14 @@
 //      differently").
 // The segments merged into a parameter are then decided together one level down (their children
 // unioned), so /users/{userId}/orders/{orderId} emerges from many users each with few orders.
+//
+// Restored parameters (insertTemplate, used by Analysis.restore): a stored template's `{name}`
+// segment becomes a 'restored' child that stands for the values an earlier analysis merged there.
+// It keeps the position a parameter (its values are gone, and value-class and spec merges only grow
+// with more traffic), joins the parameter group like a merged literal, and in rule 5 counts as
+// `distinct` members of every candidate group whose shape is a subset of its own (approximating the
+// per-value shapes it no longer has). Unlike a spec parameter it does not pull word siblings in by
+// itself, so a restored tree decides new words the way one tree with all the traffic would.
 import type { ValueClass } from './classify.js';
 import { classifySegment, isParamClass, isVersionSegment, paramNameFromParent } from './classify.js';
 import type { LeafStats } from './stats.js';
@@ -33,15 +41,21 @@ const PREFIX_WORDS = new Set(['api', 'apis', 'rest', 'rpc', 'public', 'private',
 export interface RawNode {
   seg: string;
   cls: ValueClass;
-  kind: 'root' | 'literal' | 'spec_param' | 'overflow';
+  kind: 'root' | 'literal' | 'spec_param' | 'overflow' | 'restored';
   /** Raw segments from the root (OVERFLOW for overflow positions). */
   concrete: string[];
   children: Map<string, RawNode>;
   specParam: RawNode | null;
   overflow: RawNode | null;
+  /** Restored parameter child (see the file comment). */
+  restored: RawNode | null;
+  /** For restored nodes: what the stored explain line said about the parameter. */
+  restoredInfo: RestoredParamInfo | null;
   specLiteral: boolean;
-  /** For spec_param nodes: parameter names in seeding order (current specs first). */
+  /** For spec_param nodes: parameter names by seeding rank (current specs first), then seeding order. */
   specNames: string[];
+  /** Rank of each specNames entry (parallel array). */
+  specRanks: number[];
   /** Spec names that seeded this node (for explain). */
   specSources: string[];
   /** Per upper-case method. */
@@ -51,6 +65,25 @@ export interface RawNode {
 export interface TemplateSeg {
   text: string;
   param: boolean;
+}
+
+/** A restored parameter's earlier decision: merge rules, distinct values and value classes. */
+export interface RestoredParamInfo {
+  rules: Set<string>;
+  distinct: number;
+  classes: Map<string, number>;
+}
+
+/** Parse one explain line of the form decideAt() writes for a parameter at `pos`, or null. */
+export function parseParamExplain(line: string, pos: number): RestoredParamInfo | null {
+  const m = /^\{[^}]*\} at segment (\d+): rule=(\S+) distinct=(\d+)(?: classes=(\S+))?/.exec(line);
+  if (!m || Number(m[1]) !== pos) return null;
+  const classes = new Map<string, number>();
+  for (const kv of (m[4] ?? '').split(',')) {
+    const [k, v] = kv.split(':');
+    if (k && v && /^\d+$/.test(v)) classes.set(k, Number(v));
+  }
+  return { rules: new Set((m[2] ?? '').split('+').filter((r) => r !== '')), distinct: Number(m[3]), classes };
 }
 
 export interface LeafDecision {
@@ -68,7 +101,8 @@ export function templateString(tpl: readonly TemplateSeg[]): string {
 function node(seg: string, kind: RawNode['kind'], concrete: string[]): RawNode {
   return {
     seg, cls: kind === 'literal' ? classifySegment(seg) : 'word', kind, concrete, children: new Map(), specParam: null,
-    overflow: null, specLiteral: false, specNames: [], specSources: [], leaves: new Map(),
+    overflow: null, restored: null, restoredInfo: null, specLiteral: false, specNames: [], specRanks: [], specSources: [],
+    leaves: new Map(),
   };
 }
 
@@ -106,8 +140,12 @@ export class PathTree {
   /** Drops by reason (overflow of children, node cap, depth cap). */
   readonly drops = { path_too_deep: 0, children_overflow: 0, nodes_overflow: 0 };
 
-  /** Seed one spec path (a template with `{name}` segments). */
-  seedSpec(path: string, specName: string): void {
+  /**
+   * Seed one spec path (a template with `{name}` segments). `rank` orders parameter names at a spec
+   * parameter (lower first; equal ranks keep seeding order), so seeding a spec later (versionless
+   * paths, enabled on first sight of their base) names parameters as seeding it first would.
+   */
+  seedSpec(path: string, specName: string, rank = 0): void {
     let cur = this.root;
     for (const seg of path.split('/').filter((s) => s !== '').slice(0, TREE_LIMITS.MAX_DEPTH)) {
       if (/^\{[^}]*\}$/.test(seg)) {
@@ -117,7 +155,12 @@ export class PathTree {
         }
         cur = cur.specParam;
         const name = seg.slice(1, -1);
-        if (!cur.specNames.includes(name)) cur.specNames.push(name);
+        if (!cur.specNames.includes(name)) {
+          let at = cur.specRanks.length;
+          while (at > 0 && (cur.specRanks[at - 1] ?? 0) > rank) at--;
+          cur.specNames.splice(at, 0, name);
+          cur.specRanks.splice(at, 0, rank);
+        }
       } else {
         let c = cur.children.get(seg);
         if (!c) {
@@ -137,29 +180,66 @@ export class PathTree {
     let cur = this.root;
     if (segs.length > TREE_LIMITS.MAX_DEPTH) this.drops.path_too_deep++;
     const n = Math.min(segs.length, TREE_LIMITS.MAX_DEPTH);
+    for (let i = 0; i < n; i++) cur = this.insert1(cur, segs[i] ?? '');
+    return cur;
+  }
+
+  /**
+   * Insert a stored template (Analysis.restore): literal segments as in insert(); a `{name}` segment
+   * goes to the spec parameter when the spec has one there, else to the restored child, whose info
+   * is merged from `info(position)` (the stored explain line for it, if any).
+   */
+  insertTemplate(segs: readonly string[], info: (pos: number) => RestoredParamInfo | null): RawNode {
+    let cur = this.root;
+    if (segs.length > TREE_LIMITS.MAX_DEPTH) this.drops.path_too_deep++;
+    const n = Math.min(segs.length, TREE_LIMITS.MAX_DEPTH);
     for (let i = 0; i < n; i++) {
       const seg = segs[i] ?? '';
-      let c = cur.children.get(seg);
-      if (!c) {
-        const full = cur.children.size >= TREE_LIMITS.MAX_CHILDREN;
-        const capped = this.nodes >= TREE_LIMITS.MAX_NODES;
-        if (full || capped) {
-          if (full) this.drops.children_overflow++;
-          else this.drops.nodes_overflow++;
-          if (cur.overflow === null) {
-            cur.overflow = node(OVERFLOW, 'overflow', [...cur.concrete, OVERFLOW]);
-            this.nodes++;
-          }
-          cur = cur.overflow;
-          continue;
-        }
-        c = node(seg, 'literal', [...cur.concrete, seg]);
-        cur.children.set(seg, c);
+      if (!/^\{[^}]*\}$/.test(seg)) {
+        cur = this.insert1(cur, seg);
+        continue;
+      }
+      if (cur.specParam !== null) {
+        cur = cur.specParam;
+        continue;
+      }
+      if (cur.restored === null) {
+        cur.restored = node(seg, 'restored', [...cur.concrete, OVERFLOW]);
+        cur.restored.restoredInfo = { rules: new Set(), distinct: 0, classes: new Map() };
         this.nodes++;
       }
-      cur = c;
+      cur = cur.restored;
+      const got = info(i);
+      const mine = cur.restoredInfo;
+      if (got !== null && mine !== null) {
+        for (const r of got.rules) mine.rules.add(r);
+        // Several stored endpoints share this position: they were decided together, so their lines
+        // agree; max (not sum) keeps one decision from being counted once per endpoint.
+        mine.distinct = Math.max(mine.distinct, got.distinct);
+        for (const [k, v] of got.classes) mine.classes.set(k, Math.max(mine.classes.get(k) ?? 0, v));
+      }
     }
     return cur;
+  }
+
+  private insert1(cur: RawNode, seg: string): RawNode {
+    const c = cur.children.get(seg);
+    if (c) return c;
+    const full = cur.children.size >= TREE_LIMITS.MAX_CHILDREN;
+    const capped = this.nodes >= TREE_LIMITS.MAX_NODES;
+    if (full || capped) {
+      if (full) this.drops.children_overflow++;
+      else this.drops.nodes_overflow++;
+      if (cur.overflow === null) {
+        cur.overflow = node(OVERFLOW, 'overflow', [...cur.concrete, OVERFLOW]);
+        this.nodes++;
+      }
+      return cur.overflow;
+    }
+    const n = node(seg, 'literal', [...cur.concrete, seg]);
+    cur.children.set(seg, n);
+    this.nodes++;
+    return n;
   }
 
   leaf(n: RawNode, method: string): LeafStats {
@@ -215,6 +295,7 @@ export class PathTree {
     const literals = new Map<string, RawNode[]>();
     const specParams: RawNode[] = [];
     const overflows: RawNode[] = [];
+    const restoreds: RawNode[] = [];
     for (const n of nodes) {
       for (const [k, c] of n.children) {
         const l = literals.get(k);
@@ -223,8 +304,9 @@ export class PathTree {
       }
       if (n.specParam) specParams.push(n.specParam);
       if (n.overflow) overflows.push(n.overflow);
+      if (n.restored) restoreds.push(n.restored);
     }
-    if (literals.size === 0 && specParams.length === 0 && overflows.length === 0) return;
+    if (literals.size === 0 && specParams.length === 0 && overflows.length === 0 && restoreds.length === 0) return;
     const pos = prefix.length;
     const isStructural = structural(prefix);
     const labels = [...literals.keys()].sort();
@@ -242,19 +324,28 @@ export class PathTree {
       else candidates.push(label);
     }
     if (candidates.length > 0) {
-      const shapeOf = (label: string): string => {
+      const shapeSet = (ns: readonly RawNode[]): Set<string> => {
         const s = new Set<string>();
-        for (const n of literals.get(label) ?? []) {
+        for (const n of ns) {
           for (const [k, c] of n.children) s.add(isParamClass(c.cls) ? '{}' : k);
-          if (n.specParam || n.overflow) s.add('{}');
+          if (n.specParam || n.overflow || n.restored) s.add('{}');
         }
-        return [...s].sort().join('|');
+        return s;
       };
+      const shapeOf = (label: string): string => [...shapeSet(literals.get(label) ?? [])].sort().join('|');
       const classShapes = new Map<string, number>();
       for (const m of merged) {
         const sh = shapeOf(m.label);
         classShapes.set(sh, (classShapes.get(sh) ?? 0) + 1);
       }
+      // Restored parameters: their distinct values count for every shape that fits in theirs.
+      const restoredShapes = restoreds.map((r) => ({ shape: shapeSet([r]), distinct: Math.max(1, r.restoredInfo?.distinct ?? 1) }));
+      const restoredFor = (sh: string): number => {
+        const need = sh === '' ? [] : sh.split('|');
+        let n = 0;
+        for (const r of restoredShapes) if (need.every((x) => r.shape.has(x))) n += r.distinct;
+        return n;
+      };
       const groups = new Map<string, string[]>();
       for (const c of candidates) {
         const sh = shapeOf(c);
@@ -263,31 +354,40 @@ export class PathTree {
         else groups.set(sh, [c]);
       }
       for (const [sh, g] of [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const n = g.length + (classShapes.get(sh) ?? 0);
+        const n = g.length + (classShapes.get(sh) ?? 0) + restoredFor(sh);
         for (const label of g) {
           if (n >= TREE_LIMITS.MIN_DISTINCT) merged.push({ label, rule: 'cardinality', cls: 'word' });
           else kept.push({ label, reason: `below_cardinality(${n}<${TREE_LIMITS.MIN_DISTINCT})` });
         }
       }
     }
-    const hasParam = merged.length > 0 || specParams.length > 0 || overflows.length > 0;
+    const hasParam = merged.length > 0 || specParams.length > 0 || overflows.length > 0 || restoreds.length > 0;
     if (hasParam) {
       const specName = specParams[0]?.specNames[0] ?? null;
       const name = paramName(prefix, specName);
       const rules = new Set<string>();
       const classes = new Map<string, number>();
+      let distinct = merged.length;
       for (const m of merged) {
         rules.add(m.rule);
         classes.set(m.cls, (classes.get(m.cls) ?? 0) + 1);
+      }
+      // Restored values may repeat among the new ones: distinct is then an upper bound.
+      for (const r of restoreds) {
+        const info = r.restoredInfo;
+        if (info === null) continue;
+        for (const x of info.rules) rules.add(x);
+        for (const [k, v] of info.classes) classes.set(k, (classes.get(k) ?? 0) + v);
+        distinct += info.distinct;
       }
       if (specParams.length > 0) rules.add('spec_param');
       if (overflows.length > 0) rules.add(`overflow(>=${TREE_LIMITS.MAX_CHILDREN})`);
       const cls = [...classes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}:${v}`).join(',');
       const specs = [...new Set(specParams.flatMap((s) => s.specSources))].sort().join(',');
       const line =
-        `{${name}} at segment ${pos}: rule=${[...rules].sort().join('+')} distinct=${merged.length}` +
+        `{${name}} at segment ${pos}: rule=${[...rules].sort().join('+')} distinct=${distinct}` +
         (cls ? ` classes=${cls}` : '') + (specs ? ` spec=${specs}` : '');
-      const group = [...specParams, ...overflows];
+      const group = [...specParams, ...overflows, ...restoreds];
       for (const m of merged) group.push(...(literals.get(m.label) ?? []));
       this.decideAt(group, [...prefix, { text: name, param: true }], [...explain, line], out);
     }

@@ -34,6 +34,10 @@ export interface PiiHit {
   shape: string;
   /** HMAC-SHA-256 (per-installation secret) of the normalised value, hex, first 32 chars. */
   hash: string;
+  /** Detector id that produced the hit (e.g. "iban", "github-pat", "jwt"), for explanations and allowlists. */
+  detector: string;
+  /** Redacted facts about the value (JWT alg, alg_none, no_exp...), or null. Never raw values. */
+  details: Record<string, string | boolean> | null;
 }
 
 export interface PiiScanner {

@@ -109,6 +109,24 @@ function serversOf(list: z.infer<typeof Server>[] | undefined): { hosts: string[
   return { hosts: anyHost ? [] : [...hosts].sort(), bases: [...bases].sort() };
 }
 
+/**
+ * Optional version base. Some APIs put only the API version in their base path (Docker Engine:
+ * basePath /v1.41) and also answer the unversioned path as "the current version" (`/_ping`,
+ * `/containers/json`, what the docker CLI sends first). Rule: a base path whose every segment is a
+ * version (v1, v1.41, V3beta, 2.0; dates such as Twilio's /2010-04-01 and mount points such as
+ * /api/v3 do not qualify) yields a second, versionless path per operation, and the analysis matches
+ * and seeds it on a host only after that host served the versioned form (a path starting with the
+ * base). Risk: an older *unversioned* API on the same host whose paths mirror the documented ones is
+ * reported as documented instead of shadow; the endpoint's explain line names the rule so a reader
+ * can tell. The gate keeps host-less specs (like Docker's) from claiming paths of unrelated hosts.
+ */
+const VERSION_SEG = /^(v\d+([._]\d+)*([a-z]+\d*)?|\d+\.\d+(\.\d+)?)$/i;
+
+export function isVersionOnlyBase(base: string): boolean {
+  const segs = base.split('/').filter((s) => s !== '');
+  return segs.length > 0 && segs.every((s) => VERSION_SEG.test(s));
+}
+
 function joinPath(base: string, path: string): string {
   const p = normBase(path);
   const j = base + p;
@@ -209,10 +227,16 @@ export function parseSpec(text: string, name: string): LoadedSpec {
       for (const p of params(op.parameters, `paths.${path}.${m}`)) merged.set(`${p.in}:${p.name}`, p);
       const opServers = (format === 'swagger-2.0' ? null : serversOf(op.servers)) ?? itemServers ?? docServers;
       const pathParams = [...path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1] ?? '');
+      const fullPaths = opServers.bases.map((b) => joinPath(b, path));
+      const versionBases = opServers.bases.filter(isVersionOnlyBase);
+      const bare = joinPath('', path);
+      const bareOk = versionBases.length > 0 && bare !== '/' && !/^\/\{/.test(bare) && !fullPaths.includes(bare);
       operations.push({
         method: m.toUpperCase(),
         path,
-        fullPaths: opServers.bases.map((b) => joinPath(b, path)),
+        fullPaths,
+        versionBases,
+        versionlessPaths: bareOk ? [bare] : [],
         hosts: opServers.hosts,
         pathParams,
         queryParams: [...merged.values()].filter((p) => p.in === 'query').map((p) => p.name).sort(),

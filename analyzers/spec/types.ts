@@ -13,6 +13,19 @@ export interface SpecOperation {
    * basePath) joined with `path`; always at least one entry. Templates keep `{name}` segments.
    */
   fullPaths: string[];
+  /**
+   * Version-only base paths among the operation's bases (every segment a version like v1, v1.41,
+   * 2.0 — not dates, not mount points such as /api/v3), e.g. ['/v1.41']. Empty for most specs.
+   */
+  versionBases: string[];
+  /**
+   * The operation's path with a version-only base left out (e.g. /_ping for /v1.41/_ping), for APIs
+   * that also answer unversioned paths as "the current version" (Docker Engine). Conditional: the
+   * analysis uses them on a host only once that host has served one of `versionBases` (load.ts,
+   * "Optional version base"). Empty when no base qualifies, when the path is `/`, or when its first
+   * segment is a parameter (a root parameter would swallow every other path of the host).
+   */
+  versionlessPaths: string[];
   /** Lower-case hosts (port kept, default ports 80/443 removed) the operation is served on; empty = any host. */
   hosts: string[];
   /** Path parameter names in path order. */

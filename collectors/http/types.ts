@@ -44,6 +44,11 @@ export interface HttpOptions {
   maxHeaderCount: number;
   /** Max requests waiting for their response on one connection (pipelining) before the oldest is emitted unpaired. */
   maxPendingRequests: number;
+  /**
+   * Max encoded (compressed) bytes of one body kept for content decoding; the rest is counted, not
+   * kept, and only the prefix is decoded (anomaly http_encoded_body_capped). Default 1 MiB.
+   */
+  maxEncodedBytes?: number;
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
@@ -52,6 +57,7 @@ export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
   maxHeaderBytes: 64 * 1024,
   maxHeaderCount: 256,
   maxPendingRequests: 64,
+  maxEncodedBytes: 1024 * 1024,
 };
 
 export type ExchangeEmitter = (ex: Exchange) => void;

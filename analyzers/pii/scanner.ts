@@ -1,0 +1,360 @@
+// scanExchange: bounded extraction of leaves from one Exchange (request and response) with their
+// location and normalised field, then value detection, then redaction into PiiHits.
+//
+// Extraction (pii.md "Extract leaves with their location"):
+// - path segments → field `path[i]` (URL-decoded), query parameters by name;
+// - headers by lower-case name; Authorization: Basic → user:password (password kind, email if the
+//   user is one), Bearer → the token (jwt + claims, or session_token); Cookie / Set-Cookie values →
+//   per cookie name (session_token by name or by shape);
+// - bodies by content type: JSON (leaves with `$.a.b[*].c` paths), form-urlencoded (by name), text
+//   and unknown text (substring scan, strong detectors and key-hinted only), JSON inside strings and
+//   base64 that decodes to JSON/text (one level, bounded).
+// Bounds: MAX_LEAVES leaves and MAX_DEPTH nesting per body, MAX_BODY characters scanned per body,
+// MAX_HITS hits per exchange. Nothing here throws on bad input (fast-check test in test/pii).
+import type { Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
+import type { PiiLocation } from '../../engine/contracts/inventory.js';
+import type { Candidate, DetectOptions } from './detect.js';
+import { detectText, detectValue } from './detect.js';
+import type { PiiHit, PiiScanner } from './types.js';
+import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
+import { validateEmail } from './validators.js';
+import { shannon } from './validators.js';
+
+export const SCAN_LIMITS = {
+  maxLeaves: 2_000,
+  maxDepth: 24,
+  maxBody: 262_144,
+  maxHits: 512,
+  maxNested: 65_536,
+} as const;
+
+export interface ScannerOptions {
+  secret: Buffer | string;
+  defaultCountry?: string;
+}
+
+type Side = 'request' | 'response';
+const loc = (side: Side, part: 'path' | 'query' | 'header' | 'cookie' | 'body'): PiiLocation =>
+  `${side}.${part}` as PiiLocation;
+
+function safeDecode(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+const isB64 = /^[A-Za-z0-9+/]{16,}={0,2}$/;
+
+/**
+ * One scanExchange() call. `seen` and `hashes` hold raw (normalised) values for the duration of the
+ * call only, to deduplicate before hashing and to compute each value's HMAC once (a claim email that
+ * is also in the body); neither outlives the call (pii.md "Redact", CONTRIBUTING rule 8).
+ */
+class Scan {
+  readonly hits: PiiHit[] = [];
+  private readonly seen = new Set<string>();
+  private readonly hashes = new Map<string, string>();
+  leaves = 0;
+  constructor(private readonly secret: Buffer | string, private readonly o: DetectOptions) {}
+
+  emit(cands: readonly Candidate[], location: PiiLocation, field: string, textMode: boolean): void {
+    for (const c of cands) {
+      if (this.hits.length >= SCAN_LIMITS.maxHits) return;
+      // Free text: only strong detectors and key-hinted ones (pii.md: substring scanning with the strong detectors).
+      if (textMode && c.strength === 'weak' && !c.keyHint) continue;
+      const f = c.via === null ? field : `${field}#jwt${c.via}`;
+      const norm = normalizeValue(c.kind, c.value);
+      // Deduplicate on the normalised value (same equivalence as its HMAC) before paying for the HMAC.
+      const dedup = `${c.kind}\u0000${location}\u0000${f}\u0000${norm}`;
+      if (this.seen.has(dedup)) continue;
+      this.seen.add(dedup);
+      let hash = this.hashes.get(norm);
+      if (hash === undefined) {
+        hash = hmacHex(this.secret, norm);
+        this.hashes.set(norm, hash);
+      }
+      this.hits.push({
+        kind: c.kind, location, field: f, confidence: c.confidence, strength: c.strength, validated: c.validated,
+        keyHint: c.keyHint, example: c.example, masked: maskValue(c.kind, c.value), shape: shapeOf(c.value), hash,
+        detector: c.detector, details: c.details,
+      });
+    }
+  }
+
+  value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number): void {
+    if (this.leaves++ >= SCAN_LIMITS.maxLeaves) return;
+    const cands = detectValue(v, keyPath, this.o);
+    this.emit(cands, location, field, false);
+    // JSON inside a string, or base64 of JSON/text: one nested level, bounded.
+    if (depth > 0 || v.length < 8 || v.length > SCAN_LIMITS.maxNested) return;
+    const c0 = v.charCodeAt(0);
+    if (c0 === 123 /* { */ || c0 === 91 /* [ */) {
+      const parsed = tryJson(v);
+      if (parsed !== undefined) this.json(parsed, [...keyPath], field, location, depth + 1, 0);
+    } else if (cands.length === 0 && isB64.test(v) && v.length % 4 === 0) {
+      const text = decodeB64Text(v);
+      if (text !== null) {
+        const t = text.trimStart();
+        const parsed = t.startsWith('{') || t.startsWith('[') ? tryJson(t) : undefined;
+        if (parsed !== undefined) this.json(parsed, [...keyPath], field + '#base64', location, depth + 1, 0);
+        else this.emit(detectText(text, keyPath, this.o), location, field + '#base64', true);
+      }
+    }
+  }
+
+  json(x: unknown, keyPath: string[], path: string, location: PiiLocation, nest: number, depth: number): void {
+    if (depth > SCAN_LIMITS.maxDepth || this.leaves >= SCAN_LIMITS.maxLeaves) return;
+    if (typeof x === 'string') {
+      this.value(x, keyPath, location, path, nest);
+      return;
+    }
+    if (typeof x === 'number') {
+      // Numbers keep their JSON spelling; integers beyond 2^53 are already rounded by JSON.parse.
+      if (Number.isInteger(x) && Math.abs(x) >= 1e5) this.value(String(x), keyPath, location, path, 1);
+      return;
+    }
+    if (Array.isArray(x)) {
+      // GeoJSON-style [lon, lat] pair under a coordinates key.
+      if (x.length === 2 && typeof x[0] === 'number' && typeof x[1] === 'number') {
+        const leaf = keyPath[keyPath.length - 1] ?? '';
+        if (/^(?:coordinates|coords|lnglat|lonlat|latlng|position)$/i.test(leaf)) this.geo(x[1], x[0], keyPath, location, path);
+      }
+      const p = path + '[*]';
+      for (let i = 0; i < x.length; i++) {
+        if (this.leaves >= SCAN_LIMITS.maxLeaves) return;
+        this.json(x[i], keyPath, p, location, nest, depth + 1);
+      }
+      return;
+    }
+    if (typeof x === 'object' && x !== null) {
+      const o = x as Record<string, unknown>;
+      const lat = o['lat'] ?? o['latitude'];
+      const lon = o['lng'] ?? o['lon'] ?? o['long'] ?? o['longitude'];
+      if (typeof lat === 'number' && typeof lon === 'number') this.geo(lat, lon, keyPath, location, path);
+      for (const k in o) {
+        if (this.leaves >= SCAN_LIMITS.maxLeaves) return;
+        keyPath.push(k);
+        this.json(o[k], keyPath, `${path}.${fieldName(k)}`, location, nest, depth + 1);
+        keyPath.pop();
+      }
+    }
+  }
+
+  geo(lat: number, lon: number, keyPath: readonly string[], location: PiiLocation, path: string): void {
+    const lt = String(lat);
+    const ln = String(lon);
+    const dec = (t: string): number => (t.includes('.') ? t.length - t.indexOf('.') - 1 : 0);
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || dec(lt) < 4 || dec(ln) < 4 || (lat === 0 && lon === 0)) return;
+    void keyPath;
+    this.emit([{
+      kind: 'geolocation', detector: 'latlong', value: `${lt},${ln}`, start: 0, end: 0, confidence: 0.85,
+      strength: 'strong', validated: true, keyHint: false, example: false, via: null, details: null,
+    }], location, path, false);
+  }
+
+  headers(side: Side, headers: readonly HeaderPair[]): void {
+    for (let i = 0; i < headers.length && i < 128; i++) {
+      const [rawName, value] = headers[i] as HeaderPair;
+      const name = rawName.toLowerCase();
+      if (value.length === 0) continue;
+      if (name === 'cookie' || name === 'set-cookie') {
+        this.cookies(side, name === 'cookie' ? value : value.split(';')[0] ?? '', name === 'set-cookie');
+        continue;
+      }
+      const hl = loc(side, 'header');
+      if (name === 'authorization' || name === 'proxy-authorization') {
+        this.authorization(value, hl, name);
+        continue;
+      }
+      if (SKIP_HEADERS.has(name)) continue;
+      this.value(value, [name], hl, name, 1);
+    }
+  }
+
+  authorization(value: string, location: PiiLocation, field: string): void {
+    const sp = value.indexOf(' ');
+    const scheme = (sp < 0 ? value : value.slice(0, sp)).toLowerCase();
+    const cred = sp < 0 ? '' : value.slice(sp + 1).trim();
+    if (scheme === 'basic' && cred.length > 0) {
+      const dec = decodeB64Text(cred);
+      if (dec === null) return;
+      const colon = dec.indexOf(':');
+      const user = colon < 0 ? dec : dec.slice(0, colon);
+      const pass = colon < 0 ? '' : dec.slice(colon + 1);
+      const out: Candidate[] = [];
+      if (pass.length > 0) {
+        out.push(mk('password', 'basic-auth', pass, 0.95, 'strong', true));
+      }
+      if (user.includes('@') && validateEmail(user) === 'valid') out.push(mk('email', 'basic-auth', user, 0.9, 'strong', true));
+      this.emit(out, location, field, false);
+      return;
+    }
+    const token = sp < 0 ? value : cred;
+    // Bearer/other schemes: a JWT or a recognised key is reported as such, anything else as the session token.
+    let cands = detectValue(token, ['authorization'], this.o);
+    if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key')) cands = cands.filter((c) => c.kind !== 'session_token');
+    else if (token.length >= 8 && !cands.some((c) => c.kind === 'session_token')) {
+      cands.push(mk('session_token', 'authorization', token, 0.9, 'strong', true));
+    }
+    this.emit(cands, location, field, false);
+  }
+
+  cookies(side: Side, header: string, isSet: boolean): void {
+    const cl = loc(side, 'cookie');
+    const parts = header.split(';');
+    for (let i = 0; i < parts.length && i < 64; i++) {
+      const p = parts[i] as string;
+      const eq = p.indexOf('=');
+      if (eq <= 0) continue;
+      const name = p.slice(0, eq).trim();
+      const value = safeDecode(p.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      if (value.length === 0) continue;
+      const cands = detectValue(value, [name], this.o);
+      // A cookie whose value looks like a session identifier is a session token even without the name.
+      if (!cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key')
+        && value.length >= 16 && !/\s/.test(value) && shannon(value) >= 3.5 && !/^\d+$/.test(value)) {
+        cands.push(mk('session_token', 'cookie-shape', value, isSet ? 0.7 : 0.6, 'weak', true));
+      }
+      this.emit(cands, cl, name, false);
+    }
+  }
+
+  target(side: Side, target: string): void {
+    let path = target;
+    let query = '';
+    const q = target.indexOf('?');
+    if (q >= 0) {
+      path = target.slice(0, q);
+      query = target.slice(q + 1);
+    }
+    const h = path.indexOf('#');
+    if (h >= 0) path = path.slice(0, h);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+      const s = path.indexOf('/', path.indexOf('//') + 2);
+      path = s < 0 ? '/' : path.slice(s);
+    }
+    const segs = path.split('/');
+    const pl = loc(side, 'path');
+    for (let i = 1, n = 0; i < segs.length && n < 32; i++, n++) {
+      const seg = segs[i] as string;
+      if (seg.length === 0) continue;
+      // The previous segment names the parameter (/users/{email}, /bsn/{value}).
+      const prev = i > 1 ? safeDecode(segs[i - 1] as string) : '';
+      this.value(safeDecode(seg), prev === '' ? [] : [prev], pl, `path[${i - 1}]`, 1);
+    }
+    if (query.length > 0) this.form(query, loc(side, 'query'), false);
+  }
+
+  form(body: string, location: PiiLocation, asBody: boolean): void {
+    const pairs = body.split('&');
+    for (let i = 0; i < pairs.length && i < SCAN_LIMITS.maxLeaves; i++) {
+      const p = pairs[i] as string;
+      if (p.length === 0) continue;
+      const eq = p.indexOf('=');
+      const name = safeDecode(eq < 0 ? p : p.slice(0, eq));
+      const value = eq < 0 ? '' : safeDecode(p.slice(eq + 1));
+      if (value.length === 0) continue;
+      this.value(value, [name], location, asBody ? name : name, 0);
+    }
+  }
+
+  body(side: Side, b: { contentType: string | null; encoding: 'utf8' | 'base64'; data: string }): void {
+    if (b.data.length === 0) return;
+    let text: string;
+    if (b.encoding === 'base64') {
+      const buf = Buffer.from(b.data.slice(0, Math.ceil((SCAN_LIMITS.maxBody * 4) / 3)), 'base64');
+      if (!looksText(buf)) return;
+      text = buf.toString('utf8');
+    } else text = b.data;
+    if (text.length > SCAN_LIMITS.maxBody) text = text.slice(0, SCAN_LIMITS.maxBody);
+    const bl = loc(side, 'body');
+    const ct = (b.contentType ?? '').toLowerCase();
+    const t = text.trimStart();
+    if (ct.includes('json') || ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))) {
+      const parsed = tryJson(t);
+      if (parsed !== undefined) {
+        this.json(parsed, [], '$', bl, 0, 0);
+        return;
+      }
+    }
+    if (ct.includes('x-www-form-urlencoded')) {
+      this.form(text, bl, true);
+      return;
+    }
+    if (ct.startsWith('image/') || ct.startsWith('audio/') || ct.startsWith('video/') || ct.includes('octet-stream')
+      || ct.includes('font')) return;
+    this.emit(detectText(text, [], this.o), bl, '$', true);
+  }
+}
+
+function mk(kind: Candidate['kind'], detector: string, value: string, confidence: number, strength: 'strong' | 'weak', validated: boolean): Candidate {
+  return { kind, detector, value, start: 0, end: value.length, confidence, strength, validated, keyHint: false, example: false, via: null, details: null };
+}
+
+// Headers whose values are protocol metadata, never personal: skipped before detection.
+const SKIP_HEADERS: ReadonlySet<string> = new Set(['host', 'content-type', 'content-length', 'accept', 'accept-encoding',
+  'accept-language', 'connection', 'cache-control', 'pragma', 'date', 'etag', 'last-modified', 'if-none-match',
+  'if-modified-since', 'vary', 'server', 'content-encoding', 'transfer-encoding', 'expires', 'age', 'keep-alive',
+  'upgrade', 'user-agent', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-dest', 'sec-ch-ua', 'sec-ch-ua-platform',
+  'sec-ch-ua-mobile', 'content-security-policy', 'strict-transport-security', 'access-control-allow-origin',
+  'access-control-allow-headers', 'access-control-allow-methods', 'traceparent', 'tracestate', 'x-request-id',
+  'x-correlation-id', 'content-range', 'range', 'accept-ranges', 'location', 'origin', 'referer']);
+
+function fieldName(k: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : `[${JSON.stringify(k)}]`;
+}
+
+function tryJson(s: string): unknown {
+  if (s.length > SCAN_LIMITS.maxBody) return undefined;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function looksText(buf: Buffer): boolean {
+  const n = Math.min(buf.length, 512);
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const c = buf[i] as number;
+    if (c === 0 || (c < 9) || (c > 13 && c < 32)) bad++;
+  }
+  return bad * 20 < n || n === 0;
+}
+
+function decodeB64Text(s: string): string | null {
+  if (s.length > SCAN_LIMITS.maxNested) return null;
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length === 0 || !looksText(buf)) return null;
+  const t = buf.toString('utf8');
+  return t.includes('\uFFFD') ? null : t;
+}
+
+/** The per-installation scanner. `secret` keys the HMAC of every hit's value. */
+export function createPiiScanner(opts: ScannerOptions): PiiScanner {
+  const o: DetectOptions = opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry } : {};
+  const secret = opts.secret;
+  return {
+    scanExchange(ex: Exchange): PiiHit[] {
+      const s = new Scan(secret, o);
+      try {
+        if (ex.request !== null) {
+          s.target('request', ex.request.target);
+          s.headers('request', ex.request.headers);
+          s.body('request', ex.request.body);
+        }
+        if (ex.response !== null) {
+          s.headers('response', ex.response.headers);
+          s.body('response', ex.response.body);
+        }
+      } catch {
+        // Defensive: a detector bug must not take down the analyzer loop. The partial hits stand.
+      }
+      return s.hits;
+    },
+  };
+}
