@@ -27,8 +27,9 @@ export const HTTP_ANOMALIES = {
   http_bad_transfer_encoding: 'a request Transfer-Encoding whose final coding is not chunked (RFC 9112 §6.3 rule 4)',
   http_bad_chunk: 'an invalid chunk size line or a missing CRLF after chunk data (RFC 9112 §7.1)',
   // Start line and header section (RFC 9112 §3, §4, §5).
-  http_invalid_start_line: 'a line that is neither a request line nor a status line where one was expected',
-  http_invalid_method: 'a request line whose method is not a known method token',
+  http_invalid_start_line:
+    'a malformed start line: kept as the message when plainly one (a method-like token, or "HTTP/", at line start), else skipped by resync',
+  http_invalid_method: 'a request line whose method is not a token (RFC 9110 §9.1: any token is a method)',
   http_invalid_version: 'an HTTP version other than 1.x in a start line',
   http_header_flood: 'more than maxHeaderCount header or trailer lines in one message',
   http_header_overflow: 'a header section (or chunk/trailer line) larger than maxHeaderBytes',

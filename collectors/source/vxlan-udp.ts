@@ -42,6 +42,7 @@ export interface VxlanReceiver {
 export const VXLAN_RECEIVER_COUNTERS = {
   vxlan_datagrams_received: 'datagrams received on the mirror socket',
   vxlan_bytes_received: 'bytes of those datagrams (VXLAN header included)',
+  vxlan_datagram_max_bytes: 'largest datagram seen (high-water mark; > 1500 proves jumbo frames arrive whole)',
   vxlan_recv_buffer_capped: 'the OS granted a smaller receive buffer than configured (raise net.core.rmem_max)',
   vxlan_socket_errors: 'socket errors reported after start',
   vxlan_recv_buffer_bytes: 'receive buffer the OS granted (a high-water mark, as reported by getsockopt)',
@@ -102,6 +103,7 @@ export function createVxlanReceiver(opts: VxlanReceiverOptions, sink: FrameSink,
     const tsUs = Math.floor((timeOrigin + performance.now()) * 1000);
     counters.inc('vxlan_datagrams_received');
     counters.inc('vxlan_bytes_received', msg.length);
+    counters.max('vxlan_datagram_max_bytes', msg.length);
     sink.onFrame(msg, LINKTYPE.VXLAN_PAYLOAD, tsUs, msg.length);
   };
 
