@@ -195,6 +195,18 @@ function kafkaClient(c: z.infer<typeof KafkaConnectionConfig>, logger: Logger, e
   });
 }
 
+/** Creates `topic` with the broker's default partition count when it does not exist. Idempotent. */
+export async function ensureTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = await admin.listTopics();
+    if (!topics.includes(topic)) await admin.createTopics({ topics: [{ topic }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface KafkaBusDeps {
   counters: Counters;
   /** Lifecycle logger (one child per component is made from it). Default: defaultBusLogger(). */
@@ -683,8 +695,22 @@ export function createKafkaConsumer(config: KafkaConsumerConfig, deps: KafkaBusD
         counters.inc(BUS_COUNTERS.consumerCrashes);
         log.warn({ error: e.payload.error.message, restart: e.payload.restart }, 'kafka consumer crashed');
       });
-      await c.connect();
-      await c.subscribe({ topic: cfg.topic, fromBeginning: cfg.fromBeginning });
+      // The topic may not exist yet (a fresh cluster, the analyzer started before any collector):
+      // create it (broker defaults for partitions) and retry subscribing until it is there, instead of
+      // failing the process on a metadata error that is only transient.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await ensureTopic(kafka, cfg.topic);
+          await c.connect();
+          await c.subscribe({ topic: cfg.topic, fromBeginning: cfg.fromBeginning });
+          break;
+        } catch (e) {
+          if (stopping) return;
+          const delay = backoffMs(attempt, cfg.retryBaseMs, cfg.retryMaxMs);
+          log.warn({ attempt, delayMs: delay, error: (e as Error).message }, 'kafka consumer not ready; retrying');
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,

@@ -146,17 +146,20 @@ async function main(): Promise<void> {
 const args = process.argv.slice(2);
 let count = 20_000;
 let rounds = 5;
+// --unique-tokens: one pool entry (and bearer token) per scan, so the token cache never hits.
+let unique = false;
 let modulePath = resolve('analyzers/pii/index.ts');
 for (let i = 0; i < args.length; i++) {
   const a = args[i] as string;
   if (a === '--module') modulePath = resolve(args[++i] ?? modulePath);
   else if (a === '--rounds') rounds = Number(args[++i] ?? rounds);
+  else if (a === '--unique-tokens') unique = true;
   else if (/^\d+$/.test(a)) count = Number(a);
 }
 
 const mod = (await import(pathToFileURL(modulePath).href)) as PiiModule;
 const scanner = mod.createPiiScanner({ secret: 'bench-secret', defaultCountry: 'NL' });
-const pool = Array.from({ length: 256 }, (_, i) => makeExchange(i));
+const pool = Array.from({ length: unique ? count + 2_000 : 256 }, (_, i) => makeExchange(i));
 const avgBytes = pool.reduce((a, p) => a + (p.ex.response?.body.data.length ?? 0), 0) / pool.length;
 const avgLeaves = pool.reduce((a, p) => a + p.leaves, 0) / pool.length;
 
@@ -170,7 +173,7 @@ for (let r = 0; r < rounds; r++) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < count; i++) {
-    const p = pool[i % pool.length] as { ex: Exchange; leaves: number };
+    const p = pool[unique ? 2_000 + i : i % pool.length] as { ex: Exchange; leaves: number };
     hits += scanner.scanExchange(p.ex).length;
     leaves += p.leaves;
   }

