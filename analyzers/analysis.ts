@@ -6,11 +6,19 @@
 // order exchanges arrived in; observe() returns a provisional attribution (spec, value-class and
 // override rules only, no cardinality), which is also the key PII evidence is aggregated under.
 // Deterministic: no clock, sorted output, same input → byte-identical JSON.
+//
+// Distributed use (`apitap analyze`, one long-lived Analysis per consumer): state is per API host, and
+// a host's state moves with its Kafka partition. forget(hosts) drops the state of revoked hosts;
+// restore(records, findings) rebuilds hosts from the store (endpoints/restore.ts says what comes back
+// exactly and what approximately); endpoints(host)/findings(host) give one host's rows, so a worker
+// writes only the hosts its batch touched. Restored templates act like seeds: a stored
+// /users/{userId} keeps templating /users/42 into it (tree.ts, "Restored parameters").
 import type { Exchange } from '../engine/contracts/exchange.js';
 import { apiHost, headerValue } from '../engine/contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../engine/contracts/inventory.js';
 import { classifyAuth, queryNames } from './auth/classify.js';
 import type { EndpointAggregate } from './endpoints/aggregate.js';
+import { leafFromRecord, usFromIso } from './endpoints/restore.js';
 import { buildRecord, renamePathField } from './endpoints/aggregate.js';
 import { categoryOf } from './endpoints/classify.js';
 import type { Overrides } from './endpoints/overrides.js';
@@ -18,9 +26,10 @@ import { applyOverrides } from './endpoints/overrides.js';
 import { addExchange, mergeStats, newLeafStats } from './endpoints/stats.js';
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
-import { PathTree, templateString } from './endpoints/tree.js';
+import { parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiScanner } from './pii/types.js';
 import { computeFindings } from './risks/findings.js';
+import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
 
@@ -41,10 +50,27 @@ export interface Attribution {
 export interface Analysis {
   /** Fold one exchange in; returns the endpoint it was (provisionally) attributed to. */
   observe(ex: Exchange): Attribution;
-  /** Inventory sorted by (host, path, method). */
-  endpoints(): EndpointRecord[];
-  /** Findings sorted by (host, path, method, kind, id). */
-  findings(): Finding[];
+  /**
+   * Seed hosts from stored rows (the endpoints of those hosts, and optionally their findings, which
+   * carry counters the records lack: auth posture, deprecation headers, PII samples). Replaces the
+   * state of every host named in `endpoints` (as forget() would), so restoring the same rows twice
+   * equals restoring them once; exchanges observed for those hosts before the call are dropped (in
+   * the worker they are the uncommitted tail the consumer re-reads). Rows are not validated here:
+   * zod-parse them at the store boundary. Call before observing the hosts' new traffic; a restored
+   * firstSeen/lastSeen widens the observation window of orphan findings.
+   */
+  restore(endpoints: readonly EndpointRecord[], findings?: readonly Finding[]): void;
+  /** Drop all state of these hosts (their partition was revoked). */
+  forget(hosts: readonly string[]): void;
+  /** API hosts with state (observed or restored), sorted. */
+  hosts(): string[];
+  /** Inventory sorted by (host, path, method); with `host`, only that host's endpoints. */
+  endpoints(host?: string): EndpointRecord[];
+  /**
+   * Findings sorted by (host, path, method, kind, id); with `host`, only findings whose host is
+   * `host` (orphans carry their operation's host, or '*' for host-less specs: findings('*')).
+   */
+  findings(host?: string): Finding[];
   /** Counted drops and oddities (tree caps, exchanges without a request). */
   stats(): Record<string, number>;
 }
@@ -68,26 +94,88 @@ export function parseTarget(ex: Exchange): { host: string; segs: string[] } {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+interface HostWindow {
+  firstUs: number;
+  lastUs: number;
+}
+
+/** A spec whose versionless paths wait for their host to serve one of its version bases. */
+interface PendingVersionless {
+  spec: LoadedSpec;
+  bases: string[][];
+}
+
 export function createAnalysis(opts: AnalysisOptions): Analysis {
   const current = createSpecIndex(opts.specs);
   const previous = createSpecIndex(opts.previousSpecs);
   const trees = new Map<string, PathTree>();
-  const counts = { exchanges: 0, without_request: 0 };
-  let firstUs = Number.POSITIVE_INFINITY;
-  let lastUs = Number.NEGATIVE_INFINITY;
-  let cache: EndpointAggregate[] | null = null;
+  /** Packet-time window per host (every exchange, with or without a request; restored rows too). */
+  const windows = new Map<string, HostWindow>();
+  /** Specs whose versionless paths are enabled per host (spec/load.ts, "Optional version base"). */
+  const versionless = new Map<string, Set<LoadedSpec>>();
+  const pending = new Map<string, PendingVersionless[]>();
+  /** Bumped by forget(): PII aggregator keys of a host's earlier state are not reused. */
+  const generations = new Map<string, number>();
+  const counts = { exchanges: 0, without_request: 0, restored_endpoints: 0, forgotten_hosts: 0 };
+  const hostCache = new Map<string, EndpointAggregate[]>();
   let findingsCache: Finding[] | null = null;
+
+  const touch = (host: string): void => {
+    hostCache.delete(host);
+    findingsCache = null;
+  };
+  const widen = (host: string, t0: number | undefined, t1: number | undefined): void => {
+    if (t0 === undefined && t1 === undefined) return;
+    let w = windows.get(host);
+    if (!w) {
+      w = { firstUs: Number.POSITIVE_INFINITY, lastUs: Number.NEGATIVE_INFINITY };
+      windows.set(host, w);
+    }
+    if (t0 !== undefined && t0 < w.firstUs) w.firstUs = t0;
+    if (t1 !== undefined && t1 > w.lastUs) w.lastUs = t1;
+  };
+
+  // Spec entries of a host in seeding order; the position is the seeding rank (current first).
+  const entriesFor = (host: string): IndexedOp[] => [...current.forHost(host), ...previous.forHost(host)];
 
   const treeFor = (host: string): PathTree => {
     let t = trees.get(host);
     if (!t) {
       t = new PathTree();
       // Current specs first, so their parameter names win over previous versions'.
-      for (const e of current.forHost(host)) for (const p of e.op.fullPaths) t.seedSpec(p, e.spec.name);
-      for (const e of previous.forHost(host)) for (const p of e.op.fullPaths) t.seedSpec(p, e.spec.name);
+      const entries = entriesFor(host);
+      const waiting = new Map<LoadedSpec, Set<string>>();
+      entries.forEach((e, rank) => {
+        for (const p of e.op.fullPaths) t?.seedSpec(p, e.spec.name, rank);
+        if (e.op.versionlessPaths.length === 0) return;
+        let b = waiting.get(e.spec);
+        if (!b) waiting.set(e.spec, (b = new Set()));
+        for (const base of e.op.versionBases) b.add(base);
+      });
+      if (waiting.size > 0) {
+        pending.set(host, [...waiting].map(([spec, b]) => ({ spec, bases: [...b].sort().map((x) => x.split('/').filter((y) => y !== '')) })));
+      }
       trees.set(host, t);
     }
     return t;
+  };
+
+  /** Enable a spec's versionless paths on `host` once a path there starts with one of its version bases. */
+  const checkVersionless = (host: string, tree: PathTree, segs: readonly string[]): void => {
+    const list = pending.get(host);
+    if (list === undefined) return;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const p = list[i] as PendingVersionless;
+      if (!p.bases.some((b) => b.length <= segs.length && b.every((x, k) => segs[k] === x))) continue;
+      list.splice(i, 1);
+      let on = versionless.get(host);
+      if (!on) versionless.set(host, (on = new Set()));
+      on.add(p.spec);
+      entriesFor(host).forEach((e, rank) => {
+        if (e.spec === p.spec) for (const v of e.op.versionlessPaths) tree.seedSpec(v, e.spec.name, rank);
+      });
+    }
+    if (list.length === 0) pending.delete(host);
   };
 
   const finalTemplate = (host: string, method: string, concrete: readonly string[], tpl: readonly TemplateSeg[]): { tpl: TemplateSeg[]; note: string | null } => {
@@ -95,22 +183,29 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     return { tpl: o.tpl, note: o.explain };
   };
 
+  const piiKey = (host: string, method: string, path: string): string => {
+    const g = generations.get(host) ?? 0;
+    return `${host}${g > 0 ? `#${g}` : ''} ${method} ${path}`;
+  };
+
   function observe(ex: Exchange): Attribution {
-    cache = null;
-    findingsCache = null;
     counts.exchanges++;
     const t0 = ex.request?.startUs ?? ex.response?.startUs;
     const t1 = ex.response?.endUs ?? ex.request?.endUs;
-    if (t0 !== undefined && t0 < firstUs) firstUs = t0;
-    if (t1 !== undefined && t1 > lastUs) lastUs = t1;
     const req = ex.request;
     if (req === null) {
       counts.without_request++;
-      return { host: apiHost(ex), method: '', path: '' };
+      const h = apiHost(ex);
+      widen(h, t0, t1);
+      findingsCache = null;
+      return { host: h, method: '', path: '' };
     }
     const { host, segs } = parseTarget(ex);
+    widen(host, t0, t1);
+    touch(host);
     const method = req.method.toUpperCase();
     const tree = treeFor(host);
+    checkVersionless(host, tree, segs);
     const node = tree.insert(segs);
     const leaf = tree.leaf(node, method);
     const auth = classifyAuth(ex);
@@ -119,7 +214,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
     if (opts.pii) {
-      const key = `${host} ${method} ${path}`;
+      const key = piiKey(host, method, path);
       const hits = opts.pii.scanner.scanExchange(ex).map((h) => ({ ...h, field: renamePathField(h.field, tpl) }));
       opts.pii.aggregator.add(key, hits);
       leaf.coarseKeys.add(key);
@@ -127,69 +222,136 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     return { host, method, path };
   }
 
-  function piiFor(s: LeafStats, tpl: readonly TemplateSeg[]): PiiFieldResult[] {
-    if (!opts.pii) return [];
-    const best = new Map<string, PiiFieldResult>();
-    for (const k of s.coarseKeys.values()) {
-      for (const r of opts.pii.aggregator.results(k)) {
-        const field = renamePathField(r.field, tpl);
-        const id = `${r.location}\u0000${field}\u0000${r.kind}`;
-        const prev = best.get(id);
-        if (!prev || r.confidence > prev.confidence || (r.confidence === prev.confidence && r.hash < prev.hash)) {
-          best.set(id, { ...r, field, distinct: Math.max(r.distinct, prev?.distinct ?? 0) });
-        }
+  function forget(hosts: readonly string[]): void {
+    for (const h of hosts) {
+      const had = trees.delete(h) || windows.has(h);
+      windows.delete(h);
+      versionless.delete(h);
+      pending.delete(h);
+      hostCache.delete(h);
+      if (had) {
+        counts.forgotten_hosts++;
+        // The PII aggregator has no delete: later keys of this host get a new generation instead
+        // (its old entries stay until the aggregator can drop them; proposal for the PII layer).
+        generations.set(h, (generations.get(h) ?? 0) + 1);
       }
     }
+    findingsCache = null;
+  }
+
+  function restore(endpoints: readonly EndpointRecord[], findings: readonly Finding[] = []): void {
+    forget([...new Set(endpoints.map((r) => r.host))]);
+    const byEndpoint = new Map<string, Finding[]>();
+    for (const f of findings) {
+      const k = `${f.host}\u0000${f.method}\u0000${f.path}`;
+      const l = byEndpoint.get(k);
+      if (l) l.push(f);
+      else byEndpoint.set(k, [f]);
+    }
+    for (const r of endpoints) {
+      counts.restored_endpoints++;
+      const host = r.host;
+      const method = r.method.toUpperCase();
+      const segs = r.path.split('/').filter((x) => x !== '');
+      const tree = treeFor(host);
+      checkVersionless(host, tree, segs);
+      const explain = r.explain;
+      const node = tree.insertTemplate(segs, (pos) => {
+        for (const line of explain) {
+          const info = parseParamExplain(line, pos);
+          if (info !== null) return info;
+        }
+        return null;
+      });
+      const s = leafFromRecord(r, byEndpoint.get(`${host}\u0000${r.method}\u0000${r.path}`) ?? []);
+      mergeStats(tree.leaf(node, method), s);
+      if (r.hits > 0) widen(host, usFromIso(r.firstSeen) ?? undefined, usFromIso(r.lastSeen) ?? undefined);
+      touch(host);
+    }
+  }
+
+  function piiFor(s: LeafStats, tpl: readonly TemplateSeg[]): PiiFieldResult[] {
+    if (!opts.pii && s.restoredPii.length === 0) return [];
+    const best = new Map<string, PiiFieldResult>();
+    const offer = (r: PiiFieldResult): void => {
+      const field = renamePathField(r.field, tpl);
+      const id = `${r.location}\u0000${field}\u0000${r.kind}`;
+      const prev = best.get(id);
+      if (!prev || r.confidence > prev.confidence || (r.confidence === prev.confidence && r.hash < prev.hash)) {
+        best.set(id, { ...r, field, distinct: Math.max(r.distinct, prev?.distinct ?? 0) });
+      } else if (r.distinct > prev.distinct) {
+        prev.distinct = r.distinct;
+      }
+    };
+    if (opts.pii) for (const k of s.coarseKeys.values()) for (const r of opts.pii.aggregator.results(k)) offer(r);
+    for (const r of s.restoredPii) offer(r);
     return [...best.keys()].sort(cmp).map((k) => best.get(k) as PiiFieldResult);
   }
 
-  function compute(): EndpointAggregate[] {
-    if (cache) return cache;
-    const out: EndpointAggregate[] = [];
-    for (const host of [...trees.keys()].sort(cmp)) {
-      const tree = trees.get(host) as PathTree;
-      const groups = new Map<string, { method: string; tpl: TemplateSeg[]; stats: LeafStats; explain: Set<string> }>();
-      for (const d of tree.decide()) {
-        const { tpl, note } = finalTemplate(host, d.method, d.node.concrete, d.tpl);
-        const key = `${d.method} ${templateString(tpl)}`;
-        let g = groups.get(key);
-        if (!g) {
-          g = { method: d.method, tpl, stats: newLeafStats(), explain: new Set() };
-          groups.set(key, g);
-        }
-        mergeStats(g.stats, d.stats);
-        for (const e of d.explain) g.explain.add(e);
-        if (note) g.explain.add(note);
+  function computeHost(host: string): EndpointAggregate[] {
+    const cached = hostCache.get(host);
+    if (cached) return cached;
+    const tree = trees.get(host);
+    if (!tree) return [];
+    const on = versionless.get(host);
+    const groups = new Map<string, { method: string; tpl: TemplateSeg[]; stats: LeafStats; explain: Set<string> }>();
+    for (const d of tree.decide()) {
+      const { tpl, note } = finalTemplate(host, d.method, d.node.concrete, d.tpl);
+      const key = `${d.method} ${templateString(tpl)}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { method: d.method, tpl, stats: newLeafStats(), explain: new Set() };
+        groups.set(key, g);
       }
-      for (const g of groups.values()) {
-        const nullable = g.tpl.map((s) => (s.param ? null : s.text));
-        const match = current.match(host, g.method, nullable);
-        const prev = match ? null : previous.match(host, g.method, nullable);
-        const explain = [...g.explain].sort(cmp);
-        if (explain.length === 0) explain.push('literal path (no segment templated)');
-        out.push(buildRecord(host, g.method, g.tpl, g.stats, explain, match, prev, piiFor(g.stats, g.tpl)));
-      }
+      mergeStats(g.stats, d.stats);
+      for (const e of d.explain) g.explain.add(e);
+      if (note) g.explain.add(note);
     }
-    const key = (a: EndpointAggregate): string => `${a.record.host}\u0000${a.record.path}\u0000${a.record.method}`;
+    const out: EndpointAggregate[] = [];
+    for (const g of groups.values()) {
+      const nullable = g.tpl.map((s) => (s.param ? null : s.text));
+      const match = current.match(host, g.method, nullable, on);
+      const prev = match ? null : previous.match(host, g.method, nullable, on);
+      const explain = [...g.explain].sort(cmp);
+      if (explain.length === 0) explain.push('literal path (no segment templated)');
+      out.push(buildRecord(host, g.method, g.tpl, g.stats, explain, match, prev, piiFor(g.stats, g.tpl)));
+    }
+    const key = (a: EndpointAggregate): string => `${a.record.path}\u0000${a.record.method}`;
     out.sort((a, b) => cmp(key(a), key(b)));
-    cache = out;
+    hostCache.set(host, out);
     return out;
+  }
+
+  const hosts = (): string[] => [...trees.keys()].sort(cmp);
+  const aggregates = (): EndpointAggregate[] => hosts().flatMap(computeHost);
+
+  function window(): { firstUs: number; lastUs: number } | null {
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const w of windows.values()) {
+      if (w.firstUs < first) first = w.firstUs;
+      if (w.lastUs > last) last = w.lastUs;
+    }
+    if (!Number.isFinite(first)) {
+      if (!Number.isFinite(last)) return null;
+      first = last;
+    }
+    return { firstUs: first, lastUs: Math.max(first, last) };
+  }
+
+  function allFindings(): Finding[] {
+    if (findingsCache) return findingsCache;
+    findingsCache = computeFindings({ aggregates: aggregates(), current, previous, window: window(), hostsSeen: hosts() });
+    return findingsCache;
   }
 
   return {
     observe,
-    endpoints: () => compute().map((a) => a.record),
-    findings() {
-      if (findingsCache) return findingsCache;
-      findingsCache = computeFindings({
-        aggregates: compute(),
-        current,
-        previous,
-        window: Number.isFinite(firstUs) ? { firstUs, lastUs: Math.max(firstUs, lastUs) } : null,
-        hostsSeen: [...trees.keys()].sort(cmp),
-      });
-      return findingsCache;
-    },
+    restore,
+    forget,
+    hosts,
+    endpoints: (host) => (host === undefined ? aggregates() : computeHost(host)).map((a) => a.record),
+    findings: (host) => (host === undefined ? allFindings() : allFindings().filter((f) => f.host === host)),
     stats() {
       const out: Record<string, number> = { ...counts };
       for (const t of trees.values()) for (const [k, v] of Object.entries(t.drops)) out[`tree_${k}`] = (out[`tree_${k}`] ?? 0) + v;

@@ -33,6 +33,12 @@ function isJwt(token: string): boolean {
 }
 
 /** Query parameter names of a request target (percent-decoded, '+' as space), in order, with repeats. */
+/** "query:<lower-case name>" when a query parameter of that name carries credentials, else null. */
+export function credentialQueryPart(name: string): string | null {
+  const lower = name.toLowerCase();
+  return QUERY_KEYS.has(lower) ? `query:${lower}` : null;
+}
+
 export function queryNames(target: string): string[] {
   const q = target.indexOf('?');
   if (q < 0) return [];

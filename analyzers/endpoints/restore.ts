@@ -11,16 +11,18 @@
 // - latency: the record keeps only p50/p95. The leaf gets synthetic samples that reproduce them,
 //   hashed as the expected order statistics of `n` uniform hashes, so the bottom-k sample of restored
 //   and new exchanges keeps roughly the share each part had. Merged percentiles are therefore
-//   approximate (exact when only one side has latencies and that side has <= 256 of them ... up to the
-//   synthetic shape, which is: half the mass at p50, p50→p95 linear up to the 95th, the rest at p95).
+//   approximate; the synthetic shape is half the mass at p50, p50→p95 linear up to the 95th
+//   percentile, the rest at p95 (the tails beyond are lost). The test pins merged p50/p95 within 10 %
+//   of a one-pass analysis on a uniform distribution.
 // - category: the stored category with weight `hits` (the majority vote of both parts).
 // - auth posture counters (authed/unauthed/2xx splits): exact for single-posture endpoints (auth is
 //   ['none'] or lacks 'none'), from the unauthenticated_endpoint / mixed_auth findings otherwise.
 // - deprecation/sunset counts and credentials-in-URL counts: from the zombie / sensitive_in_url
-//   findings; impaired exchanges from the shadow finding (else 0: restored evidence counts as clean).
+//   findings (credential query parameters also by name from queryParams, count 1); impaired exchanges from the shadow finding (else 0: restored evidence counts as clean).
 // Proposal (contract owner): carry these counters in the stored endpoint row so none of this is lossy.
 import type { EndpointRecord, Finding, PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import { PII_KINDS, PII_LOCATIONS } from '../../engine/contracts/inventory.js';
+import { credentialQueryPart } from '../auth/classify.js';
 import type { PiiFieldResult } from '../pii/types.js';
 import type { LeafStats } from './stats.js';
 import { LIMITS, newLeafStats, trimLatency } from './stats.js';
@@ -51,21 +53,26 @@ const rec = (v: unknown): Record<string, unknown> | null =>
 const GOLDEN = 0.6180339887498949;
 
 /**
- * Synthetic latency samples reproducing p50/p95 (ms) of `n` exchanges: the i-th gets the hash an
- * i-th smallest of n uniform 32-bit hashes is expected to have, and a value by a low-discrepancy
- * quantile so any prefix of them spreads over the distribution.
+ * Synthetic latency samples reproducing p50/p95 (ms) of `n` exchanges. The i-th gets the hash an
+ * i-th smallest of n uniform 32-bit hashes is expected to have (so merged with new samples it keeps
+ * its share of the bottom-k sample). Values are assigned by rank, the ranks spread over the hash order
+ * by a low-discrepancy sequence (any hash prefix covers the distribution): rank j of m gets p50 up to
+ * ceil(m/2), p95 from ceil(0.95 m), linear in between — so alone they give back p50/p95 exactly.
  */
 export function syntheticLatency(n: number, p50Ms: number | null, p95Ms: number | null): [number, number][] {
   if (n <= 0 || p50Ms === null) return [];
-  const p50 = p50Ms * 1000;
-  const p95 = (p95Ms ?? p50Ms) * 1000;
+  const p50 = Math.round(p50Ms * 1000);
+  const p95 = Math.round((p95Ms ?? p50Ms) * 1000);
   const m = Math.min(n, LIMITS.latencySample);
-  const out: [number, number][] = [];
-  for (let i = 0; i < m; i++) {
-    const q = ((i + 1) * GOLDEN) % 1;
-    const v = q <= 0.5 ? p50 : q <= 0.95 ? p50 + ((p95 - p50) * (q - 0.5)) / 0.45 : p95;
-    out.push([Math.floor(((i + 1) * 0x1_0000_0000) / (n + 1)), Math.round(v)]);
-  }
+  const r50 = Math.ceil(0.5 * m);
+  const r95 = Math.ceil(0.95 * m);
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => ((a + 1) * GOLDEN) % 1 - ((b + 1) * GOLDEN) % 1);
+  const out: [number, number][] = new Array<[number, number]>(m);
+  order.forEach((i, k) => {
+    const rank = k + 1;
+    const v = rank <= r50 ? p50 : rank >= r95 ? p95 : Math.round(p50 + ((p95 - p50) * (rank - r50)) / (r95 - r50));
+    out[i] = [Math.floor(((i + 1) * 0x1_0000_0000) / (n + 1)), v];
+  });
   trimLatency(out);
   return out;
 }
@@ -121,6 +128,12 @@ export function leafFromRecord(r: EndpointRecord, findings: readonly Finding[]):
   for (const x of r.vnis) if (s.vnis.size < LIMITS.vnis) s.vnis.add(x);
   if (r.hits > 0) s.categories.set(r.category, r.hits);
   s.restoredPii = piiFromRecord(r, findings);
+  // Credentials in query parameters by name (count unknown: 1; the sensitive_in_url finding, when
+  // given, replaces these with its counts; userinfo credentials come back only from it).
+  for (const q of r.queryParams) {
+    const part = credentialQueryPart(q);
+    if (part !== null) s.credentialsInUrl.set(part, 1);
+  }
 
   // Auth posture: exact when every request had the same posture, else from the findings.
   const ok2 = r.statusClasses['2xx'] ?? 0;
@@ -159,6 +172,7 @@ export function leafFromRecord(r: EndpointRecord, findings: readonly Finding[]):
       case 'sensitive_in_url': {
         const counts = rec(d['counts']);
         if (counts === null) break;
+        s.credentialsInUrl.clear();
         for (const [k, v] of Object.entries(counts)) if (typeof v === 'number' && v > 0) s.credentialsInUrl.set(k, v);
         break;
       }

@@ -27,6 +27,9 @@
 // `distinct` members of every candidate group whose shape is a subset of its own (approximating the
 // per-value shapes it no longer has). Unlike a spec parameter it does not pull word siblings in by
 // itself, so a restored tree decides new words the way one tree with all the traffic would.
+// Known limit: rule 5 is not monotone (a new child can change a word's shape and split a group
+// below MIN_DISTINCT, un-templating it in a one-pass tree); a restored parameter stays a parameter.
+// Value-class, spec and same-shape cardinality merges restore exactly (restore.test.ts properties).
 import type { ValueClass } from './classify.js';
 import { classifySegment, isParamClass, isVersionSegment, paramNameFromParent } from './classify.js';
 import type { LeafStats } from './stats.js';
@@ -201,17 +204,18 @@ export class PathTree {
       }
       if (cur.specParam !== null) {
         cur = cur.specParam;
-        continue;
+      } else {
+        if (cur.restored === null) {
+          cur.restored = node(seg, 'restored', [...cur.concrete, OVERFLOW]);
+          this.nodes++;
+        }
+        cur = cur.restored;
       }
-      if (cur.restored === null) {
-        cur.restored = node(seg, 'restored', [...cur.concrete, OVERFLOW]);
-        cur.restored.restoredInfo = { rules: new Set(), distinct: 0, classes: new Map() };
-        this.nodes++;
-      }
-      cur = cur.restored;
+      // Spec parameters keep the restored counts too, for their explain line.
+      if (cur.restoredInfo === null) cur.restoredInfo = { rules: new Set(), distinct: 0, classes: new Map() };
       const got = info(i);
       const mine = cur.restoredInfo;
-      if (got !== null && mine !== null) {
+      if (got !== null) {
         for (const r of got.rules) mine.rules.add(r);
         // Several stored endpoints share this position: they were decided together, so their lines
         // agree; max (not sum) keeps one decision from being counted once per endpoint.
@@ -373,7 +377,7 @@ export class PathTree {
         classes.set(m.cls, (classes.get(m.cls) ?? 0) + 1);
       }
       // Restored values may repeat among the new ones: distinct is then an upper bound.
-      for (const r of restoreds) {
+      for (const r of [...specParams, ...restoreds]) {
         const info = r.restoredInfo;
         if (info === null) continue;
         for (const x of info.rules) rules.add(x);

@@ -292,8 +292,8 @@ function score(
 }
 
 /** score() drops this candidate whatever the validator says (negative leaf key, no positive hint). */
-function droppedByKey(d: ValueDetector, v: string, ev: KeyEvidence): boolean {
-  if (!ev.negative || (ev.positive[d.kind] ?? 0) > 0) return false;
+function droppedByKey(d: ValueDetector, weight: number, v: string, ev: KeyEvidence): boolean {
+  if (!ev.negative || weight > 0) return false;
   return d.kind === 'ip_address' || d.kind === 'postcode' || strengthOf(d, v) === 'weak';
 }
 
@@ -397,9 +397,10 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
   // (measured: libphonenumber on Luhn-/length-plausible `orderId` numbers was ~8 µs per value).
   const textFallback = s.space && s.len >= 12;
   for (const d of VALUE_DETECTORS) {
-    if (d.requiresKey > 0 && (ev.positive[d.kind] ?? 0) < d.requiresKey) continue;
+    const weight = ev.positive[d.kind] ?? 0;
+    if (d.requiresKey > 0 && weight < d.requiresKey) continue;
     if (!d.prefilter(s) || !d.pattern.test(v)) continue;
-    if (!textFallback && droppedByKey(d, v, ev)) continue;
+    if (!textFallback && droppedByKey(d, weight, v, ev)) continue;
     if (runDetector(d, v, 0, ev, o, out, via)) whole = true;
   }
   if (s.dot && s.len <= 40) {

@@ -154,8 +154,28 @@ function hasNegative(tokens: readonly string[]): boolean {
   return false;
 }
 
-// Keys repeat across exchanges: cache the per-key token analysis (bounded, cleared when full).
+// Keys repeat across exchanges: cache the per-key token analysis (bounded, cleared when full). Only
+// identifier-like keys are cached: JSON objects used as maps can be keyed by personal values (an email,
+// a BSN, a phone number), and those must not outlive the call (CONTRIBUTING rule 8); they would also
+// churn the cache.
 const KEY_CACHE_MAX = 4096;
+const MAX_CACHED_KEY = 64;
+
+/**
+ * A field name that may be kept across calls: ≤ 64 characters, no '@', at most 3 digits, no control
+ * characters.
+ */
+function cacheableKey(key: string): boolean {
+  if (key.length > MAX_CACHED_KEY) return false;
+  let digits = 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 64 /* @ */ || c < 32) return false;
+    if (c >= 48 && c <= 57 && ++digits > 3) return false;
+  }
+  return true;
+}
+
 interface KeyInfo { tokens: string[]; pos: PiiKind[]; amb: PiiKind[]; neg: boolean; person: boolean }
 const keyCache = new Map<string, KeyInfo>();
 function keyInfo(key: string): KeyInfo {
@@ -169,6 +189,7 @@ function keyInfo(key: string): KeyInfo {
   let person = false;
   for (const t of tokens) if (PERSON.has(t)) person = true;
   info = { tokens, pos, amb, neg: hasNegative(tokens), person };
+  if (!cacheableKey(key)) return info;
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
   keyCache.set(key, info);
   return info;

@@ -3,9 +3,10 @@
 //
 // Extraction (pii.md "Extract leaves with their location"):
 // - path segments → field `path[i]` (URL-decoded), query parameters by name;
-// - headers by lower-case name; Authorization: Basic → user:password (password kind, email if the
-//   user is one), Bearer → the token (jwt + claims, or session_token); Cookie / Set-Cookie values →
-//   per cookie name (session_token by name or by shape);
+// - headers (and trailers, RFC 9110 §6.5, as headers) by lower-case name; Authorization: Basic →
+//   user:password (password kind, email if the user is one), Bearer → the token (jwt + claims, or
+//   session_token; results cached by the token's HMAC, see TOKEN_CACHE_MAX); Cookie / Set-Cookie
+//   values → per cookie name (session_token by name or by shape);
 // - bodies by content type: JSON (leaves with `$.a.b[*].c` paths), form-urlencoded (by name), text
 //   and unknown text (substring scan, strong detectors and key-hinted only), JSON inside strings and
 //   base64 that decodes to JSON/text (one level, bounded).
@@ -49,39 +50,93 @@ function safeDecode(s: string): string {
 const isB64 = /^[A-Za-z0-9+/]{16,}={0,2}$/;
 
 /**
- * One scanExchange() call. `seen` and `hashes` hold raw (normalised) values for the duration of the
- * call only, to deduplicate before hashing and to compute each value's HMAC once (a claim email that
- * is also in the body); neither outlives the call (pii.md "Redact", CONTRIBUTING rule 8).
+ * A candidate after redaction, before it is placed: everything a PiiHit holds except location and
+ * field. Safe to keep beyond the call (no raw value), which is what the bearer-token cache holds.
+ */
+interface Redacted {
+  kind: PiiHit['kind'];
+  /** Claim path inside a JWT ("$.email") or null. */
+  via: string | null;
+  confidence: number;
+  strength: 'strong' | 'weak';
+  validated: boolean;
+  keyHint: boolean;
+  example: boolean;
+  masked: string;
+  shape: string;
+  hash: string;
+  detector: string;
+  details: Readonly<Record<string, string | boolean>> | null;
+}
+
+/**
+ * Bearer credentials recur on every request of a session; their analysis (secret rules over ~700
+ * characters, JWT decode, claim scan) was ~75% of the cost of a typical request. The cache maps the
+ * token's HMAC to its redacted results: no raw value is kept, and the results are a pure function of
+ * token, options and secret, so hits are identical with or without it. Bounded, least recently used
+ * evicted. Measured: see test/bench/pii.bench.ts.
+ */
+const TOKEN_CACHE_MAX = 4096;
+
+/**
+ * One scanExchange() call. `hashes` maps normalised raw values to their HMAC for the duration of the
+ * call only (a claim email that is also in the body is hashed once); it never outlives the call
+ * (pii.md "Redact", CONTRIBUTING rule 8).
  */
 class Scan {
   readonly hits: PiiHit[] = [];
   private readonly seen = new Set<string>();
   private readonly hashes = new Map<string, string>();
   leaves = 0;
-  constructor(private readonly secret: Buffer | string, private readonly o: DetectOptions) {}
+  constructor(
+    private readonly secret: Buffer | string,
+    private readonly o: DetectOptions,
+    private readonly tokens: Map<string, readonly Redacted[]>,
+  ) {}
+
+  hashOf(norm: string): string {
+    let hash = this.hashes.get(norm);
+    if (hash === undefined) {
+      hash = hmacHex(this.secret, norm);
+      this.hashes.set(norm, hash);
+    }
+    return hash;
+  }
+
+  redact(c: Candidate): Redacted {
+    return {
+      kind: c.kind, via: c.via, confidence: c.confidence, strength: c.strength, validated: c.validated, keyHint: c.keyHint,
+      example: c.example, masked: maskValue(c.kind, c.value), shape: shapeOf(c.value), hash: this.hashOf(normalizeValue(c.kind, c.value)),
+      detector: c.detector, details: c.details,
+    };
+  }
 
   emit(cands: readonly Candidate[], location: PiiLocation, field: string, textMode: boolean): void {
     for (const c of cands) {
       if (this.hits.length >= SCAN_LIMITS.maxHits) return;
       // Free text: only strong detectors and key-hinted ones (pii.md: substring scanning with the strong detectors).
       if (textMode && c.strength === 'weak' && !c.keyHint) continue;
-      const f = c.via === null ? field : `${field}#jwt${c.via}`;
-      const norm = normalizeValue(c.kind, c.value);
-      // Deduplicate on the normalised value (same equivalence as its HMAC) before paying for the HMAC.
-      const dedup = `${c.kind}\u0000${location}\u0000${f}\u0000${norm}`;
-      if (this.seen.has(dedup)) continue;
-      this.seen.add(dedup);
-      let hash = this.hashes.get(norm);
-      if (hash === undefined) {
-        hash = hmacHex(this.secret, norm);
-        this.hashes.set(norm, hash);
-      }
-      this.hits.push({
-        kind: c.kind, location, field: f, confidence: c.confidence, strength: c.strength, validated: c.validated,
-        keyHint: c.keyHint, example: c.example, masked: maskValue(c.kind, c.value), shape: shapeOf(c.value), hash,
-        detector: c.detector, details: c.details,
-      });
+      this.place(this.redact(c), location, field);
     }
+  }
+
+  emitRedacted(rs: readonly Redacted[], location: PiiLocation, field: string): void {
+    for (const r of rs) {
+      if (this.hits.length >= SCAN_LIMITS.maxHits) return;
+      this.place(r, location, field);
+    }
+  }
+
+  private place(r: Redacted, location: PiiLocation, field: string): void {
+    const f = r.via === null ? field : `${field}#jwt${r.via}`;
+    const dedup = `${r.kind}\u0000${location}\u0000${f}\u0000${r.hash}`;
+    if (this.seen.has(dedup)) return;
+    this.seen.add(dedup);
+    this.hits.push({
+      kind: r.kind, location, field: f, confidence: r.confidence, strength: r.strength, validated: r.validated,
+      keyHint: r.keyHint, example: r.example, masked: r.masked, shape: r.shape, hash: r.hash, detector: r.detector,
+      details: r.details === null ? null : { ...r.details },
+    });
   }
 
   value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number): void {
@@ -94,7 +149,7 @@ class Scan {
     if (c0 === 123 /* { */ || c0 === 91 /* [ */) {
       const parsed = tryJson(v);
       if (parsed !== undefined) this.json(parsed, [...keyPath], field, location, depth + 1, 0);
-    } else if (cands.length === 0 && isB64.test(v) && v.length % 4 === 0) {
+    } else if (cands.length === 0 && v.length % 4 === 0 && isB64.test(v)) {
       const text = decodeB64Text(v);
       if (text !== null) {
         const t = text.trimStart();
@@ -193,13 +248,27 @@ class Scan {
       return;
     }
     const token = sp < 0 ? value : cred;
+    const key = this.hashOf(token);
+    const cached = this.tokens.get(key);
+    if (cached !== undefined) {
+      this.tokens.delete(key);
+      this.tokens.set(key, cached);
+      this.emitRedacted(cached, location, field);
+      return;
+    }
     // Bearer/other schemes: a JWT or a recognised key is reported as such, anything else as the session token.
     let cands = detectValue(token, ['authorization'], this.o);
     if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key')) cands = cands.filter((c) => c.kind !== 'session_token');
     else if (token.length >= 8 && !cands.some((c) => c.kind === 'session_token')) {
       cands.push(mk('session_token', 'authorization', token, 0.9, 'strong', true));
     }
-    this.emit(cands, location, field, false);
+    const redacted = cands.map((c) => this.redact(c));
+    if (this.tokens.size >= TOKEN_CACHE_MAX) {
+      const oldest = this.tokens.keys().next();
+      if (oldest.done !== true) this.tokens.delete(oldest.value);
+    }
+    this.tokens.set(key, redacted);
+    this.emitRedacted(redacted, location, field);
   }
 
   cookies(side: Side, header: string, isSet: boolean): void {
@@ -338,18 +407,21 @@ function decodeB64Text(s: string): string | null {
 export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const o: DetectOptions = opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry } : {};
   const secret = opts.secret;
+  const tokens = new Map<string, readonly Redacted[]>();
   return {
     scanExchange(ex: Exchange): PiiHit[] {
-      const s = new Scan(secret, o);
+      const s = new Scan(secret, o, tokens);
       try {
         if (ex.request !== null) {
           s.target('request', ex.request.target);
           s.headers('request', ex.request.headers);
           s.body('request', ex.request.body);
+          if (ex.request.trailers.length > 0) s.headers('request', ex.request.trailers);
         }
         if (ex.response !== null) {
           s.headers('response', ex.response.headers);
           s.body('response', ex.response.body);
+          if (ex.response.trailers.length > 0) s.headers('response', ex.response.trailers);
         }
       } catch {
         // Defensive: a detector bug must not take down the analyzer loop. The partial hits stand.

@@ -70,22 +70,23 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .command('collect')
     .description('collect exchanges from a VXLAN traffic mirror (or capture files) and publish them to Kafka')
     .option('--vxlan <addr:port>', 'receive AWS VPC Traffic Mirroring (VXLAN over UDP) here, e.g. 0.0.0.0:4789')
-    .option('--pcap <file>', 'replay capture files into the cluster instead (repeatable)', collect, [])
+    .option('--pcap <files...>', 'replay capture files (or directories) into the cluster instead')
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
     .option('--health-port <port>', 'HTTP health/metrics port for load-balancer checks (0 = none)', '0')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--stats-interval <seconds>', 'log counters every N seconds (0 = never)', '30')
-    .action(async (flags: { vxlan?: string; pcap: string[]; kafka: string; topic: string; healthPort: string; bodyCap: string; statsInterval: string }) => {
-      if ((flags.vxlan === undefined) === (flags.pcap.length === 0)) h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
+    .action(async (flags: { vxlan?: string; pcap?: string[]; kafka: string; topic: string; healthPort: string; bodyCap: string; statsInterval: string }) => {
+      const pcaps = flags.pcap ?? [];
+      if ((flags.vxlan === undefined) === (pcaps.length === 0)) h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
       const counters = new Counters();
       const publisher = createKafkaPublisher({ brokers: brokers(flags.kafka, h), topic: flags.topic }, { counters, logger: log });
       const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
       const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
       const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
-      if (flags.pcap.length > 0) {
+      if (pcaps.length > 0) {
         try {
-          await collectFiles(flags.pcap, publisher, counters, copts);
+          await collectFiles(pcaps, publisher, counters, copts);
           await publisher.close();
         } catch (e) {
           await publisher.close();
@@ -129,6 +130,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
       const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
+      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
       const store = await openStoreWithRetry(flags, log);
       const consumer = createKafkaConsumer(
         { brokers: brokers(flags.kafka, h), topic: flags.topic, groupId: flags.group, fromBeginning: flags.from === 'beginning' },
@@ -141,8 +143,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         counters,
         log: (msg, fields) => log.info(fields ?? {}, msg),
       });
-      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
-      await worker.start();
+      await retrying(() => worker.start(), log, 'analyzer start');
       log.info({ topic: flags.topic, group: flags.group }, 'analyzer running');
       onSignals(async () => {
         await worker.stop();
@@ -154,17 +155,21 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
   );
 }
 
-/** The store may come up after the analyzer (compose, k8s): retry with backoff instead of dying. */
-async function openStoreWithRetry(flags: StoreFlags, log: pino.Logger): Promise<Awaited<ReturnType<typeof openStoreFromFlags>>> {
+/** The store may come up after the analyzer (compose, k8s): retry retryable failures with backoff instead of dying. */
+async function retrying<T>(fn: () => Promise<T>, log: pino.Logger, what: string): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await openStoreFromFlags(flags);
+      return await fn();
     } catch (e) {
       const err = e as Error & { retryable?: boolean };
       if (err.retryable !== true) throw e;
       const delay = Math.min(30_000, 500 * 2 ** attempt);
-      log.warn({ attempt, delayMs: delay, error: err.message }, 'store unavailable; retrying');
+      log.warn({ attempt, delayMs: delay, error: err.message }, `${what}: store unavailable; retrying`);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+function openStoreWithRetry(flags: StoreFlags, log: pino.Logger): Promise<Awaited<ReturnType<typeof openStoreFromFlags>>> {
+  return retrying(() => openStoreFromFlags(flags), log, 'store open');
 }

@@ -48,8 +48,9 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
+    const findings = await store.findings();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
-    session.analysis.restore(stored);
+    session.analysis.restore(stored, findings);
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
     opts.log?.('analyzer state rebuilt from store', { reason, endpoints: stored.length });

@@ -70,9 +70,9 @@ test('collect → Kafka → analyzer group → ClickHouse survives a store outag
   let b: Proc | null = null;
   try {
     // 1. The store is down (503) while the first capture is published: the analyzer must retry, not drop.
-    await front.pause();
     a = startApitap(analyzerArgs(portA));
-    await until(() => metrics(portA), () => true, 30_000, 'analyzer A metrics');
+    await until(() => metrics(portA), (m) => (m['bus_rebalances'] ?? 0) >= 1, 60_000, 'analyzer A joined the group');
+    await front.pause();
     const pub1 = apitap(['collect', '--pcap', ...firstCaptures, '--kafka', broker.bootstrap, '--topic', topic]);
     assert.equal(pub1.code, 0, pub1.stderr);
     const c1 = (JSON.parse(pub1.stdout.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }).counters;
@@ -86,7 +86,7 @@ test('collect → Kafka → analyzer group → ClickHouse survives a store outag
     // 2. Kill analyzer A (a crash), start B in the same group; publish the second capture while the broker restarts.
     await a.kill();
     b = startApitap(analyzerArgs(portB));
-    await until(() => metrics(portB), () => true, 30_000, 'analyzer B metrics');
+    await until(() => metrics(portB), (m) => (m['analyzer_state_rebuilds'] ?? 0) >= 1, 60_000, 'analyzer B started');
     await broker.kill();
     const pub2 = startApitap(['collect', '--pcap', ...secondCaptures, '--kafka', broker.bootstrap, '--topic', topic]);
     await new Promise((r) => setTimeout(r, 3000)); // the collector buffers while the broker is down

@@ -225,3 +225,27 @@ test('throughput: typical small JSON exchanges', () => {
   console.log(`# throughput: ${Math.round(perSec)} exchanges/s`);
   assert.ok(perSec > 1000, `${Math.round(perSec)}/s`);
 });
+
+test('hits name their detector; details carry redacted facts only; token cache is transparent', () => {
+  const t = jwt({ alg: 'none', typ: 'JWT' }, { sub: '42', email: 'jan.jansen@bedrijf.nl', iat: 1720000000 });
+  const e = ex({ reqHeaders: [['Authorization', `Bearer ${t}`]], resBody: JSON.stringify({ iban: 'DE89370400440532013000', token: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' }) });
+  const sc = createPiiScanner({ secret: 'k', defaultCountry: 'NL' });
+  const first = sc.scanExchange(e);
+  const byKind = new Map(first.map((h) => [h.kind, h]));
+  assert.equal(byKind.get('jwt')?.detector, 'jwt');
+  assert.deepEqual(byKind.get('jwt')?.details, { alg_none: true, no_exp: true, alg: 'none' });
+  assert.equal(byKind.get('iban')?.detector, 'iban');
+  assert.equal(byKind.get('iban')?.details, null);
+  assert.equal(byKind.get('api_key')?.detector, 'github-pat');
+  assert.equal(byKind.get('email')?.detector, 'email');
+  for (const h of first) assert.equal(typeof h.detector, 'string');
+  const json = JSON.stringify(first);
+  for (const raw of [t, 'jan.jansen@bedrijf.nl', 'DE89370400440532013000', 'A1b2C3d4E5f6G7h8']) assert.ok(!json.includes(raw));
+  // The second scan of the same bearer token is served from the HMAC-keyed cache: same hits.
+  assert.deepEqual(sc.scanExchange(e), first);
+  // A header alg that is not an algorithm name is not copied into details.
+  const odd = jwt({ alg: 'jan@bedrijf.nl <x>' }, { sub: '1', scope: 'read write' });
+  const h = sc.scanExchange(ex({ reqHeaders: [['Authorization', `Bearer ${odd}`]] })).find((x) => x.kind === 'jwt');
+  assert.equal(h?.details?.['alg'], 'other');
+});
+
