@@ -9,6 +9,7 @@
 // candidate; a negative leaf key (orderId, version, amount...) drops weak candidates and lowers strong
 // ones by 0.2.
 import type { PiiKind } from '../../engine/contracts/inventory.js';
+import { identifierShape } from './ids.js';
 import { decodeJwt } from './jwt.js';
 import type { KeyEvidence } from './keys.js';
 import { keyEvidence } from './keys.js';
@@ -46,6 +47,16 @@ export interface DetectOptions {
   /** ISO 3166 alpha-2 country for phone numbers written without +/00. */
   defaultCountry?: string;
 }
+
+/**
+ * Where a whole value sits, for the identifier rule (ids.ts):
+ * - 'field': a JSON leaf, query/form parameter or header, judged by its key path;
+ * - 'credential': a credential location (Authorization, Cookie, Set-Cookie): whatever its shape, the
+ *   value is the credential;
+ * - 'path': a URL path segment; the key path is the previous segment, a collection name
+ *   (`/Credentials/{Sid}`, `/tokens/{id}`), so an identifier-shaped segment is that resource's id.
+ */
+export type ValueContext = 'field' | 'credential' | 'path';
 
 interface ValueStats {
   len: number;
@@ -366,18 +377,29 @@ function secretCandidates(text: string, base: number, ev: KeyEvidence, o: Detect
 
 const MASKED = /^(?:[*•x#.]{3,}|\[?(?:redacted|hidden|masked|filtered)\]?)$/i;
 
-function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | null): void {
+/**
+ * May a key-name detector (generic-api-key, session-key) call `v` a credential? Resource identifiers
+ * (ids.ts) only in a credential location, or under a leaf key that names a credential and is not an
+ * id key (`token` yes; `tokenId`, `credential_sid`, `$.credentials[*].sid`, `/Credentials/{Sid}` no).
+ */
+function credentialValue(v: string, ev: KeyEvidence, where: ValueContext): boolean {
+  if (where === 'credential' || identifierShape(v) === null) return true;
+  return where === 'field' && ev.leafCredential && !ev.idKey;
+}
+
+function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | null, where: ValueContext): void {
   const pw = ev.positive.password ?? 0;
   if (pw >= 0.5 && !ev.negative && v.length > 0 && v.length <= 256 && !MASKED.test(v) && !isPlaceholder(v)
     && !/^(?:true|false|null|undefined|\d{1,2})$/i.test(v)) {
     score(out, 'password', 'password-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
   }
   const ak = ev.positive.api_key ?? 0;
-  if (ak >= 0.5 && !ev.negative && genericSecretValue(v)) {
-    score(out, 'api_key', 'generic-api-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
-  }
   const st = ev.positive.session_token ?? 0;
-  if (st >= 0.5 && v.length >= 16 && v.length <= 4096 && !isPlaceholder(v) && shannon(v) >= 3 && !/\s/.test(v)) {
+  const asKey = ak >= 0.5 && !ev.negative && genericSecretValue(v);
+  const asSession = st >= 0.5 && v.length >= 16 && v.length <= 4096 && !isPlaceholder(v) && shannon(v) >= 3 && !/\s/.test(v);
+  if ((!asKey && !asSession) || !credentialValue(v, ev, where)) return;
+  if (asKey) score(out, 'api_key', 'generic-api-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
+  if (asSession) {
     score(out, 'session_token', 'session-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
   }
 }
@@ -385,7 +407,8 @@ function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | nul
 // lat,long written as one string: "52.3676,4.9041" or "52.3676, 4.9041".
 const LATLONG = /^(-?\d{1,2}\.\d{4,12}),\s?(-?\d{1,3}\.\d{4,12})$/;
 
-function detectInto(value: string, keyPath: readonly string[], o: DetectOptions, out: Candidate[], depth: number, via: string | null): void {
+function detectInto(value: string, keyPath: readonly string[], o: DetectOptions, out: Candidate[], depth: number, via: string | null,
+  where: ValueContext = 'field'): void {
   if (value.length === 0 || value.length > MAX_VALUE) return;
   const ev = keyEvidence(keyPath);
   const v = value.length < 64 ? value.trim() : value;
@@ -411,15 +434,15 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
     }
   }
   if (s.len >= 16) secretCandidates(v, 0, ev, o, out, via, depth);
-  keyOnly(v, ev, out, via);
+  keyOnly(v, ev, out, via, where);
   // Free text inside a leaf ("call me at +31 6 ..."): substring scan when nothing matched whole.
   if (!whole && out.length === before && s.space && s.len >= 12) textInto(v, o, out, via, ev, false);
 }
 
 /** Candidates for one whole value (a JSON leaf, a parameter, a header value) at `keyPath`. */
-export function detectValue(value: string, keyPath: readonly string[], o: DetectOptions = {}): Candidate[] {
+export function detectValue(value: string, keyPath: readonly string[], o: DetectOptions = {}, where: ValueContext = 'field'): Candidate[] {
   const out: Candidate[] = [];
-  detectInto(value, keyPath, o, out, 0, null);
+  detectInto(value, keyPath, o, out, 0, null, where);
   return out;
 }
 

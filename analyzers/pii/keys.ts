@@ -130,15 +130,19 @@ export interface KeyEvidence {
   negative: boolean;
   /** Leaf tokens (for detectors that need them, e.g. the generic secret rule). */
   leafTokens: readonly string[];
+  /** The leaf names an identifier (`id`, `…Id`, `…_sid`, `…Uuid`; not `sessionid`): see ids.ts. */
+  idKey: boolean;
+  /** The leaf itself carries an api_key, password or session_token hint (a credential key name). */
+  leafCredential: boolean;
 }
 
-function matchRuns(tokens: readonly string[], dict: Dict, visit: (kinds: readonly PiiKind[]) => void): void {
+function matchRuns(tokens: readonly string[], dict: Dict, visit: (kinds: readonly PiiKind[], run: string) => void): void {
   for (let i = 0; i < tokens.length; i++) {
     let joined = '';
     for (let j = i; j < tokens.length && j < i + 4; j++) {
       joined += tokens[j];
       const k = dict.get(joined);
-      if (k !== undefined) visit(k);
+      if (k !== undefined) visit(k, joined);
     }
   }
 }
@@ -176,19 +180,38 @@ function cacheableKey(key: string): boolean {
   return true;
 }
 
-interface KeyInfo { tokens: string[]; pos: PiiKind[]; amb: PiiKind[]; neg: boolean; person: boolean }
+// Identifier keys: the last token says the value *names* something (`id`, `customerId`, `account_sid`,
+// `RoleSid`, `tokenId`, `credential_uuid`). A credential word before it (`token`, `credential`) makes
+// it the id of a credential, not the credential: see ids.ts. Session cookies spelled as one word
+// (`sessionid`, `JSESSIONID`, `PHPSESSID`, `connect.sid`) are the session credential itself and are
+// not identifier keys; a bare `sid` is (Twilio's `sid`), and still a session hint for cookies,
+// which are a credential location whatever their name.
+const ID_TOKENS: ReadonlySet<string> = new Set(['id', 'ids', 'sid', 'sids', 'uid', 'uuid', 'guid', 'oid']);
+const SESSION_ID_KEYS: ReadonlySet<string> = new Set(['sessionid', 'sessid', 'jsessionid', 'phpsessid', 'connectsid',
+  'aspnetsessionid']);
+// `sid` alone is the classic session cookie name; as the last token of a longer key (`account_sid`,
+// `RoleSid`, `credential_sid`) it is Twilio's "string identifier" of that resource, not a session.
+const WHOLE_KEY_ONLY: ReadonlySet<string> = new Set(['sid']);
+
+interface KeyInfo { tokens: string[]; pos: PiiKind[]; amb: PiiKind[]; neg: boolean; person: boolean; id: boolean }
 const keyCache = new Map<string, KeyInfo>();
 function keyInfo(key: string): KeyInfo {
   let info = keyCache.get(key);
   if (info !== undefined) return info;
   const tokens = tokenizeKey(key);
   const pos: PiiKind[] = [];
-  matchRuns(tokens, POS, (k) => { for (const x of k) if (!pos.includes(x)) pos.push(x); });
+  const single = tokens.length === 1;
+  matchRuns(tokens, POS, (k, run) => {
+    if (!single && WHOLE_KEY_ONLY.has(run)) return;
+    for (const x of k) if (!pos.includes(x)) pos.push(x);
+  });
   const amb: PiiKind[] = [];
   matchRuns(tokens, AMB, (k) => { for (const x of k) if (!amb.includes(x)) amb.push(x); });
   let person = false;
   for (const t of tokens) if (PERSON.has(t)) person = true;
-  info = { tokens, pos, amb, neg: hasNegative(tokens), person };
+  const last = tokens[tokens.length - 1];
+  const id = last !== undefined && ID_TOKENS.has(last) && !SESSION_ID_KEYS.has(tokens.join(''));
+  info = { tokens, pos, amb, neg: hasNegative(tokens), person, id };
   if (!cacheableKey(key)) return info;
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
   keyCache.set(key, info);
@@ -201,7 +224,7 @@ const EMPTY: readonly string[] = [];
 export function keyEvidence(keyPath: readonly string[]): KeyEvidence {
   const positive: Partial<Record<PiiKind, number>> = {};
   const n = keyPath.length;
-  if (n === 0) return { positive, negative: false, leafTokens: EMPTY };
+  if (n === 0) return { positive, negative: false, leafTokens: EMPTY, idKey: false, leafCredential: false };
   let personAncestor = false;
   for (let i = 0; i < n - 1; i++) if (keyInfo(keyPath[i] as string).person) personAncestor = true;
   for (let i = n - 1, depth = 0; i >= 0 && depth < 6; i--, depth++) {
@@ -213,5 +236,6 @@ export function keyEvidence(keyPath: readonly string[]): KeyEvidence {
     }
   }
   const leaf = keyInfo(keyPath[n - 1] as string);
-  return { positive, negative: leaf.neg, leafTokens: leaf.tokens };
+  const leafCredential = leaf.pos.includes('api_key') || leaf.pos.includes('password') || leaf.pos.includes('session_token');
+  return { positive, negative: leaf.neg, leafTokens: leaf.tokens, idKey: leaf.id, leafCredential };
 }

@@ -14,7 +14,7 @@
 // MAX_HITS hits per exchange. Nothing here throws on bad input (fast-check test in test/pii).
 import type { Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
 import type { PiiLocation } from '../../engine/contracts/inventory.js';
-import type { Candidate, DetectOptions } from './detect.js';
+import type { Candidate, DetectOptions, ValueContext } from './detect.js';
 import { detectText, detectValue } from './detect.js';
 import type { PiiHit, PiiScanner } from './types.js';
 import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
@@ -139,9 +139,9 @@ class Scan {
     });
   }
 
-  value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number): void {
+  value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number, where: ValueContext = 'field'): void {
     if (this.leaves++ >= SCAN_LIMITS.maxLeaves) return;
-    const cands = detectValue(v, keyPath, this.o);
+    const cands = detectValue(v, keyPath, this.o, where);
     this.emit(cands, location, field, false);
     // JSON inside a string, or base64 of JSON/text: one nested level, bounded.
     if (depth > 0 || v.length < 8 || v.length > SCAN_LIMITS.maxNested) return;
@@ -257,7 +257,7 @@ class Scan {
       return;
     }
     // Bearer/other schemes: a JWT or a recognised key is reported as such, anything else as the session token.
-    let cands = detectValue(token, ['authorization'], this.o);
+    let cands = detectValue(token, ['authorization'], this.o, 'credential');
     if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key')) cands = cands.filter((c) => c.kind !== 'session_token');
     else if (token.length >= 8 && !cands.some((c) => c.kind === 'session_token')) {
       cands.push(mk('session_token', 'authorization', token, 0.9, 'strong', true));
@@ -281,7 +281,7 @@ class Scan {
       const name = p.slice(0, eq).trim();
       const value = safeDecode(p.slice(eq + 1).trim().replace(/^"|"$/g, ''));
       if (value.length === 0) continue;
-      const cands = detectValue(value, [name], this.o);
+      const cands = detectValue(value, [name], this.o, 'credential');
       // A cookie whose value looks like a session identifier is a session token even without the name.
       if (!cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key')
         && value.length >= 16 && !/\s/.test(value) && shannon(value) >= 3.5 && !/^\d+$/.test(value)) {
@@ -312,7 +312,7 @@ class Scan {
       if (seg.length === 0) continue;
       // The previous segment names the parameter (/users/{email}, /bsn/{value}).
       const prev = i > 1 ? safeDecode(segs[i - 1] as string) : '';
-      this.value(safeDecode(seg), prev === '' ? [] : [prev], pl, `path[${i - 1}]`, 1);
+      this.value(safeDecode(seg), prev === '' ? [] : [prev], pl, `path[${i - 1}]`, 1, 'path');
     }
     if (query.length > 0) this.form(query, loc(side, 'query'), false);
   }

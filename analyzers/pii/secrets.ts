@@ -10,6 +10,7 @@
 //   adversarial strings within a time limit;
 // - the end boundary is gitleaks' `(?:[\x60'"\s;]|\\[nr]|$)` written as a lookahead.
 import type { PiiKind } from '../../engine/contracts/inventory.js';
+import { identifierShape } from './ids.js';
 import { keyEvidence } from './keys.js';
 import { shannon } from './validators.js';
 
@@ -213,6 +214,8 @@ export function scanSecrets(text: string, out: SecretMatch[], lower?: string): v
       if (rule.entropy > 0 && shannon(value) < rule.entropy) continue;
       if (rule.id === 'url-credentials' && isPlaceholder(value)) continue;
       if (generic && (!genericSecretValue(value) || /^ey[A-Za-z0-9_-]{10,}\.ey/.test(value))) continue;
+      // `credential_sid=CR…`, `token_uuid: 3f2a…`: the id of a credential, not the credential (ids.ts).
+      if (generic && keyEvidence([m[1] ?? '']).idKey && identifierShape(value) !== null) continue;
       // Sequential fillers (`AIzaSyabcdefghijklmnopqrstuvwxyz1234567`) are documentation samples: kept, marked.
       const example = rule.example?.test(value) === true || SEQUENCE.test(value);
       out.push({ rule, value, start, end: start + value.length, example });

@@ -145,7 +145,7 @@ export class StreamReassembler {
   }
 
   private accept(seq: number, frame: Buffer, off: number, capLen: number, wireLen: number, tsUs: number): void {
-    let rel = seqDiff(seq, this.next);
+    const rel = seqDiff(seq, this.next);
     if (rel + wireLen <= 0) {
       this.counters.inc('tcp_retransmission');
       return;
@@ -161,11 +161,9 @@ export class StreamReassembler {
       off += Math.min(skip, capLen);
       capLen = Math.max(0, capLen - skip);
       wireLen -= skip;
-      seq = this.next;
-      rel = 0;
     }
     this.deliver(frame, off, capLen, wireLen, tsUs);
-    this.drain(tsUs);
+    this.drain();
   }
 
   private deliver(frame: Buffer, off: number, capLen: number, wireLen: number, tsUs: number): void {
@@ -251,10 +249,10 @@ export class StreamReassembler {
     if (first === undefined) return;
     const missing = seqDiff(first.seq, this.next);
     if (missing > 0) this.declareGap(missing, tsUs);
-    this.drain(tsUs);
+    this.drain();
   }
 
-  private drain(_tsUs: number): void {
+  private drain(): void {
     this.holeAckedAtUs = -1;
     while (this.held.length > 0) {
       const h = this.held[0] as Held;

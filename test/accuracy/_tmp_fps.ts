@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { ReportSchema, score } from './score.ts';
+import { mergeTruths, readTruth } from './truth.ts';
+const dir = process.argv[2]!;
+const { truth: t } = mergeTruths([readTruth(`${dir}/client-truth.json`), readTruth(`${dir}/server-truth.json`)]);
+const r = ReportSchema.parse(JSON.parse(readFileSync(`${dir}/report.json`, 'utf8')));
+const s = score(t as any, r as any);
+const m = s.metrics.find((x: any) => x.name.startsWith('PII'))!;
+for (const x of m.falsePositives) console.log('FP', x);
+for (const x of m.falseNegatives) console.log('FN', x);
