@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# The whole test suite, exactly what CI runs (.ci/run calls this through `npm test`).
-# Installs what the tests need (npm packages, Debian packages, Kafka jars) with the project's own
-# scripts, then type-checks, lints, builds and runs every test with node's test runner.
+# The whole test suite, exactly what CI runs (.ci/run calls `npm test`, which runs this).
+# Installs what the tests need with the project's own scripts (npm packages, Debian packages; the
+# Kafka jars come from Maven Central on the broker's first start), then type-checks, lints, builds
+# and runs every test with node's test runner.
+#   bash test/run.sh              everything
+#   bash test/run.sh clickhouse   only the store suite; with CLICKHOUSE_URL=http://host:8123 it runs
+#                                 the ClickHouse-server backend against that real server
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules/.package-lock.json ] || [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
+[ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
 bash deploy/dev/install-test-deps.sh
+rm -rf dist  # no stale compiled tests from deleted sources
 npx tsc -p tsconfig.json
+if [ "${1:-}" = clickhouse ]; then
+  exec node --test --test-concurrency=1 dist/test/integration/store.test.js
+fi
 npx eslint .
 mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
 node --test --test-concurrency=1 "${files[@]}"

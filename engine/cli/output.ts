@@ -1,5 +1,5 @@
 // Human and machine renderings of reports: table (default), json, sarif.
-import type { EndpointRecord, Finding, Severity } from '../contracts/inventory.js';
+import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../contracts/inventory.js';
 import type { Report } from '../pipeline/report.js';
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
@@ -22,8 +22,10 @@ export function endpointsTable(eps: readonly EndpointRecord[]): string {
 
 export function findingsTable(fs: readonly Finding[]): string {
   if (fs.length === 0) return 'no findings\n';
+  // Most severe first for reading; the stable sort keeps the deterministic order within a severity.
+  const sorted = [...fs].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   return table(
-    fs.map((f) => [f.severity, f.kind, f.host, f.method, f.path, f.confidence.toFixed(2), f.evidence.length > 90 ? f.evidence.slice(0, 87) + '...' : f.evidence]),
+    sorted.map((f) => [f.severity, f.kind, f.host, f.method, f.path, f.confidence.toFixed(2), f.evidence.length > 90 ? f.evidence.slice(0, 87) + '...' : f.evidence]),
     ['SEVERITY', 'KIND', 'HOST', 'METHOD', 'PATH', 'CONF', 'EVIDENCE'],
   );
 }
