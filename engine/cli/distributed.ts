@@ -35,9 +35,10 @@ function hostPort(spec: string, h: CliHelpers): { host: string; port: number } {
 }
 
 /** A tiny HTTP endpoint for load-balancer health checks and counters (never on the VXLAN port). */
-function healthServer(port: number, counters: Counters): Server {
+function healthServer(port: number, counters: Counters, refresh: () => void = () => undefined): Server {
   const srv = createServer((req, res) => {
     if (req.url === '/metrics') {
+      refresh();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(Object.entries(counters.snapshot()).map(([k, v]) => `apitap_${k} ${v}`).join('\n') + '\n');
       return;
@@ -83,7 +84,13 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const publisher = createKafkaPublisher({ brokers: brokers(flags.kafka, h), topic: flags.topic }, { counters, logger: log });
       const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
       const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
-      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
+      let live: Awaited<ReturnType<typeof collectVxlan>> | null = null;
+      // Kernel drops (socket receive buffer overflows) as a counter, refreshed when read.
+      const refresh = (): void => {
+        const d = live?.receiver.kernelDrops() ?? -1;
+        if (d >= 0) counters.max('vxlan_kernel_drops', d);
+      };
+      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters, refresh) : null;
       if (pcaps.length > 0) {
         try {
           await collectFiles(pcaps, publisher, counters, copts);
@@ -98,15 +105,17 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         return;
       }
       const { host, port } = hostPort(flags.vxlan ?? '', h);
-      const live = await collectVxlan(host, port, publisher, counters, copts);
-      log.info({ address: live.receiver.address() }, 'collector receiving VXLAN');
+      const running = await collectVxlan(host, port, publisher, counters, copts);
+      live = running;
+      log.info({ address: running.receiver.address() }, 'collector receiving VXLAN');
       const every = Number(flags.statsInterval);
-      const timer = every > 0 ? setInterval(() => log.info({ counters: counters.snapshot(), kernelDrops: live.receiver.kernelDrops() }, 'collector stats'), every * 1000) : null;
+      const timer = every > 0 ? setInterval(() => (refresh(), log.info({ counters: counters.snapshot() }, 'collector stats')), every * 1000) : null;
       onSignals(async () => {
         if (timer) clearInterval(timer);
-        await live.stop();
+        refresh();
+        await running.stop();
         health?.close();
-        log.info({ counters: counters.snapshot(), kernelDrops: live.receiver.kernelDrops() }, 'collector stopped');
+        log.info({ counters: counters.snapshot() }, 'collector stopped');
         process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
       });
     });
