@@ -47,7 +47,7 @@ export type ConnectionFactory = (meta: ConnectionMeta) => HttpConnection;
 
 const WELL_KNOWN_SERVER_PORTS = new Set([80, 8080, 8000, 8008, 8081, 8443, 443, 3000, 5000, 9200, 2375, 2376, 8888, 9000]);
 
-class Flow implements StreamOutput {
+class Flow {
   /** Per direction (0 = client→server as oriented): reassembler. */
   readonly streams: [StreamReassembler, StreamReassembler];
   /** Address bytes of the side we call client, for packet direction tests. */
@@ -56,8 +56,6 @@ class Flow implements StreamOutput {
   seen: [boolean, boolean] = [false, false];
   http: HttpConnection | null = null;
   meta: ConnectionMeta;
-  /** Which direction the reassembler outputs are currently being produced for. */
-  private current: Direction = 0;
   ended = false;
 
   constructor(
@@ -73,31 +71,21 @@ class Flow implements StreamOutput {
     this.clientKey = clientKey;
     this.meta = meta;
     this.lastUs = firstUs;
-    const out0: StreamOutput = { data: (b, t) => this.out(0).data(b, t), gap: (l, t) => this.out(0).gap(l, t), truncated: () => this.out(0).truncated() };
-    const out1: StreamOutput = { data: (b, t) => this.out(1).data(b, t), gap: (l, t) => this.out(1).gap(l, t), truncated: () => this.out(1).truncated() };
-    this.streams = [new StreamReassembler(out0, limits, budget, counters), new StreamReassembler(out1, limits, budget, counters)];
+    this.streams = [new StreamReassembler(this.sink(0), limits, budget, counters), new StreamReassembler(this.sink(1), limits, budget, counters)];
   }
 
-  private out(dir: Direction): StreamOutput {
-    this.current = dir;
-    return this;
+  /** Reassembled output of one direction goes to the HTTP layer, created on the first byte or gap. */
+  private sink(dir: Direction): StreamOutput {
+    return {
+      data: (bytes, tsUs) => this.conn().onData(dir, bytes, tsUs),
+      gap: (length, tsUs) => this.conn().onGap(dir, length, tsUs),
+      truncated: () => this.conn().onTruncated(dir),
+    };
   }
 
   private conn(): HttpConnection {
     if (this.http === null) this.http = this.factory(this.meta);
     return this.http;
-  }
-
-  data(bytes: Buffer, tsUs: number): void {
-    this.conn().onData(this.current, bytes, tsUs);
-  }
-
-  gap(length: number, tsUs: number): void {
-    this.conn().onGap(this.current, length, tsUs);
-  }
-
-  truncated(): void {
-    this.conn().onTruncated(this.current);
   }
 
   end(tsUs: number, reason: EndReason): void {
