@@ -23,7 +23,7 @@ import { buildRecord, renamePathField } from './endpoints/aggregate.js';
 import { categoryOf } from './endpoints/classify.js';
 import type { Overrides } from './endpoints/overrides.js';
 import { applyOverrides } from './endpoints/overrides.js';
-import { addExchange, mergeStats, newLeafStats } from './endpoints/stats.js';
+import { addExchange, FieldPaths, mergeStats, newLeafStats } from './endpoints/stats.js';
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
 import { parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
@@ -118,6 +118,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const generations = new Map<string, number>();
   const counts = { exchanges: 0, without_request: 0, restored_endpoints: 0, forgotten_hosts: 0 };
   const hostCache = new Map<string, EndpointAggregate[]>();
+  /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
+  const fieldPaths = new FieldPaths();
   let findingsCache: Finding[] | null = null;
 
   const touch = (host: string): void => {
@@ -210,7 +212,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const leaf = tree.leaf(node, method);
     const auth = classifyAuth(ex);
     const preflight = method === 'OPTIONS' && headerValue(req.headers, 'access-control-request-method') !== null;
-    addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight));
+    addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight), fieldPaths);
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
     if (opts.pii) {

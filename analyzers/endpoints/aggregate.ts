@@ -24,6 +24,7 @@ export interface EndpointAggregate {
 
 /** Rename `path[i]` fields to `{name}` when segment i of the template is a parameter. */
 export function renamePathField(field: string, tpl: readonly TemplateSeg[]): string {
+  if (!field.startsWith('path[')) return field; // most fields: no regexp run
   const m = /^path\[(\d+)\]$/.exec(field);
   if (!m) return field;
   const seg = tpl[Number(m[1])];

@@ -12,7 +12,7 @@
 //   last packet; the table is capped and evicts the stalest flows, counted as flow_evicted.
 // - Flows are created only by a SYN or by a packet carrying payload (a stray ACK, FIN or RST of an
 //   unknown connection is counted, not tracked).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Counters } from '../../engine/telemetry/counters.js';
 import { formatAddr, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/packet.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
@@ -57,6 +57,16 @@ class Flow {
   http: HttpConnection | null = null;
   meta: ConnectionMeta;
   ended = false;
+  /**
+   * IPv4 flows only (else -1): endpoints as addr * 65536 + port (exact below 2^48), the smaller one
+   * first, and the client's; the index bucket (V4Index) and the next flow in it.
+   */
+  lo4 = -1;
+  hi4 = -1;
+  client4 = -1;
+  vni = -1;
+  bucket = 0;
+  nextInBucket: Flow | null = null;
 
   constructor(
     readonly key: string,
@@ -108,8 +118,72 @@ export interface FlowTable {
   readonly size: number;
 }
 
+/**
+ * IPv4 flows by a symmetric 32-bit hash of (endpoints, VNI), chained through Flow.nextInBucket: the
+ * per-packet lookup builds no string (was two latin1 strings and three concatenations per packet,
+ * hashed again by the Map). IPv6 flows and the `closed` map keep string keys.
+ */
+class V4Index {
+  private readonly buckets = new Map<number, Flow>();
+
+  static hash(a: number, b: number, vni: number): number {
+    return (mix48(a) + mix48(b)) ^ Math.imul(vni + 1, 0x9e3779b1);
+  }
+
+  find(h: number, lo: number, hi: number, vni: number): Flow | undefined {
+    let f: Flow | null | undefined = this.buckets.get(h);
+    while (f !== undefined && f !== null) {
+      if (f.lo4 === lo && f.hi4 === hi && f.vni === vni) return f;
+      f = f.nextInBucket;
+    }
+    return undefined;
+  }
+
+  add(f: Flow): void {
+    f.nextInBucket = this.buckets.get(f.bucket) ?? null;
+    this.buckets.set(f.bucket, f);
+  }
+
+  remove(f: Flow): void {
+    const head = this.buckets.get(f.bucket);
+    if (head === f) {
+      if (f.nextInBucket === null) this.buckets.delete(f.bucket);
+      else this.buckets.set(f.bucket, f.nextInBucket);
+    } else {
+      let p: Flow | null | undefined = head;
+      while (p !== undefined && p !== null && p.nextInBucket !== f) p = p.nextInBucket;
+      if (p !== undefined && p !== null) p.nextInBucket = f.nextInBucket;
+    }
+    f.nextInBucket = null;
+  }
+}
+
+/** 32-bit mix of a 48-bit endpoint number (addr * 65536 + port). */
+function mix48(x: number): number {
+  const hi = (x / 65536) >>> 0;
+  const lo = x & 0xffff;
+  let h = Math.imul(hi ^ (hi >>> 16), 0x85ebca6b) ^ Math.imul(lo + 0x6b43, 0xc2b2ae35);
+  h ^= h >>> 13;
+  return Math.imul(h, 0x27d4eb2f) | 0;
+}
+
+interface FlowKeys {
+  key: string;
+  srcKey: string;
+  dstKey: string;
+}
+
+/** The string keys (`flows` and `closed` maps): address bytes + port per endpoint; the lower endpoint first, + VNI. */
+function flowKeys(v: PacketView, alen: number): FlowKeys {
+  const srcKey = v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) + String.fromCharCode(v.srcPort >> 8, v.srcPort & 0xff);
+  const dstKey = v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) + String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
+  return { key: (srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey) + String(v.vni), srcKey, dstKey };
+}
+
 export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFactory, counters: Counters): FlowTable {
+  /** Every flow by its string key, in creation order (finish() and sweeps go in this order). */
   const flows = new Map<string, Flow>();
+  const v4 = new V4Index();
   // Connections that ended recently (key → packet time of the end), so the trailing ACKs of a close
   // and late retransmissions are recognised instead of starting a mid-stream flow. Bounded: oldest
   // entries go first (Map keeps insertion order).
@@ -122,6 +196,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
 
   function endFlow(f: Flow, tsUs: number, reason: EndReason): void {
     flows.delete(f.key);
+    if (f.lo4 >= 0) v4.remove(f);
     if (reason === 'fin' || reason === 'rst') {
       closed.delete(f.key);
       closed.set(f.key, tsUs);
@@ -166,17 +241,31 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
         nextSweepUs = now + sweepEveryUs;
       }
 
-      const alen = v.ipVersion === 4 ? 4 : 16;
-      // Endpoint keys: address bytes + port, as latin1 strings (one small string per endpoint).
-      const srcKey = v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) + String.fromCharCode(v.srcPort >> 8, v.srcPort & 0xff);
-      const dstKey = v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) + String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
-      const key = (srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey) + String(v.vni);
-      let f = flows.get(key);
+      const isV4 = v.ipVersion === 4;
+      const alen = isV4 ? 4 : 16;
+      // IPv4: endpoints as numbers, no string per packet (their order equals the byte order of the
+      // string keys). IPv6: the string keys.
+      let src4 = -1;
+      let dst4 = -1;
+      let bucket = 0;
+      let keys: FlowKeys | null = null;
+      let f: Flow | undefined;
+      if (isV4) {
+        src4 = v.frame.readUInt32BE(v.srcAddrOff) * 65536 + v.srcPort;
+        dst4 = v.frame.readUInt32BE(v.dstAddrOff) * 65536 + v.dstPort;
+        bucket = V4Index.hash(src4, dst4, v.vni);
+        f = src4 < dst4 ? v4.find(bucket, src4, dst4, v.vni) : v4.find(bucket, dst4, src4, v.vni);
+      } else {
+        keys = flowKeys(v, alen);
+        f = flows.get(keys.key);
+      }
       const flags = v.tcpFlags;
       const syn = (flags & TCP_SYN) !== 0;
       const ack = (flags & TCP_ACK) !== 0;
 
       if (f === undefined) {
+        keys ??= flowKeys(v, alen);
+        const { key, srcKey, dstKey } = keys;
         const endedUs = closed.get(key);
         if (endedUs !== undefined && !syn) {
           if (now - endedUs < CLOSED_TTL_US) {
@@ -202,18 +291,23 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
         const client = srcIsClient ? src : dst;
         const server = srcIsClient ? dst : src;
         const vni = v.vni >= 0 ? v.vni : null;
-        const flowId = createHash('sha256')
-          .update(`${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`)
-          .digest('hex')
-          .slice(0, 16);
+        const flowId = hash('sha256', `${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`, 'hex').slice(0, 16);
         const meta: ConnectionMeta = { flowId, vni, client, server, handshake };
         f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
         flows.set(key, f);
+        if (isV4) {
+          f.lo4 = Math.min(src4, dst4);
+          f.hi4 = Math.max(src4, dst4);
+          f.client4 = srcIsClient ? src4 : dst4;
+          f.vni = v.vni;
+          f.bucket = bucket;
+          v4.add(f);
+        }
         counters.inc('flows');
       }
 
       f.lastUs = now;
-      const dir: Direction = srcKey === f.clientKey ? 0 : 1;
+      const dir: Direction = (isV4 ? src4 === f.client4 : keys?.srcKey === f.clientKey) ? 0 : 1;
       const other: Direction = dir === 0 ? 1 : 0;
       f.seen[dir] = true;
       const s = f.streams[dir];

@@ -11,7 +11,7 @@
 // Each direction is in one mode: parse (bytes go to its MessageParser), resync (looking for the next
 // start line after a gap, an error or a mid-stream join), hold (client bytes after an Upgrade or
 // CONNECT request, kept until the response says whether a tunnel starts), tunnel (ignored).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Body, Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
 import type { Counters } from '../../engine/telemetry/counters.js';
@@ -87,7 +87,9 @@ interface Side {
 
 /** Deterministic exchange id: first 16 hex digits of sha256(flowId ':' seq). */
 export function exchangeId(flowId: string, seq: number): string {
-  return createHash('sha256').update(`${flowId}:${seq}`).digest('hex').slice(0, 16);
+  // One-shot crypto.hash (Node >= 20.12): no Hash object per exchange; 5% of the collectors' time
+  // on the lab capture with createHash().update().digest().
+  return hash('sha256', `${flowId}:${seq}`, 'hex').slice(0, 16);
 }
 
 export function createHttpConnection(meta: ConnectionMeta, opts: HttpOptions, emit: ExchangeEmitter, counters: Counters): HttpConnection {

@@ -9,7 +9,8 @@
 //   chunk sizes (garbage reads as the last chunk).
 // - `consumeLine` is replaced per instance: latin1 instead of the library's ascii (which clears the
 //   high bit), a byte budget over the head (maxHeaderBytes, so a line without LF cannot grow without
-//   bound), a copy of the head bytes for resynchronisation, and the first-byte time of the message.
+//   bound), the head bytes kept for resynchronisation (copied only when they must outlive the call),
+//   and the first-byte time of the message.
 // - `BODY_CHUNKHEAD` is replaced per instance: strict chunk-size = 1*HEXDIG [chunk-ext] (§7.1).
 // - `REQUEST_LINE` / `RESPONSE_LINE` are replaced per instance: the library knows a fixed method list
 //   and rejects every other token, although RFC 9110 §9.1 allows any token (WebDAV, CCM_POST, ...).
@@ -20,11 +21,18 @@
 // - Callbacks are assigned by numeric key, not through the `onX` setters, because those setters
 //   switch a process-wide flag of the library (`method_connect`). The headers-complete callback
 //   reads `this.info`, so it works with both of the library's calling conventions.
-// - Every message end throws the PAUSE sentinel out of the message-complete callback: the library
-//   rethrows callback exceptions (`isUserCall`), so `execute` stops exactly at the message boundary
-//   with `offset` after the last byte; this wrapper re-initialises the library and decides whether
-//   to go on (it stops for tunnels). Library errors come back as returned Error values; every one
-//   becomes a status with an anomaly name. Nothing escapes `feed`, `gap` or `finishEof`.
+// - `nextRequest` (the library's message end) is replaced per instance: it reports the message end,
+//   re-initialises the library and this wrapper in place, and, when the sink says stop (tunnels),
+//   parks the library in the PAUSED state, whose handler ends `execute` right at the message
+//   boundary. Until 2026-11 every message end threw a sentinel out of the callback instead (5% of
+//   the HTTP layer's time in test/bench/http.bench.ts, and a deoptimised catch per message).
+//   The library's own `nextRequest` also calls its constructor again, which would reset
+//   `maxHeaderSize` (our budget in consumeLine applies instead).
+// - `BODY_SIZED` / `BODY_CHUNK` / `BODY_RAW` are replaced per instance with the library's logic minus
+//   its `chunk.slice` per body piece: the sink gets (chunk, offset, length). `userCall` returns one
+//   closure made per parser instead of one per call.
+//   Library errors come back as returned Error values; every one becomes a status with an anomaly
+//   name. Nothing escapes `feed`, `gap` or `finishEof`.
 import { createRequire } from 'node:module';
 import type { HeaderPair } from '../../engine/contracts/exchange.js';
 
@@ -53,13 +61,19 @@ interface RawParser {
   initialize(type: string): void;
   execute(chunk: Buffer, start: number, length: number): number | Error;
   finish(): Error | undefined;
+  isUserCall: boolean;
   nextRequest(): void;
+  userCall(): (ret: unknown) => unknown;
   consumeLine(): string | undefined;
   parseHeader(line: string, headers: string[]): void;
   BODY_CHUNKHEAD(): void;
+  BODY_SIZED(): void;
+  BODY_CHUNK(): void;
+  BODY_RAW(): void;
   REQUEST_LINE(): void;
   RESPONSE_LINE(): void;
   [k: number]: unknown;
+  [k: string]: unknown;
 }
 
 interface HttpParserModule {
@@ -145,10 +159,13 @@ export type GapStatus = (typeof GAP)[keyof typeof GAP];
 class Sentinel {
   constructor(readonly name: string) {}
 }
-/** Thrown from the message-complete callback: stop execute() at the message boundary. */
-const PAUSE = new Sentinel('pause');
 /** Thrown from the headers-complete callback: the head was delivered but the framing is unusable. */
 const ABORT = new Sentinel('abort');
+/**
+ * The library state after a message end at which the sink said stop: its handler returns true, which
+ * ends the library's execute loop with `offset` at the message boundary.
+ */
+const PAUSED = 'APITAP_PAUSED';
 
 interface CodedError extends Error {
   apitapAnomaly?: string;
@@ -183,6 +200,7 @@ const LAX_STATUS = /^(\d{3})(?:[ \t]+(.*))?$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
 const DIGITS = /^[0-9]{1,15}$/;
 const BAD_CTL = /[\0\r\n]/g;
+const isOws = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /**
  * One direction's parser. Not re-entrant. `feed` may be called with any split of the stream; the
@@ -209,7 +227,14 @@ export class MessageParser {
   private trailers: HeaderPair[] = [];
   private headAnomalies: string[] = [];
   private headBytes = 0;
+  /** Head bytes of earlier chunks (copied: they outlive their feed call). */
   private headCopy: Buffer[] = [];
+  /**
+   * Offset in the buffer being fed where the head bytes consumed in this feed call begin, or -1.
+   * Head bytes are contiguous from there to the parser's offset; they are copied only when they must
+   * outlive the call (an error inside the head, or the head continues in the next chunk), not per line.
+   */
+  private headFrom = -1;
   private startUs = -1;
   private tsUs = 0;
   private keepGoing = true;
@@ -239,6 +264,41 @@ export class MessageParser {
     p.BODY_CHUNKHEAD = function (this: RawParser): void {
       self.chunkHead(this);
     };
+    // The library's BODY_SIZED / BODY_CHUNK / BODY_RAW (0.5.10) without the Buffer slice per piece;
+    // the sink runs as a user call (its exceptions propagate, as through the library's userCall).
+    p.BODY_SIZED = function (this: RawParser): void {
+      const length = Math.min(this.end - this.offset, this.body_bytes as number);
+      self.body(this, length);
+      this.offset += length;
+      (this.body_bytes as number) -= length;
+      if (!this.body_bytes) this.nextRequest();
+    };
+    p.BODY_CHUNK = function (this: RawParser): void {
+      const length = Math.min(this.end - this.offset, this.body_bytes as number);
+      self.body(this, length);
+      this.offset += length;
+      (this.body_bytes as number) -= length;
+      if (!this.body_bytes) this.state = 'BODY_CHUNKEMPTYLINE';
+    };
+    p.BODY_RAW = function (this: RawParser): void {
+      self.body(this, this.end - this.offset);
+      this.offset = this.end;
+    };
+    p[PAUSED] = function (): boolean {
+      return true;
+    };
+    const userDone = (ret: unknown): unknown => {
+      p.isUserCall = false;
+      return ret;
+    };
+    p.userCall = function (this: RawParser): (ret: unknown) => unknown {
+      this.isUserCall = true;
+      return userDone;
+    };
+    p.nextRequest = function (this: RawParser): void {
+      this.userCall()(self.messageComplete());
+      self.afterMessage(this);
+    };
     p.REQUEST_LINE = function (this: RawParser): void {
       self.requestLine(this);
     };
@@ -252,12 +312,31 @@ export class MessageParser {
       self.inBody = true;
       if (len > 0) self.sink.onBody(buf, 0, len, self.tsUs);
     };
+    // Called by the library's finish() (a body delimited by the close) and by nextRequest above.
     p[HTTPParser.kOnMessageComplete] = function (): void {
-      self.inBody = false;
-      self.keepGoing = self.sink.onMessageEnd(self.trailers, self.tsUs);
-      throw PAUSE;
+      self.messageComplete();
     };
     this.p = p;
+  }
+
+  private messageComplete(): void {
+    this.inBody = false;
+    this.keepGoing = this.sink.onMessageEnd(this.trailers, this.tsUs);
+  }
+
+  /** After a message end inside execute: ready for the next message in place, or park (PAUSED). */
+  private afterMessage(p: RawParser): void {
+    this.resetState();
+    if (!this.keepGoing) p.state = PAUSED;
+  }
+
+  private body(p: RawParser, length: number): void {
+    this.inBody = true;
+    if (length > 0) {
+      p.isUserCall = true;
+      this.sink.onBody(p.chunk as Buffer, p.offset, length, this.tsUs);
+      p.isUserCall = false;
+    }
   }
 
   /** True between messages: waiting for a start line, no partial line pending (empty lines may precede). */
@@ -268,13 +347,20 @@ export class MessageParser {
 
   /** Forget everything, ready for a new message (used after errors and for resynchronisation). */
   reset(): void {
-    this.p.initialize(this.type);
+    this.resetState();
     this.p.chunk = null;
-    this.headers = [];
-    this.trailers = [];
-    this.headAnomalies = [];
+  }
+
+  /** reset() minus dropping the library's chunk: also safe inside the library's execute. */
+  private resetState(): void {
+    this.p.initialize(this.type);
+    // Fresh arrays only where the old one was handed out or may hold items.
+    if (this.headers.length > 0) this.headers = [];
+    this.trailers = []; // handed to onMessageEnd: never reused
+    if (this.headAnomalies.length > 0) this.headAnomalies = [];
     this.headBytes = 0;
-    this.headCopy = [];
+    if (this.headCopy.length > 0) this.headCopy = [];
+    this.headFrom = -1;
     this.startUs = -1;
     this.inBody = false;
     this.lineCount = 0;
@@ -295,26 +381,28 @@ export class MessageParser {
       try {
         r = p.execute(buf, off, end - off);
       } catch (e) {
-        // Only our sentinels and errors thrown by the sink reach here (the library catches its own).
+        // Only ABORT and errors thrown by the sink reach here (the library catches its own).
         const at = typeof p.offset === 'number' && p.offset >= off && p.offset <= end ? p.offset : end;
-        if (e === PAUSE) {
-          this.reset();
-          off = at;
-          if (!this.keepGoing) {
-            this.keepGoing = true;
-            this.offset = off;
-            return FEED.paused;
-          }
-          continue;
-        }
         return this.fail(e === ABORT ? this.errorCode : 'http_internal_error', buf, at, end, false);
       }
       if (r instanceof Error) {
         const at = p.offset >= off && p.offset <= end ? p.offset : end;
         return this.fail(this.classify(r), buf, at, end, HEAD_STATES[p.state] === true);
       }
+      if (p.state === PAUSED) {
+        // The sink stopped at a message end; `r` bytes were consumed up to its boundary.
+        this.reset();
+        this.keepGoing = true;
+        this.offset = off + r;
+        return FEED.paused;
+      }
       // The library stops early only on its own upgrade logic; we continue from where it stopped.
       off += r > 0 ? r : end - off;
+    }
+    if (this.headFrom >= 0) {
+      // The head goes on in the next chunk: keep its bytes of this one (copy: `buf` is the caller's).
+      this.headCopy.push(Buffer.from(buf.subarray(this.headFrom, end)));
+      this.headFrom = -1;
     }
     p.chunk = null;
     return FEED.done;
@@ -349,9 +437,9 @@ export class MessageParser {
       }
       this.sink.onBodyGap(remaining);
       try {
-        p.nextRequest(); // message complete: the message-complete callback throws PAUSE
+        p.nextRequest(); // message complete (parks the library when the sink stops; reset below)
       } catch {
-        /* PAUSE */
+        // A sink exception here was always swallowed (the message still ends): kept as it was.
       }
       const stop = !this.keepGoing;
       this.keepGoing = true;
@@ -382,9 +470,9 @@ export class MessageParser {
     this.tsUs = tsUs;
     if (this.p.state !== 'BODY_RAW') return false;
     try {
-      this.p.finish();
+      this.p.finish(); // the message-complete callback (see the constructor)
     } catch {
-      /* PAUSE */
+      // A sink exception here was always swallowed (the message still ends): kept as it was.
     }
     this.keepGoing = true;
     this.reset();
@@ -424,10 +512,10 @@ export class MessageParser {
       if (this.headBytes + n > this.limits.maxHeaderBytes) throw coded('http_header_overflow');
       this.headBytes += n;
     }
-    if (inHead) {
-      if (this.startUs < 0 && n > 0 && chunk[start] !== 0x0d && chunk[start] !== 0x0a) this.startUs = this.tsUs;
-      // Copy: these bytes outlive the call (rescan after an error inside the head).
-      if (n > 0) this.headCopy.push(Buffer.from(chunk.subarray(start, stop)));
+    if (inHead && n > 0) {
+      if (this.startUs < 0 && chunk[start] !== 0x0d && chunk[start] !== 0x0a) this.startUs = this.tsUs;
+      // Kept for a rescan after an error inside the head: copied lazily (see headFrom).
+      if (this.headFrom < 0) this.headFrom = start;
     }
     if (i === -1 || i >= end) {
       p.line += chunk.toString('latin1', start, end);
@@ -531,7 +619,12 @@ export class MessageParser {
       return;
     }
     let name = line.slice(0, colon);
-    let value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    // The value without leading and trailing SP/HTAB (RFC 9112 §5.1 OWS), one slice.
+    let a = colon + 1;
+    let b = line.length;
+    while (a < b && isOws(line.charCodeAt(a))) a++;
+    while (b > a && isOws(line.charCodeAt(b - 1))) b--;
+    let value = line.slice(a, b);
     if (!TOKEN.test(name)) {
       // Includes whitespace before the colon (RFC 9112 §5.1: a server MUST reject it).
       this.headAnomalies.push('http_invalid_header');
@@ -574,7 +667,8 @@ export class MessageParser {
     const head = this.makeHead(info);
     this.headBytes = 0;
     this.lineCount = 0;
-    this.headCopy = [];
+    if (this.headCopy.length > 0) this.headCopy = [];
+    this.headFrom = -1;
     this.inBody = true;
     const lax = this.laxLine;
     const framing = decideFraming(this.kind, head);
@@ -669,7 +763,8 @@ export class MessageParser {
       // The rescan covers the failed head from its first byte to the end of this chunk, so where the
       // error struck inside the chunk cannot change what the resync sees (split invariance).
       this.partialHead = code === 'http_header_flood' || code === 'http_header_overflow' ? this.buildPartial() : null;
-      this.headCopy.push(Buffer.from(buf.subarray(at, end)));
+      // This chunk's head bytes [headFrom, at) and the rest of the chunk.
+      this.headCopy.push(Buffer.from(buf.subarray(this.headFrom >= 0 && this.headFrom < at ? this.headFrom : at, end)));
       const rescan = Buffer.concat(this.headCopy);
       const partial = this.partialHead;
       this.reset();
