@@ -217,7 +217,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const path = templateString(tpl);
     if (opts.pii) {
       const key = piiKey(host, method, path);
-      const hits = opts.pii.scanner.scanExchange(ex).map((h) => ({ ...h, field: renamePathField(h.field, tpl) }));
+      const hits = opts.pii.scanner.scanExchange(ex, key).map((h) => ({ ...h, field: renamePathField(h.field, tpl) }));
       opts.pii.aggregator.add(key, hits);
       leaf.coarseKeys.add(key);
     }

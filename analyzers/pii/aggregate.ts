@@ -2,9 +2,11 @@
 // (endpointKey, location, field, kind). A field earns its label when:
 // - any hit was strong (a unique prefix, mod-97, a JWT...) — one value suffices; or
 // - any hit carried a positive key hint; or
-// - weak evidence only: at least MIN_DISTINCT[kind] distinct values (by hash), every one validated
-//   (a weak hit only exists when its validator passed, so "none failed" is tracked by `failed`, which
-//   counts weak values that arrived unvalidated).
+// - weak evidence only: at least MIN_DISTINCT[kind] distinct values (by hash), every one validated:
+//   `failed` counts the rejections the scanner reports (hits with validated false: a value of the
+//   kind's shape whose checksum failed, e.g. a 9-digit number failing the elfproef). About 1 in 11
+//   random 9-digit numbers passes the elfproef, so a field of random ids shows ~10 rejections per
+//   passing value and is never labelled from values; a field of real BSNs shows none.
 // Distinct hashes are kept bounded (MAX_HASHES per field); the count saturates there.
 // Results are sorted by location, field, kind, so output is deterministic.
 import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
@@ -55,9 +57,13 @@ export function createPiiFieldAggregator(): PiiFieldAggregator {
           };
           fields.set(k, st);
         }
+        // A rejection (scanner.ts reject(): shape matched, checksum failed) carries no value: count it only.
+        if (!h.validated && h.strength === 'weak') {
+          st.failed++;
+          continue;
+        }
         if (h.strength === 'strong') st.strong = true;
         if (h.keyHint) st.keyHint = true;
-        if (!h.validated && h.strength === 'weak') st.failed++;
         if (st.hashes.size < MAX_HASHES) st.hashes.add(h.hash);
         if (!h.example) st.exampleOnly = false;
         // Keep the highest-confidence sample; ties keep the smallest hash so the sample is deterministic.

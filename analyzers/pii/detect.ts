@@ -308,14 +308,14 @@ function droppedByKey(d: ValueDetector, weight: number, v: string, ev: KeyEviden
   return d.kind === 'ip_address' || d.kind === 'postcode' || strengthOf(d, v) === 'weak';
 }
 
-function runDetector(d: ValueDetector, v: string, start: number, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null): boolean {
+/** Runs one detector; 'valid' when it produced a candidate. */
+function runDetector(d: ValueDetector, v: string, start: number, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null): Validity {
   const validity = d.validate(v, o, ev);
-  if (validity === 'invalid') return false;
   // Detectors with a validator need it to say 'valid'; shape-only detectors (key-hinted) too.
-  if (validity !== 'valid') return false;
+  if (validity !== 'valid') return validity;
   const example = d.examples?.has(compact(v)) ?? false;
   score(out, d.kind, d.id, v, start, d.base, strengthOf(d, v), validity, ev, example, via, null);
-  return true;
+  return 'valid';
 }
 
 function jwtCandidate(m: SecretMatch, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null, depth: number): void {
@@ -408,7 +408,7 @@ function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | nul
 const LATLONG = /^(-?\d{1,2}\.\d{4,12}),\s?(-?\d{1,3}\.\d{4,12})$/;
 
 function detectInto(value: string, keyPath: readonly string[], o: DetectOptions, out: Candidate[], depth: number, via: string | null,
-  where: ValueContext = 'field'): void {
+  where: ValueContext = 'field', rejected?: PiiKind[]): void {
   if (value.length === 0 || value.length > MAX_VALUE) return;
   const ev = keyEvidence(keyPath);
   const v = value.length < 64 ? value.trim() : value;
@@ -424,7 +424,14 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
     if (d.requiresKey > 0 && weight < d.requiresKey) continue;
     if (!d.prefilter(s) || !d.pattern.test(v)) continue;
     if (!textFallback && droppedByKey(d, weight, v, ev)) continue;
-    if (runDetector(d, v, 0, ev, o, out, via)) whole = true;
+    const r = runDetector(d, v, 0, ev, o, out, via);
+    if (r === 'valid') whole = true;
+    // A weak checksum detector that needs no key matched the shape and its checksum failed: the field
+    // holds values of this shape that are not of this kind (pii.md: weak kinds are labelled from
+    // values alone only when *all* their values validate; aggregate.ts counts these).
+    else if (r === 'invalid' && rejected !== undefined && d.requiresKey === 0 && strengthOf(d, v) === 'weak' && !rejected.includes(d.kind)) {
+      rejected.push(d.kind);
+    }
   }
   if (s.dot && s.len <= 40) {
     const m = LATLONG.exec(v);
@@ -439,10 +446,26 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
   if (!whole && out.length === before && s.space && s.len >= 12) textInto(v, o, out, via, ev, false);
 }
 
-/** Candidates for one whole value (a JSON leaf, a parameter, a header value) at `keyPath`. */
-export function detectValue(value: string, keyPath: readonly string[], o: DetectOptions = {}, where: ValueContext = 'field'): Candidate[] {
+/**
+ * Candidates for one whole value (a JSON leaf, a parameter, a header value) at `keyPath`. `rejected`,
+ * when given, receives the weak checksum kinds (payment_card, bsn) whose shape matched the whole value
+ * but whose checksum failed (for field aggregation; never a candidate).
+ */
+export function detectValue(value: string, keyPath: readonly string[], o: DetectOptions = {}, where: ValueContext = 'field',
+  rejected?: PiiKind[]): Candidate[] {
   const out: Candidate[] = [];
-  detectInto(value, keyPath, o, out, 0, null, where);
+  detectInto(value, keyPath, o, out, 0, null, where, rejected);
+  return out;
+}
+
+/**
+ * The strong prefixed-secret rules only (gitleaks rules, JWT with its claims, PEM keys, URL credentials)
+ * for one whole value: what a sampled-out value of a settled field still goes through (scanner.ts).
+ */
+export function detectSecretsOnly(value: string, keyPath: readonly string[], o: DetectOptions = {}): Candidate[] {
+  const out: Candidate[] = [];
+  if (value.length < 16 || value.length > MAX_VALUE) return out;
+  secretCandidates(value, 0, keyEvidence(keyPath), o, out, null, 0);
   return out;
 }
 
@@ -500,7 +523,7 @@ function textInto(text: string, o: DetectOptions, out: Candidate[], via: string 
         if (t === null) continue;
         v = t;
       }
-      if (runDetector(d, v, start, ev, o, out, via)) taken.push([start, start + v.length]);
+      if (runDetector(d, v, start, ev, o, out, via) === 'valid') taken.push([start, start + v.length]);
     }
   }
   // Phones in text: libphonenumber's own finder (needs + / 00, or a default country). pii.md: a phone

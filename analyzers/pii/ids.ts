@@ -17,11 +17,13 @@
 /** Twilio-style type prefix (2-4 letters) + 32 hex: `AC…`, `CH…`, `IS…`, `USR…`. */
 const PREFIXED_HEX = /^[A-Za-z]{2,4}[0-9a-fA-F]{32}$/;
 /**
- * Stripe-style object ids: a lower-case type prefix (possibly with one inner `_`, `seti_`, `price_`,
- * `ba_`), `_`, then 8-40 base62 characters. Secret keys of this family (`sk_live_…`, `rk_test_…`,
- * `whsec_…`) are caught first by their prefixed rules; `sk_`/`rk_`/`pk_` prefixes are never ids here.
+ * Stripe-style object ids: a lower-case type prefix (possibly with one inner `_`: `seti_`, `price_`,
+ * `ba_`, `acct_`), `_`, then 8-32 base62 characters (Stripe's are 14-24). Secret tokens of the same
+ * shape are longer (`ghp_` + 36, `npm_` + 36, `hf_` + 34) and are caught first by their prefixed
+ * rules anyway; their prefixes, and Stripe's key prefixes (`sk_`, `rk_`, `pk_`, `whsec_`), are never
+ * ids here.
  */
-const PREFIXED_OBJECT = /^(?!(?:sk|rk|pk|whsec)_)[a-z]{2,10}(?:_[a-z]{2,10})?_[A-Za-z0-9]{8,40}$/;
+const PREFIXED_OBJECT = /^(?!(?:sk|rk|pk|whsec|gh[pousr]|github|npm|hf|glc|glsa|sgp|ntn|shp[a-z]{2}|api_org)_)[a-z]{2,10}(?:_[a-z]{2,10})?_[A-Za-z0-9]{8,32}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Bare hex: ObjectId (24), MD5/GUID without dashes (32), SHA-1 (40), SHA-256 / Docker ids (64), SHA-512 (128). */
 const HEX = /^(?:[0-9a-f]{24}|[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{24}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}|[0-9A-F]{128})$/;

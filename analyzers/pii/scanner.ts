@@ -12,11 +12,19 @@
 //   base64 that decodes to JSON/text (one level, bounded).
 // Bounds: MAX_LEAVES leaves and MAX_DEPTH nesting per body, MAX_BODY characters scanned per body,
 // MAX_HITS hits per exchange. Nothing here throws on bad input (fast-check test in test/pii).
+// Credential locations: Authorization and cookie values are judged as credentials whatever their shape;
+// everywhere else a resource identifier (ids.ts: SIDs, UUIDs, object ids, digests) is not a secret
+// unless a prefixed secret rule matches it. Path segments are judged as ids of the collection named by
+// the segment before them.
+// Per-field sampling after saturation when the caller passes the endpoint key: see SamplingOptions.
+// Rejections: a weak checksum kind whose checksum failed is reported as a value-less hit
+// (validated false) so the aggregator can apply pii.md's "all values validate" rule.
 import type { Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
-import type { PiiLocation } from '../../engine/contracts/inventory.js';
+import { PII_KINDS } from '../../engine/contracts/inventory.js';
+import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import type { Candidate, DetectOptions, ValueContext } from './detect.js';
-import { detectText, detectValue } from './detect.js';
-import type { PiiHit, PiiScanner } from './types.js';
+import { detectSecretsOnly, detectText, detectValue } from './detect.js';
+import type { PiiHit, PiiScanner, PiiScanStats } from './types.js';
 import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
 import { validateEmail } from './validators.js';
 import { shannon } from './validators.js';
@@ -32,6 +40,87 @@ export const SCAN_LIMITS = {
 export interface ScannerOptions {
   secret: Buffer | string;
   defaultCountry?: string;
+  /**
+   * Per-field sampling after saturation; applies only to scanExchange calls that pass an endpoint key.
+   * `false` turns it off. Defaults: SAMPLING.
+   */
+  sampling?: Partial<SamplingOptions> | false;
+}
+
+/**
+ * Per-field sampling (design: pii.md "aggregate per field"; the labels come from field aggregation,
+ * so once a field's outcome is settled, rescanning every value of it adds cost, not evidence).
+ *
+ * A field is (endpoint key, location, normalised field), e.g. ("h GET /users/{}", response.body,
+ * $.items[*].email). Every whole value scanned there records its outcome: the set of kinds the scan
+ * produced (nested JSON / base64 included). Once the last `saturation` scans of a field all had the
+ * same outcome, further values of it are fully scanned at a deterministic 1-in-`rate`: the decision is
+ * a hash of (exchange id, field, occurrence of the field in that exchange), never randomness, so a
+ * capture replays to the same output. Values not picked still go through the strong prefixed-secret
+ * rules (gitleaks: `ghp_`, `AKIA`, `sk_live_`, JWT, PEM, URL credentials), so a leaked key in a
+ * settled field is reported at once. A scan with a different outcome resets the streak: the field is
+ * fully scanned again until it has settled anew.
+ * Never sampled: fields not seen before (no streak), headers Authorization / Proxy-Authorization,
+ * Cookie / Set-Cookie (credential locations, always scanned), free-text bodies, and every call
+ * without an endpoint key.
+ * The streak counts scans, not distinct values: counting distinct values would mean keeping a
+ * fingerprint of raw values across exchanges (CONTRIBUTING rule 8 keeps only the HMAC of *hits*).
+ * A constant value settles as fast as varying ones, which is right: it has one outcome.
+ * Bounded: at most `maxFields` fields are tracked; later fields are always fully scanned (counted in
+ * stats().fieldsUntracked).
+ */
+export interface SamplingOptions {
+  /** Consecutive scans with the same outcome before a field is sampled. */
+  saturation: number;
+  /** 1-in-`rate` values of a settled field are fully scanned. */
+  rate: number;
+  /** Fields tracked across all endpoints. */
+  maxFields: number;
+}
+export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 8, maxFields: 65_536 };
+
+/** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
+const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS.map((k, i) => [k, 1 << i])) as Record<PiiKind, number>;
+
+interface FieldState {
+  /** Outcome of the last scans (kind bits) and how many consecutive scans had it. */
+  mask: number;
+  streak: number;
+  /** Hash of the endpoint key, location and field: spreads the 1-in-K picks over fields. */
+  salt: number;
+  /** Scan serial of the exchange that last visited this field, and the visits within it. */
+  lastScan: number;
+  occ: number;
+}
+
+function fnv1a(s: string, h = 0x811c9dc5): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** The sampling state of one scanner: fields per endpoint key, shared by its scans. */
+class Sampler {
+  /** endpoint key → location → field → state (nested maps: no key string is built per value). */
+  readonly endpoints = new Map<string, Map<string, Map<string, FieldState>>>();
+  size = 0;
+  serial = 0;
+  sampledOut = 0;
+  untracked = 0;
+  constructor(readonly opts: Readonly<SamplingOptions>) {}
+
+  /** The endpoint's fields; null (no sampling for this exchange) once maxFields endpoints are known. */
+  fieldsOf(endpointKey: string): Map<string, Map<string, FieldState>> | null {
+    let m = this.endpoints.get(endpointKey);
+    if (m === undefined) {
+      if (this.endpoints.size >= this.opts.maxFields) {
+        this.untracked++;
+        return null;
+      }
+      m = new Map();
+      this.endpoints.set(endpointKey, m);
+    }
+    return m;
+  }
 }
 
 type Side = 'request' | 'response';
@@ -88,10 +177,20 @@ class Scan {
   private readonly seen = new Set<string>();
   private readonly hashes = new Map<string, string>();
   leaves = 0;
+  /** Kind bits of what the value being scanned produced so far (see Sampler). */
+  private mask = 0;
+  /** Reused per value: weak checksum kinds whose checksum failed on it (detectValue's `rejected`). */
+  private readonly rejected: PiiHit['kind'][] = [];
   constructor(
     private readonly secret: Buffer | string,
     private readonly o: DetectOptions,
     private readonly tokens: Map<string, readonly Redacted[]>,
+    /** Sampling for this exchange: the scanner's sampler, this endpoint's fields, the exchange's hash. */
+    private readonly sampler: Sampler | null = null,
+    private readonly fields: Map<string, Map<string, FieldState>> | null = null,
+    private readonly endpointKey = '',
+    private readonly exHash = 0,
+    private readonly serial = 0,
   ) {}
 
   hashOf(norm: string): string {
@@ -116,6 +215,7 @@ class Scan {
       if (this.hits.length >= SCAN_LIMITS.maxHits) return;
       // Free text: only strong detectors and key-hinted ones (pii.md: substring scanning with the strong detectors).
       if (textMode && c.strength === 'weak' && !c.keyHint) continue;
+      this.mask |= KIND_BIT[c.kind];
       this.place(this.redact(c), location, field);
     }
   }
@@ -123,8 +223,25 @@ class Scan {
   emitRedacted(rs: readonly Redacted[], location: PiiLocation, field: string): void {
     for (const r of rs) {
       if (this.hits.length >= SCAN_LIMITS.maxHits) return;
+      this.mask |= KIND_BIT[r.kind];
       this.place(r, location, field);
     }
+  }
+
+  /**
+   * A rejection: the value had the shape of a weak checksum kind and failed the checksum. Carries no
+   * value data (masked, shape and hash empty); at most one per (kind, location, field) and exchange.
+   * The aggregator counts it against labelling the field from values alone.
+   */
+  reject(kind: PiiHit['kind'], location: PiiLocation, field: string): void {
+    if (this.hits.length >= SCAN_LIMITS.maxHits) return;
+    const dedup = `!${kind}\u0000${location}\u0000${field}`;
+    if (this.seen.has(dedup)) return;
+    this.seen.add(dedup);
+    this.hits.push({
+      kind, location, field, confidence: 0, strength: 'weak', validated: false, keyHint: false, example: false,
+      masked: '', shape: '', hash: '', detector: 'checksum-rejected', details: null,
+    });
   }
 
   private place(r: Redacted, location: PiiLocation, field: string): void {
@@ -139,10 +256,80 @@ class Scan {
     });
   }
 
+  /** The field's sampling state, created on first sight (null: not sampling, or the table is full). */
+  private fieldState(location: PiiLocation, field: string): FieldState | null {
+    const fields = this.fields;
+    const sampler = this.sampler;
+    if (fields === null || sampler === null) return null;
+    let byField = fields.get(location);
+    if (byField === undefined) {
+      byField = new Map();
+      fields.set(location, byField);
+    }
+    let st = byField.get(field);
+    if (st === undefined) {
+      if (sampler.size >= sampler.opts.maxFields) {
+        sampler.untracked++;
+        return null;
+      }
+      st = { mask: 0, streak: 0, salt: fnv1a(field, fnv1a(location, fnv1a(this.endpointKey))), lastScan: -1, occ: 0 };
+      byField.set(field, st);
+      sampler.size++;
+    }
+    return st;
+  }
+
+  /** One whole value: fully scanned, or (settled field, not picked) through the strong secret rules only. */
   value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number, where: ValueContext = 'field'): void {
-    if (this.leaves++ >= SCAN_LIMITS.maxLeaves) return;
-    const cands = detectValue(v, keyPath, this.o, where);
+    if (this.leaves >= SCAN_LIMITS.maxLeaves) {
+      this.leaves++;
+      return;
+    }
+    const st = this.fieldState(location, field);
+    if (st === null) {
+      this.valueFull(v, keyPath, location, field, depth, where);
+      return;
+    }
+    const sampler = this.sampler as Sampler;
+    if (st.lastScan !== this.serial) {
+      st.lastScan = this.serial;
+      st.occ = 0;
+    } else st.occ++;
+    if (st.streak >= sampler.opts.saturation && !this.picked(st, sampler.opts.rate)) {
+      this.leaves++;
+      sampler.sampledOut++;
+      this.emit(detectSecretsOnly(v, keyPath, this.o), location, field, false);
+      return;
+    }
+    const outer = this.mask;
+    this.mask = 0;
+    this.valueFull(v, keyPath, location, field, depth, where);
+    const m = this.mask;
+    this.mask = outer | m;
+    if (m === st.mask) {
+      if (st.streak < 0x3fffffff) st.streak++;
+    } else {
+      st.mask = m;
+      st.streak = 1;
+    }
+  }
+
+  /** Deterministic 1-in-`rate` pick from (exchange id, field, occurrence in this exchange). */
+  private picked(st: FieldState, rate: number): boolean {
+    let h = Math.imul(this.exHash ^ st.salt, 0x9e3779b1) ^ Math.imul(st.occ + 1, 0x85ebca6b);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 13;
+    return (h >>> 0) % rate === 0;
+  }
+
+  private valueFull(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number, where: ValueContext): void {
+    this.leaves++;
+    const rejected = this.rejected;
+    rejected.length = 0;
+    const cands = detectValue(v, keyPath, this.o, where, rejected);
     this.emit(cands, location, field, false);
+    for (const kind of rejected) this.reject(kind, location, field);
     // JSON inside a string, or base64 of JSON/text: one nested level, bounded.
     if (depth > 0 || v.length < 8 || v.length > SCAN_LIMITS.maxNested) return;
     const c0 = v.charCodeAt(0);
@@ -408,9 +595,13 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const o: DetectOptions = opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry } : {};
   const secret = opts.secret;
   const tokens = new Map<string, readonly Redacted[]>();
+  const sampler = opts.sampling === false ? null : new Sampler({ ...SAMPLING, ...opts.sampling });
   return {
-    scanExchange(ex: Exchange): PiiHit[] {
-      const s = new Scan(secret, o, tokens);
+    scanExchange(ex: Exchange, endpointKey?: string): PiiHit[] {
+      const fields = sampler !== null && endpointKey !== undefined ? sampler.fieldsOf(endpointKey) : null;
+      const s = fields !== null && sampler !== null && endpointKey !== undefined
+        ? new Scan(secret, o, tokens, sampler, fields, endpointKey, fnv1a(ex.id), ++sampler.serial)
+        : new Scan(secret, o, tokens);
       try {
         if (ex.request !== null) {
           s.target('request', ex.request.target);
@@ -427,6 +618,13 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
         // Defensive: a detector bug must not take down the analyzer loop. The partial hits stand.
       }
       return s.hits;
+    },
+    stats(): PiiScanStats {
+      return {
+        fieldsTracked: sampler?.size ?? 0,
+        fieldsUntracked: sampler?.untracked ?? 0,
+        valuesSampledOut: sampler?.sampledOut ?? 0,
+      };
     },
   };
 }

@@ -22,7 +22,12 @@ export interface PiiHit {
   confidence: number;
   /** 'strong': report from this value alone; 'weak': only through field aggregation or a key hint. */
   strength: 'strong' | 'weak';
-  /** A validator (checksum, structure, libphonenumber...) accepted the value. */
+  /**
+   * A validator (checksum, structure, libphonenumber...) accepted the value. False only on a
+   * rejection (detector "checksum-rejected", strength weak, confidence 0, masked/shape/hash empty):
+   * the value had the shape of a weak checksum kind (payment_card, bsn) and failed its checksum. It is
+   * evidence *against* labelling the field from values alone (PiiFieldAggregator), never a finding.
+   */
   validated: boolean;
   /** A positive key hint supported it. */
   keyHint: boolean;
@@ -41,8 +46,26 @@ export interface PiiHit {
 }
 
 export interface PiiScanner {
-  /** Candidates in one exchange (request and response: path, query, headers, cookies, bodies). */
-  scanExchange(ex: Exchange): PiiHit[];
+  /**
+   * Candidates in one exchange (request and response: path, query, headers, cookies, bodies).
+   * `endpointKey` (the key later given to PiiFieldAggregator.add, e.g. "host METHOD /template")
+   * enables per-field sampling after saturation (scanner.ts SamplingOptions): settled fields of that
+   * endpoint are fully scanned at a deterministic 1-in-K, strong prefixed-secret rules always. Without
+   * it every value is fully scanned. Path segments are keyed `path[i]`, so the key must name the
+   * template the exchange was matched to.
+   */
+  scanExchange(ex: Exchange, endpointKey?: string): PiiHit[];
+  /** Sampling counters, for telemetry (absent in test doubles). */
+  stats?(): PiiScanStats;
+}
+
+export interface PiiScanStats {
+  /** (endpoint, location, field) entries with a sampling state. */
+  fieldsTracked: number;
+  /** Fields (or endpoints) met after the state table was full: always fully scanned. */
+  fieldsUntracked: number;
+  /** Values of settled fields not picked for a full scan (secret rules only). */
+  valuesSampledOut: number;
 }
 
 /** The labels an endpoint field earns once enough evidence is in. */

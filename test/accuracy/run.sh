@@ -111,6 +111,8 @@ if grep -Eq '^[1-9][0-9]* packets dropped by kernel' "$OUT/tcpdump.log"; then ec
 else
   trap - EXIT
   for f in capture.pcap client-truth.json server-truth.json tcpdump.log; do [ -f "$OUT/$f" ] || { echo "run.sh: --reuse $OUT: no $f" >&2; exit 2; }; done
+  # The notes must name the capture's seed, not this invocation's default (the truth files record it).
+  SEED=$(node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).seed))' "$OUT/client-truth.json")
 fi
 T1=$(date +%s)
 
@@ -131,7 +133,7 @@ else
 fi
 T2=$(date +%s)
 
-NOTES=(--note "capture: $PACKETS packets, $BYTES bytes, over a veth pair between two network namespaces (seed $SEED, scale $SCALE); traffic $((T1 - T0)) s, replay $((T2 - T1)) s"
+NOTES=(--note "capture: $PACKETS packets, $BYTES bytes, over a veth pair between two network namespaces (seed $SEED, scale $SCALE); traffic $([ "$REUSE" = 1 ] && echo "reused from $OUT" || echo "$((T1 - T0)) s"), replay $((T2 - T1)) s"
        --note "scored: $WHAT"
        --note "specs: $(for f in "${SPECS[@]}"; do printf '%s ' "${f#"$S"/}"; done); previous: ${PREVIOUS[*]#"$S"/}")
 RESULT_ARGS=()

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import {
-  createPiiFieldAggregator, createPiiScanner, detectText, detectValue, keyEvidence, SECRET_RULES, tokenizeKey,
+  createPiiFieldAggregator, createPiiScanner, detectText, detectValue, identifierShape, keyEvidence, SECRET_RULES, tokenizeKey,
   VALUE_DETECTORS, validators as v,
 } from '../../analyzers/pii/index.js';
 import type { PiiHit } from '../../analyzers/pii/index.js';
@@ -182,6 +182,15 @@ test('aggregation: strong from one value, weak needs distinct validated values o
     agg.add('h GET /o', sc.scanExchange(ex({ resBody: JSON.stringify({ orderId: o }) })));
   assert.deepEqual(agg.results('h GET /o'), []);
   assert.deepEqual(agg.results('nope'), []);
+  // pii.md: "all validate". Random 9-digit ids pass the elfproef about 1 in 11 times; the ones that fail
+  // are reported as rejections, so the field is never labelled from values, however many pass.
+  const ids = Array.from({ length: 120 }, (_, i) => String(100_000_000 + ((i * 7_919_773) % 899_999_999)));
+  const passing = ids.filter((x) => v.validateBsn(x) === 'valid').length;
+  assert.ok(passing >= 4, `${passing}`);
+  for (const id of ids) agg.add('h GET /c', sc.scanExchange(ex({ resBody: JSON.stringify({ clientNumber: id }) })));
+  assert.deepEqual(agg.results('h GET /c'), []);
+  const rej = sc.scanExchange(ex({ resBody: JSON.stringify({ clientNumber: '123456789' }) }));
+  assert.deepEqual(rej.map((h) => [h.kind, h.validated, h.detector, h.masked, h.hash]), [['bsn', false, 'checksum-rejected', '', '']]);
 });
 
 test('redos: every pattern stays fast on 100 KB adversarial input', () => {
@@ -209,7 +218,8 @@ test('redos: every pattern stays fast on 100 KB adversarial input', () => {
 test('property: scanExchange never throws and never leaks the raw value', () => {
   fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), fc.string(), fc.string(), (j, s, h) => {
     const hits = scanner.scanExchange(ex({ target: '/' + s, reqHeaders: [['Authorization', h], ['Cookie', s]], reqBody: JSON.stringify(j) ?? '', resBody: s, resType: null }));
-    for (const x of hits) assert.match(x.hash, /^[0-9a-f]{32}$/);
+    // Rejections (checksum failed) carry no value data at all.
+    for (const x of hits) assert.match(x.hash, x.validated ? /^[0-9a-f]{32}$/ : /^$/);
   }), { numRuns: 300 });
   fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => { detectText(s); detectValue(s, ['password']); }), { numRuns: 500 });
 });
@@ -249,3 +259,78 @@ test('hits name their detector; details carry redacted facts only; token cache i
   assert.equal(h?.details?.['alg'], 'other');
 });
 
+
+test('identifiers: shapes are recognised, secrets and words are not', () => {
+  const ids: [string, string][] = [
+    ['CH' + 'a3f9c2e18b7d4f6a9e0c1b2d3e4f5a6b', 'prefixed-hex'], ['USR' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'prefixed-hex'],
+    ['cus_NffrFeUfNV2Hib', 'prefixed-object'], ['pi_3MtwBwLkdIwHu7ix28a3tqPa', 'prefixed-object'],
+    ['seti_1Mm8s8LkdIwHu7ixYtGvmF3S', 'prefixed-object'], ['9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', 'uuid'],
+    ['507f1f77bcf86cd799439011', 'hex'], ['d41d8cd98f00b204e9800998ecf8427e', 'hex'],
+    ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'],
+    ['sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'digest'],
+    ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'ulid'], ['0ujtsYcgvSTl8PAuAdqWYSMnLOv', 'ksuid'],
+  ];
+  for (const [v, want] of ids) assert.equal(identifierShape(v), want, v);
+  for (const v of ['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', 'npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', 'Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6', 'hello_world', 'NL91ABNA0417164300'])
+    assert.equal(identifierShape(v), null, v);
+});
+
+test('identifiers: not api_key / session_token unless a prefix rule or a credential location says so', () => {
+  const sid = 'CR' + '9f3a0c7be21d4a68b5f0e3c2a17d9b4e';
+  const cred = (v: string, key: string[], where?: 'field' | 'credential' | 'path'): string[] =>
+    detectValue(v, key, {}, where).filter((c) => c.kind === 'api_key' || c.kind === 'session_token').map((c) => `${c.kind}/${c.detector}`);
+  // Resource ids under id keys, session-looking or credential-looking names, and as path parameters.
+  for (const key of [['account_sid'], ['sid'], ['RoleSid'], ['credential_sid'], ['credentials', 'sid'], ['tokenId'], ['session', 'userId']])
+    assert.deepEqual(cred(sid, key), [], key.join('.'));
+  assert.deepEqual(cred(sid, ['Credentials'], 'path'), []);
+  assert.deepEqual(cred('9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', ['tokens'], 'path'), []);
+  assert.deepEqual(cred('cus_NffrFeUfNV2Hib', ['credentials', 'customer']), []);
+  assert.deepEqual(cred('credential_sid=' + sid, []), []);
+  // A credential key that is not an id key keeps its value, whatever the shape (Heroku keys are UUIDs).
+  assert.deepEqual(cred('9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', ['api_key']), ['api_key/generic-api-key']);
+  assert.deepEqual(cred(sid, ['session']), ['session_token/session-key']);
+  assert.deepEqual(cred('9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', ['sessionId']), ['session_token/session-key']);
+  // Credential locations: cookies and Authorization.
+  assert.deepEqual(cred(sid, ['sid'], 'credential'), ['session_token/session-key']);
+  const hits = scanner.scanExchange(ex({ reqHeaders: [['Cookie', `sid=${sid}`], ['Authorization', `Bearer ${sid}`]], resBody: JSON.stringify({ sid, account_sid: sid, credentials: [{ sid }] }) }));
+  assert.deepEqual(kinds(hits), ['session_token@request.cookie:sid', 'session_token@request.header:authorization']);
+  // A prefixed secret rule wins over the id shape: Twilio API key SIDs (`SK` + 32 hex) are gitleaks' twilio-api-key.
+  assert.deepEqual(cred('SK' + '9f3a0c7be21d4a68b5f0e3c2a17d9b4e', ['sid']), ['api_key/twilio-api-key']);
+  // Non-identifier values under a bare `sid` (a session cookie name) stay session tokens.
+  assert.deepEqual(cred('Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6', ['sid']), ['session_token/session-key']);
+});
+
+test('sampling: settled fields are sampled deterministically, labels and leaked secrets survive', () => {
+  const mk = (i: number, extra: Record<string, unknown> = {}): Exchange => {
+    const e = ex({ target: `/customers/${1000 + i}`, resBody: JSON.stringify({ id: 1000 + i, status: 'ok', email: `klant${i}@bedrijf.nl`, note: `order ${i}`, ...extra }) });
+    return { ...e, id: `x${i}` };
+  };
+  const run = (keyed: boolean): { labels: string[]; hits: number; stats: unknown } => {
+    const sc = createPiiScanner({ secret: 's', defaultCountry: 'NL', sampling: { saturation: 16, rate: 8 } });
+    const agg = createPiiFieldAggregator();
+    let hits = 0;
+    for (let i = 0; i < 400; i++) {
+      const h = keyed ? sc.scanExchange(mk(i), 'h GET /customers/{}') : sc.scanExchange(mk(i));
+      hits += h.length;
+      agg.add('k', h);
+    }
+    return { labels: agg.results('k').map((r) => `${r.kind}@${r.location}:${r.field}`), hits, stats: sc.stats?.() };
+  };
+  const full = run(false);
+  const sampled = run(true);
+  assert.deepEqual(sampled.labels, full.labels);
+  assert.ok(sampled.hits < full.hits / 3, `${sampled.hits} vs ${full.hits}`);
+  assert.deepEqual(run(true), sampled, 'deterministic');
+  const st = sampled.stats as { valuesSampledOut: number; fieldsTracked: number };
+  assert.ok(st.valuesSampledOut > 1000 && st.fieldsTracked >= 4, JSON.stringify(st));
+  // A settled field still reports a prefixed secret on a value that was not picked; a new key is scanned.
+  const sc = createPiiScanner({ secret: 's', sampling: { saturation: 4, rate: 1_000_000 } });
+  for (let i = 0; i < 10; i++) sc.scanExchange(mk(i), 'k');
+  const leak = sc.scanExchange(mk(11, { note: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', phone: '+31 6 12345678' }), 'k');
+  assert.deepEqual(kinds(leak), ['api_key@response.body:$.note', 'phone@response.body:$.phone']);
+  // A different outcome resets the streak: the field is fully scanned again.
+  const e2 = sc.scanExchange(mk(12, { note: 'bel +31 20 794 0911' }), 'k');
+  assert.deepEqual(kinds(e2), []);
+  // Without an endpoint key nothing is sampled.
+  assert.ok(kinds(sc.scanExchange(mk(13))).includes('email@response.body:$.email'));
+});
