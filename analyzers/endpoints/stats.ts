@@ -4,6 +4,7 @@
 // feeding exchanges in any order, gives the same result: counts, min/max, bounded sets that keep
 // the lexicographically smallest N values, and a bottom-k latency sample keyed by a hash of the
 // exchange id (the k exchanges with the smallest hashes, whatever order they arrived in).
+import { bodyJson as sharedBodyJson } from '../shared/json.js';
 import type { Body, Exchange } from '../../engine/contracts/exchange.js';
 import { headerValue } from '../../engine/contracts/exchange.js';
 import type { AuthResult } from '../auth/classify.js';
@@ -233,14 +234,11 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
 }
 
 function bodyJson(body: Body, mt: string | null): unknown {
-  if (mt === null || !(mt === 'application/json' || mt.endsWith('+json')) || body.encoding !== 'utf8' || body.truncated || body.data === '') {
+  if (mt === null || !(mt === 'application/json' || mt.endsWith('+json')) || body.encoding !== 'utf8' || body.data === '') {
     return undefined;
   }
-  try {
-    return JSON.parse(body.data) as unknown;
-  } catch {
-    return undefined;
-  }
+  // A body cut by the capture cap still shows the shape of its complete part; parsed once per body.
+  return sharedBodyJson(body);
 }
 
 /** HTTP-date → ISO string, or null. */

@@ -23,6 +23,7 @@ import type { Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
 import { PII_KINDS } from '../../engine/contracts/inventory.js';
 import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import type { Candidate, DetectOptions, ValueContext } from './detect.js';
+import { bodyJson as sharedBodyJson, parseJsonPrefix } from '../shared/json.js';
 import { detectSecretsOnly, detectText, detectValue } from './detect.js';
 import type { PiiHit, PiiScanner, PiiScanStats } from './types.js';
 import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
@@ -76,8 +77,16 @@ export interface SamplingOptions {
   rate: number;
   /** Fields tracked across all endpoints. */
   maxFields: number;
+  /**
+   * Consecutive exchanges of an endpoint in which every body field was already settled (no new field,
+   * no changed outcome) before that endpoint's bodies are walked at 1-in-`rate` exchanges (picked by a
+   * hash of the exchange id). Walking a body costs a JSON parse and a visit per leaf even when each
+   * leaf is sampled out; at steady state that per-exchange cost dominated the whole replay (measured
+   * in test/bench/replay.bench.ts). Headers, cookies, path and query are always scanned. 0 disables.
+   */
+  bodySaturation: number;
 }
-export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 8, maxFields: 65_536 };
+export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 8, maxFields: 65_536, bodySaturation: 256 };
 
 /** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
 const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS.map((k, i) => [k, 1 << i])) as Record<PiiKind, number>;
@@ -102,9 +111,12 @@ function fnv1a(s: string, h = 0x811c9dc5): number {
 class Sampler {
   /** endpoint key → location → field → state (nested maps: no key string is built per value). */
   readonly endpoints = new Map<string, Map<string, Map<string, FieldState>>>();
+  /** endpoint key → consecutive exchanges whose bodies held only settled fields. */
+  readonly bodyStreak = new Map<string, number>();
   size = 0;
   serial = 0;
   sampledOut = 0;
+  bodiesSampledOut = 0;
   untracked = 0;
   constructor(readonly opts: Readonly<SamplingOptions>) {}
 
@@ -179,6 +191,8 @@ class Scan {
   leaves = 0;
   /** Kind bits of what the value being scanned produced so far (see Sampler). */
   private mask = 0;
+  /** A body field of this exchange was new or not yet settled, or changed its outcome. */
+  unsettled = false;
   /** Reused per value: weak checksum kinds whose checksum failed on it (detectValue's `rejected`). */
   private readonly rejected: PiiHit['kind'][] = [];
   constructor(
@@ -276,6 +290,7 @@ class Scan {
       byField.set(field, st);
       sampler.size++;
     }
+    if (st.streak < sampler.opts.saturation) this.unsettled = true;
     return st;
   }
 
@@ -311,6 +326,7 @@ class Scan {
     } else {
       st.mask = m;
       st.streak = 1;
+      this.unsettled = true;
     }
   }
 
@@ -517,7 +533,7 @@ class Scan {
     }
   }
 
-  body(side: Side, b: { contentType: string | null; encoding: 'utf8' | 'base64'; data: string }): void {
+  body(side: Side, b: { contentType: string | null; encoding: 'utf8' | 'base64'; data: string; truncated: boolean }): void {
     if (b.data.length === 0) return;
     let text: string;
     if (b.encoding === 'base64') {
@@ -530,7 +546,8 @@ class Scan {
     const ct = (b.contentType ?? '').toLowerCase();
     const t = text.trimStart();
     if (ct.includes('json') || ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))) {
-      const parsed = tryJson(t);
+      // Parsed once per body and shared with the endpoint layer (analyzers/shared/json.ts).
+      const parsed = b.encoding === 'utf8' && text === b.data ? sharedBodyJson(b) : tryJson(t);
       if (parsed !== undefined) {
         this.json(parsed, [], '$', bl, 0, 0);
         return;
@@ -563,13 +580,10 @@ function fieldName(k: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : `[${JSON.stringify(k)}]`;
 }
 
+/** A JSON document, or the complete part of one cut short by the capture cap (analyzers/shared/json.ts). */
 function tryJson(s: string): unknown {
   if (s.length > SCAN_LIMITS.maxBody) return undefined;
-  try {
-    return JSON.parse(s) as unknown;
-  } catch {
-    return undefined;
-  }
+  return parseJsonPrefix(s);
 }
 
 function looksText(buf: Buffer): boolean {
@@ -602,17 +616,30 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
       const s = fields !== null && sampler !== null && endpointKey !== undefined
         ? new Scan(secret, o, tokens, sampler, fields, endpointKey, fnv1a(ex.id), ++sampler.serial)
         : new Scan(secret, o, tokens);
+      // Bodies of an endpoint whose body fields have all been settled for `bodySaturation` exchanges
+      // are walked at 1-in-rate (deterministic by exchange id); see SamplingOptions.bodySaturation.
+      let walkBodies = true;
+      if (fields !== null && sampler !== null && endpointKey !== undefined && sampler.opts.bodySaturation > 0) {
+        const streak = sampler.bodyStreak.get(endpointKey) ?? 0;
+        if (streak >= sampler.opts.bodySaturation && fnv1a(ex.id, 0x2545f491) % sampler.opts.rate !== 0) {
+          walkBodies = false;
+          sampler.bodiesSampledOut++;
+        }
+      }
       try {
         if (ex.request !== null) {
           s.target('request', ex.request.target);
           s.headers('request', ex.request.headers);
-          s.body('request', ex.request.body);
+          if (walkBodies) s.body('request', ex.request.body);
           if (ex.request.trailers.length > 0) s.headers('request', ex.request.trailers);
         }
         if (ex.response !== null) {
           s.headers('response', ex.response.headers);
-          s.body('response', ex.response.body);
+          if (walkBodies) s.body('response', ex.response.body);
           if (ex.response.trailers.length > 0) s.headers('response', ex.response.trailers);
+        }
+        if (walkBodies && fields !== null && sampler !== null && endpointKey !== undefined) {
+          sampler.bodyStreak.set(endpointKey, s.unsettled ? 0 : (sampler.bodyStreak.get(endpointKey) ?? 0) + 1);
         }
       } catch {
         // Defensive: a detector bug must not take down the analyzer loop. The partial hits stand.
@@ -624,6 +651,7 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
         fieldsTracked: sampler?.size ?? 0,
         fieldsUntracked: sampler?.untracked ?? 0,
         valuesSampledOut: sampler?.sampledOut ?? 0,
+        bodiesSampledOut: sampler?.bodiesSampledOut ?? 0,
       };
     },
   };

@@ -66,6 +66,8 @@ export interface PiiScanStats {
   fieldsUntracked: number;
   /** Values of settled fields not picked for a full scan (secret rules only). */
   valuesSampledOut: number;
+  /** Exchanges whose bodies were not walked: their endpoint's body fields were all settled. */
+  bodiesSampledOut: number;
 }
 
 /** The labels an endpoint field earns once enough evidence is in. */
