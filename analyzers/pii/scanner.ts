@@ -154,21 +154,11 @@ const isB64 = /^[A-Za-z0-9+/]{16,}={0,2}$/;
  * A candidate after redaction, before it is placed: everything a PiiHit holds except location and
  * field. Safe to keep beyond the call (no raw value), which is what the bearer-token cache holds.
  */
-interface Redacted {
-  kind: PiiHit['kind'];
+type Redacted = Omit<PiiHit, 'location' | 'field' | 'details'> & {
   /** Claim path inside a JWT ("$.email") or null. */
   via: string | null;
-  confidence: number;
-  strength: 'strong' | 'weak';
-  validated: boolean;
-  keyHint: boolean;
-  example: boolean;
-  masked: string;
-  shape: string;
-  hash: string;
-  detector: string;
   details: Readonly<Record<string, string | boolean>> | null;
-}
+};
 
 /**
  * Bearer credentials recur on every request of a session; their analysis (secret rules over ~700
