@@ -8,7 +8,10 @@
 #                                 the ClickHouse-server backend against that real server
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
+# npm install, not npm ci: chdb 3.4 lists optional per-platform packages that the registry does not
+# serve (404), so no lock file can list them and `npm ci` refuses the lock; npm install follows the
+# lock for everything else and skips the missing optional ones.
+[ -f node_modules/.package-lock.json ] || npm install --no-audit --no-fund
 bash deploy/dev/install-test-deps.sh
 rm -rf dist  # no stale compiled tests from deleted sources
 npx tsc -p tsconfig.json
