@@ -12,6 +12,8 @@
 //   store), which can add its hits to the inventory a second time; exchange rows themselves are
 //   never duplicated (ReplacingMergeTree by id). This window is the only double count the design
 //   allows, and it needs a crash inside one batch's writes.
+// - Findings follow the analysis: after each batch the touched hosts' findings are re-derived and
+//   written, and their stored findings that are no longer derived are resolved (tombstones).
 // - State moves with partitions: on every assignment the worker drops its inventory and restores it
 //   from the store (which holds everything committed by the previous owners), then replays what was
 //   not committed.
@@ -79,7 +81,16 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     if (fresh.length === 0) return;
     const hosts = [...new Set(fresh.map((r) => r.host))].sort();
     await store.writeEndpoints(hosts.flatMap((h) => session.analysis.endpoints(h)));
-    await store.writeFindings(hosts.flatMap((h) => session.analysis.findings(h)));
+    const findings = hosts.flatMap((h) => session.analysis.findings(h));
+    await store.writeFindings(findings);
+    // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
+    // endpoint that now always authenticates) are resolved, not left standing.
+    const current = new Set(findings.map((f) => f.id));
+    const stale = (await store.activeFindingIds(hosts)).filter((id) => !current.has(id));
+    if (stale.length > 0) {
+      await store.resolveFindings(stale);
+      counters.inc('analyzer_findings_resolved', stale.length);
+    }
     await store.writeExchanges(fresh);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();

@@ -53,7 +53,7 @@ export const COLUMNS = {
   ],
   findings: [
     'id', 'kind', 'severity', 'host', 'method', 'path', 'confidence', 'evidence', 'details', 'first_seen',
-    'last_seen', 'version',
+    'last_seen', 'version', 'resolved',
   ],
   exchanges: [
     'id', 'flow_id', 'seq', 'vni', 'host', 'method', 'path', 'status', 'request_time', 'latency_us',
@@ -195,12 +195,23 @@ export function findingToRow(f: Finding): Row {
     first_seen: f.firstSeen === null ? null : chTimeFromIso(f.firstSeen, 'finding.firstSeen'),
     last_seen: f.lastSeen === null ? null : chTimeFromIso(f.lastSeen, 'finding.lastSeen'),
     version: f.lastSeen === null ? 0 : usFromIso(f.lastSeen, 'finding.lastSeen'),
+    resolved: 0,
   };
 }
 
 export const SELECT_FINDINGS =
-  `SELECT ${COLUMNS.findings.filter((c) => c !== 'version').join(', ')} ` +
-  `FROM ${TABLES.findings} FINAL ORDER BY severity DESC, kind, host, method, path, id`;
+  `SELECT ${COLUMNS.findings.filter((c) => c !== 'version' && c !== 'resolved').join(', ')} ` +
+  `FROM ${TABLES.findings} FINAL WHERE resolved = 0 ORDER BY severity DESC, kind, host, method, path, id`;
+
+/** Tombstones for active findings by id (migration 006): same row, resolved = 1, version + 1. */
+export const RESOLVE_FINDINGS =
+  `INSERT INTO ${TABLES.findings} (${COLUMNS.findings.join(', ')}) ` +
+  `SELECT ${COLUMNS.findings.map((c) => (c === 'version' ? 'version + 1' : c === 'resolved' ? 'toUInt8(1)' : c)).join(', ')} ` +
+  `FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND id IN {ids:Array(String)}`;
+
+/** Ids of active findings of some hosts. */
+export const SELECT_ACTIVE_FINDING_IDS =
+  `SELECT id FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND host IN {hosts:Array(String)} ORDER BY id`;
 
 export function findingFromRow(r: Row): Finding {
   let details: unknown;
@@ -395,6 +406,18 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     async findings() {
       open();
       return (await backend.select(SELECT_FINDINGS)).map(findingFromRow);
+    },
+    async activeFindingIds(hosts) {
+      open();
+      if (hosts.length === 0) return [];
+      return (await backend.select(SELECT_ACTIVE_FINDING_IDS, { hosts: [...hosts] })).map((r) => String(r['id']));
+    },
+    async resolveFindings(ids) {
+      open();
+      for (let i = 0; i < ids.length; i += batchRows) {
+        await backend.exec(RESOLVE_FINDINGS, { ids: ids.slice(i, i + batchRows) });
+      }
+      counters?.inc('store_findings_resolved', ids.length);
     },
     async exchanges() {
       open();

@@ -42,6 +42,13 @@ export interface Store {
   writeExchanges(rows: readonly ExchangeRow[]): Promise<void>;
   writeEndpoints(rows: readonly EndpointRecord[]): Promise<void>;
   writeFindings(rows: readonly Finding[]): Promise<void>;
+  /** Ids of the active (not resolved) findings of these hosts, sorted. */
+  activeFindingIds(hosts: readonly string[]): Promise<string[]>;
+  /**
+   * Marks findings as no longer applying (a tombstone that wins by version; migration 006). Used by
+   * the continuous analyzer when a host's re-derived findings no longer include them. Idempotent.
+   */
+  resolveFindings(ids: readonly string[]): Promise<void>;
   writeCaptureStats(row: CaptureStatsRow): Promise<void>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;

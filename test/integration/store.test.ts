@@ -12,7 +12,7 @@
 // Run: node --import tsx --test test/integration/store.test.ts
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +27,7 @@ import { COLUMNS, TABLES } from '../../engine/store/sql.js';
 import type { CaptureStatsRow, ExchangeRow, Store } from '../../engine/store/types.js';
 import { spawnClickHouseFront } from '../support/clickhouse-front.js';
 import type { ClickHouseFront } from '../support/clickhouse-front.js';
+import { repoRoot } from '../support/paths.js';
 
 const tempDirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -68,6 +69,9 @@ function endpoint(host: string, path: string, over: Partial<EndpointRecord> = {}
     ...over,
   });
 }
+
+/** The numbered migrations in deploy/clickhouse, in order: every one must be applied once. */
+const MIGRATION_FILES = readdirSync(join(repoRoot, 'deploy', 'clickhouse')).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort();
 
 function finding(id: string, host: string, over: Partial<Finding> = {}): Finding {
   return Finding.parse({
@@ -194,7 +198,7 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       const applied = await store.query(`SELECT name FROM ${TABLES.migrations} ORDER BY version`);
       assert.deepEqual(
         applied.map((r) => r['name']),
-        ['001_schema_migrations.sql', '002_endpoints.sql', '003_findings.sql', '004_exchanges.sql', '005_capture_stats.sql'],
+        MIGRATION_FILES,
       );
       for (const [key, table] of [
         ['endpoints', TABLES.endpoints],
@@ -218,7 +222,7 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         const [a, b] = await Promise.all([openDatabase(db), openDatabase(db)]);
         await Promise.all([a.migrate(), b.migrate()]);
         const n = await a.query(`SELECT count() AS c FROM ${TABLES.migrations}`);
-        assert.equal(Number(n[0]?.['c']), 5);
+        assert.equal(Number(n[0]?.['c']), MIGRATION_FILES.length);
         await Promise.all([a.close(), b.close()]);
       });
     }
@@ -285,6 +289,24 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       for (const r of back) assert.deepEqual(Finding.parse(r), r);
       assert.deepEqual(back.map((f) => f.id), ['f-one', 'f-nested', 'f-nulls']);
       assert.deepEqual(back, [rows[2], rows[0], rows[1]]);
+    });
+
+    it('resolved findings disappear from findings() and come back only with newer evidence', async () => {
+      const host = `resolve-${backend.name}.example`;
+      const a = finding('res-a', host, { lastSeen: '2024-01-01T00:00:00.000001Z' });
+      const b = finding('res-b', host, { lastSeen: '2024-01-01T00:00:00.000002Z' });
+      await store.writeFindings([a, b]);
+      assert.deepEqual(await store.activeFindingIds([host]), ['res-a', 'res-b']);
+      await store.resolveFindings(['res-a']);
+      await store.resolveFindings(['res-a']); // idempotent
+      assert.deepEqual(await store.activeFindingIds([host]), ['res-b']);
+      assert.deepEqual((await store.findings()).filter((f) => f.host === host).map((f) => f.id), ['res-b']);
+      // The same state again does not revive it; newer traffic (a later last_seen) does.
+      await store.writeFindings([a]);
+      assert.deepEqual(await store.activeFindingIds([host]), ['res-b']);
+      await store.writeFindings([{ ...a, lastSeen: '2024-01-01T00:00:01.000000Z' }]);
+      assert.deepEqual(await store.activeFindingIds([host]), ['res-a', 'res-b']);
+      assert.deepEqual(await store.activeFindingIds([]), []);
     });
 
     it('exchanges and capture statistics round-trip', async () => {
@@ -505,7 +527,7 @@ describe('store open/close errors', () => {
     const [a, b] = await Promise.all([openChdbStore(dir), openChdbStore(dir)]);
     await Promise.all([a.migrate(), b.migrate()]);
     const n = await b.query(`SELECT count() AS c FROM ${TABLES.migrations}`);
-    assert.equal(Number(n[0]?.['c']), 5);
+    assert.equal(Number(n[0]?.['c']), MIGRATION_FILES.length);
     await a.close();
     assert.equal((await b.endpoints()).length, 0, 'the other store on the directory stays usable');
     await b.close();
