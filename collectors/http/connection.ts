@@ -111,6 +111,11 @@ class Connection implements HttpConnection {
   private oneSided = false;
   private ended = false;
   private dead = false;
+  /** Per direction: its first bytes were classified (see otherProtocol). */
+  private readonly classified: [boolean, boolean] = [false, false];
+  /** Per direction: not HTTP at all (TLS, SSH): its bytes are not parsed or scanned. */
+  private readonly notHttp: [boolean, boolean] = [false, false];
+  private countedOther = false;
   private readonly bodyLimits: BodyLimits;
   private readonly maxPending: number;
 
@@ -133,7 +138,23 @@ class Connection implements HttpConnection {
   // --- HttpConnection ------------------------------------------------------------------------
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
-    if (this.ended || this.dead) return;
+    if (this.ended || this.dead || this.notHttp[dir]) return;
+    if (!this.classified[dir] && chunk.length > 0) {
+      this.classified[dir] = true;
+      const other = otherProtocol(chunk);
+      if (other !== null) {
+        // Port-independent: HTTPS and SSH share ports with HTTP in real captures. Counted as a
+        // statistic, not an HTTP anomaly, and the encrypted stream is not scanned for start lines.
+        // Per direction: a TLS client talking to an HTTP server still gets its 400 parsed.
+        this.notHttp[dir] = true;
+        if (!this.countedOther) {
+          this.countedOther = true;
+          this.counters.inc('tcp_flows_not_http');
+          this.counters.inc(`tcp_flows_${other}`);
+        }
+        return;
+      }
+    }
     const side = this.sides[dir];
     try {
       side.lastTs = tsUs;
@@ -145,7 +166,7 @@ class Connection implements HttpConnection {
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
-    if (this.ended || this.dead || !(length > 0)) return;
+    if (this.ended || this.dead || this.notHttp[dir] || !(length > 0)) return;
     const side = this.sides[dir];
     try {
       this.gap(side, length, tsUs);
@@ -742,4 +763,19 @@ class Connection implements HttpConnection {
       complete: rq !== null && rs !== null && rq.complete && rs.complete,
     };
   }
+}
+
+/**
+ * The protocol of a direction whose first bytes are plainly not HTTP/1.x, or null. Strong
+ * signatures only, so that an odd HTTP message still goes to the parser (and its anomalies):
+ * - a TLS record header (content type 20-23, version 3.0-3.4, length ≤ 2^14 + 2048; RFC 8446 §5.1);
+ * - an SSH identification string "SSH-" (RFC 4253 §4.2).
+ */
+function otherProtocol(b: Buffer): 'tls' | 'ssh' | null {
+  const b0 = b[0] as number;
+  if (b.length >= 5 && b0 >= 0x14 && b0 <= 0x17 && b[1] === 0x03 && (b[2] as number) <= 0x04) {
+    if (b.readUInt16BE(3) <= 16384 + 2048) return 'tls';
+  }
+  if (b.length >= 4 && b0 === 0x53 && b[1] === 0x53 && b[2] === 0x48 && b[3] === 0x2d) return 'ssh';
+  return null;
 }
