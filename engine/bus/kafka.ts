@@ -628,16 +628,19 @@ export function createKafkaConsumer(config: KafkaConsumerConfig, deps: KafkaBusD
     if (first === undefined || last === undefined) return;
 
     const good: Exchange[] = [];
+    const offsets: string[] = [];
     const dead: DeadLetter[] = [];
     for (const m of msgs) {
       const d = decodeExchangeMessage(m.value, headerString(m.headers, SCHEMA_HEADER));
-      if (d.ok) good.push(d.ex);
-      else dead.push({ message: m, reason: d.reason, detail: d.detail });
+      if (d.ok) {
+        good.push(d.ex);
+        offsets.push(m.offset);
+      } else dead.push({ message: m, reason: d.reason, detail: d.detail });
     }
 
     if (good.length > 0) {
       try {
-        await handler(good, { topic, partition, firstOffset: first.offset, lastOffset: last.offset });
+        await handler(good, { topic, partition, firstOffset: first.offset, lastOffset: last.offset, offsets });
       } catch (e) {
         counters.inc(BUS_COUNTERS.handlerErrors);
         log.debug({ partition, error: (e as Error).message }, 'handler rejected a batch');

@@ -143,7 +143,8 @@ export function createMemoryBus(config: MemoryBusConfig, counters: Counters): Me
       for (let i = 0; i < n; i++) batch[i] = ring[(head + i) % cfg.maxMessages] as Exchange;
       const first = offset;
       try {
-        await handler(batch, { ...part, firstOffset: String(first), lastOffset: String(first + BigInt(n - 1)) });
+        const offsets = Array.from({ length: n }, (_, i) => String(first + BigInt(i)));
+        await handler(batch, { ...part, firstOffset: String(first), lastOffset: String(first + BigInt(n - 1)), offsets });
       } catch {
         // Retryable by contract: keep the batch at the head, wait, deliver it again.
         counters.inc(BUS_COUNTERS.handlerErrors);

@@ -71,6 +71,13 @@ export interface BatchInfo extends PartitionRef {
   /** Offset of the first and last record of the batch (strings: Kafka offsets are int64). */
   readonly firstOffset: string;
   readonly lastOffset: string;
+  /**
+   * The offset of each exchange of the batch, aligned with the array (strings: int64). Records that
+   * went to the dead-letter topic are not in the batch, so offsets need not be consecutive. With
+   * the partition, an offset names a record for good: the analyzer keeps per-host watermarks of
+   * offsets already counted (engine/pipeline/worker.ts).
+   */
+  readonly offsets: readonly string[];
 }
 
 export interface ExchangePublisher {

@@ -1,24 +1,23 @@
 // `apitap analyze`: one member of the analyzer group. Kafka batches → analysis → store.
 //
-// Delivery: at-least-once with idempotent effects.
+// Delivery: at-least-once, and every exchange counted in the inventory exactly once.
 // - The bus commits a batch's offsets only after handle() resolved; a rejection (store down) pauses
 //   the partition and redelivers the same batch later: nothing is dropped.
-// - Exchanges already persisted (their id is in the store's exchanges table) were already counted in
-//   the stored inventory: they are skipped, so a replay after a crash or a rebalance counts nothing
-//   twice. Exchanges observed in memory whose batch failed to persist are skipped on redelivery too
-//   (the in-memory state already holds them).
-// - Write order per batch: endpoints and findings of the hosts the batch touched first, exchange rows
-//   last. A crash between the two re-observes that batch on redelivery (its rows are not in the
-//   store), which can add its hits to the inventory a second time; exchange rows themselves are
-//   never duplicated (ReplacingMergeTree by id). This window is the only double count the design
-//   allows, and it needs a crash inside one batch's writes.
-// - Findings follow the analysis: after each batch the touched hosts' findings are re-derived and
-//   written, and their stored findings that are no longer derived are resolved (tombstones).
-// - State moves with partitions: on every assignment the worker drops its inventory and restores it
-//   from the store (which holds everything committed by the previous owners), then replays what was
-//   not committed.
+// - Watermarks: every endpoint row of a host is written together with the Kafka position up to which
+//   the host's exchanges are counted in it ("<topic>:<partition>" → offset; one INSERT, so rows and
+//   watermark land together). Exchange rows carry their own position (`source`).
+// - Write order per batch: exchange rows, then findings, then endpoints with the new watermark.
+//   A redelivered exchange (after a crash, a rebalance, or a duplicate publish) is counted only if
+//   neither its own offset nor the offset of an already stored copy of it (same deterministic id)
+//   is at or below its host's watermark. So a crash before the endpoints write recounts the batch
+//   (its earlier attempt never reached the inventory), a crash after it recounts nothing, and the
+//   same capture published twice counts once. Exchange rows are never duplicated (ReplacingMergeTree
+//   by id). Rows stored by `apitap replay` (no source) are counted in that replay's inventory.
+// - Within one process, exchanges observed for a batch whose writes failed are not observed again
+//   on redelivery (the in-memory state holds them); only their writes are retried.
 import type { Exchange } from '../contracts/exchange.js';
-import type { ExchangeConsumer, PartitionRef } from '../bus/types.js';
+import { parseTarget } from '../../analyzers/analysis.js';
+import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../bus/types.js';
 import type { ExchangeRow, Store } from '../store/types.js';
 import type { Counters } from '../telemetry/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
@@ -48,39 +47,60 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   let seen = new Map<string, ExchangeRow>();
   let inFlight: Promise<void> = Promise.resolve();
 
+  /** host → "<topic>:<partition>" → last offset counted in the stored inventory. */
+  let marks = new Map<string, Map<string, bigint>>();
+
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
     const findings = await store.findings();
+    const storedMarks = await store.watermarks();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
     session.analysis.restore(stored, findings);
+    marks = storedMarks;
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
     opts.log?.('analyzer state rebuilt from store', { reason, endpoints: stored.length });
   }
 
-  async function handle(batch: Exchange[]): Promise<void> {
+  /** Is the record at `source` ("<topic>:<partition>:<offset>", '' for replays) counted for `host`? */
+  function counted(host: string, source: string): boolean {
+    if (source === '') return true;
+    const cut = source.lastIndexOf(':');
+    const mark = marks.get(host)?.get(source.slice(0, cut));
+    return mark !== undefined && BigInt(source.slice(cut + 1)) <= mark;
+  }
+
+  async function handle(batch: Exchange[], info: BatchInfo): Promise<void> {
+    const part = `${info.topic}:${info.partition}`;
     const ids = batch.map((e) => e.id);
-    const persisted = new Set(
-      (await store.query('SELECT id FROM exchanges WHERE id IN {ids:Array(String)}', { ids })).map((r) => String(r['id'])),
+    const stored = new Map(
+      (await store.query('SELECT id, source FROM exchanges FINAL WHERE id IN {ids:Array(String)}', { ids })).map((r) => [String(r['id']), String(r['source'])]),
     );
     const fresh: ExchangeRow[] = [];
-    for (const ex of batch) {
-      if (persisted.has(ex.id)) {
-        counters.inc('analyzer_skipped_persisted');
+    const reached = new Map<string, bigint>();
+    batch.forEach((ex, i) => {
+      const offset = info.offsets[i] ?? info.lastOffset;
+      const source = `${part}:${offset}`;
+      const host = parseTarget(ex).host;
+      const copy = stored.get(ex.id);
+      if (counted(host, source) || (copy !== undefined && counted(host, copy))) {
+        counters.inc('analyzer_skipped_counted');
         seen.delete(ex.id);
-        continue;
+        return;
       }
       let row = seen.get(ex.id);
-      if (row !== undefined) counters.inc('analyzer_skipped_seen'); // observed before a failed write: only its row is still due
+      if (row !== undefined) counters.inc('analyzer_skipped_seen'); // observed before a failed write: only the writes are due
       else {
-        row = session.observe(ex);
+        row = { ...session.observe(ex), source };
         seen.set(ex.id, row);
       }
       fresh.push(row);
-    }
+      const off = BigInt(offset);
+      if ((reached.get(row.host) ?? -1n) < off) reached.set(row.host, off);
+    });
     if (fresh.length === 0) return;
     const hosts = [...new Set(fresh.map((r) => r.host))].sort();
-    await store.writeEndpoints(hosts.flatMap((h) => session.analysis.endpoints(h)));
+    await store.writeExchanges(fresh);
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
     await store.writeFindings(findings);
     // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
@@ -91,7 +111,18 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       await store.resolveFindings(stale);
       counters.inc('analyzer_findings_resolved', stale.length);
     }
-    await store.writeExchanges(fresh);
+    // The new watermarks go with the rows that count these exchanges, in the same INSERT.
+    const next = new Map<string, Map<string, bigint>>();
+    const applied: Record<string, Record<string, string>> = {};
+    for (const h of hosts) {
+      const m = new Map(marks.get(h) ?? []);
+      const r = reached.get(h);
+      if (r !== undefined && (m.get(part) ?? -1n) < r) m.set(part, r);
+      next.set(h, m);
+      applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
+    }
+    await store.writeEndpoints(hosts.flatMap((h) => session.analysis.endpoints(h)), applied);
+    for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();
     counters.inc('analyzer_exchanges', fresh.length);
@@ -105,8 +136,8 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       await store.migrate();
       await rebuild('start');
       await consumer.run(
-        (batch) => {
-          const p = handle(batch);
+        (batch, info) => {
+          const p = handle(batch, info);
           inFlight = p.catch(() => undefined);
           return p;
         },

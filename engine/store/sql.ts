@@ -49,7 +49,7 @@ export const COLUMNS = {
   endpoints: [
     'host', 'method', 'path', 'hits', 'documented', 'deprecated', 'auth', 'pii', 'first_seen', 'last_seen',
     'status_classes', 'latency_p50_ms', 'latency_p95_ms', 'content_types', 'query_params', 'fields',
-    'category', 'explain', 'vnis', 'version',
+    'category', 'explain', 'vnis', 'version', 'applied',
   ],
   findings: [
     'id', 'kind', 'severity', 'host', 'method', 'path', 'confidence', 'evidence', 'details', 'first_seen',
@@ -57,7 +57,7 @@ export const COLUMNS = {
   ],
   exchanges: [
     'id', 'flow_id', 'seq', 'vni', 'host', 'method', 'path', 'status', 'request_time', 'latency_us',
-    'request_bytes', 'response_bytes', 'anomalies', 'complete',
+    'request_bytes', 'response_bytes', 'anomalies', 'complete', 'source',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
 } as const;
@@ -118,7 +118,7 @@ function strings(v: unknown): string[] {
 // ---------------------------------------------------------------------------------------------
 // Endpoints
 
-export function endpointToRow(e: EndpointRecord): Row {
+export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string, string>> = {}): Row {
   return {
     host: e.host,
     method: e.method,
@@ -141,12 +141,17 @@ export function endpointToRow(e: EndpointRecord): Row {
     explain: e.explain,
     vnis: e.vnis,
     version: usFromIso(e.lastSeen, 'endpoint.lastSeen'),
+    applied,
   };
 }
 
 export const SELECT_ENDPOINTS =
-  `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version').join(', ')} ` +
+  `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied').join(', ')} ` +
   `FROM ${TABLES.endpoints} FINAL ORDER BY host, method, path`;
+
+/** Per host, the highest watermark of its rows (migration 007). */
+export const SELECT_WATERMARKS =
+  `SELECT host, applied FROM ${TABLES.endpoints} FINAL WHERE length(mapKeys(applied)) > 0 ORDER BY host`;
 
 /** A row of SELECT_ENDPOINTS back to an EndpointRecord (keys in contract order, zod-checked). */
 export function endpointFromRow(r: Row): EndpointRecord {
@@ -254,6 +259,7 @@ export function exchangeToRow(x: ExchangeRow): Row {
     response_bytes: x.responseBytes,
     anomalies: x.anomalies,
     complete: x.complete,
+    source: x.source ?? '',
   };
 }
 
@@ -395,7 +401,23 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       await backend.ensureDatabase?.();
       await runMigrations(backend, opts.migrationsDir);
     },
-    writeEndpoints: (rows) => write(TABLES.endpoints, COLUMNS.endpoints, rows, endpointToRow),
+    writeEndpoints: (rows, applied) =>
+      write(TABLES.endpoints, COLUMNS.endpoints, rows, (e) => endpointToRow(e, applied?.[e.host] ?? {})),
+    async watermarks() {
+      open();
+      const out = new Map<string, Map<string, bigint>>();
+      for (const r of await backend.select(SELECT_WATERMARKS)) {
+        const host = String(r['host']);
+        let m = out.get(host);
+        if (m === undefined) out.set(host, (m = new Map()));
+        for (const [k, v] of Object.entries((r['applied'] ?? {}) as Record<string, unknown>)) {
+          const off = BigInt(String(v));
+          const prev = m.get(k);
+          if (prev === undefined || off > prev) m.set(k, off);
+        }
+      }
+      return out;
+    },
     writeFindings: (rows) => write(TABLES.findings, COLUMNS.findings, rows, findingToRow),
     writeExchanges: (rows) => write(TABLES.exchanges, COLUMNS.exchanges, rows, exchangeToRow),
     writeCaptureStats: (row) => write(TABLES.captureStats, COLUMNS.captureStats, [row], captureStatsToRow),

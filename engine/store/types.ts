@@ -24,6 +24,8 @@ export interface ExchangeRow {
   responseBytes: number;
   anomalies: string[];
   complete: boolean;
+  /** Analyzer group only: Kafka "<topic>:<partition>:<offset>" of the record (migration 008). */
+  source?: string;
 }
 
 export interface CaptureStatsRow {
@@ -40,7 +42,13 @@ export interface Store {
   /** Runs deploy/clickhouse/*.sql in order (idempotent: CREATE ... IF NOT EXISTS, tracked in a migrations table). */
   migrate(): Promise<void>;
   writeExchanges(rows: readonly ExchangeRow[]): Promise<void>;
-  writeEndpoints(rows: readonly EndpointRecord[]): Promise<void>;
+  /**
+   * `applied` (analyzer only): per host, the watermark written with that host's rows in the same
+   * INSERT — "<topic>:<partition>" → last offset (decimal string) whose exchanges the rows count.
+   */
+  writeEndpoints(rows: readonly EndpointRecord[], applied?: Readonly<Record<string, Readonly<Record<string, string>>>>): Promise<void>;
+  /** Per host, "<topic>:<partition>" → the highest watermark stored with its rows. */
+  watermarks(): Promise<Map<string, Map<string, bigint>>>;
   writeFindings(rows: readonly Finding[]): Promise<void>;
   /** Ids of the active (not resolved) findings of these hosts, sorted. */
   activeFindingIds(hosts: readonly string[]): Promise<string[]>;
