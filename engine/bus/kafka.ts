@@ -43,7 +43,7 @@ import type { Counters } from '../telemetry/counters.js';
 import {
   BUS_COUNTERS,
   BusClosedError,
-  BusTimeoutError,
+  DrainWaiters,
   SCHEMA_HEADER,
   backoffMs,
   type BatchHandler,
@@ -248,7 +248,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
   let connected = false;
   let failures = 0;
   let readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  let drainWaiters: (() => void)[] = [];
+  const drainWaiters = new DrainWaiters();
   let wake: (() => void) | null = null;
   let sleepTimer: NodeJS.Timeout | null = null;
   /** What the sender loop waits for: publish() wakes it when idle, or lingering with a full batch,
@@ -330,11 +330,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
       readyWaiters = [];
       for (const w of ws) w.resolve();
     }
-    if (count() === 0 && drainWaiters.length > 0) {
-      const ws = drainWaiters;
-      drainWaiters = [];
-      for (const w of ws) w();
-    }
+    if (count() === 0) drainWaiters.drained();
   }
 
   /** Size of the batch that failed last, 0 when the last send succeeded. A retry re-sends exactly
@@ -434,17 +430,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
     flush(timeoutMs = cfg.flushTimeoutMs) {
       if (count() === 0) return Promise.resolve();
       if (waiting !== 'backoff') signal();
-      return new Promise<void>((resolve, reject) => {
-        const done = (): void => {
-          clearTimeout(t);
-          resolve();
-        };
-        const t = setTimeout(() => {
-          drainWaiters = drainWaiters.filter((w) => w !== done);
-          reject(new BusTimeoutError('kafka publisher flush', timeoutMs));
-        }, timeoutMs);
-        drainWaiters.push(done);
-      });
+      return drainWaiters.wait(timeoutMs, 'kafka publisher flush');
     },
     async close() {
       if (closed) return;

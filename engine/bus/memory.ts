@@ -11,7 +11,7 @@ import type { Counters } from '../telemetry/counters.js';
 import {
   BUS_COUNTERS,
   BusClosedError,
-  BusTimeoutError,
+  DrainWaiters,
   backoffMs,
   type BatchHandler,
   type ExchangeConsumer,
@@ -58,7 +58,7 @@ export function createMemoryBus(config: MemoryBusConfig, counters: Counters): Me
   let running = false;
   let stopping = false;
   let readyWaiters: Waiter[] = [];
-  let drainWaiters: Waiter[] = [];
+  const drainWaiters = new DrainWaiters();
   let itemWaiter: Waiter | null = null;
   let loop: Promise<void> | null = null;
   let sleepTimer: NodeJS.Timeout | null = null;
@@ -99,17 +99,7 @@ export function createMemoryBus(config: MemoryBusConfig, counters: Counters): Me
     buffered: () => size,
     flush(timeoutMs = cfg.flushTimeoutMs) {
       if (size === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => {
-          drainWaiters = drainWaiters.filter((w) => w !== done);
-          reject(new BusTimeoutError('memory bus flush', timeoutMs));
-        }, timeoutMs);
-        const done = (): void => {
-          clearTimeout(t);
-          resolve();
-        };
-        drainWaiters.push(done);
-      });
+      return drainWaiters.wait(timeoutMs, 'memory bus flush');
     },
     async close() {
       if (closed) return;
@@ -163,11 +153,7 @@ export function createMemoryBus(config: MemoryBusConfig, counters: Counters): Me
         readyWaiters = [];
         wakeAll(ws);
       }
-      if (size === 0 && drainWaiters.length > 0) {
-        const ws = drainWaiters;
-        drainWaiters = [];
-        wakeAll(ws);
-      }
+      if (size === 0) drainWaiters.drained();
     }
   }
 

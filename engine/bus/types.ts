@@ -162,6 +162,36 @@ export class BusClosedError extends Error {
   }
 }
 
+/**
+ * Callers of flush() waiting for a publisher's buffer to empty. Shared by both buses so the timeout
+ * and wake-up rules cannot drift: wait() rejects with BusTimeoutError after `timeoutMs` (the records
+ * stay buffered), drained() resolves every waiter.
+ */
+export class DrainWaiters {
+  private waiters: (() => void)[] = [];
+
+  wait(timeoutMs: number, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new BusTimeoutError(what, timeoutMs));
+      }, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  drained(): void {
+    if (this.waiters.length === 0) return;
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+}
+
 /** Backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): a random
  * delay in [base/2, min(max, base * 2^attempt)]. `attempt` starts at 0. */
 export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {

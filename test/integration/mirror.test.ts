@@ -3,7 +3,7 @@
 // (tc clsact + u32 match-all + `mirred egress mirror` → kernel VXLAN device → UDP 4789), received by
 // `apitap collect --vxlan`, published to a real Kafka broker (KRaft, deploy/kafka/broker.sh),
 // consumed by `apitap analyze` and written through @clickhouse/client to the ClickHouse engine
-// (chDB behind ClickHouse's HTTP interface, test/support/clickhouse-front.ts).
+// (chDB behind ClickHouse's HTTP interface, test/support/clickhouse-cluster.front.ts).
 // Asserts the inventory and findings expected from what the client sent, and that every request
 // nginx logged is accounted for (requests in = exchange rows out). Runs three mirrors: standard
 // MTU, jumbo frames (MTU 9001), and a mirror that truncates packets (AWS "packet length").
@@ -11,13 +11,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/store/clickhouse.js';
 import type { Store } from '../../engine/store/types.js';
-import { spawnClickHouseFront, type ClickHouseFront } from '../support/clickhouse-front.js';
-import { startBroker, uniqueName, type TestBroker } from '../support/kafka.js';
+import { useCluster } from '../support/cluster.js';
+import { uniqueName } from '../support/kafka.js';
 import { createLab, labUnavailableReason, type Lab } from '../support/netns/lab.js';
 import { repoRoot } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
@@ -25,21 +24,8 @@ import { startApitap, until, type Proc } from '../support/procs.js';
 const unavailable = labUnavailableReason();
 const spec = join(repoRoot, 'test', 'support', 'jsonapi', 'openapi.yaml');
 
-let broker: TestBroker;
-let front: ClickHouseFront;
-const work = mkdtempSync(join(tmpdir(), 'apitap-mirror-'));
-
-if (unavailable === null) {
-  test.before(async () => {
-    broker = await startBroker();
-    front = await spawnClickHouseFront({ dir: join(work, 'ch') });
-  });
-  test.after(async () => {
-    await front?.close();
-    await broker?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
-}
+const cluster = useCluster('apitap-mirror-', unavailable === null);
+const work = cluster.work;
 
 interface Scenario {
   name: string;
@@ -78,11 +64,11 @@ async function runScenario(s: Scenario): Promise<void> {
   let store: Store | null = null;
   try {
     const healthPort = 18000 + (process.pid % 1000) + (s.truncate ? 2 : s.jumbo ? 1 : 0);
-    collector = startApitap(['collect', '--vxlan', `${lab.collectorIp}:4789`, '--kafka', broker.bootstrap, '--topic', topic, '--health-port', String(healthPort), '--stats-interval', '0']);
-    analyzer = startApitap(['analyze', '--kafka', broker.bootstrap, '--topic', topic, '--group', `${topic}-g`, '--clickhouse', `${front.url}/${db}`, '--spec', spec, '--store', join(work, `secret-${s.name}`)]);
+    collector = startApitap(['collect', '--vxlan', `${lab.collectorIp}:4789`, '--kafka', cluster.broker.bootstrap, '--topic', topic, '--health-port', String(healthPort), '--stats-interval', '0']);
+    analyzer = startApitap(['analyze', '--kafka', cluster.broker.bootstrap, '--topic', topic, '--group', `${topic}-g`, '--clickhouse', `${cluster.front.url}/${db}`, '--spec', spec, '--store', join(work, `secret-${s.name}`)]);
     // The collector is up when its health endpoint answers (the NLB check goes there, never to 4789).
     await until(async () => (await fetch(`http://127.0.0.1:${healthPort}/`)).status, (st) => st === 200, 30_000, 'collector health endpoint');
-    store = await openClickHouseStore({ url: `${front.url}/${db}` });
+    store = await openClickHouseStore({ url: `${cluster.front.url}/${db}` });
     await store.migrate();
 
     await drive(lab);
