@@ -18,10 +18,28 @@ export default tseslint.config(
   },
   {
     files: ['collectors/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/analyzers/**'], message: 'collectors never import analyzers: meet at engine/contracts' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/analyzers/**'], message: 'collectors never import analyzers: meet at engine/contracts' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['analyzers/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/collectors/**'], message: 'analyzers never import collectors: meet at engine/contracts' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/collectors/**'], message: 'analyzers never import collectors: meet at engine/contracts' },
+          ],
+        },
+      ],
+    },
   },
 );

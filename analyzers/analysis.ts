@@ -155,7 +155,13 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
         for (const base of e.op.versionBases) b.add(base);
       });
       if (waiting.size > 0) {
-        pending.set(host, [...waiting].map(([spec, b]) => ({ spec, bases: [...b].sort().map((x) => x.split('/').filter((y) => y !== '')) })));
+        pending.set(
+          host,
+          [...waiting].map(([spec, b]) => ({
+            spec,
+            bases: [...b].sort().map((x) => x.split('/').filter((y) => y !== '')),
+          })),
+        );
       }
       trees.set(host, t);
     }
@@ -180,7 +186,12 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     if (list.length === 0) pending.delete(host);
   };
 
-  const finalTemplate = (host: string, method: string, concrete: readonly string[], tpl: readonly TemplateSeg[]): { tpl: TemplateSeg[]; note: string | null } => {
+  const finalTemplate = (
+    host: string,
+    method: string,
+    concrete: readonly string[],
+    tpl: readonly TemplateSeg[],
+  ): { tpl: TemplateSeg[]; note: string | null } => {
     const o = applyOverrides(opts.overrides, host, method, concrete, tpl);
     return { tpl: o.tpl, note: o.explain };
   };
@@ -343,7 +354,13 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
 
   function allFindings(): Finding[] {
     if (findingsCache) return findingsCache;
-    findingsCache = computeFindings({ aggregates: aggregates(), current, previous, window: window(), hostsSeen: hosts() });
+    findingsCache = computeFindings({
+      aggregates: aggregates(),
+      current,
+      previous,
+      window: window(),
+      hostsSeen: hosts(),
+    });
     return findingsCache;
   }
 
@@ -356,7 +373,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     findings: (host) => (host === undefined ? allFindings() : allFindings().filter((f) => f.host === host)),
     stats() {
       const out: Record<string, number> = { ...counts };
-      for (const t of trees.values()) for (const [k, v] of Object.entries(t.drops)) out[`tree_${k}`] = (out[`tree_${k}`] ?? 0) + v;
+      for (const t of trees.values())
+        for (const [k, v] of Object.entries(t.drops)) out[`tree_${k}`] = (out[`tree_${k}`] ?? 0) + v;
       return out;
     },
   };

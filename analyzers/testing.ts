@@ -20,10 +20,28 @@ export interface ExOpts {
 
 function body(json: unknown): Body {
   if (json === undefined) {
-    return { size: 0, decodedSize: null, contentType: null, contentEncoding: [], encoding: 'utf8', data: '', truncated: false, complete: true };
+    return {
+      size: 0,
+      decodedSize: null,
+      contentType: null,
+      contentEncoding: [],
+      encoding: 'utf8',
+      data: '',
+      truncated: false,
+      complete: true,
+    };
   }
   const data = JSON.stringify(json);
-  return { size: data.length, decodedSize: null, contentType: 'application/json', contentEncoding: [], encoding: 'utf8', data, truncated: false, complete: true };
+  return {
+    size: data.length,
+    decodedSize: null,
+    contentType: 'application/json',
+    contentEncoding: [],
+    encoding: 'utf8',
+    data,
+    truncated: false,
+    complete: true,
+  };
 }
 
 let counter = 0;
@@ -49,11 +67,30 @@ export function ex(method: string, target: string, o: ExOpts = {}): Exchange {
     vni: o.vni ?? null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
-    request: { method, target, version: 'HTTP/1.1', headers, trailers: [], body: body(o.reqJson), startUs: start, endUs: start + 10 },
+    request: {
+      method,
+      target,
+      version: 'HTTP/1.1',
+      headers,
+      trailers: [],
+      body: body(o.reqJson),
+      startUs: start,
+      endUs: start + 10,
+    },
     response:
       status === null
         ? null
-        : { status, reason: '', version: 'HTTP/1.1', headers: o.resHeaders ?? [], trailers: [], body: body(o.resJson), interim: [], startUs: start + 10 + lat, endUs: start + 20 + lat },
+        : {
+            status,
+            reason: '',
+            version: 'HTTP/1.1',
+            headers: o.resHeaders ?? [],
+            trailers: [],
+            body: body(o.resJson),
+            interim: [],
+            startUs: start + 10 + lat,
+            endUs: start + 20 + lat,
+          },
     latencyUs: status === null ? null : lat,
     anomalies: [],
     quality: q,

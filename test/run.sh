@@ -19,5 +19,6 @@ if [ "${1:-}" = clickhouse ]; then
   exec node --test --test-concurrency=1 dist/test/integration/store.test.js
 fi
 npx eslint .
+npx prettier --check . >/dev/null || { echo "formatting: run npm run format" >&2; npx prettier --list-different .; exit 1; }
 mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
 node --test --test-concurrency=1 "${files[@]}"

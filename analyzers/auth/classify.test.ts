@@ -8,10 +8,14 @@ const jwt = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}
 test('credential schemes, never values', () => {
   assert.deepEqual(classifyAuth(ex('GET', '/a')).schemes, ['none']);
   assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Authorization', 'Basic dTpw']] })).schemes, ['basic']);
-  assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Authorization', 'Bearer opaque-token']] })).schemes, ['bearer']);
+  assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Authorization', 'Bearer opaque-token']] })).schemes, [
+    'bearer',
+  ]);
   assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['authorization', `Bearer ${jwt}`]] })).schemes, ['jwt']);
   assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['X-API-Key', 'k']] })).schemes, ['api_key_header']);
-  assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Cookie', '_ga=1; JSESSIONID=abc']] })).schemes, ['cookie']);
+  assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Cookie', '_ga=1; JSESSIONID=abc']] })).schemes, [
+    'cookie',
+  ]);
   assert.deepEqual(classifyAuth(ex('GET', '/a', { headers: [['Cookie', '_ga=1; theme=dark']] })).schemes, ['none']);
   const q = classifyAuth(ex('GET', '/a?access_token=secret&x=1'));
   assert.deepEqual(q.schemes, ['api_key_query']);

@@ -3,7 +3,17 @@
 // recognise it) and never kept.
 import type { Exchange } from '../../engine/contracts/exchange.js';
 
-export const AUTH_SCHEMES = ['basic', 'bearer', 'jwt', 'api_key_header', 'api_key_query', 'cookie', 'digest', 'other', 'none'] as const;
+export const AUTH_SCHEMES = [
+  'basic',
+  'bearer',
+  'jwt',
+  'api_key_header',
+  'api_key_query',
+  'cookie',
+  'digest',
+  'other',
+  'none',
+] as const;
 export type AuthScheme = (typeof AUTH_SCHEMES)[number];
 
 export interface AuthResult {
@@ -14,10 +24,37 @@ export interface AuthResult {
 }
 
 /** Query parameters that carry credentials (api_key_query). */
-const QUERY_KEYS = new Set(['api_key', 'apikey', 'api-key', 'key', 'access_token', 'token', 'auth_token', 'id_token', 'client_secret', 'password', 'passwd', 'secret', 'sig', 'signature', 'x-api-key']);
+const QUERY_KEYS = new Set([
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'access_token',
+  'token',
+  'auth_token',
+  'id_token',
+  'client_secret',
+  'password',
+  'passwd',
+  'secret',
+  'sig',
+  'signature',
+  'x-api-key',
+]);
 /** Of those, the ones that count as an API credential for auth posture (password etc. still go to sensitive_in_url). */
-const QUERY_AUTH = new Set(['api_key', 'apikey', 'api-key', 'key', 'access_token', 'token', 'auth_token', 'id_token', 'x-api-key']);
-const HEADER_KEY = /^(x-)?(api[-_]?key|apikey|auth[-_]?token|access[-_]?token|token|key)$|-api-key$|^ocp-apim-subscription-key$|^x-functions-key$|^private-token$|^x-goog-api-key$|^x-amz-security-token$/;
+const QUERY_AUTH = new Set([
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'access_token',
+  'token',
+  'auth_token',
+  'id_token',
+  'x-api-key',
+]);
+const HEADER_KEY =
+  /^(x-)?(api[-_]?key|apikey|auth[-_]?token|access[-_]?token|token|key)$|-api-key$|^ocp-apim-subscription-key$|^x-functions-key$|^private-token$|^x-goog-api-key$|^x-amz-security-token$/;
 /** Cookie names that hold a session or auth token (tracking/preference cookies do not count). */
 const SESSION_COOKIE = /sess|^sid$|[-_.]sid$|auth|token|jwt|^connect\.sid$|remember|login|^_?csrf/i;
 
@@ -70,7 +107,13 @@ export function classifyAuth(ex: Exchange): AuthResult {
     if (name === 'authorization' || name === 'proxy-authorization') {
       const sp = value.trim().indexOf(' ');
       const scheme = (sp < 0 ? value.trim() : value.trim().slice(0, sp)).toLowerCase();
-      const cred = sp < 0 ? '' : value.trim().slice(sp + 1).trim();
+      const cred =
+        sp < 0
+          ? ''
+          : value
+              .trim()
+              .slice(sp + 1)
+              .trim();
       if (scheme === 'basic') schemes.add('basic');
       else if (scheme === 'bearer') schemes.add(isJwt(cred) ? 'jwt' : 'bearer');
       else if (scheme === 'digest') schemes.add('digest');

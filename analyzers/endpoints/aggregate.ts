@@ -51,13 +51,21 @@ function versionlessNote(m: OpMatch): string {
 }
 
 export function buildRecord(
-  host: string, method: string, tpl: TemplateSeg[], s: LeafStats, explain: string[],
-  match: OpMatch | null, previousMatch: OpMatch | null, pii: PiiFieldResult[],
+  host: string,
+  method: string,
+  tpl: TemplateSeg[],
+  s: LeafStats,
+  explain: string[],
+  match: OpMatch | null,
+  previousMatch: OpMatch | null,
+  pii: PiiFieldResult[],
 ): EndpointAggregate {
   const ex = [...explain];
   if (match) {
     const e = match.entry;
-    ex.push(`documented: ${e.spec.name} ${e.op.method} ${e.paths[match.variant] ?? e.op.path}${match.viaGet ? ' (HEAD via GET)' : ''}${e.op.deprecated ? ' deprecated' : ''}`);
+    ex.push(
+      `documented: ${e.spec.name} ${e.op.method} ${e.paths[match.variant] ?? e.op.path}${match.viaGet ? ' (HEAD via GET)' : ''}${e.op.deprecated ? ' deprecated' : ''}`,
+    );
     if (match.versionless) ex.push(versionlessNote(match));
   } else if (previousMatch) {
     const e = previousMatch.entry;

@@ -4,12 +4,24 @@ import { classifySegment, paramNameFromParent, singular, categoryOf } from './cl
 
 test('value classes', () => {
   const cases: [string, string][] = [
-    ['12345', 'integer'], ['123e4567-e89b-12d3-a456-426614174000', 'uuid'], ['507f1f77bcf86cd799439011', 'objectid'],
-    ['d41d8cd98f00b204e9800998ecf8427e', 'hex'], ['deadbeef01', 'hex'], ['2024-03-01T10:00:00Z', 'date'],
-    ['jane.doe%40example.com', 'email'], ['CH1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d', 'token'], ['orders', 'word'],
+    ['12345', 'integer'],
+    ['123e4567-e89b-12d3-a456-426614174000', 'uuid'],
+    ['507f1f77bcf86cd799439011', 'objectid'],
+    ['d41d8cd98f00b204e9800998ecf8427e', 'hex'],
+    ['deadbeef01', 'hex'],
+    ['2024-03-01T10:00:00Z', 'date'],
+    ['jane.doe%40example.com', 'email'],
+    ['CH1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d', 'token'],
+    ['orders', 'word'],
     ['deadbeef', 'word'], // 8 hex letters without a digit: a word, not a hash
-    ['v1', 'version'], ['v2.1', 'version'], ['1.0', 'version'], ['2010-04-01', 'date'], ['v1.41', 'version'],
-    ['me', 'reserved'], ['search', 'reserved'], ['health', 'reserved'],
+    ['v1', 'version'],
+    ['v2.1', 'version'],
+    ['1.0', 'version'],
+    ['2010-04-01', 'date'],
+    ['v1.41', 'version'],
+    ['me', 'reserved'],
+    ['search', 'reserved'],
+    ['health', 'reserved'],
   ];
   for (const [seg, cls] of cases) assert.equal(classifySegment(seg), cls, seg);
 });

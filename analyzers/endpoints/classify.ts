@@ -11,13 +11,85 @@ export type ValueClass = (typeof PARAM_CLASSES)[number] | 'version' | 'reserved'
  * `/users/{userId}` (static beats parameter, OpenAPI 3.1 "Path Templating Matching").
  */
 export const RESERVED = new Set([
-  'api', 'apis', 'rest', 'rpc', 'graphql', 'me', 'self', 'mine', 'my', 'current', 'latest', 'new', 'all', 'search',
-  'login', 'logout', 'signin', 'signout', 'signup', 'register', 'auth', 'oauth', 'oauth2', 'token', 'tokens',
-  'refresh', 'health', 'healthz', 'ready', 'readyz', 'live', 'livez', 'ping', 'status', 'metrics', 'version',
-  'versions', 'info', 'config', 'settings', 'admin', 'public', 'private', 'internal', 'static', 'assets',
-  'batch', 'bulk', 'export', 'import', 'count', 'stats', 'default', 'index', 'list', 'create', 'update',
-  'delete', 'edit', 'upload', 'download', 'callback', 'webhook', 'webhooks', 'openapi', 'swagger', 'docs',
-  'v', 'json', 'xml', 'profile', 'account', 'password', 'reset', 'verify', 'session', 'sessions', 'user', 'users',
+  'api',
+  'apis',
+  'rest',
+  'rpc',
+  'graphql',
+  'me',
+  'self',
+  'mine',
+  'my',
+  'current',
+  'latest',
+  'new',
+  'all',
+  'search',
+  'login',
+  'logout',
+  'signin',
+  'signout',
+  'signup',
+  'register',
+  'auth',
+  'oauth',
+  'oauth2',
+  'token',
+  'tokens',
+  'refresh',
+  'health',
+  'healthz',
+  'ready',
+  'readyz',
+  'live',
+  'livez',
+  'ping',
+  'status',
+  'metrics',
+  'version',
+  'versions',
+  'info',
+  'config',
+  'settings',
+  'admin',
+  'public',
+  'private',
+  'internal',
+  'static',
+  'assets',
+  'batch',
+  'bulk',
+  'export',
+  'import',
+  'count',
+  'stats',
+  'default',
+  'index',
+  'list',
+  'create',
+  'update',
+  'delete',
+  'edit',
+  'upload',
+  'download',
+  'callback',
+  'webhook',
+  'webhooks',
+  'openapi',
+  'swagger',
+  'docs',
+  'v',
+  'json',
+  'xml',
+  'profile',
+  'account',
+  'password',
+  'reset',
+  'verify',
+  'session',
+  'sessions',
+  'user',
+  'users',
 ]);
 
 const RE_INT = /^-?\d+$/;
@@ -94,12 +166,22 @@ export function isParamClass(c: ValueClass): boolean {
 }
 
 /** users → user, categories → category, addresses → address, statuses → status. */
-const IRREGULAR: Record<string, string> = { people: 'person', children: 'child', men: 'man', women: 'woman', data: 'data', media: 'media', indices: 'index', analyses: 'analysis' };
+const IRREGULAR: Record<string, string> = {
+  people: 'person',
+  children: 'child',
+  men: 'man',
+  women: 'woman',
+  data: 'data',
+  media: 'media',
+  indices: 'index',
+  analyses: 'analysis',
+};
 
 export function singular(word: string): string {
   const w = word;
   const irr = IRREGULAR[w.toLowerCase()];
-  if (irr !== undefined) return w.charAt(0) === w.charAt(0).toUpperCase() ? irr.charAt(0).toUpperCase() + irr.slice(1) : irr;
+  if (irr !== undefined)
+    return w.charAt(0) === w.charAt(0).toUpperCase() ? irr.charAt(0).toUpperCase() + irr.slice(1) : irr;
   if (/ies$/i.test(w) && w.length > 4) return w.slice(0, -3) + 'y';
   if (/(ss|us)es$/i.test(w)) return w.slice(0, -2);
   if (/(x|ch|sh)es$/i.test(w)) return w.slice(0, -2);
@@ -109,19 +191,39 @@ export function singular(word: string): string {
 
 /** `line-items` → `lineItemId`; null when the parent gives no usable name. */
 export function paramNameFromParent(parent: string): string | null {
-  const words = decoded(parent).split(/[^A-Za-z0-9]+/).filter((x) => x !== '');
+  const words = decoded(parent)
+    .split(/[^A-Za-z0-9]+/)
+    .filter((x) => x !== '');
   if (words.length === 0 || !/^[A-Za-z]/.test(words[0] ?? '')) return null;
   const last = singular(words[words.length - 1] ?? '');
   words[words.length - 1] = last;
-  const camel = words.map((x, i) => (i === 0 ? x.charAt(0).toLowerCase() + x.slice(1) : x.charAt(0).toUpperCase() + x.slice(1))).join('');
+  const camel = words
+    .map((x, i) => (i === 0 ? x.charAt(0).toLowerCase() + x.slice(1) : x.charAt(0).toUpperCase() + x.slice(1)))
+    .join('');
   return camel + 'Id';
 }
 
-const STATIC_EXT = /\.(js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|woff2?|ttf|otf|eot|html?|txt|pdf|mp4|webm|mp3|wasm)$/i;
-const HEALTH = new Set(['health', 'healthz', 'ready', 'readyz', 'live', 'livez', 'ping', '_ping', 'status', 'healthcheck']);
+const STATIC_EXT =
+  /\.(js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|woff2?|ttf|otf|eot|html?|txt|pdf|mp4|webm|mp3|wasm)$/i;
+const HEALTH = new Set([
+  'health',
+  'healthz',
+  'ready',
+  'readyz',
+  'live',
+  'livez',
+  'ping',
+  '_ping',
+  'status',
+  'healthcheck',
+]);
 
 /** Category of one request (path segments raw, method upper-case). */
-export function categoryOf(segs: readonly string[], method: string, isPreflight: boolean): 'api' | 'static' | 'health' | 'preflight' {
+export function categoryOf(
+  segs: readonly string[],
+  method: string,
+  isPreflight: boolean,
+): 'api' | 'static' | 'health' | 'preflight' {
   if (method === 'OPTIONS' && isPreflight) return 'preflight';
   const last = segs[segs.length - 1];
   if (last !== undefined && STATIC_EXT.test(last)) return 'static';

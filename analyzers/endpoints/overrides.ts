@@ -101,7 +101,13 @@ export interface OverrideOutcome {
  * decided template: positions that are `{x}` in a matching forbid pattern go back to the concrete
  * literal. Overflow positions (no concrete value kept) cannot be reverted and stay parameters.
  */
-export function applyOverrides(ov: Overrides | null, host: string, method: string, concrete: readonly string[], tpl: readonly TemplateSeg[]): OverrideOutcome {
+export function applyOverrides(
+  ov: Overrides | null,
+  host: string,
+  method: string,
+  concrete: readonly string[],
+  tpl: readonly TemplateSeg[],
+): OverrideOutcome {
   if (ov === null) return { tpl: [...tpl], explain: null };
   for (const r of ov.force) {
     if (!ruleApplies(r, host, method) || r.segs.length !== concrete.length) continue;
@@ -112,7 +118,9 @@ export function applyOverrides(ov: Overrides | null, host: string, method: strin
       if (want !== null && want !== got) ok = false;
     }
     if (!ok) continue;
-    const out = r.segs.map((s, i) => (s === null ? { text: r.names[i] ?? `param${i}`, param: true } : { text: s, param: false }));
+    const out = r.segs.map((s, i) =>
+      s === null ? { text: r.names[i] ?? `param${i}`, param: true } : { text: s, param: false },
+    );
     return { tpl: out, explain: `override force ${r.path}` };
   }
   let cur = [...tpl];

@@ -19,7 +19,10 @@ import { percentileMs, newLeafStats } from './stats.js';
 
 const SPEC = parseSpec(
   JSON.stringify({
-    swagger: '2.0', info: { title: 'pets', version: '1' }, host: 'api.example.com', basePath: '/v1',
+    swagger: '2.0',
+    info: { title: 'pets', version: '1' },
+    host: 'api.example.com',
+    basePath: '/v1',
     paths: {
       '/pets': { get: {} },
       '/pets/{id}': { get: {}, delete: { security: [{ key: [] }] } },
@@ -34,9 +37,20 @@ const SPEC = parseSpec(
 /** Strong email hits for a response body `email` key and for an email-looking path segment 1. */
 function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
   const hit = (p: Partial<PiiHit>): PiiHit => ({
-    kind: 'email', location: 'response.body', field: '$.email', confidence: 0.9, strength: 'strong', validated: true,
-    keyHint: true, example: false, masked: 'j***@e******.com', shape: 'a@a.a', hash: 'h'.repeat(32), detector: 'email',
-    details: null, ...p,
+    kind: 'email',
+    location: 'response.body',
+    field: '$.email',
+    confidence: 0.9,
+    strength: 'strong',
+    validated: true,
+    keyHint: true,
+    example: false,
+    masked: 'j***@e******.com',
+    shape: 'a@a.a',
+    hash: 'h'.repeat(32),
+    detector: 'email',
+    details: null,
+    ...p,
   });
   const scanner: PiiScanner = {
     scanExchange(x) {
@@ -54,12 +68,21 @@ function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
       if (!m) seen.set(key, (m = new Map()));
       for (const h of hits) {
         m.set(`${h.location} ${h.field} ${h.kind}`, {
-          kind: h.kind, location: h.location, field: h.field, confidence: h.confidence, distinct: 1, example: h.example,
-          masked: h.masked, hash: h.hash,
+          kind: h.kind,
+          location: h.location,
+          field: h.field,
+          confidence: h.confidence,
+          distinct: 1,
+          example: h.example,
+          masked: h.masked,
+          hash: h.hash,
         });
       }
     },
-    results: (key) => [...(seen.get(key)?.values() ?? [])].sort((a, b) => (`${a.location} ${a.field}` < `${b.location} ${b.field}` ? -1 : 1)),
+    results: (key) =>
+      [...(seen.get(key)?.values() ?? [])].sort((a, b) =>
+        `${a.location} ${a.field}` < `${b.location} ${b.field}` ? -1 : 1,
+      ),
   };
   return { scanner, aggregator };
 }
@@ -94,10 +117,22 @@ function universe(): Exchange[] {
   add('GET', '/people/jane@example.org/profile', {});
   add('GET', '/people/jon@example.org/profile', {});
   for (let i = 0; i < 4; i++) {
-    add('GET', `/items/123e4567-e89b-12d3-a456-42661417400${i}`, { host: 'other.example.com', headers: i % 2 ? [KEY] : [] });
-    add('PUT', `/items/123e4567-e89b-12d3-a456-42661417400${i}?token=s3cret`, { host: 'other.example.com', reqJson: { a: [1, 2] } });
+    add('GET', `/items/123e4567-e89b-12d3-a456-42661417400${i}`, {
+      host: 'other.example.com',
+      headers: i % 2 ? [KEY] : [],
+    });
+    add('PUT', `/items/123e4567-e89b-12d3-a456-42661417400${i}?token=s3cret`, {
+      host: 'other.example.com',
+      reqJson: { a: [1, 2] },
+    });
   }
-  add('GET', '/legacy', { host: 'other.example.com', resHeaders: [['Deprecation', 'true'], ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT']] });
+  add('GET', '/legacy', {
+    host: 'other.example.com',
+    resHeaders: [
+      ['Deprecation', 'true'],
+      ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT'],
+    ],
+  });
   return xs;
 }
 
@@ -122,7 +157,8 @@ function run(part1: Exchange[], part2: Exchange[], withFindings = true): { a: An
 }
 
 test('usFromIso inverts isoFromUs', () => {
-  for (const us of [0, 1, 999_999, 1_700_000_000_000_123, 1_700_000_000_123_456]) assert.equal(usFromIso(isoFromUs(us)), us);
+  for (const us of [0, 1, 999_999, 1_700_000_000_000_123, 1_700_000_000_123_456])
+    assert.equal(usFromIso(isoFromUs(us)), us);
   assert.equal(usFromIso('yesterday'), null);
 });
 
@@ -134,8 +170,18 @@ test('split in two: restored + part 2 equals one analysis of everything', () => 
   assert.deepEqual(c.findings(), a.findings());
   assert.deepEqual(c.hosts(), ['api.example.com', 'other.example.com']);
   // The inventory is non-trivial: templates from every rule, PII, versionless, shadow.
-  const paths = a.endpoints().map((e) => `${e.method} ${e.path}${e.documented ? ' doc' : ''}${e.pii.length ? ' pii' : ''}`);
-  for (const p of ['GET /teams/{teamId}', 'GET /pets/{id} doc', 'GET /v1/pets/{id} doc pii', 'GET /users/{userId}/orders/{orderId}', 'GET /users/me', 'GET /people/{personId}/profile pii', 'GET /v1/never/more']) {
+  const paths = a
+    .endpoints()
+    .map((e) => `${e.method} ${e.path}${e.documented ? ' doc' : ''}${e.pii.length ? ' pii' : ''}`);
+  for (const p of [
+    'GET /teams/{teamId}',
+    'GET /pets/{id} doc',
+    'GET /v1/pets/{id} doc pii',
+    'GET /users/{userId}/orders/{orderId}',
+    'GET /users/me',
+    'GET /people/{personId}/profile pii',
+    'GET /v1/never/more',
+  ]) {
     assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
   }
 });
@@ -143,14 +189,25 @@ test('split in two: restored + part 2 equals one analysis of everything', () => 
 test('property: any split (and any order inside each part) gives the same inventory and findings', () => {
   const xs = universe();
   fc.assert(
-    fc.property(fc.array(fc.boolean(), { minLength: xs.length, maxLength: xs.length }), fc.infiniteStream(fc.nat()), (side, rnd) => {
-      const p1 = xs.filter((_, i) => side[i]);
-      const p2 = xs.filter((_, i) => !side[i]);
-      const shuffle = (l: Exchange[]): Exchange[] => l.map((x) => [rnd.next().value as number, x] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
-      const { a, c } = run(shuffle(p1), shuffle(p2));
-      assert.deepEqual(c.endpoints().map(comparable), a.endpoints().map(comparable));
-      assert.deepEqual(c.findings().map((f) => `${f.id} ${f.severity}`), a.findings().map((f) => `${f.id} ${f.severity}`));
-    }),
+    fc.property(
+      fc.array(fc.boolean(), { minLength: xs.length, maxLength: xs.length }),
+      fc.infiniteStream(fc.nat()),
+      (side, rnd) => {
+        const p1 = xs.filter((_, i) => side[i]);
+        const p2 = xs.filter((_, i) => !side[i]);
+        const shuffle = (l: Exchange[]): Exchange[] =>
+          l
+            .map((x) => [rnd.next().value as number, x] as const)
+            .sort((p, q) => p[0] - q[0])
+            .map((p) => p[1]);
+        const { a, c } = run(shuffle(p1), shuffle(p2));
+        assert.deepEqual(c.endpoints().map(comparable), a.endpoints().map(comparable));
+        assert.deepEqual(
+          c.findings().map((f) => `${f.id} ${f.severity}`),
+          a.findings().map((f) => `${f.id} ${f.severity}`),
+        );
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -169,7 +226,10 @@ test('property: a chain of restarts (store → restore → more traffic, k times
         stored = roundTrip({ endpoints: w.endpoints(), findings: w.findings() });
       }
       assert.deepEqual(stored.endpoints.map(comparable), a.endpoints().map(comparable));
-      assert.deepEqual(stored.findings.map((f) => f.id), a.findings().map((f) => f.id));
+      assert.deepEqual(
+        stored.findings.map((f) => f.id),
+        a.findings().map((f) => f.id),
+      );
     }),
     { numRuns: 40 },
   );
@@ -177,22 +237,71 @@ test('property: a chain of restarts (store → restore → more traffic, k times
 
 test('restore without findings: counters, sets, templates and PII labels still exact; only header-based findings lost', () => {
   const xs = universe();
-  const { a, c } = run(xs.filter((_, i) => i % 3 === 0), xs.filter((_, i) => i % 3 !== 0), false);
-  const pick = (e: EndpointRecord): unknown => [e.host, e.method, e.path, e.hits, e.firstSeen, e.lastSeen, e.statusClasses, e.fields, e.auth, e.pii, e.documented];
+  const { a, c } = run(
+    xs.filter((_, i) => i % 3 === 0),
+    xs.filter((_, i) => i % 3 !== 0),
+    false,
+  );
+  const pick = (e: EndpointRecord): unknown => [
+    e.host,
+    e.method,
+    e.path,
+    e.hits,
+    e.firstSeen,
+    e.lastSeen,
+    e.statusClasses,
+    e.fields,
+    e.auth,
+    e.pii,
+    e.documented,
+  ];
   assert.deepEqual(c.endpoints().map(pick), a.endpoints().map(pick));
   // Lost without findings: only what no record field implies (here the Deprecation/Sunset zombie).
   const got = new Set(c.findings().map((f) => f.id));
-  const missing = a.findings().filter((f) => !got.has(f.id)).map((f) => `${f.kind} ${f.details['reason'] ?? ''} ${f.path}`);
+  const missing = a
+    .findings()
+    .filter((f) => !got.has(f.id))
+    .map((f) => `${f.kind} ${f.details['reason'] ?? ''} ${f.path}`);
   assert.deepEqual(missing, ['zombie_api deprecation_header /legacy']);
   const want = new Set(a.findings().map((f) => f.id));
-  assert.deepEqual(c.findings().filter((f) => !want.has(f.id)), []);
+  assert.deepEqual(
+    c.findings().filter((f) => !want.has(f.id)),
+    [],
+  );
 });
 
 test('a stored template acts like a seed: /users/{userId} and a cardinality {teamId} keep templating', () => {
-  const base = { host: 'api.example.com', hits: 3, documented: false, deprecated: false, auth: ['none'], pii: [], firstSeen: isoFromUs(1e15), lastSeen: isoFromUs(1e15 + 5), statusClasses: { '2xx': 3 }, latencyP50Ms: null, latencyP95Ms: null, contentTypes: [], queryParams: [], fields: [], category: 'api' as const, vnis: [] };
+  const base = {
+    host: 'api.example.com',
+    hits: 3,
+    documented: false,
+    deprecated: false,
+    auth: ['none'],
+    pii: [],
+    firstSeen: isoFromUs(1e15),
+    lastSeen: isoFromUs(1e15 + 5),
+    statusClasses: { '2xx': 3 },
+    latencyP50Ms: null,
+    latencyP95Ms: null,
+    contentTypes: [],
+    queryParams: [],
+    fields: [],
+    category: 'api' as const,
+    vnis: [],
+  };
   const stored: EndpointRecord[] = [
-    { ...base, method: 'GET', path: '/users/{userId}', explain: ['{userId} at segment 1: rule=value_class distinct=3 classes=integer:3'] },
-    { ...base, method: 'GET', path: '/teams/{teamId}', explain: ['{teamId} at segment 1: rule=cardinality distinct=6 classes=word:6'] },
+    {
+      ...base,
+      method: 'GET',
+      path: '/users/{userId}',
+      explain: ['{userId} at segment 1: rule=value_class distinct=3 classes=integer:3'],
+    },
+    {
+      ...base,
+      method: 'GET',
+      path: '/teams/{teamId}',
+      explain: ['{teamId} at segment 1: rule=cardinality distinct=6 classes=word:6'],
+    },
     { ...base, method: 'GET', path: '/spaces/{spaceId}', explain: [] },
   ];
   const c = make([], false);
@@ -201,9 +310,15 @@ test('a stored template acts like a seed: /users/{userId} and a cardinality {tea
   c.observe(ex('GET', '/teams/zulu')); // one new word: joins because the restored group had 6 values
   c.observe(ex('GET', '/spaces/lobby')); // no explain line: counts as one value, 'lobby' stays literal
   c.observe(ex('GET', '/users/me'));
-  assert.deepEqual(c.endpoints().map((e) => `${e.path} ${e.hits}`), ['/spaces/lobby 1', '/spaces/{spaceId} 3', '/teams/{teamId} 4', '/users/me 1', '/users/{userId} 4']);
+  assert.deepEqual(
+    c.endpoints().map((e) => `${e.path} ${e.hits}`),
+    ['/spaces/lobby 1', '/spaces/{spaceId} 3', '/teams/{teamId} 4', '/users/me 1', '/users/{userId} 4'],
+  );
   const teams = c.endpoints().find((e) => e.path === '/teams/{teamId}');
-  assert.ok(teams?.explain.includes('{teamId} at segment 1: rule=cardinality distinct=7 classes=word:7'), teams?.explain.join('|'));
+  assert.ok(
+    teams?.explain.includes('{teamId} at segment 1: rule=cardinality distinct=7 classes=word:7'),
+    teams?.explain.join('|'),
+  );
 });
 
 test('restore replaces a host (idempotent), forget drops it, hosts/endpoints/findings filter per host', () => {
@@ -215,14 +330,26 @@ test('restore replaces a host (idempotent), forget drops it, hosts/endpoints/fin
   c.restore(stored.endpoints, stored.findings);
   c.restore(stored.endpoints, stored.findings);
   assert.deepEqual(c.endpoints().map(comparable), b.endpoints().map(comparable));
-  assert.deepEqual(c.endpoints('other.example.com'), c.endpoints().filter((e) => e.host === 'other.example.com'));
+  assert.deepEqual(
+    c.endpoints('other.example.com'),
+    c.endpoints().filter((e) => e.host === 'other.example.com'),
+  );
   assert.ok(c.endpoints('other.example.com').length > 0);
-  assert.deepEqual(c.findings('api.example.com'), c.findings().filter((f) => f.host === 'api.example.com'));
-  assert.ok(c.findings('api.example.com').some((f) => f.kind === 'orphan_api'), 'orphans carry their operation host');
+  assert.deepEqual(
+    c.findings('api.example.com'),
+    c.findings().filter((f) => f.host === 'api.example.com'),
+  );
+  assert.ok(
+    c.findings('api.example.com').some((f) => f.kind === 'orphan_api'),
+    'orphans carry their operation host',
+  );
   c.forget(['other.example.com']);
   assert.deepEqual(c.hosts(), ['api.example.com']);
   assert.deepEqual(c.endpoints('other.example.com'), []);
-  assert.deepEqual(c.findings().filter((f) => f.host === 'other.example.com'), []);
+  assert.deepEqual(
+    c.findings().filter((f) => f.host === 'other.example.com'),
+    [],
+  );
   assert.deepEqual(c.endpoints(), b.endpoints('api.example.com'));
   assert.equal(c.stats()['forgotten_hosts'], 2 + 1); // the second restore replaced both hosts, then forget() one
 });
@@ -234,7 +361,10 @@ test('orphan window includes the restored first/last seen', () => {
   c.restore(roundTrip(b.endpoints()));
   c.observe(ex('GET', '/v1/pets', { us: 1_700_000_000_000_000 }));
   const orphan = c.findings().find((f) => f.kind === 'orphan_api' && f.path === '/v1/never');
-  assert.deepEqual(orphan?.details['window'], { first: isoFromUs(1_600_000_000_000_000), last: isoFromUs(1_700_000_000_002_020) });
+  assert.deepEqual(orphan?.details['window'], {
+    first: isoFromUs(1_600_000_000_000_000),
+    last: isoFromUs(1_700_000_000_002_020),
+  });
 });
 
 test('restored PII stays labelled without the PII layer; findings restore its sample', () => {
@@ -245,7 +375,10 @@ test('restored PII stays labelled without the PII layer; findings restore its sa
   c.restore(stored.endpoints, stored.findings);
   assert.deepEqual(c.endpoints()[0]?.pii, [{ kind: 'email', location: 'response.body', field: '$.email' }]);
   const f = c.findings().find((x) => x.kind === 'pii_exposure');
-  assert.deepEqual(f, b.findings().find((x) => x.kind === 'pii_exposure'));
+  assert.deepEqual(
+    f,
+    b.findings().find((x) => x.kind === 'pii_exposure'),
+  );
 });
 
 test('latency: synthetic samples reproduce the stored percentiles; merged ones are approximate', () => {
@@ -254,7 +387,9 @@ test('latency: synthetic samples reproduce the stored percentiles; merged ones a
   assert.equal(percentileMs(s, 50), 12.5);
   assert.ok(Math.abs((percentileMs(s, 95) ?? 0) - 80) <= 2, String(percentileMs(s, 95)));
   // Uniform latencies 1..400 ms split in two: merged p50/p95 within 10 % of the one-pass values.
-  const xs = Array.from({ length: 400 }, (_, i) => ex('GET', '/v1/pets', { seq: i, latencyUs: (((i * 37) % 400) + 1) * 1000 }));
+  const xs = Array.from({ length: 400 }, (_, i) =>
+    ex('GET', '/v1/pets', { seq: i, latencyUs: (((i * 37) % 400) + 1) * 1000 }),
+  );
   const { a, c } = run(xs.slice(0, 250), xs.slice(250));
   const ea = a.endpoints()[0];
   const ec = c.endpoints()[0];

@@ -66,7 +66,9 @@ export function syntheticLatency(n: number, p50Ms: number | null, p95Ms: number 
   const m = Math.min(n, LIMITS.latencySample);
   const r50 = Math.ceil(0.5 * m);
   const r95 = Math.ceil(0.95 * m);
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => ((a + 1) * GOLDEN) % 1 - ((b + 1) * GOLDEN) % 1);
+  const order = Array.from({ length: m }, (_, i) => i).sort(
+    (a, b) => (((a + 1) * GOLDEN) % 1) - (((b + 1) * GOLDEN) % 1),
+  );
   const out: [number, number][] = new Array<[number, number]>(m);
   order.forEach((i, k) => {
     const rank = k + 1;
@@ -91,19 +93,36 @@ function piiFromRecord(r: EndpointRecord, findings: readonly Finding[]): PiiFiel
       const field = str(d, 'field');
       if (kind === null || field === null) continue;
       detail.set(`${loc}\u0000${field}\u0000${kind}`, {
-        kind: kind as PiiKind, location: loc as PiiLocation, field,
-        confidence: Math.min(1, num(d, 'confidence') ?? RESTORED_PII_CONFIDENCE), distinct: num(d, 'distinct') ?? 1,
-        example: d['example'] === true, masked: str(d, 'masked') ?? '', hash: str(d, 'hash') ?? '',
+        kind: kind as PiiKind,
+        location: loc as PiiLocation,
+        field,
+        confidence: Math.min(1, num(d, 'confidence') ?? RESTORED_PII_CONFIDENCE),
+        distinct: num(d, 'distinct') ?? 1,
+        example: d['example'] === true,
+        masked: str(d, 'masked') ?? '',
+        hash: str(d, 'hash') ?? '',
       });
     }
   }
   const out: PiiFieldResult[] = [];
   for (const p of r.pii) {
-    if (!(PII_KINDS as readonly string[]).includes(p.kind) || !(PII_LOCATIONS as readonly string[]).includes(p.location)) continue;
-    out.push(detail.get(`${p.location}\u0000${p.field}\u0000${p.kind}`) ?? {
-      kind: p.kind, location: p.location, field: p.field, confidence: RESTORED_PII_CONFIDENCE, distinct: 1,
-      example: false, masked: '', hash: '',
-    });
+    if (
+      !(PII_KINDS as readonly string[]).includes(p.kind) ||
+      !(PII_LOCATIONS as readonly string[]).includes(p.location)
+    )
+      continue;
+    out.push(
+      detail.get(`${p.location}\u0000${p.field}\u0000${p.kind}`) ?? {
+        kind: p.kind,
+        location: p.location,
+        field: p.field,
+        confidence: RESTORED_PII_CONFIDENCE,
+        distinct: 1,
+        example: false,
+        masked: '',
+        hash: '',
+      },
+    );
   }
   return out;
 }

@@ -95,11 +95,29 @@ export interface LeafStats {
 
 export function newLeafStats(): LeafStats {
   return {
-    hits: 0, firstUs: Number.POSITIVE_INFINITY, lastUs: Number.NEGATIVE_INFINITY, statusClasses: new Map(), latency: [],
-    contentTypes: new SmallestSet(LIMITS.contentTypes), queryParams: new SmallestSet(LIMITS.queryParams),
-    fields: new SmallestSet(LIMITS.fields), auth: new Set(), vnis: new Set(), categories: new Map(), impaired: 0,
-    authed: 0, unauthed: 0, unauth2xx: 0, unauth2xxImpaired: 0, authed2xx: 0, deprecationHeader: 0, sunsetHeader: 0,
-    sunsetIso: null, credentialsInUrl: new Map(), coarseKeys: new SmallestSet(LIMITS.coarseKeys), restoredPii: [],
+    hits: 0,
+    firstUs: Number.POSITIVE_INFINITY,
+    lastUs: Number.NEGATIVE_INFINITY,
+    statusClasses: new Map(),
+    latency: [],
+    contentTypes: new SmallestSet(LIMITS.contentTypes),
+    queryParams: new SmallestSet(LIMITS.queryParams),
+    fields: new SmallestSet(LIMITS.fields),
+    auth: new Set(),
+    vnis: new Set(),
+    categories: new Map(),
+    impaired: 0,
+    authed: 0,
+    unauthed: 0,
+    unauth2xx: 0,
+    unauth2xxImpaired: 0,
+    authed2xx: 0,
+    deprecationHeader: 0,
+    sunsetHeader: 0,
+    sunsetIso: null,
+    credentialsInUrl: new Map(),
+    coarseKeys: new SmallestSet(LIMITS.coarseKeys),
+    restoredPii: [],
   };
 }
 
@@ -184,7 +202,12 @@ export class FieldPaths {
     }
     if (this.nodes >= this.maxNodes) return null;
     this.nodes++;
-    const node: PathNode = { path: parent.path + (key === null ? '[*]' : keySeg(key)), fields: [], keys: null, item: null };
+    const node: PathNode = {
+      path: parent.path + (key === null ? '[*]' : keySeg(key)),
+      fields: [],
+      keys: null,
+      item: null,
+    };
     if (key === null) parent.item = node;
     else (parent.keys ??= new Map()).set(key, node);
     return node;
@@ -217,14 +240,14 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
     if (t === 1) {
       const arr = node as unknown[];
       const n = Math.min(arr.length, 20);
-      const cn = pn !== null ? paths?.child(pn, null) ?? null : null;
+      const cn = pn !== null ? (paths?.child(pn, null) ?? null) : null;
       const cpath = cn !== null ? cn.path : `${path}[*]`;
       for (let i = 0; i < n; i++) walk(arr[i], cn, cpath, depth + 1);
     } else {
       const obj = node as Record<string, unknown>;
       for (const k in obj) {
         if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
-        const cn = pn !== null ? paths?.child(pn, k) ?? null : null;
+        const cn = pn !== null ? (paths?.child(pn, k) ?? null) : null;
         walk(obj[k], cn, cn !== null ? cn.path : path + keySeg(k), depth + 1);
       }
     }
@@ -234,7 +257,12 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
 }
 
 function bodyJson(body: Body, mt: string | null): unknown {
-  if (mt === null || !(mt === 'application/json' || mt.endsWith('+json')) || body.encoding !== 'utf8' || body.data === '') {
+  if (
+    mt === null ||
+    !(mt === 'application/json' || mt.endsWith('+json')) ||
+    body.encoding !== 'utf8' ||
+    body.data === ''
+  ) {
     return undefined;
   }
   // A body cut by the capture cap still shows the shape of its complete part; parsed once per body.
@@ -340,5 +368,5 @@ export function percentileMs(s: LeafStats, p: number): number | null {
   trimLatency(s.latency);
   const v = s.latency.map((x) => x[1]).sort((x, y) => x - y);
   const idx = Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1));
-  return Math.round((v[idx] ?? 0) / 1000 * 1000) / 1000;
+  return Math.round(((v[idx] ?? 0) / 1000) * 1000) / 1000;
 }

@@ -16,10 +16,13 @@ const paths = (xs: Exchange[], opts: Partial<Parameters<typeof createAnalysis>[0
 
 test('integers, uuids, hashes, dates become named parameters; versions and the first segment do not', () => {
   const xs = [
-    ex('GET', '/v1/users/1'), ex('GET', '/v1/users/2?expand=x'), ex('DELETE', '/v1/users/3'),
+    ex('GET', '/v1/users/1'),
+    ex('GET', '/v1/users/2?expand=x'),
+    ex('DELETE', '/v1/users/3'),
     ex('GET', '/v2.1/orders/123e4567-e89b-12d3-a456-426614174000/items/507f1f77bcf86cd799439011'),
     ex('GET', '/files/d41d8cd98f00b204e9800998ecf8427e'),
-    ex('GET', '/2010-04-01/Accounts'), ex('GET', '/42/things'),
+    ex('GET', '/2010-04-01/Accounts'),
+    ex('GET', '/42/things'),
     ex('GET', '/reports/2024-01-31'),
   ];
   assert.deepEqual(paths(xs), [
@@ -34,7 +37,11 @@ test('integers, uuids, hashes, dates become named parameters; versions and the f
 });
 
 test('/users/me is not swallowed by /users/{userId}', () => {
-  const xs = [ex('GET', '/users/me'), ...[1, 2, 3, 4, 5, 6].map((i) => ex('GET', `/users/${i}`)), ex('GET', '/users/search')];
+  const xs = [
+    ex('GET', '/users/me'),
+    ...[1, 2, 3, 4, 5, 6].map((i) => ex('GET', `/users/${i}`)),
+    ex('GET', '/users/search'),
+  ];
   assert.deepEqual(paths(xs), ['GET /users/me', 'GET /users/search', 'GET /users/{userId}']);
 });
 
@@ -44,16 +51,23 @@ test('cardinality: >= 5 siblings with the same subtree shape merge; a sibling be
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null });
   for (const x of xs) a.observe(x);
   const eps = a.endpoints();
-  assert.deepEqual(eps.map((e) => e.path), ['/teams/archive/export', '/teams/{teamId}/members']);
+  assert.deepEqual(
+    eps.map((e) => e.path),
+    ['/teams/archive/export', '/teams/{teamId}/members'],
+  );
   const merged = eps.find((e) => e.path === '/teams/{teamId}/members');
-  assert.ok(merged?.explain.some((l) => l.includes('rule=cardinality') && l.includes('distinct=5')), merged?.explain.join('\n'));
+  assert.ok(
+    merged?.explain.some((l) => l.includes('rule=cardinality') && l.includes('distinct=5')),
+    merged?.explain.join('\n'),
+  );
   // Four are not enough.
   assert.deepEqual(paths(names.slice(0, 4).map((n) => ex('GET', `/teams/${n}/members`))).length, 4);
 });
 
 test('merged positions are decided together one level down', () => {
   const xs: Exchange[] = [];
-  for (const u of [1, 2, 3]) for (const o of ['a1b2c3d4e5', 'f6a7b8c9d0']) xs.push(ex('GET', `/api/users/${u}/orders/${o}`));
+  for (const u of [1, 2, 3])
+    for (const o of ['a1b2c3d4e5', 'f6a7b8c9d0']) xs.push(ex('GET', `/api/users/${u}/orders/${o}`));
   assert.deepEqual(paths(xs), ['GET /api/users/{userId}/orders/{orderId}']);
 });
 
@@ -79,20 +93,35 @@ paths:
 );
 
 test('spec paths seed the tree: spec names, static beats parameter, base path kept in the template', () => {
-  const xs = [ex('GET', '/base/users/alice'), ex('GET', '/base/users/export'), ex('PUT', '/base/users/bob/avatar'), ex('GET', '/base/users/me')];
+  const xs = [
+    ex('GET', '/base/users/alice'),
+    ex('GET', '/base/users/export'),
+    ex('PUT', '/base/users/bob/avatar'),
+    ex('GET', '/base/users/me'),
+  ];
   const a = createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });
   const at = xs.map((x) => a.observe(x).path);
-  assert.deepEqual(at, ['/base/users/{user_ref}', '/base/users/export', '/base/users/{user_ref}/avatar', '/base/users/me']);
-  const eps = a.endpoints();
-  assert.deepEqual(eps.map((e) => [e.method, e.path, e.documented]), [
-    ['GET', '/base/users/export', true],
-    ['GET', '/base/users/me', true], // reserved word kept literal; still routed by /users/{user_ref} (OpenAPI matching)
-    ['GET', '/base/users/{user_ref}', true],
-    ['PUT', '/base/users/{user_ref}/avatar', true],
+  assert.deepEqual(at, [
+    '/base/users/{user_ref}',
+    '/base/users/export',
+    '/base/users/{user_ref}/avatar',
+    '/base/users/me',
   ]);
+  const eps = a.endpoints();
+  assert.deepEqual(
+    eps.map((e) => [e.method, e.path, e.documented]),
+    [
+      ['GET', '/base/users/export', true],
+      ['GET', '/base/users/me', true], // reserved word kept literal; still routed by /users/{user_ref} (OpenAPI matching)
+      ['GET', '/base/users/{user_ref}', true],
+      ['PUT', '/base/users/{user_ref}/avatar', true],
+    ],
+  );
   assert.ok(eps[2]?.explain.some((l) => l.includes('rule=spec_param') && l.includes('spec=test.yaml')));
   // The spec applies only to its host.
-  assert.deepEqual(paths([ex('GET', '/base/users/alice', { host: 'other.example.com' })], { specs: [spec] }), ['GET /base/users/alice']);
+  assert.deepEqual(paths([ex('GET', '/base/users/alice', { host: 'other.example.com' })], { specs: [spec] }), [
+    'GET /base/users/alice',
+  ]);
 });
 
 test('overrides force and forbid templates', () => {
@@ -103,11 +132,19 @@ force:
 forbid:
   - { path: "/teams/{teamId}" }
 `);
-  const xs = [ex('GET', '/docs/intro'), ex('GET', '/docs/setup'), ...[1, 2].map((i) => ex('GET', `/teams/${i}`)), ex('GET', '/users/5')];
+  const xs = [
+    ex('GET', '/docs/intro'),
+    ex('GET', '/docs/setup'),
+    ...[1, 2].map((i) => ex('GET', `/teams/${i}`)),
+    ex('GET', '/users/5'),
+  ];
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: ov, pii: null });
   for (const x of xs) a.observe(x);
   const eps = a.endpoints();
-  assert.deepEqual(eps.map((e) => e.path), ['/docs/{slug}', '/teams/1', '/teams/2', '/users/{userId}']);
+  assert.deepEqual(
+    eps.map((e) => e.path),
+    ['/docs/{slug}', '/teams/1', '/teams/2', '/users/{userId}'],
+  );
   assert.ok(eps[0]?.explain.includes('override force /docs/{slug}'));
   assert.ok(eps[1]?.explain.includes('override forbid /teams/{teamId}'));
   assert.throws(() => parseOverrides('force: [{ path: "no-slash" }]'), /force\.0\.path/);
@@ -122,7 +159,15 @@ test('absolute-form targets use their own host', () => {
 
 test('inventory fields: status classes, latency percentiles, content types, query names, vnis, categories', () => {
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null });
-  for (let i = 1; i <= 20; i++) a.observe(ex('GET', `/api/items/${i}?page=${i}&sort=asc`, { latencyUs: i * 1000, vni: i % 2 ? 7 : 9, status: i === 20 ? 500 : 200, resJson: { id: i } }));
+  for (let i = 1; i <= 20; i++)
+    a.observe(
+      ex('GET', `/api/items/${i}?page=${i}&sort=asc`, {
+        latencyUs: i * 1000,
+        vni: i % 2 ? 7 : 9,
+        status: i === 20 ? 500 : 200,
+        resJson: { id: i },
+      }),
+    );
   a.observe(ex('GET', '/api/items/21', { status: null }));
   a.observe(ex('GET', '/static/app.js'));
   a.observe(ex('OPTIONS', '/api/items/1', { headers: [['Access-Control-Request-Method', 'GET']] }));
@@ -146,7 +191,9 @@ test('property: arrival order does not change endpoints()', () => {
   const pool: Exchange[] = [];
   let t = 0;
   const add = (m: string, p: string): void => {
-    pool.push(ex(m, p, { us: 1_700_000_000_000_000 + t * 997, seq: 10_000 + t, latencyUs: 1000 + ((t * 7919) % 5000) }));
+    pool.push(
+      ex(m, p, { us: 1_700_000_000_000_000 + t * 997, seq: 10_000 + t, latencyUs: 1000 + ((t * 7919) % 5000) }),
+    );
     t++;
   };
   for (const n of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) add('GET', `/teams/${n}/members`);
@@ -175,7 +222,13 @@ test('bounded tree: values past the per-node cap fall into an overflow parameter
   // Seen before the cap is reached, so it keeps its own node (past the cap, arrival order matters).
   a.observe(ex('GET', '/catalog/featured/list'));
   for (let i = 0; i < 600; i++) a.observe(ex('GET', `/catalog/item-${String.fromCharCode(97 + (i % 26))}${i}`));
-  assert.deepEqual(a.endpoints().map((e) => [e.path, e.hits]), [['/catalog/featured/list', 1], ['/catalog/{catalogId}', 600]]);
+  assert.deepEqual(
+    a.endpoints().map((e) => [e.path, e.hits]),
+    [
+      ['/catalog/featured/list', 1],
+      ['/catalog/{catalogId}', 600],
+    ],
+  );
   assert.equal(a.stats()['tree_children_overflow'], 89); // 601 distinct children, 512 kept
   assert.ok(a.endpoints()[1]?.explain.some((l) => l.includes('overflow(>=512)')));
 });

@@ -39,7 +39,18 @@ export const TREE_LIMITS = { MAX_DEPTH: 32, MAX_CHILDREN: 512, MAX_NODES: 50_000
 /** Label of overflow children in concrete paths (cannot occur in a real segment). */
 export const OVERFLOW = '\u0001';
 
-const PREFIX_WORDS = new Set(['api', 'apis', 'rest', 'rpc', 'public', 'private', 'internal', 'external', 'graphql', 'v']);
+const PREFIX_WORDS = new Set([
+  'api',
+  'apis',
+  'rest',
+  'rpc',
+  'public',
+  'private',
+  'internal',
+  'external',
+  'graphql',
+  'v',
+]);
 
 export interface RawNode {
   seg: string;
@@ -103,8 +114,19 @@ export function templateString(tpl: readonly TemplateSeg[]): string {
 
 function node(seg: string, kind: RawNode['kind'], concrete: string[]): RawNode {
   return {
-    seg, cls: kind === 'literal' ? classifySegment(seg) : 'word', kind, concrete, children: new Map(), specParam: null,
-    overflow: null, restored: null, restoredInfo: null, specLiteral: false, specNames: [], specRanks: [], specSources: [],
+    seg,
+    cls: kind === 'literal' ? classifySegment(seg) : 'word',
+    kind,
+    concrete,
+    children: new Map(),
+    specParam: null,
+    overflow: null,
+    restored: null,
+    restoredInfo: null,
+    specLiteral: false,
+    specNames: [],
+    specRanks: [],
+    specSources: [],
     leaves: new Map(),
   };
 }
@@ -129,7 +151,8 @@ export function paramName(prefix: readonly TemplateSeg[], specName: string | nul
   let cand = specName;
   if (cand === null) {
     const parent = prefix[prefix.length - 1];
-    if (parent !== undefined && !parent.param && classifySegment(parent.text) !== 'version') cand = paramNameFromParent(parent.text);
+    if (parent !== undefined && !parent.param && classifySegment(parent.text) !== 'version')
+      cand = paramNameFromParent(parent.text);
   }
   if (cand === null) cand = k === 1 ? 'id' : `param${k}`;
   if (used.has(cand)) cand = `param${k}`;
@@ -150,7 +173,10 @@ export class PathTree {
    */
   seedSpec(path: string, specName: string, rank = 0): void {
     let cur = this.root;
-    for (const seg of path.split('/').filter((s) => s !== '').slice(0, TREE_LIMITS.MAX_DEPTH)) {
+    for (const seg of path
+      .split('/')
+      .filter((s) => s !== '')
+      .slice(0, TREE_LIMITS.MAX_DEPTH)) {
       if (/^\{[^}]*\}$/.test(seg)) {
         if (cur.specParam === null) {
           cur.specParam = node(seg, 'spec_param', [...cur.concrete, seg]);
@@ -343,7 +369,10 @@ export class PathTree {
         classShapes.set(sh, (classShapes.get(sh) ?? 0) + 1);
       }
       // Restored parameters: their distinct values count for every shape that fits in theirs.
-      const restoredShapes = restoreds.map((r) => ({ shape: shapeSet([r]), distinct: Math.max(1, r.restoredInfo?.distinct ?? 1) }));
+      const restoredShapes = restoreds.map((r) => ({
+        shape: shapeSet([r]),
+        distinct: Math.max(1, r.restoredInfo?.distinct ?? 1),
+      }));
       const restoredFor = (sh: string): number => {
         const need = sh === '' ? [] : sh.split('|');
         let n = 0;
@@ -386,17 +415,24 @@ export class PathTree {
       }
       if (specParams.length > 0) rules.add('spec_param');
       if (overflows.length > 0) rules.add(`overflow(>=${TREE_LIMITS.MAX_CHILDREN})`);
-      const cls = [...classes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}:${v}`).join(',');
+      const cls = [...classes]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}:${v}`)
+        .join(',');
       const specs = [...new Set(specParams.flatMap((s) => s.specSources))].sort().join(',');
       const line =
         `{${name}} at segment ${pos}: rule=${[...rules].sort().join('+')} distinct=${distinct}` +
-        (cls ? ` classes=${cls}` : '') + (specs ? ` spec=${specs}` : '');
+        (cls ? ` classes=${cls}` : '') +
+        (specs ? ` spec=${specs}` : '');
       const group = [...specParams, ...overflows, ...restoreds];
       for (const m of merged) group.push(...(literals.get(m.label) ?? []));
       this.decideAt(group, [...prefix, { text: name, param: true }], [...explain, line], out);
     }
     for (const k of kept) {
-      const ex = hasParam && k.reason !== 'structural' ? [...explain, `'${k.label}' at segment ${pos}: kept literal (${k.reason})`] : explain;
+      const ex =
+        hasParam && k.reason !== 'structural'
+          ? [...explain, `'${k.label}' at segment ${pos}: kept literal (${k.reason})`]
+          : explain;
       this.decideAt(literals.get(k.label) ?? [], [...prefix, { text: k.label, param: false }], ex, out);
     }
   }

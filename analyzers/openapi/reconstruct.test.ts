@@ -9,10 +9,22 @@ function inventory() {
   resetExchangeCounter();
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null });
   for (let i = 1; i <= 6; i++) {
-    a.observe(ex('GET', `/api/v1/users/${i}?expand=orders`, { headers: [['Authorization', 'Bearer t']], resJson: { id: i, name: 'n', score: i / 2, tags: ['a'], address: { city: 'c', zip: null }, 'odd key': true } }));
+    a.observe(
+      ex('GET', `/api/v1/users/${i}?expand=orders`, {
+        headers: [['Authorization', 'Bearer t']],
+        resJson: { id: i, name: 'n', score: i / 2, tags: ['a'], address: { city: 'c', zip: null }, 'odd key': true },
+      }),
+    );
   }
   a.observe(ex('GET', '/api/v1/users/2', { status: 404 }));
-  a.observe(ex('POST', '/api/v1/users', { headers: [['X-API-Key', 'k']], reqJson: { name: 'n', items: [{ sku: 'x', qty: 1 }] }, status: 201, resJson: { id: 9 } }));
+  a.observe(
+    ex('POST', '/api/v1/users', {
+      headers: [['X-API-Key', 'k']],
+      reqJson: { name: 'n', items: [{ sku: 'x', qty: 1 }] },
+      status: 201,
+      resJson: { id: 9 },
+    }),
+  );
   a.observe(ex('GET', '/api/v1/orders/123e4567-e89b-12d3-a456-426614174000', { status: null }));
   a.observe(ex('GET', '/static/app.js'));
   return a.endpoints();
@@ -45,8 +57,16 @@ test('reconstructed document is valid OpenAPI 3.1 with parameters, schemas and s
     },
   });
   const orders = paths['/api/v1/orders/{orderId}']?.['get'] as Record<string, unknown>;
-  assert.deepEqual((orders['parameters'] as unknown[])[0], { name: 'orderId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
-  assert.deepEqual(Object.keys((doc['components'] as Record<string, Record<string, unknown>>)['securitySchemes'] ?? {}), ['apiKeyHeader', 'bearerAuth']);
+  assert.deepEqual((orders['parameters'] as unknown[])[0], {
+    name: 'orderId',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', format: 'uuid' },
+  });
+  assert.deepEqual(
+    Object.keys((doc['components'] as Record<string, Record<string, unknown>>)['securitySchemes'] ?? {}),
+    ['apiKeyHeader', 'bearerAuth'],
+  );
   assert.equal(JSON.stringify(toOpenApi(inventory(), { title: 'test' })), JSON.stringify(doc));
 });
 

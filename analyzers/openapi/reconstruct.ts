@@ -20,9 +20,23 @@ const SECURITY: Record<string, { name: string; scheme: Schema }> = {
   basic: { name: 'basicAuth', scheme: { type: 'http', scheme: 'basic' } },
   bearer: { name: 'bearerAuth', scheme: { type: 'http', scheme: 'bearer' } },
   jwt: { name: 'bearerJwt', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-  api_key_header: { name: 'apiKeyHeader', scheme: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'observed: an API key header (actual name not recorded)' } },
-  api_key_query: { name: 'apiKeyQuery', scheme: { type: 'apiKey', in: 'query', name: 'api_key', description: 'observed: an API key query parameter' } },
-  cookie: { name: 'cookieSession', scheme: { type: 'apiKey', in: 'cookie', name: 'session', description: 'observed: a session cookie' } },
+  api_key_header: {
+    name: 'apiKeyHeader',
+    scheme: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+      description: 'observed: an API key header (actual name not recorded)',
+    },
+  },
+  api_key_query: {
+    name: 'apiKeyQuery',
+    scheme: { type: 'apiKey', in: 'query', name: 'api_key', description: 'observed: an API key query parameter' },
+  },
+  cookie: {
+    name: 'cookieSession',
+    scheme: { type: 'apiKey', in: 'cookie', name: 'session', description: 'observed: a session cookie' },
+  },
   digest: { name: 'digestAuth', scheme: { type: 'http', scheme: 'digest' } },
 };
 
@@ -106,7 +120,11 @@ function paramClasses(explain: readonly string[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const line of explain) {
     const m = /^\{([^}]+)\} at segment \d+: .*?classes=([a-z:0-9,]+)/.exec(line);
-    if (m) out.set(m[1] ?? '', (m[2] ?? '').split(',').map((x) => x.split(':')[0] ?? ''));
+    if (m)
+      out.set(
+        m[1] ?? '',
+        (m[2] ?? '').split(',').map((x) => x.split(':')[0] ?? ''),
+      );
   }
   return out;
 }
@@ -174,7 +192,12 @@ export function toOpenApi(endpoints: readonly EndpointRecord[], extra: OpenApiEx
       for (const a of sec) usedSchemes.add(a);
     }
     if (e.deprecated) op['deprecated'] = true;
-    op['x-apitap'] = { host: e.host, category: e.category, documented: e.documented, pii: e.pii.map((p) => `${p.location} ${p.field}: ${p.kind}`) };
+    op['x-apitap'] = {
+      host: e.host,
+      category: e.category,
+      documented: e.documented,
+      pii: e.pii.map((p) => `${p.location} ${p.field}: ${p.kind}`),
+    };
     let item = paths.get(e.path);
     if (!item) {
       item = new Map();

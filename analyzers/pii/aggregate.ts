@@ -15,7 +15,14 @@ import type { PiiFieldAggregator, PiiFieldResult, PiiHit } from './types.js';
 /** Distinct validated values needed to label a field from weak evidence alone (measured chance of a
  * random number passing: Luhn 1/10, elfproef ≈ 1/11; IBAN mod-97 with country length ≈ 1/97). */
 export const MIN_DISTINCT: Readonly<Partial<Record<PiiKind, number>>> = {
-  payment_card: 4, bsn: 4, national_id: 4, us_ssn: 4, phone: 3, iban: 2, passport: 4, postcode: 4,
+  payment_card: 4,
+  bsn: 4,
+  national_id: 4,
+  us_ssn: 4,
+  phone: 3,
+  iban: 2,
+  passport: 4,
+  postcode: 4,
 };
 const DEFAULT_MIN = 4;
 export const MAX_HASHES = 64;
@@ -52,8 +59,17 @@ export function createPiiFieldAggregator(): PiiFieldAggregator {
         if (st === undefined) {
           if (fields.size >= MAX_FIELDS_PER_ENDPOINT) continue;
           st = {
-            kind: h.kind, location: h.location, field: h.field, strong: false, keyHint: false, failed: 0,
-            hashes: new Set(), confidence: 0, exampleOnly: true, masked: h.masked, hash: h.hash,
+            kind: h.kind,
+            location: h.location,
+            field: h.field,
+            strong: false,
+            keyHint: false,
+            failed: 0,
+            hashes: new Set(),
+            confidence: 0,
+            exampleOnly: true,
+            masked: h.masked,
+            hash: h.hash,
           };
           fields.set(k, st);
         }
@@ -86,8 +102,14 @@ export function createPiiFieldAggregator(): PiiFieldAggregator {
         let confidence = st.confidence;
         if (!st.strong && !st.keyHint) confidence = Math.min(0.95, 0.5 + 0.1 * st.hashes.size);
         out.push({
-          kind: st.kind, location: st.location, field: st.field, confidence: Math.round(confidence * 100) / 100,
-          distinct: st.hashes.size, example: st.exampleOnly, masked: st.masked, hash: st.hash,
+          kind: st.kind,
+          location: st.location,
+          field: st.field,
+          confidence: Math.round(confidence * 100) / 100,
+          distinct: st.hashes.size,
+          example: st.exampleOnly,
+          masked: st.masked,
+          hash: st.hash,
         });
       }
       out.sort((a, b) => cmp(a.location, b.location) || cmp(a.field, b.field) || cmp(a.kind, b.kind));

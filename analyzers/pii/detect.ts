@@ -16,8 +16,19 @@ import { keyEvidence } from './keys.js';
 import { genericSecretValue, isPlaceholder, scanSecrets } from './secrets.js';
 import type { SecretMatch } from './secrets.js';
 import {
-  shannon, validateBsn, validateCard, validateDate, validateEmail, validateIban, validateIp, validateLatLong,
-  validateNationalId, validateNlPostcode, validatePhone, validateSsn, validateStrongNationalId,
+  shannon,
+  validateBsn,
+  validateCard,
+  validateDate,
+  validateEmail,
+  validateIban,
+  validateIp,
+  validateLatLong,
+  validateNationalId,
+  validateNlPostcode,
+  validatePhone,
+  validateSsn,
+  validateStrongNationalId,
 } from './validators.js';
 import type { NationalIdScheme, Validity } from './validators.js';
 import { findPhoneNumbersInText } from 'libphonenumber-js/max';
@@ -69,7 +80,12 @@ interface ValueStats {
 }
 
 function statsOf(v: string): ValueStats {
-  let digits = 0, letters = 0, at = false, colon = false, dot = false, space = false;
+  let digits = 0,
+    letters = 0,
+    at = false,
+    colon = false,
+    dot = false,
+    space = false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
@@ -104,19 +120,54 @@ export interface ValueDetector {
 const compact = (v: string): string => v.replace(/[\s.-]/g, '').toUpperCase();
 
 // Units that make "1000 MB" look like an NL postcode; dropped from value-only detection.
-const UNIT_PAIRS: ReadonlySet<string> = new Set(['KB', 'MB', 'GB', 'TB', 'PB', 'EB', 'KM', 'CM', 'MM', 'NM', 'MG', 'KG',
-  'ML', 'CL', 'DL', 'HZ', 'MS', 'NS', 'US', 'PX', 'PT', 'EM', 'AM', 'PM', 'HP', 'KW', 'MW', 'GW', 'KV', 'MA']);
+const UNIT_PAIRS: ReadonlySet<string> = new Set([
+  'KB',
+  'MB',
+  'GB',
+  'TB',
+  'PB',
+  'EB',
+  'KM',
+  'CM',
+  'MM',
+  'NM',
+  'MG',
+  'KG',
+  'ML',
+  'CL',
+  'DL',
+  'HZ',
+  'MS',
+  'NS',
+  'US',
+  'PX',
+  'PT',
+  'EM',
+  'AM',
+  'PM',
+  'HP',
+  'KW',
+  'MW',
+  'GW',
+  'KV',
+  'MA',
+]);
 
 // Postcode shapes accepted under a postcode key hint: UK (Royal Mail letter rules), NL, 5-digit
 // (DE/FR/IT/ES/US, 01001..99998), 4-digit (BE/AT/CH/DK/NO, 1000..9999), US ZIP+4, PL, PT, SE, CA.
-const UK_POSTCODE = /^(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/;
+const UK_POSTCODE =
+  /^(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})$/;
 function validatePostcodeShape(v: string): Validity {
   const u = v.trim();
   if (UK_POSTCODE.test(u.toUpperCase()) && u === u.toUpperCase()) return 'valid';
   if (validateNlPostcode(u) === 'valid') return 'valid';
-  if (/^\d{5}$/.test(u)) { const n = Number(u); return n >= 1001 && n <= 99998 ? 'valid' : 'invalid'; }
+  if (/^\d{5}$/.test(u)) {
+    const n = Number(u);
+    return n >= 1001 && n <= 99998 ? 'valid' : 'invalid';
+  }
   if (/^[1-9]\d{3}$/.test(u)) return 'valid';
-  if (/^\d{5}-\d{4}$/.test(u) || /^\d{2}-\d{3}$/.test(u) || /^\d{4}-\d{3}$/.test(u) || /^\d{3} \d{2}$/.test(u)) return 'valid';
+  if (/^\d{5}-\d{4}$/.test(u) || /^\d{2}-\d{3}$/.test(u) || /^\d{4}-\d{3}$/.test(u) || /^\d{3} \d{2}$/.test(u))
+    return 'valid';
   if (/^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$/.test(u)) return 'valid';
   return 'invalid';
 }
@@ -163,13 +214,39 @@ function validateStreet(v: string): Validity {
   return 'valid';
 }
 
-const CARD_EXAMPLES = new Set(['4111111111111111', '4012888888881881', '5555555555554444', '5105105105105100',
-  '378282246310005', '371449635398431', '6011111111111117', '6011000990139424', '4242424242424242',
-  '4000056655665556', '30569309025904', '38520000023237', '3530111333300000', '3566002020360505',
-  '4222222222222', '5200828282828210', '2223003122003222', '6200000000000005', '4000000000000002']);
-const IBAN_EXAMPLES = new Set(['NL91ABNA0417164300', 'DE89370400440532013000', 'GB29NWBK60161331926819',
-  'GB82WEST12345698765432', 'FR1420041010050500013M02606', 'BE68539007547034', 'ES9121000418450200051332',
-  'IT60X0542811101000000123456', 'CH9300762011623852957', 'AT611904300234573201']);
+const CARD_EXAMPLES = new Set([
+  '4111111111111111',
+  '4012888888881881',
+  '5555555555554444',
+  '5105105105105100',
+  '378282246310005',
+  '371449635398431',
+  '6011111111111117',
+  '6011000990139424',
+  '4242424242424242',
+  '4000056655665556',
+  '30569309025904',
+  '38520000023237',
+  '3530111333300000',
+  '3566002020360505',
+  '4222222222222',
+  '5200828282828210',
+  '2223003122003222',
+  '6200000000000005',
+  '4000000000000002',
+]);
+const IBAN_EXAMPLES = new Set([
+  'NL91ABNA0417164300',
+  'DE89370400440532013000',
+  'GB29NWBK60161331926819',
+  'GB82WEST12345698765432',
+  'FR1420041010050500013M02606',
+  'BE68539007547034',
+  'ES9121000418450200051332',
+  'IT60X0542811101000000123456',
+  'CH9300762011623852957',
+  'AT611904300234573201',
+]);
 const BSN_EXAMPLES = new Set(['123456782', '111222333', '999999990', '012345672']);
 const SSN_EXAMPLES = new Set(['078051121', '078051123', '219099998']);
 
@@ -187,14 +264,31 @@ function phoneStrength(v: string): 'strong' | 'weak' {
 // National-id schemes named by a key (`pesel`, `nino`...): the value is judged by that scheme only,
 // so an 11-digit Belgian number under `rijksregisternummer` is not accepted because PESEL would.
 const SCHEME_HINTS: Readonly<Record<string, readonly NationalIdScheme[]>> = {
-  steuerid: ['de_idnr'], idnr: ['de_idnr'], steueridentifikationsnummer: ['de_idnr'],
-  nir: ['fr_nir'], numerosecu: ['fr_nir'], securitesociale: ['fr_nir'], insee: ['fr_nir'],
-  dni: ['es_dni', 'es_nie'], nif: ['es_dni', 'es_nie'], nie: ['es_nie'],
-  codicefiscale: ['it_cf'], fiscalcode: ['it_cf'],
-  nino: ['gb_nino'], nationalinsurance: ['gb_nino'], nationalinsurancenumber: ['gb_nino'],
-  nhs: ['uk_nhs'], nhsnumber: ['uk_nhs'], pesel: ['pl_pesel'],
-  rijksregisternummer: ['be_nn'], rijksregister: ['be_nn'], insz: ['be_nn'],
-  personnummer: ['se_pnr'], hetu: ['fi_hetu'], henkilotunnus: ['fi_hetu'], onderwijsnummer: ['nl_onderwijs'],
+  steuerid: ['de_idnr'],
+  idnr: ['de_idnr'],
+  steueridentifikationsnummer: ['de_idnr'],
+  nir: ['fr_nir'],
+  numerosecu: ['fr_nir'],
+  securitesociale: ['fr_nir'],
+  insee: ['fr_nir'],
+  dni: ['es_dni', 'es_nie'],
+  nif: ['es_dni', 'es_nie'],
+  nie: ['es_nie'],
+  codicefiscale: ['it_cf'],
+  fiscalcode: ['it_cf'],
+  nino: ['gb_nino'],
+  nationalinsurance: ['gb_nino'],
+  nationalinsurancenumber: ['gb_nino'],
+  nhs: ['uk_nhs'],
+  nhsnumber: ['uk_nhs'],
+  pesel: ['pl_pesel'],
+  rijksregisternummer: ['be_nn'],
+  rijksregister: ['be_nn'],
+  insz: ['be_nn'],
+  personnummer: ['se_pnr'],
+  hetu: ['fi_hetu'],
+  henkilotunnus: ['fi_hetu'],
+  onderwijsnummer: ['nl_onderwijs'],
 };
 function schemesFor(ev: KeyEvidence): NationalIdScheme[] | undefined {
   const t = ev.leafTokens;
@@ -210,69 +304,190 @@ function schemesFor(ev: KeyEvidence): NationalIdScheme[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
-const digitCount = (lo: number, hi: number) => (s: ValueStats): boolean => s.digits >= lo && s.digits <= hi;
+const digitCount =
+  (lo: number, hi: number) =>
+  (s: ValueStats): boolean =>
+    s.digits >= lo && s.digits <= hi;
 
 /** The value detectors, in reporting order. Secrets (api_key, jwt) live in secrets.ts. */
 export const VALUE_DETECTORS: readonly ValueDetector[] = [
-  { id: 'email', kind: 'email', prefilter: (s) => s.at && s.dot && s.len >= 6 && s.len <= 254,
-    pattern: /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z0-9-]{2,63}$/,
+  {
+    id: 'email',
+    kind: 'email',
+    prefilter: (s) => s.at && s.dot && s.len >= 6 && s.len <= 254,
+    pattern:
+      /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z0-9-]{2,63}$/,
     text: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z0-9-]{2,63}(?![A-Za-z0-9-])/g,
-    validate: validateEmail, base: 0.6, strength: 'strong', requiresKey: 0 },
-  { id: 'iban', kind: 'iban', prefilter: (s) => s.digits >= 4 && s.len >= 15 && s.len <= 42,
+    validate: validateEmail,
+    base: 0.6,
+    strength: 'strong',
+    requiresKey: 0,
+  },
+  {
+    id: 'iban',
+    kind: 'iban',
+    prefilter: (s) => s.digits >= 4 && s.len >= 15 && s.len <= 42,
     pattern: /^[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}$/,
     text: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}(?![A-Za-z0-9])/g,
-    validate: validateIban, base: 0.5, strength: 'strong', requiresKey: 0, examples: IBAN_EXAMPLES },
-  { id: 'national-id-strong', kind: 'national_id', prefilter: (s) => s.len >= 15 && s.len <= 22 && s.digits >= 7,
-    pattern: /^(?:[12378] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}|[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z])$/,
+    validate: validateIban,
+    base: 0.5,
+    strength: 'strong',
+    requiresKey: 0,
+    examples: IBAN_EXAMPLES,
+  },
+  {
+    id: 'national-id-strong',
+    kind: 'national_id',
+    prefilter: (s) => s.len >= 15 && s.len <= 22 && s.digits >= 7,
+    pattern:
+      /^(?:[12378] ?\d{2} ?\d{2} ?(?:\d{2}|2[ABab]) ?\d{3} ?\d{3} ?\d{2}|[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z])$/,
     text: /(?<![A-Za-z0-9])(?:[12378] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}|[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z])(?![A-Za-z0-9])/g,
-    validate: validateStrongNationalId, base: 0.6, strength: 'strong', requiresKey: 0 },
-  { id: 'payment-card', kind: 'payment_card', prefilter: digitCount(12, 19),
+    validate: validateStrongNationalId,
+    base: 0.6,
+    strength: 'strong',
+    requiresKey: 0,
+  },
+  {
+    id: 'payment-card',
+    kind: 'payment_card',
+    prefilter: digitCount(12, 19),
     pattern: /^(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})$/,
     text: /(?<![\d-])(?:\d{12,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}|\d{4}([ -])\d{6}\2\d{4,5})(?![\d])/g,
-    validate: validateCard, base: 0.3, strength: 'weak', requiresKey: 0, examples: CARD_EXAMPLES },
-  { id: 'bsn', kind: 'bsn', prefilter: digitCount(8, 9),
+    validate: validateCard,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0,
+    examples: CARD_EXAMPLES,
+  },
+  {
+    id: 'bsn',
+    kind: 'bsn',
+    prefilter: digitCount(8, 9),
     pattern: /^(?:\d{9}|\d{4}\.\d{2}\.\d{3}|\d{8})$/,
     text: /(?<![\d.-])(?:\d{9}|\d{4}\.\d{2}\.\d{3})(?![\d-]|\.\d)/g,
-    validate: (v) => (v.length === 8 ? 'n/a' : validateBsn(v)), base: 0.2, strength: 'weak', requiresKey: 0,
-    examples: BSN_EXAMPLES },
-  { id: 'bsn-8', kind: 'bsn', prefilter: digitCount(8, 8), pattern: /^\d{8}$/,
-    validate: validateBsn, base: 0.2, strength: 'weak', requiresKey: 0.5 },
-  { id: 'us-ssn', kind: 'us_ssn', prefilter: digitCount(9, 9),
+    validate: (v) => (v.length === 8 ? 'n/a' : validateBsn(v)),
+    base: 0.2,
+    strength: 'weak',
+    requiresKey: 0,
+    examples: BSN_EXAMPLES,
+  },
+  {
+    id: 'bsn-8',
+    kind: 'bsn',
+    prefilter: digitCount(8, 8),
+    pattern: /^\d{8}$/,
+    validate: validateBsn,
+    base: 0.2,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'us-ssn',
+    kind: 'us_ssn',
+    prefilter: digitCount(9, 9),
     pattern: /^(?:\d{9}|\d{3}[-. ]\d{2}[-. ]\d{4}|\d{3}-\d{6}|\d{5}-\d{4})$/,
     text: /(?<![\d-])(?:\d{3}([-. ])\d{2}\1\d{4}|\d{3}-\d{6}|\d{5}-\d{4}|\d{9})(?![\d-]|\.\d)/g,
-    validate: validateSsn, base: 0.3, strength: 'weak', requiresKey: 0.5, examples: SSN_EXAMPLES },
-  { id: 'national-id', kind: 'national_id', prefilter: (s) => s.len >= 8 && s.len <= 24 && s.digits >= 6,
+    validate: validateSsn,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+    examples: SSN_EXAMPLES,
+  },
+  {
+    id: 'national-id',
+    kind: 'national_id',
+    prefilter: (s) => s.len >= 8 && s.len <= 24 && s.digits >= 6,
     pattern: /^[A-Za-z0-9][A-Za-z0-9 .+-]{6,22}[A-Za-z0-9]$/,
     text: /(?:(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2}(?: ?[A-Da-d])?(?! ?[A-Za-z0-9])|(?<![A-Za-z0-9])[XYZxyz]-?\d{7}-?[A-Za-z](?![A-Za-z0-9])|(?<![0-9])(?:\d{3}([ -]?)\d{3}\1\d{4}|\d{7,8}-?[A-Za-z]|\d{11}|\d{2} \d{3} \d{3} \d{3}|\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}|(?:\d{2})?\d{6}[-+]?\d{4}|\d{6}[-+A-FU-Y]\d{3}[0-9A-Y])(?![A-Za-z0-9]))/g,
-    validate: (v, _o, ev) => validateNationalId(v, schemesFor(ev)), base: 0.3, strength: 'weak', requiresKey: 0.5 },
-  { id: 'phone', kind: 'phone', prefilter: (s) => s.digits >= 8 && s.digits <= 15 && s.letters === 0 && s.len <= 24,
+    validate: (v, _o, ev) => validateNationalId(v, schemesFor(ev)),
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'phone',
+    kind: 'phone',
+    prefilter: (s) => s.digits >= 8 && s.digits <= 15 && s.letters === 0 && s.len <= 24,
     pattern: /^(?:\+|00)?[0-9 ()./-]{7,22}[0-9]$/,
     validate: (v, o) => validatePhone(v, o.defaultCountry),
-    base: 0.4, strength: phoneStrength, requiresKey: 0 },
-  { id: 'ip-address', kind: 'ip_address', prefilter: (s) => (s.dot || s.colon) && s.len >= 3 && s.len <= 45 && !s.space,
+    base: 0.4,
+    strength: phoneStrength,
+    requiresKey: 0,
+  },
+  {
+    id: 'ip-address',
+    kind: 'ip_address',
+    prefilter: (s) => (s.dot || s.colon) && s.len >= 3 && s.len <= 45 && !s.space,
     pattern: /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39}(?:\d{1,3}(?:\.\d{1,3}){3})?)$/,
     text: /(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)|(?=[0-9A-Fa-f]{0,4}:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![\w:]))/g,
-    validate: validateIp, base: 0.6, strength: 'strong', requiresKey: 0 },
-  { id: 'postcode-nl', kind: 'postcode', prefilter: (s) => s.digits === 4 && s.letters === 2,
-    pattern: /^[1-9]\d{3} ?[A-Za-z]{2}$/, text: /(?<![\w])[1-9]\d{3} ?[A-Z]{2}(?![\w])/g,
+    validate: validateIp,
+    base: 0.6,
+    strength: 'strong',
+    requiresKey: 0,
+  },
+  {
+    id: 'postcode-nl',
+    kind: 'postcode',
+    prefilter: (s) => s.digits === 4 && s.letters === 2,
+    pattern: /^[1-9]\d{3} ?[A-Za-z]{2}$/,
+    text: /(?<![\w])[1-9]\d{3} ?[A-Z]{2}(?![\w])/g,
     validate: (v) => (UNIT_PAIRS.has(v.slice(-2).toUpperCase()) ? 'n/a' : validateNlPostcode(v)),
-    base: 0.5, strength: 'strong', requiresKey: 0 },
-  { id: 'postcode', kind: 'postcode', prefilter: (s) => s.len >= 4 && s.len <= 10 && s.digits >= 1,
+    base: 0.5,
+    strength: 'strong',
+    requiresKey: 0,
+  },
+  {
+    id: 'postcode',
+    kind: 'postcode',
+    prefilter: (s) => s.len >= 4 && s.len <= 10 && s.digits >= 1,
     pattern: /^[A-Za-z0-9][A-Za-z0-9 -]{2,8}[A-Za-z0-9]$/,
     text: /(?<![A-Za-z0-9])(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|\d{5}(?:-\d{4})?|\d{4}(?: ?[A-Z]{2})?)(?![A-Za-z0-9])/g,
-    validate: validatePostcodeShape, base: 0.3, strength: 'weak', requiresKey: 0.5 },
-  { id: 'date-of-birth', kind: 'date_of_birth', prefilter: (s) => s.digits >= 6 && s.len <= 30,
+    validate: validatePostcodeShape,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'date-of-birth',
+    kind: 'date_of_birth',
+    prefilter: (s) => s.digits >= 6 && s.len <= 30,
     pattern: /^\d{1,4}[-/.]?\d{1,2}[-/.]?\d{1,4}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/,
-    validate: validateDate, base: 0.3, strength: 'weak', requiresKey: 0.5 },
-  { id: 'passport', kind: 'passport', prefilter: (s) => s.len >= 6 && s.len <= 10 && s.digits >= 2,
-    pattern: /^[A-Za-z0-9]{6,10}$/, text: /(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])/g,
-    validate: validatePassportShape, base: 0.3, strength: 'weak', requiresKey: 0.5 },
-  { id: 'person-name', kind: 'person_name', prefilter: (s) => s.digits === 0 && s.len >= 2 && s.len <= 80,
+    validate: validateDate,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'passport',
+    kind: 'passport',
+    prefilter: (s) => s.len >= 6 && s.len <= 10 && s.digits >= 2,
+    pattern: /^[A-Za-z0-9]{6,10}$/,
+    text: /(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])/g,
+    validate: validatePassportShape,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'person-name',
+    kind: 'person_name',
+    prefilter: (s) => s.digits === 0 && s.len >= 2 && s.len <= 80,
     pattern: /^[^\d@<>{}[\]=_#$%^*|\\]{2,80}$/u,
-    validate: validatePersonName, base: 0.3, strength: 'weak', requiresKey: 0.5 },
-  { id: 'street-address', kind: 'street_address', prefilter: (s) => s.len >= 4 && s.len <= 200 && !s.at,
+    validate: validatePersonName,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
+  {
+    id: 'street-address',
+    kind: 'street_address',
+    prefilter: (s) => s.len >= 4 && s.len <= 200 && !s.at,
     pattern: /^[^<>{}[\]=|\\]{4,200}$/u,
-    validate: validateStreet, base: 0.3, strength: 'weak', requiresKey: 0.5 },
+    validate: validateStreet,
+    base: 0.3,
+    strength: 'weak',
+    requiresKey: 0.5,
+  },
 ];
 
 const MAX_VALUE = 65_536;
@@ -283,8 +498,17 @@ function strengthOf(d: ValueDetector, v: string): 'strong' | 'weak' {
 }
 
 function score(
-  out: Candidate[], kind: PiiKind, detector: string, value: string, start: number, base: number,
-  strength: 'strong' | 'weak', validity: Validity, ev: KeyEvidence, example: boolean, via: string | null,
+  out: Candidate[],
+  kind: PiiKind,
+  detector: string,
+  value: string,
+  start: number,
+  base: number,
+  strength: 'strong' | 'weak',
+  validity: Validity,
+  ev: KeyEvidence,
+  example: boolean,
+  via: string | null,
   details: Record<string, string | boolean> | null,
 ): void {
   const w = ev.positive[kind] ?? 0;
@@ -297,8 +521,18 @@ function score(
   if (example) conf = Math.min(conf, 0.5);
   conf = Math.round(Math.min(1, Math.max(0.01, conf)) * 100) / 100;
   out.push({
-    kind, detector, value, start, end: start + value.length, confidence: conf, strength, validated: validity === 'valid',
-    keyHint: w > 0, example, via, details,
+    kind,
+    detector,
+    value,
+    start,
+    end: start + value.length,
+    confidence: conf,
+    strength,
+    validated: validity === 'valid',
+    keyHint: w > 0,
+    example,
+    via,
+    details,
   });
 }
 
@@ -309,7 +543,15 @@ function droppedByKey(d: ValueDetector, weight: number, v: string, ev: KeyEviden
 }
 
 /** Runs one detector; 'valid' when it produced a candidate. */
-function runDetector(d: ValueDetector, v: string, start: number, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null): Validity {
+function runDetector(
+  d: ValueDetector,
+  v: string,
+  start: number,
+  ev: KeyEvidence,
+  o: DetectOptions,
+  out: Candidate[],
+  via: string | null,
+): Validity {
   const validity = d.validate(v, o, ev);
   // Detectors with a validator need it to say 'valid'; shape-only detectors (key-hinted) too.
   if (validity !== 'valid') return validity;
@@ -318,7 +560,14 @@ function runDetector(d: ValueDetector, v: string, start: number, ev: KeyEvidence
   return 'valid';
 }
 
-function jwtCandidate(m: SecretMatch, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null, depth: number): void {
+function jwtCandidate(
+  m: SecretMatch,
+  ev: KeyEvidence,
+  o: DetectOptions,
+  out: Candidate[],
+  via: string | null,
+  depth: number,
+): void {
   const j = decodeJwt(m.value);
   const details: Record<string, string | boolean> = { alg_none: j.algNone, no_exp: j.claims !== null && !j.hasExp };
   // `alg` is a registered algorithm name (RFC 7518 §3.1); anything else is reported as "other", so no
@@ -336,7 +585,14 @@ function jwtCandidate(m: SecretMatch, ev: KeyEvidence, o: DetectOptions, out: Ca
 // them (measured: two libphonenumber parses of 10-digit numbers per token, ~17 µs, with a default country).
 const NUMERIC_DATE_CLAIMS: ReadonlySet<string> = new Set(['exp', 'nbf', 'iat', 'auth_time', 'updated_at']);
 
-function walkClaims(x: unknown, path: string[], o: DetectOptions, out: Candidate[], start: number, depth: number): void {
+function walkClaims(
+  x: unknown,
+  path: string[],
+  o: DetectOptions,
+  out: Candidate[],
+  start: number,
+  depth: number,
+): void {
   if (depth > 4 || out.length > 256) return;
   if (typeof x === 'number' && path.length === 1 && NUMERIC_DATE_CLAIMS.has(path[0] as string)) return;
   if (typeof x === 'string' || typeof x === 'number') {
@@ -364,7 +620,15 @@ function walkClaims(x: unknown, path: string[], o: DetectOptions, out: Candidate
   }
 }
 
-function secretCandidates(text: string, base: number, ev: KeyEvidence, o: DetectOptions, out: Candidate[], via: string | null, depth: number): number {
+function secretCandidates(
+  text: string,
+  base: number,
+  ev: KeyEvidence,
+  o: DetectOptions,
+  out: Candidate[],
+  via: string | null,
+  depth: number,
+): number {
   const ms: SecretMatch[] = [];
   scanSecrets(text, ms);
   for (const m of ms) {
@@ -389,14 +653,22 @@ function credentialValue(v: string, ev: KeyEvidence, where: ValueContext): boole
 
 function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | null, where: ValueContext): void {
   const pw = ev.positive.password ?? 0;
-  if (pw >= 0.5 && !ev.negative && v.length > 0 && v.length <= 256 && !MASKED.test(v) && !isPlaceholder(v)
-    && !/^(?:true|false|null|undefined|\d{1,2})$/i.test(v)) {
+  if (
+    pw >= 0.5 &&
+    !ev.negative &&
+    v.length > 0 &&
+    v.length <= 256 &&
+    !MASKED.test(v) &&
+    !isPlaceholder(v) &&
+    !/^(?:true|false|null|undefined|\d{1,2})$/i.test(v)
+  ) {
     score(out, 'password', 'password-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
   }
   const ak = ev.positive.api_key ?? 0;
   const st = ev.positive.session_token ?? 0;
   const asKey = ak >= 0.5 && !ev.negative && genericSecretValue(v);
-  const asSession = st >= 0.5 && v.length >= 16 && v.length <= 4096 && !isPlaceholder(v) && shannon(v) >= 3 && !/\s/.test(v);
+  const asSession =
+    st >= 0.5 && v.length >= 16 && v.length <= 4096 && !isPlaceholder(v) && shannon(v) >= 3 && !/\s/.test(v);
   if ((!asKey && !asSession) || !credentialValue(v, ev, where)) return;
   if (asKey) score(out, 'api_key', 'generic-api-key', v, 0, 0.4, 'weak', 'valid', ev, false, via, null);
   if (asSession) {
@@ -407,8 +679,16 @@ function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | nul
 // lat,long written as one string: "52.3676,4.9041" or "52.3676, 4.9041".
 const LATLONG = /^(-?\d{1,2}\.\d{4,12}),\s?(-?\d{1,3}\.\d{4,12})$/;
 
-function detectInto(value: string, keyPath: readonly string[], o: DetectOptions, out: Candidate[], depth: number, via: string | null,
-  where: ValueContext = 'field', rejected?: PiiKind[]): void {
+function detectInto(
+  value: string,
+  keyPath: readonly string[],
+  o: DetectOptions,
+  out: Candidate[],
+  depth: number,
+  via: string | null,
+  where: ValueContext = 'field',
+  rejected?: PiiKind[],
+): void {
   if (value.length === 0 || value.length > MAX_VALUE) return;
   const ev = keyEvidence(keyPath);
   const v = value.length < 64 ? value.trim() : value;
@@ -429,7 +709,13 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
     // A weak checksum detector that needs no key matched the shape and its checksum failed: the field
     // holds values of this shape that are not of this kind (pii.md: weak kinds are labelled from
     // values alone only when *all* their values validate; aggregate.ts counts these).
-    else if (r === 'invalid' && rejected !== undefined && d.requiresKey === 0 && strengthOf(d, v) === 'weak' && !rejected.includes(d.kind)) {
+    else if (
+      r === 'invalid' &&
+      rejected !== undefined &&
+      d.requiresKey === 0 &&
+      strengthOf(d, v) === 'weak' &&
+      !rejected.includes(d.kind)
+    ) {
       rejected.push(d.kind);
     }
   }
@@ -451,8 +737,13 @@ function detectInto(value: string, keyPath: readonly string[], o: DetectOptions,
  * when given, receives the weak checksum kinds (payment_card, bsn) whose shape matched the whole value
  * but whose checksum failed (for field aggregation; never a candidate).
  */
-export function detectValue(value: string, keyPath: readonly string[], o: DetectOptions = {}, where: ValueContext = 'field',
-  rejected?: PiiKind[]): Candidate[] {
+export function detectValue(
+  value: string,
+  keyPath: readonly string[],
+  o: DetectOptions = {},
+  where: ValueContext = 'field',
+  rejected?: PiiKind[],
+): Candidate[] {
   const out: Candidate[] = [];
   detectInto(value, keyPath, o, out, 0, null, where, rejected);
   return out;
@@ -505,7 +796,14 @@ function hasDigits(s: string, n: number): boolean {
   return false;
 }
 
-function textInto(text: string, o: DetectOptions, out: Candidate[], via: string | null, ev: KeyEvidence, secrets: boolean): void {
+function textInto(
+  text: string,
+  o: DetectOptions,
+  out: Candidate[],
+  via: string | null,
+  ev: KeyEvidence,
+  secrets: boolean,
+): void {
   if (text.length > MAX_TEXT) text = text.slice(0, MAX_TEXT);
   const taken: [number, number][] = [];
   const overlaps = (a: number, b: number): boolean => taken.some(([x, y]) => a < y && x < b);
@@ -545,9 +843,10 @@ function textInto(text: string, o: DetectOptions, out: Candidate[], via: string 
   // text) runs only when the text holds 8 digits, and shorter numbers it finds are dropped.
   if (phoneCandidate(text, o.defaultCountry !== undefined)) {
     try {
-      const found = o.defaultCountry !== undefined
-        ? findPhoneNumbersInText(text, { defaultCountry: o.defaultCountry as CountryCode })
-        : findPhoneNumbersInText(text);
+      const found =
+        o.defaultCountry !== undefined
+          ? findPhoneNumbersInText(text, { defaultCountry: o.defaultCountry as CountryCode })
+          : findPhoneNumbersInText(text);
       for (const f of found.slice(0, 64)) {
         if (overlaps(f.startsAt, f.endsAt)) continue;
         const v = text.slice(f.startsAt, f.endsAt);

@@ -23,10 +23,12 @@ const PREFIXED_HEX = /^[A-Za-z]{2,4}[0-9a-fA-F]{32}$/;
  * rules anyway; their prefixes, and Stripe's key prefixes (`sk_`, `rk_`, `pk_`, `whsec_`), are never
  * ids here.
  */
-const PREFIXED_OBJECT = /^(?!(?:sk|rk|pk|whsec|gh[pousr]|github|npm|hf|glc|glsa|sgp|ntn|shp[a-z]{2}|api_org)_)[a-z]{2,10}(?:_[a-z]{2,10})?_[A-Za-z0-9]{8,32}$/;
+const PREFIXED_OBJECT =
+  /^(?!(?:sk|rk|pk|whsec|gh[pousr]|github|npm|hf|glc|glsa|sgp|ntn|shp[a-z]{2}|api_org)_)[a-z]{2,10}(?:_[a-z]{2,10})?_[A-Za-z0-9]{8,32}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Bare hex: ObjectId (24), MD5/GUID without dashes (32), SHA-1 (40), SHA-256 / Docker ids (64), SHA-512 (128). */
-const HEX = /^(?:[0-9a-f]{24}|[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{24}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}|[0-9A-F]{128})$/;
+const HEX =
+  /^(?:[0-9a-f]{24}|[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128}|[0-9A-F]{24}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64}|[0-9A-F]{128})$/;
 /** Digest with its algorithm (`sha256:…`, Docker image ids and OCI digests). */
 const ALGO_DIGEST = /^(?:sha1|sha256|sha384|sha512|md5):[0-9a-f]{32,128}$/;
 /** ULID: 26 Crockford base32 characters, first ≤ 7 (48-bit millisecond time). */

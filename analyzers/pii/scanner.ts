@@ -89,7 +89,10 @@ export interface SamplingOptions {
 export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 8, maxFields: 65_536, bodySaturation: 256 };
 
 /** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
-const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS.map((k, i) => [k, 1 << i])) as Record<PiiKind, number>;
+const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS.map((k, i) => [k, 1 << i])) as Record<
+  PiiKind,
+  number
+>;
 
 interface FieldState {
   /** Outcome of the last scans (kind bits) and how many consecutive scans had it. */
@@ -208,9 +211,18 @@ class Scan {
 
   redact(c: Candidate): Redacted {
     return {
-      kind: c.kind, via: c.via, confidence: c.confidence, strength: c.strength, validated: c.validated, keyHint: c.keyHint,
-      example: c.example, masked: maskValue(c.kind, c.value), shape: shapeOf(c.value), hash: this.hashOf(normalizeValue(c.kind, c.value)),
-      detector: c.detector, details: c.details,
+      kind: c.kind,
+      via: c.via,
+      confidence: c.confidence,
+      strength: c.strength,
+      validated: c.validated,
+      keyHint: c.keyHint,
+      example: c.example,
+      masked: maskValue(c.kind, c.value),
+      shape: shapeOf(c.value),
+      hash: this.hashOf(normalizeValue(c.kind, c.value)),
+      detector: c.detector,
+      details: c.details,
     };
   }
 
@@ -243,8 +255,19 @@ class Scan {
     if (this.seen.has(dedup)) return;
     this.seen.add(dedup);
     this.hits.push({
-      kind, location, field, confidence: 0, strength: 'weak', validated: false, keyHint: false, example: false,
-      masked: '', shape: '', hash: '', detector: 'checksum-rejected', details: null,
+      kind,
+      location,
+      field,
+      confidence: 0,
+      strength: 'weak',
+      validated: false,
+      keyHint: false,
+      example: false,
+      masked: '',
+      shape: '',
+      hash: '',
+      detector: 'checksum-rejected',
+      details: null,
     });
   }
 
@@ -254,8 +277,18 @@ class Scan {
     if (this.seen.has(dedup)) return;
     this.seen.add(dedup);
     this.hits.push({
-      kind: r.kind, location, field: f, confidence: r.confidence, strength: r.strength, validated: r.validated,
-      keyHint: r.keyHint, example: r.example, masked: r.masked, shape: r.shape, hash: r.hash, detector: r.detector,
+      kind: r.kind,
+      location,
+      field: f,
+      confidence: r.confidence,
+      strength: r.strength,
+      validated: r.validated,
+      keyHint: r.keyHint,
+      example: r.example,
+      masked: r.masked,
+      shape: r.shape,
+      hash: r.hash,
+      detector: r.detector,
       details: r.details === null ? null : { ...r.details },
     });
   }
@@ -285,7 +318,14 @@ class Scan {
   }
 
   /** One whole value: fully scanned, or (settled field, not picked) through the strong secret rules only. */
-  value(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number, where: ValueContext = 'field'): void {
+  value(
+    v: string,
+    keyPath: readonly string[],
+    location: PiiLocation,
+    field: string,
+    depth: number,
+    where: ValueContext = 'field',
+  ): void {
     if (this.leaves >= SCAN_LIMITS.maxLeaves) {
       this.leaves++;
       return;
@@ -329,7 +369,14 @@ class Scan {
     return (h >>> 0) % rate === 0;
   }
 
-  private valueFull(v: string, keyPath: readonly string[], location: PiiLocation, field: string, depth: number, where: ValueContext): void {
+  private valueFull(
+    v: string,
+    keyPath: readonly string[],
+    location: PiiLocation,
+    field: string,
+    depth: number,
+    where: ValueContext,
+  ): void {
     this.leaves++;
     const rejected = this.rejected;
     rejected.length = 0;
@@ -368,7 +415,8 @@ class Scan {
       // GeoJSON-style [lon, lat] pair under a coordinates key.
       if (x.length === 2 && typeof x[0] === 'number' && typeof x[1] === 'number') {
         const leaf = keyPath[keyPath.length - 1] ?? '';
-        if (/^(?:coordinates|coords|lnglat|lonlat|latlng|position)$/i.test(leaf)) this.geo(x[1], x[0], keyPath, location, path);
+        if (/^(?:coordinates|coords|lnglat|lonlat|latlng|position)$/i.test(leaf))
+          this.geo(x[1], x[0], keyPath, location, path);
       }
       const p = path + '[*]';
       for (let i = 0; i < x.length; i++) {
@@ -397,10 +445,27 @@ class Scan {
     const dec = (t: string): number => (t.includes('.') ? t.length - t.indexOf('.') - 1 : 0);
     if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || dec(lt) < 4 || dec(ln) < 4 || (lat === 0 && lon === 0)) return;
     void keyPath;
-    this.emit([{
-      kind: 'geolocation', detector: 'latlong', value: `${lt},${ln}`, start: 0, end: 0, confidence: 0.85,
-      strength: 'strong', validated: true, keyHint: false, example: false, via: null, details: null,
-    }], location, path, false);
+    this.emit(
+      [
+        {
+          kind: 'geolocation',
+          detector: 'latlong',
+          value: `${lt},${ln}`,
+          start: 0,
+          end: 0,
+          confidence: 0.85,
+          strength: 'strong',
+          validated: true,
+          keyHint: false,
+          example: false,
+          via: null,
+          details: null,
+        },
+      ],
+      location,
+      path,
+      false,
+    );
   }
 
   headers(side: Side, headers: readonly HeaderPair[]): void {
@@ -409,7 +474,7 @@ class Scan {
       const name = rawName.toLowerCase();
       if (value.length === 0) continue;
       if (name === 'cookie' || name === 'set-cookie') {
-        this.cookies(side, name === 'cookie' ? value : value.split(';')[0] ?? '', name === 'set-cookie');
+        this.cookies(side, name === 'cookie' ? value : (value.split(';')[0] ?? ''), name === 'set-cookie');
         continue;
       }
       const hl = loc(side, 'header');
@@ -436,7 +501,8 @@ class Scan {
       if (pass.length > 0) {
         out.push(mk('password', 'basic-auth', pass, 0.95, 'strong', true));
       }
-      if (user.includes('@') && validateEmail(user) === 'valid') out.push(mk('email', 'basic-auth', user, 0.9, 'strong', true));
+      if (user.includes('@') && validateEmail(user) === 'valid')
+        out.push(mk('email', 'basic-auth', user, 0.9, 'strong', true));
       this.emit(out, location, field, false);
       return;
     }
@@ -451,7 +517,8 @@ class Scan {
     }
     // Bearer/other schemes: a JWT or a recognised key is reported as such, anything else as the session token.
     let cands = detectValue(token, ['authorization'], this.o, 'credential');
-    if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key')) cands = cands.filter((c) => c.kind !== 'session_token');
+    if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key'))
+      cands = cands.filter((c) => c.kind !== 'session_token');
     else if (token.length >= 8 && !cands.some((c) => c.kind === 'session_token')) {
       cands.push(mk('session_token', 'authorization', token, 0.9, 'strong', true));
     }
@@ -472,12 +539,22 @@ class Scan {
       const eq = p.indexOf('=');
       if (eq <= 0) continue;
       const name = p.slice(0, eq).trim();
-      const value = safeDecode(p.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      const value = safeDecode(
+        p
+          .slice(eq + 1)
+          .trim()
+          .replace(/^"|"$/g, ''),
+      );
       if (value.length === 0) continue;
       const cands = detectValue(value, [name], this.o, 'credential');
       // A cookie whose value looks like a session identifier is a session token even without the name.
-      if (!cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key')
-        && value.length >= 16 && !/\s/.test(value) && shannon(value) >= 3.5 && !/^\d+$/.test(value)) {
+      if (
+        !cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key') &&
+        value.length >= 16 &&
+        !/\s/.test(value) &&
+        shannon(value) >= 3.5 &&
+        !/^\d+$/.test(value)
+      ) {
         cands.push(mk('session_token', 'cookie-shape', value, isSet ? 0.7 : 0.6, 'weak', true));
       }
       this.emit(cands, cl, name, false);
@@ -523,7 +600,10 @@ class Scan {
     }
   }
 
-  body(side: Side, b: { contentType: string | null; encoding: 'utf8' | 'base64'; data: string; truncated: boolean }): void {
+  body(
+    side: Side,
+    b: { contentType: string | null; encoding: 'utf8' | 'base64'; data: string; truncated: boolean },
+  ): void {
     if (b.data.length === 0) return;
     let text: string;
     if (b.encoding === 'base64') {
@@ -535,7 +615,10 @@ class Scan {
     const bl = loc(side, 'body');
     const ct = (b.contentType ?? '').toLowerCase();
     const t = text.trimStart();
-    if (ct.includes('json') || ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))) {
+    if (
+      ct.includes('json') ||
+      ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))
+    ) {
       // Parsed once per body and shared with the endpoint layer (analyzers/shared/json.ts).
       const parsed = b.encoding === 'utf8' && text === b.data ? sharedBodyJson(b) : tryJson(t);
       if (parsed !== undefined) {
@@ -547,24 +630,89 @@ class Scan {
       this.form(text, bl, true);
       return;
     }
-    if (ct.startsWith('image/') || ct.startsWith('audio/') || ct.startsWith('video/') || ct.includes('octet-stream')
-      || ct.includes('font')) return;
+    if (
+      ct.startsWith('image/') ||
+      ct.startsWith('audio/') ||
+      ct.startsWith('video/') ||
+      ct.includes('octet-stream') ||
+      ct.includes('font')
+    )
+      return;
     this.emit(detectText(text, [], this.o), bl, '$', true);
   }
 }
 
-function mk(kind: Candidate['kind'], detector: string, value: string, confidence: number, strength: 'strong' | 'weak', validated: boolean): Candidate {
-  return { kind, detector, value, start: 0, end: value.length, confidence, strength, validated, keyHint: false, example: false, via: null, details: null };
+function mk(
+  kind: Candidate['kind'],
+  detector: string,
+  value: string,
+  confidence: number,
+  strength: 'strong' | 'weak',
+  validated: boolean,
+): Candidate {
+  return {
+    kind,
+    detector,
+    value,
+    start: 0,
+    end: value.length,
+    confidence,
+    strength,
+    validated,
+    keyHint: false,
+    example: false,
+    via: null,
+    details: null,
+  };
 }
 
 // Headers whose values are protocol metadata, never personal: skipped before detection.
-const SKIP_HEADERS: ReadonlySet<string> = new Set(['host', 'content-type', 'content-length', 'accept', 'accept-encoding',
-  'accept-language', 'connection', 'cache-control', 'pragma', 'date', 'etag', 'last-modified', 'if-none-match',
-  'if-modified-since', 'vary', 'server', 'content-encoding', 'transfer-encoding', 'expires', 'age', 'keep-alive',
-  'upgrade', 'user-agent', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-dest', 'sec-ch-ua', 'sec-ch-ua-platform',
-  'sec-ch-ua-mobile', 'content-security-policy', 'strict-transport-security', 'access-control-allow-origin',
-  'access-control-allow-headers', 'access-control-allow-methods', 'traceparent', 'tracestate', 'x-request-id',
-  'x-correlation-id', 'content-range', 'range', 'accept-ranges', 'location', 'origin', 'referer']);
+const SKIP_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'connection',
+  'cache-control',
+  'pragma',
+  'date',
+  'etag',
+  'last-modified',
+  'if-none-match',
+  'if-modified-since',
+  'vary',
+  'server',
+  'content-encoding',
+  'transfer-encoding',
+  'expires',
+  'age',
+  'keep-alive',
+  'upgrade',
+  'user-agent',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'sec-fetch-dest',
+  'sec-ch-ua',
+  'sec-ch-ua-platform',
+  'sec-ch-ua-mobile',
+  'content-security-policy',
+  'strict-transport-security',
+  'access-control-allow-origin',
+  'access-control-allow-headers',
+  'access-control-allow-methods',
+  'traceparent',
+  'tracestate',
+  'x-request-id',
+  'x-correlation-id',
+  'content-range',
+  'range',
+  'accept-ranges',
+  'location',
+  'origin',
+  'referer',
+]);
 
 function fieldName(k: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : `[${JSON.stringify(k)}]`;
@@ -581,7 +729,7 @@ function looksText(buf: Buffer): boolean {
   let bad = 0;
   for (let i = 0; i < n; i++) {
     const c = buf[i] as number;
-    if (c === 0 || (c < 9) || (c > 13 && c < 32)) bad++;
+    if (c === 0 || c < 9 || (c > 13 && c < 32)) bad++;
   }
   return bad * 20 < n || n === 0;
 }
@@ -603,9 +751,10 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   return {
     scanExchange(ex: Exchange, endpointKey?: string): PiiHit[] {
       const fields = sampler !== null && endpointKey !== undefined ? sampler.fieldsOf(endpointKey) : null;
-      const s = fields !== null && sampler !== null && endpointKey !== undefined
-        ? new Scan(secret, o, tokens, sampler, fields, endpointKey, fnv1a(ex.id), ++sampler.serial)
-        : new Scan(secret, o, tokens);
+      const s =
+        fields !== null && sampler !== null && endpointKey !== undefined
+          ? new Scan(secret, o, tokens, sampler, fields, endpointKey, fnv1a(ex.id), ++sampler.serial)
+          : new Scan(secret, o, tokens);
       // Bodies of an endpoint whose body fields have all been settled for `bodySaturation` exchanges
       // are walked at 1-in-rate (deterministic by exchange id); see SamplingOptions.bodySaturation.
       let walkBodies = true;

@@ -127,10 +127,17 @@ function viaStdnum(mod: StdnumValidator, v: string): Validity {
 /** National identifiers we report as `national_id`, validated by stdnum (checksums, date parts, prefixes). */
 export const NATIONAL_ID_SCHEMES = {
   de_idnr: { shape: /^\d{2}[ ]?\d{3}[ ]?\d{3}[ ]?\d{3}$/, mod: sv('DE', 'idnr') },
-  fr_nir: { shape: /^[12378][ ]?\d{2}[ ]?\d{2}[ ]?(?:\d{2}|2A|2B|2a|2b)[ ]?\d{3}[ ]?\d{3}[ ]?\d{2}$/, mod: sv('FR', 'nir') },
+  fr_nir: {
+    shape: /^[12378][ ]?\d{2}[ ]?\d{2}[ ]?(?:\d{2}|2A|2B|2a|2b)[ ]?\d{3}[ ]?\d{3}[ ]?\d{2}$/,
+    mod: sv('FR', 'nir'),
+  },
   es_dni: { shape: /^\d{7,8}-?[A-Za-z]$/, mod: sv('ES', 'dni') },
   es_nie: { shape: /^[XYZxyz]-?\d{7}-?[A-Za-z]$/, mod: sv('ES', 'nie') },
-  it_cf: { shape: /^[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]$/, mod: sv('IT', 'codicefiscale') },
+  it_cf: {
+    shape:
+      /^[A-Za-z]{6}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z]$/,
+    mod: sv('IT', 'codicefiscale'),
+  },
   gb_nino: { shape: /^[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Da-d]?$/, mod: sv('GB', 'nino') },
   pl_pesel: { shape: /^\d{11}$/, mod: sv('PL', 'pesel') },
   be_nn: { shape: /^\d{2}\.?\d{2}\.?\d{2}[-. ]?\d{3}\.?\d{2}$/, mod: sv('BE', 'nn') },
@@ -152,7 +159,10 @@ function prepare(k: keyof typeof NATIONAL_ID_SCHEMES, v: string): string {
 function deIdnrDigits(v: string): boolean {
   const d = v.replace(/ /g, '').slice(0, 10);
   const n = new Array<number>(10).fill(0);
-  for (let i = 0; i < d.length; i++) { const k = d.charCodeAt(i) - 48; n[k] = (n[k] ?? 0) + 1; }
+  for (let i = 0; i < d.length; i++) {
+    const k = d.charCodeAt(i) - 48;
+    n[k] = (n[k] ?? 0) + 1;
+  }
   let multi = 0;
   for (const c of n) {
     if (c > 3) return false;
@@ -176,8 +186,12 @@ export function nationalIdSchemes(v: string, only?: readonly NationalIdScheme[])
     if (only !== undefined && only.length > 0 && !only.includes(k)) continue;
     if (schemeValid(k, v)) out.push(k);
   }
-  if ((only === undefined || only.length === 0 || only.includes('uk_nhs'))
-    && /^\d{3}[ -]?\d{3}[ -]?\d{4}$/.test(v) && validateNhs(v) === 'valid') out.push('uk_nhs');
+  if (
+    (only === undefined || only.length === 0 || only.includes('uk_nhs')) &&
+    /^\d{3}[ -]?\d{3}[ -]?\d{4}$/.test(v) &&
+    validateNhs(v) === 'valid'
+  )
+    out.push('uk_nhs');
   return out;
 }
 
@@ -250,9 +264,20 @@ export function validatePhone(v: string, defaultCountry?: string): Validity {
 // IP ranges that are infrastructure, not a person: RFC 1918, loopback, link-local, CGNAT, multicast,
 // documentation (RFC 5737 / RFC 3849), benchmarking, unique-local, reserved. Kept as data (prefix, bits).
 const V4_RESERVED: readonly (readonly [number, number])[] = [
-  [0x00000000, 8], [0x0a000000, 8], [0x64400000, 10], [0x7f000000, 8], [0xa9fe0000, 16], [0xac100000, 12],
-  [0xc0000000, 24], [0xc0000200, 24], [0xc0a80000, 16], [0xc6120000, 15], [0xc6336400, 24],
-  [0xcb007100, 24], [0xe0000000, 4], [0xf0000000, 4],
+  [0x00000000, 8],
+  [0x0a000000, 8],
+  [0x64400000, 10],
+  [0x7f000000, 8],
+  [0xa9fe0000, 16],
+  [0xac100000, 12],
+  [0xc0000000, 24],
+  [0xc0000200, 24],
+  [0xc0a80000, 16],
+  [0xc6120000, 15],
+  [0xc6336400, 24],
+  [0xcb007100, 24],
+  [0xe0000000, 4],
+  [0xf0000000, 4],
 ];
 
 function v4ToInt(v: string): number {
@@ -274,7 +299,10 @@ function isReservedV6(v: string): boolean {
   if (s === '::' || s === '::1') return true;
   const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   const head = tail === null ? '' : s.slice(0, s.length - (tail[1] as string).length);
-  if (tail !== null && (/^(?:0{1,4}:){5}ffff:$|^::ffff:$|^::$|^(?:0{1,4}:){6}$|^::ffff:0{1,4}:$/.test(head) || s.startsWith('64:ff9b::'))) {
+  if (
+    tail !== null &&
+    (/^(?:0{1,4}:){5}ffff:$|^::ffff:$|^::$|^(?:0{1,4}:){6}$|^::ffff:0{1,4}:$/.test(head) || s.startsWith('64:ff9b::'))
+  ) {
     return isReservedV4(tail[1] as string);
   }
   const first = parseInt(s.split(':')[0] || '0', 16);
@@ -371,15 +399,21 @@ export function validateDate(v: string): Validity {
   let y: number, m: number, d: number;
   let r = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
   if (r !== null) {
-    y = Number(r[1]); m = Number(r[2]); d = Number(r[3]);
+    y = Number(r[1]);
+    m = Number(r[2]);
+    d = Number(r[3]);
   } else {
     r = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(v);
     if (r === null) {
       r = /^(\d{4})(\d{2})(\d{2})$/.exec(v);
       if (r === null) return 'n/a';
-      y = Number(r[1]); m = Number(r[2]); d = Number(r[3]);
+      y = Number(r[1]);
+      m = Number(r[2]);
+      d = Number(r[3]);
     } else {
-      y = Number(r[3]); m = Number(r[2]); d = Number(r[1]);
+      y = Number(r[3]);
+      m = Number(r[2]);
+      d = Number(r[1]);
       if (m > 12 && d <= 12) [m, d] = [d, m];
     }
   }

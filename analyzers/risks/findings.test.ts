@@ -17,7 +17,8 @@ const run = (xs: Exchange[], o: Partial<AnalysisOptions> = {}) => {
   for (const x of xs) a.observe(x);
   return { endpoints: a.endpoints(), findings: a.findings() };
 };
-const kinds = (fs: Finding[]) => fs.map((f) => `${f.kind} ${f.method} ${f.path}${f.details['reason'] ? ` ${String(f.details['reason'])}` : ''}`);
+const kinds = (fs: Finding[]) =>
+  fs.map((f) => `${f.kind} ${f.method} ${f.path}${f.details['reason'] ? ` ${String(f.details['reason'])}` : ''}`);
 
 test('Adyen: deprecated operation called → zombie; unknown operation → shadow; the rest → orphans with the window', async () => {
   const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
@@ -30,24 +31,41 @@ test('Adyen: deprecated operation called → zombie; unknown operation → shado
     ex('POST', `${base}/debugDump`, { host, headers: auth, us: 1_700_000_005_000_000 }),
   ];
   const { endpoints, findings } = run(xs, { specs: [spec] });
-  assert.deepEqual(endpoints.map((e) => [e.path, e.documented, e.deprecated]), [
-    [`${base}/createPermit`, true, true],
-    [`${base}/debugDump`, false, false],
-    [`${base}/disable`, true, false],
-  ]);
+  assert.deepEqual(
+    endpoints.map((e) => [e.path, e.documented, e.deprecated]),
+    [
+      [`${base}/createPermit`, true, true],
+      [`${base}/debugDump`, false, false],
+      [`${base}/disable`, true, false],
+    ],
+  );
   const fs = findings.filter((f) => f.kind !== 'orphan_api');
-  assert.deepEqual(kinds(fs), [`zombie_api POST ${base}/createPermit deprecated_operation`, `shadow_api POST ${base}/debugDump`]);
+  assert.deepEqual(kinds(fs), [
+    `zombie_api POST ${base}/createPermit deprecated_operation`,
+    `shadow_api POST ${base}/debugDump`,
+  ]);
   const orphans = findings.filter((f) => f.kind === 'orphan_api');
-  assert.deepEqual(orphans.map((f) => f.path).sort(), ['disablePermit', 'listRecurringDetails', 'notifyShopper', 'scheduleAccountUpdater'].map((p) => `${base}/${p}`));
-  assert.deepEqual(orphans[0]?.details['window'], { first: '2023-11-14T22:13:20.000000Z', last: '2023-11-14T22:13:25.002020Z' });
+  assert.deepEqual(
+    orphans.map((f) => f.path).sort(),
+    ['disablePermit', 'listRecurringDetails', 'notifyShopper', 'scheduleAccountUpdater'].map((p) => `${base}/${p}`),
+  );
+  assert.deepEqual(orphans[0]?.details['window'], {
+    first: '2023-11-14T22:13:20.000000Z',
+    last: '2023-11-14T22:13:25.002020Z',
+  });
   for (const f of findings) Finding.parse(f);
 });
 
 test('Adyen TfmAPI: every operation deprecated → each call is a zombie', async () => {
   const spec = await loadSpec(corpus('specs', 'adyen/TfmAPIService-v1.yaml'));
   const host = 'postfmapi-test.adyen.com';
-  const { findings } = run([ex('POST', '/postfmapi/terminal/v1/findTerminal', { host, headers: [['Authorization', 'Basic dTpw']] })], { specs: [spec] });
-  assert.deepEqual(kinds(findings.filter((f) => f.kind === 'zombie_api')), ['zombie_api POST /postfmapi/terminal/v1/findTerminal deprecated_operation']);
+  const { findings } = run(
+    [ex('POST', '/postfmapi/terminal/v1/findTerminal', { host, headers: [['Authorization', 'Basic dTpw']] })],
+    { specs: [spec] },
+  );
+  assert.deepEqual(kinds(findings.filter((f) => f.kind === 'zombie_api')), [
+    'zombie_api POST /postfmapi/terminal/v1/findTerminal deprecated_operation',
+  ]);
   assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 4);
 });
 
@@ -63,11 +81,14 @@ test('Twilio chat v1 as previous, v2 as current: removed operation → zombie (n
     ex('GET', `/v3/Services/${sid('IS', 3)}/Channels/${sid('CH', 3)}`, { host, headers: auth }),
   ];
   const { endpoints, findings } = run(xs, { specs: [v2], previousSpecs: [v1] });
-  assert.deepEqual(endpoints.map((e) => `${e.path} ${e.documented}`), [
-    '/v1/Services/{ServiceSid}/Channels false',
-    '/v2/Services/{ServiceSid}/Channels true',
-    '/v3/Services/{serviceId}/Channels/{channelId} false', // no spec knows v3: names from the parents
-  ]);
+  assert.deepEqual(
+    endpoints.map((e) => `${e.path} ${e.documented}`),
+    [
+      '/v1/Services/{ServiceSid}/Channels false',
+      '/v2/Services/{ServiceSid}/Channels true',
+      '/v3/Services/{serviceId}/Channels/{channelId} false', // no spec knows v3: names from the parents
+    ],
+  );
   assert.deepEqual(kinds(findings.filter((f) => f.kind !== 'orphan_api')), [
     'zombie_api GET /v1/Services/{ServiceSid}/Channels removed_operation',
     'shadow_api GET /v3/Services/{serviceId}/Channels/{channelId}',
@@ -79,14 +100,17 @@ test('Twilio chat v1 as previous, v2 as current: removed operation → zombie (n
 test('docker v1.41 (no host): applies to any host; base path stripped for matching', async () => {
   const spec = await loadSpec(corpus('specs', 'docker-engine/v1.41.yaml'));
   const { endpoints, findings } = run(
-    [ex('GET', '/v1.41/containers/json?all=1', { host: 'docker' }), ex('POST', '/v1.41/containers/4fa6e0f0c678/attach?stream=1', { host: 'docker' }), ex('GET', '/v1.41/secret/debug', { host: 'docker' })],
+    [
+      ex('GET', '/v1.41/containers/json?all=1', { host: 'docker' }),
+      ex('POST', '/v1.41/containers/4fa6e0f0c678/attach?stream=1', { host: 'docker' }),
+      ex('GET', '/v1.41/secret/debug', { host: 'docker' }),
+    ],
     { specs: [spec] },
   );
-  assert.deepEqual(endpoints.map((e) => `${e.method} ${e.path} ${e.documented}`), [
-    'GET /v1.41/containers/json true',
-    'POST /v1.41/containers/{id}/attach true',
-    'GET /v1.41/secret/debug false',
-  ]);
+  assert.deepEqual(
+    endpoints.map((e) => `${e.method} ${e.path} ${e.documented}`),
+    ['GET /v1.41/containers/json true', 'POST /v1.41/containers/{id}/attach true', 'GET /v1.41/secret/debug false'],
+  );
   assert.ok(findings.some((f) => f.kind === 'shadow_api' && f.path === '/v1.41/secret/debug'));
   const orphan = findings.find((f) => f.kind === 'orphan_api');
   assert.equal(orphan?.host, '*');
@@ -95,7 +119,16 @@ test('docker v1.41 (no host): applies to any host; base path stripped for matchi
 test('no shadow when the specs describe other hosts only; Deprecation/Sunset headers → zombie', async () => {
   const spec = await loadSpec(corpus('specs', 'oai-examples/petstore.yaml'));
   const { findings } = run(
-    [ex('GET', '/v1/old', { host: 'api.example.com', headers: [['Authorization', 'Bearer x']], resHeaders: [['Deprecation', '@1688169599'], ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT']] })],
+    [
+      ex('GET', '/v1/old', {
+        host: 'api.example.com',
+        headers: [['Authorization', 'Bearer x']],
+        resHeaders: [
+          ['Deprecation', '@1688169599'],
+          ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT'],
+        ],
+      }),
+    ],
     { specs: [spec] },
   );
   const own = findings.filter((f) => f.host === 'api.example.com');
@@ -125,7 +158,9 @@ test('auth posture: unauthenticated 2xx, mixed auth, credentials in the URL; sta
 
 test('capture quality lowers confidence', () => {
   const clean = run([1, 2, 3, 4, 5].map((i) => ex('GET', `/api/items/${i}`)));
-  const gappy = run([1, 2, 3, 4, 5].map((i) => ex('GET', `/api/items/${i}`, { quality: { gapBytes: 100, midstream: true } })));
+  const gappy = run(
+    [1, 2, 3, 4, 5].map((i) => ex('GET', `/api/items/${i}`, { quality: { gapBytes: 100, midstream: true } })),
+  );
   const c = clean.findings.find((f) => f.kind === 'unauthenticated_endpoint')?.confidence ?? 0;
   const g = gappy.findings.find((f) => f.kind === 'unauthenticated_endpoint')?.confidence ?? 1;
   assert.ok(g < c, `${g} < ${c}`);
@@ -134,16 +169,35 @@ test('capture quality lowers confidence', () => {
 /** A hand-built scanner: emails in the path and `$.email` in JSON response bodies; everything passes aggregation. */
 function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
   const hit = (p: Partial<PiiHit>): PiiHit => ({
-    kind: 'email', location: 'response.body', field: '$.email', confidence: 0.9, strength: 'strong', validated: true, keyHint: true,
-    example: false, masked: 'j***@e******.com', shape: 'a@a.a', hash: 'h'.repeat(32), detector: 'email', details: null, ...p,
+    kind: 'email',
+    location: 'response.body',
+    field: '$.email',
+    confidence: 0.9,
+    strength: 'strong',
+    validated: true,
+    keyHint: true,
+    example: false,
+    masked: 'j***@e******.com',
+    shape: 'a@a.a',
+    hash: 'h'.repeat(32),
+    detector: 'email',
+    details: null,
+    ...p,
   });
   const scanner: PiiScanner = {
     scanExchange(x) {
       const out: PiiHit[] = [];
-      const segs = (x.request?.target ?? '').split('?')[0]?.split('/').filter((s) => s !== '') ?? [];
-      segs.forEach((s, i) => { if (s.includes('@')) out.push(hit({ location: 'request.path', field: `path[${i}]` })); });
+      const segs =
+        (x.request?.target ?? '')
+          .split('?')[0]
+          ?.split('/')
+          .filter((s) => s !== '') ?? [];
+      segs.forEach((s, i) => {
+        if (s.includes('@')) out.push(hit({ location: 'request.path', field: `path[${i}]` }));
+      });
       if (x.response?.body.data.includes('"email"')) out.push(hit({}));
-      if (x.response?.body.data.includes('"card"')) out.push(hit({ kind: 'payment_card', field: '$.card', masked: '**** 1111', example: true }));
+      if (x.response?.body.data.includes('"card"'))
+        out.push(hit({ kind: 'payment_card', field: '$.card', masked: '**** 1111', example: true }));
       return out;
     },
   };
@@ -155,7 +209,16 @@ function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
       for (const h of hits) {
         const id = `${h.location} ${h.field} ${h.kind}`;
         const prev = m.get(id);
-        m.set(id, { kind: h.kind, location: h.location, field: h.field, confidence: h.confidence, distinct: (prev?.distinct ?? 0) + 1, example: h.example, masked: h.masked, hash: h.hash });
+        m.set(id, {
+          kind: h.kind,
+          location: h.location,
+          field: h.field,
+          confidence: h.confidence,
+          distinct: (prev?.distinct ?? 0) + 1,
+          example: h.example,
+          masked: h.masked,
+          hash: h.hash,
+        });
       }
     },
     results: (key) => [...(store.get(key)?.values() ?? [])].sort((a, b) => (a.field < b.field ? -1 : 1)),
@@ -165,8 +228,14 @@ function fakePii(): { scanner: PiiScanner; aggregator: PiiFieldAggregator } {
 
 test('PII: per endpoint and location, path fields renamed to the template parameter, no raw values', () => {
   const xs = [
-    ex('GET', '/api/people/jane.doe@example.com', { headers: [['Authorization', 'Bearer t']], resJson: { email: 'jane.doe@example.com', card: '4111111111111111' } }),
-    ex('GET', '/api/people/john@example.com', { headers: [['Authorization', 'Bearer t']], resJson: { email: 'john@example.com' } }),
+    ex('GET', '/api/people/jane.doe@example.com', {
+      headers: [['Authorization', 'Bearer t']],
+      resJson: { email: 'jane.doe@example.com', card: '4111111111111111' },
+    }),
+    ex('GET', '/api/people/john@example.com', {
+      headers: [['Authorization', 'Bearer t']],
+      resJson: { email: 'john@example.com' },
+    }),
   ];
   const { endpoints, findings } = run(xs, { pii: fakePii() });
   assert.deepEqual(endpoints[0]?.pii, [
@@ -175,7 +244,13 @@ test('PII: per endpoint and location, path fields renamed to the template parame
     { kind: 'email', location: 'response.body', field: '$.email' },
   ]);
   const pii = findings.filter((f) => f.kind === 'pii_exposure');
-  assert.deepEqual(pii.map((f) => [f.details['location'], f.severity]), [['request.path', 'high'], ['response.body', 'high']]);
+  assert.deepEqual(
+    pii.map((f) => [f.details['location'], f.severity]),
+    [
+      ['request.path', 'high'],
+      ['response.body', 'high'],
+    ],
+  );
   assert.ok(findings.some((f) => f.kind === 'sensitive_in_url' && f.details['fields'] !== undefined));
   const json = JSON.stringify({ endpoints, findings });
   assert.ok(!json.includes('jane.doe') && !json.includes('4111111111111111'));
@@ -195,6 +270,15 @@ test('determinism: same input → byte-identical JSON; ids are sha256(kind|host|
   const { findings } = JSON.parse(a) as { findings: Finding[] };
   const shadow = findings.find((f) => f.kind === 'shadow_api');
   assert.equal(shadow?.path, '/api/v3/admin/users');
-  assert.equal(shadow?.id, findingId('shadow_api', 'petstore3.swagger.io', 'GET', '/api/v3/admin/users', 'undocumented'));
-  assert.equal(shadow?.id, createHash('sha256').update('shadow_api|petstore3.swagger.io|GET|/api/v3/admin/users|undocumented').digest('hex').slice(0, 16));
+  assert.equal(
+    shadow?.id,
+    findingId('shadow_api', 'petstore3.swagger.io', 'GET', '/api/v3/admin/users', 'undocumented'),
+  );
+  assert.equal(
+    shadow?.id,
+    createHash('sha256')
+      .update('shadow_api|petstore3.swagger.io|GET|/api/v3/admin/users|undocumented')
+      .digest('hex')
+      .slice(0, 16),
+  );
 });

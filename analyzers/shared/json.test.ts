@@ -9,9 +9,20 @@ test('complete documents parse as JSON.parse does', () => {
 });
 
 test('a cut list keeps its complete items with their nesting', () => {
-  const doc = JSON.stringify({ items: [{ email: 'a@b.nl', n: 1 }, { email: 'c@d.nl', n: 2 }, { email: 'e@f.nl', n: 3 }] });
+  const doc = JSON.stringify({
+    items: [
+      { email: 'a@b.nl', n: 1 },
+      { email: 'c@d.nl', n: 2 },
+      { email: 'e@f.nl', n: 3 },
+    ],
+  });
   const cut = doc.slice(0, doc.indexOf('e@f') + 2);
-  assert.deepEqual(parseJsonPrefix(cut), { items: [{ email: 'a@b.nl', n: 1 }, { email: 'c@d.nl', n: 2 }] });
+  assert.deepEqual(parseJsonPrefix(cut), {
+    items: [
+      { email: 'a@b.nl', n: 1 },
+      { email: 'c@d.nl', n: 2 },
+    ],
+  });
 });
 
 test('commas and brackets inside strings do not fool the cut', () => {

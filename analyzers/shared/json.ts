@@ -36,7 +36,7 @@ export function parseJsonPrefix(text: string, cut = false): unknown {
  */
 export function repairCut(text: string): string | null {
   let i = 0;
-  while (i < text.length && (text.charCodeAt(i) <= 0x20)) i++;
+  while (i < text.length && text.charCodeAt(i) <= 0x20) i++;
   const first = text.charCodeAt(i);
   if (first !== 0x7b && first !== 0x5b) return null; // { or [
   const stack: number[] = [];
@@ -46,15 +46,23 @@ export function repairCut(text: string): string | null {
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped char
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped char
       else if (c === 0x22) inString = false;
       continue;
     }
     switch (c) {
-      case 0x22: inString = true; break;
-      case 0x7b: stack.push(0x7d); break; // { → }
-      case 0x5b: stack.push(0x5d); break; // [ → ]
-      case 0x7d: case 0x5d:
+      case 0x22:
+        inString = true;
+        break;
+      case 0x7b:
+        stack.push(0x7d);
+        break; // { → }
+      case 0x5b:
+        stack.push(0x5d);
+        break; // [ → ]
+      case 0x7d:
+      case 0x5d:
         if (stack.pop() !== c) return null;
         if (stack.length === 0) return text.slice(0, i + 1); // complete document (trailing garbage cut)
         break;
@@ -65,7 +73,8 @@ export function repairCut(text: string): string | null {
           for (let k = stack.length - 1; k >= 0; k--) cutClosers += String.fromCharCode(stack[k] as number);
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (cutAt < 0) return null;

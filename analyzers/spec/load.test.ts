@@ -50,14 +50,18 @@ test('operation details: parameters via $ref, base paths, security, deprecated',
   assert.deepEqual(permit?.fullPaths, ['/pal/servlet/Recurring/v68/createPermit']);
   assert.deepEqual(permit?.security, [['BasicAuth'], ['ApiKeyAuth']]); // alternatives in document order
   const twilio = await loadSpec(corpus('specs', 'twilio/twilio_chat_v2.json'));
-  assert.deepEqual(twilio.securitySchemes['accountSid_authToken'], { type: 'http', scheme: 'basic', in: null, name: null });
+  assert.deepEqual(twilio.securitySchemes['accountSid_authToken'], {
+    type: 'http',
+    scheme: 'basic',
+    in: null,
+    name: null,
+  });
   const uspto = await loadSpec(corpus('specs', 'oai-examples/uspto.yaml'));
   // {scheme}://developer.uspto.gov/ds-api: the variable takes its default, the host and base path stay.
-  assert.deepEqual(uspto.operations.map((o) => `${o.method} ${o.fullPaths.join(',')}`), [
-    'GET /ds-api',
-    'GET /ds-api/{dataset}/{version}/fields',
-    'POST /ds-api/{dataset}/{version}/records',
-  ]);
+  assert.deepEqual(
+    uspto.operations.map((o) => `${o.method} ${o.fullPaths.join(',')}`),
+    ['GET /ds-api', 'GET /ds-api/{dataset}/{version}/fields', 'POST /ds-api/{dataset}/{version}/records'],
+  );
 });
 
 test('spec index: host scoping, static precedence, HEAD via GET', async () => {
@@ -75,10 +79,19 @@ test('spec index: host scoping, static precedence, HEAD via GET', async () => {
 });
 
 test('broken files fail with clear messages', () => {
-  assert.throws(() => parseSpec('openapi: [', 'a.yaml'), (e: unknown) => e instanceof SpecError && /a\.yaml: not YAML\/JSON/.test(e.message));
-  assert.throws(() => parseSpec('info: {title: x}\npaths: {}', 'b.yaml'), /b\.yaml: missing or unsupported "openapi"\/"swagger" version/);
+  assert.throws(
+    () => parseSpec('openapi: [', 'a.yaml'),
+    (e: unknown) => e instanceof SpecError && /a\.yaml: not YAML\/JSON/.test(e.message),
+  );
+  assert.throws(
+    () => parseSpec('info: {title: x}\npaths: {}', 'b.yaml'),
+    /b\.yaml: missing or unsupported "openapi"\/"swagger" version/,
+  );
   assert.throws(() => parseSpec('swagger: "1.2"\npaths: {}', 'c.yaml'), /unsupported swagger version 1\.2/);
-  assert.throws(() => parseSpec('openapi: 3.0.0\npaths: {"/a": {get: {parameters: [{in: query}]}}}', 'd.yaml'), /d\.yaml: paths\.\/a\.get parameter: name/);
+  assert.throws(
+    () => parseSpec('openapi: 3.0.0\npaths: {"/a": {get: {parameters: [{in: query}]}}}', 'd.yaml'),
+    /d\.yaml: paths\.\/a\.get parameter: name/,
+  );
   assert.throws(() => parseSpec('[1, 2]', 'e.json'), /e\.json: not an OpenAPI document/);
 });
 
@@ -88,14 +101,32 @@ test('$ref resolution is local, bounded and cycle-safe', () => {
       openapi: '3.0.0',
       info: { title: 't', version: '1' },
       components: {
-        parameters: { A: { $ref: '#/components/parameters/B' }, B: { $ref: '#/components/parameters/A' }, Q: { name: 'q', in: 'query' } },
+        parameters: {
+          A: { $ref: '#/components/parameters/B' },
+          B: { $ref: '#/components/parameters/A' },
+          Q: { name: 'q', in: 'query' },
+        },
       },
       paths: {
-        '/x': { get: { parameters: [{ $ref: '#/components/parameters/A' }, { $ref: '#/components/parameters/Q' }, { $ref: 'other.yaml#/P' }] } },
+        '/x': {
+          get: {
+            parameters: [
+              { $ref: '#/components/parameters/A' },
+              { $ref: '#/components/parameters/Q' },
+              { $ref: 'other.yaml#/P' },
+            ],
+          },
+        },
         '/y': { $ref: '#/paths/~1x' },
       },
     }),
     'refs.json',
   );
-  assert.deepEqual(s.operations.map((o) => [o.path, o.queryParams]), [['/x', ['q']], ['/y', ['q']]]);
+  assert.deepEqual(
+    s.operations.map((o) => [o.path, o.queryParams]),
+    [
+      ['/x', ['q']],
+      ['/y', ['q']],
+    ],
+  );
 });

@@ -14,7 +14,10 @@ import type { LoadedSpec, SpecOperation, SpecSecurityScheme } from './types.js';
 
 export class SpecError extends Error {
   readonly code = 'SPEC_INVALID';
-  constructor(readonly specName: string, message: string) {
+  constructor(
+    readonly specName: string,
+    message: string,
+  ) {
     super(`${specName}: ${message}`);
     this.name = 'SpecError';
   }
@@ -22,7 +25,10 @@ export class SpecError extends Error {
 
 const MAX_REF_HOPS = 16;
 
-const ServerVariable = z.looseObject({ default: z.union([z.string(), z.number()]).optional(), enum: z.array(z.union([z.string(), z.number()])).optional() });
+const ServerVariable = z.looseObject({
+  default: z.union([z.string(), z.number()]).optional(),
+  enum: z.array(z.union([z.string(), z.number()])).optional(),
+});
 const Server = z.looseObject({ url: z.string(), variables: z.record(z.string(), ServerVariable).optional() });
 const SecurityRequirement = z.record(z.string(), z.array(z.string()));
 const Parameter = z.looseObject({ name: z.string(), in: z.string() });
@@ -35,7 +41,12 @@ const Operation = z.looseObject({
   servers: z.array(Server).optional(),
 });
 const PathItem = z.looseObject({ parameters: z.array(z.unknown()).optional(), servers: z.array(Server).optional() });
-const SecurityScheme = z.looseObject({ type: z.string(), scheme: z.string().optional(), in: z.string().optional(), name: z.string().optional() });
+const SecurityScheme = z.looseObject({
+  type: z.string(),
+  scheme: z.string().optional(),
+  in: z.string().optional(),
+  name: z.string().optional(),
+});
 const Info = z.looseObject({ title: z.string().optional(), version: z.union([z.string(), z.number()]).optional() });
 const Document = z.looseObject({
   swagger: z.union([z.string(), z.number()]).optional(),
@@ -186,7 +197,12 @@ export function parseSpec(text: string, name: string): LoadedSpec {
   for (const [k, v] of Object.entries(schemeSrc ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const s = SecurityScheme.safeParse(deref(v));
     if (!s.success) throw new SpecError(name, `security scheme ${k}: ${issueText(s.error)}`);
-    schemes[k] = { type: s.data.type, scheme: s.data.scheme?.toLowerCase() ?? null, in: s.data.in ?? null, name: s.data.name ?? null };
+    schemes[k] = {
+      type: s.data.type,
+      scheme: s.data.scheme?.toLowerCase() ?? null,
+      in: s.data.in ?? null,
+      name: s.data.name ?? null,
+    };
   }
   const normSecurity = (req: z.infer<typeof SecurityRequirement>[] | undefined): string[][] | undefined =>
     req?.map((alt) => Object.keys(alt).sort());
@@ -239,14 +255,19 @@ export function parseSpec(text: string, name: string): LoadedSpec {
         versionlessPaths: bareOk ? [bare] : [],
         hosts: opServers.hosts,
         pathParams,
-        queryParams: [...merged.values()].filter((p) => p.in === 'query').map((p) => p.name).sort(),
+        queryParams: [...merged.values()]
+          .filter((p) => p.in === 'query')
+          .map((p) => p.name)
+          .sort(),
         deprecated: op.deprecated === true,
         security: normSecurity(op.security) ?? docSecurity,
         operationId: op.operationId ?? null,
       });
     }
   }
-  operations.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0));
+  operations.sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0,
+  );
   return {
     name,
     format,

@@ -40,11 +40,19 @@ export interface SpecIndex {
    * Best operation for (host, method, template segments with params as null). `versionless`: the
    * specs whose versionless paths are enabled on this host (none when omitted).
    */
-  match(host: string, method: string, tpl: readonly (string | null)[], versionless?: ReadonlySet<LoadedSpec>): OpMatch | null;
+  match(
+    host: string,
+    method: string,
+    tpl: readonly (string | null)[],
+    versionless?: ReadonlySet<LoadedSpec>,
+  ): OpMatch | null;
 }
 
 export function splitTemplate(path: string): (string | null)[] {
-  return path.split('/').filter((s) => s !== '').map((s) => (/^\{[^}]*\}$/.test(s) ? null : s));
+  return path
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => (/^\{[^}]*\}$/.test(s) ? null : s));
 }
 
 export function opAppliesTo(op: SpecOperation, host: string): boolean {
@@ -86,7 +94,9 @@ export function createSpecIndex(specs: readonly LoadedSpec[]): SpecIndex {
   return {
     ops,
     forHost,
-    covers: (host) => specs.some((sp) => sp.operations.some((op) => opAppliesTo(op, host))) || specs.some((sp) => sp.hosts.length === 0),
+    covers: (host) =>
+      specs.some((sp) => sp.operations.some((op) => opAppliesTo(op, host))) ||
+      specs.some((sp) => sp.hosts.length === 0),
     match(host, method, tpl, versionless) {
       let best: OpMatch | null = null;
       let bestScore = -1;

@@ -10,10 +10,19 @@ import { readCapture } from '../source/capture.js';
 import { createDecoder } from './decoder.js';
 import { DecodeStatus, formatAddr } from './packet.js';
 
-interface Golden { captures: Record<string, { frames: number; tcp: number }> }
+interface Golden {
+  captures: Record<string, { frames: number; tcp: number }>;
+}
 const golden = JSON.parse(readFileSync(join(repoRoot, 'test', 'golden', 'frames.json'), 'utf8')) as Golden;
 
-interface Seen { vni: number; src: string; dst: string; sport: number; dport: number; payload: string }
+interface Seen {
+  vni: number;
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  payload: string;
+}
 async function decodeAll(rel: string): Promise<{ tcp: number; counters: Counters; seen: Seen[] }> {
   const counters = new Counters();
   const d = createDecoder({ vxlanPorts: [4789] }, counters);
@@ -25,8 +34,12 @@ async function decodeAll(rel: string): Promise<{ tcp: number; counters: Counters
       tcp++;
       const v = d.view;
       seen.push({
-        vni: v.vni, src: formatAddr(v.frame, v.srcAddrOff, v.ipVersion), dst: formatAddr(v.frame, v.dstAddrOff, v.ipVersion),
-        sport: v.srcPort, dport: v.dstPort, payload: v.frame.toString('latin1', v.payloadOff, v.payloadOff + Math.min(v.payloadLen, 64)),
+        vni: v.vni,
+        src: formatAddr(v.frame, v.srcAddrOff, v.ipVersion),
+        dst: formatAddr(v.frame, v.dstAddrOff, v.ipVersion),
+        sport: v.srcPort,
+        dport: v.dstPort,
+        payload: v.frame.toString('latin1', v.payloadOff, v.payloadOff + Math.min(v.payloadLen, 64)),
       });
     },
   });

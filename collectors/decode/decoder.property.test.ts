@@ -8,7 +8,19 @@ import { LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
 import type { Decoder } from './decoder.js';
 import { DecodeStatus } from './packet.js';
 import {
-  ethernet, ethernetVlan, ext8, httpFrame, ipv4, ipv6, mpls, nullLoop, sll, sll2, tcp, udp, vxlan,
+  ethernet,
+  ethernetVlan,
+  ext8,
+  httpFrame,
+  ipv4,
+  ipv6,
+  mpls,
+  nullLoop,
+  sll,
+  sll2,
+  tcp,
+  udp,
+  vxlan,
 } from './testing.js';
 
 const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, LINKTYPE_VXLAN_PAYLOAD, 147];
@@ -31,14 +43,45 @@ function checkView(d: Decoder, status: DecodeStatus): void {
 }
 
 const GET = Buffer.from('GET /x HTTP/1.1\r\nHost: a\r\n\r\n');
-const v6 = ipv6({ next: 6, ext: [[0, ext8()], [60, ext8(16)]] }, tcp({}, GET));
+const v6 = ipv6(
+  {
+    next: 6,
+    ext: [
+      [0, ext8()],
+      [60, ext8(16)],
+    ],
+  },
+  tcp({}, GET),
+);
 const v4 = ipv4({ proto: 6, options: Buffer.alloc(4, 1) }, tcp({ options: Buffer.alloc(12, 1) }, GET));
 const VALID: readonly (readonly [Buffer, number])[] = [
   [httpFrame(GET), 1],
-  [ethernetVlan([[0x88a8, 1], [0x8100, 2]], 0x8847, mpls([1, 2, 3], v4)), 1],
+  [
+    ethernetVlan(
+      [
+        [0x88a8, 1],
+        [0x8100, 2],
+      ],
+      0x8847,
+      mpls([1, 2, 3], v4),
+    ),
+    1,
+  ],
   [ethernet(0x86dd, v6), 1],
   [ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 4789 }, vxlan(3, httpFrame(GET))))), 1],
-  [ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 4789 }, vxlan(3, ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 4789 }, vxlan(4, httpFrame(GET))))))))), 1],
+  [
+    ethernet(
+      0x0800,
+      ipv4(
+        { proto: 17 },
+        udp(
+          { dport: 4789 },
+          vxlan(3, ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 4789 }, vxlan(4, httpFrame(GET)))))),
+        ),
+      ),
+    ),
+    1,
+  ],
   [vxlan(9, ethernetVlan([[0x8100, 5]], 0x86dd, v6)), LINKTYPE_VXLAN_PAYLOAD],
   [sll(0x0800, v4), 113],
   [sll2(0x86dd, v6), 276],
@@ -56,41 +99,67 @@ describe('decoder properties', () => {
 
   it('random bytes under every link type never throw and stay in bounds', () => {
     const d = createDecoder({ vxlanPorts: [4789] }, new Counters());
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(...LINKTYPES), fc.nat(3000), (bytes, lt, wire) => {
-      checkView(d, d.decode(Buffer.from(bytes), lt, 0, wire));
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.constantFrom(...LINKTYPES), fc.nat(3000), (bytes, lt, wire) => {
+        checkView(d, d.decode(Buffer.from(bytes), lt, 0, wire));
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it('random truncations of valid frames never throw and stay in bounds', () => {
     const d = createDecoder({ vxlanPorts: [4789] }, new Counters());
-    fc.assert(fc.property(fc.constantFrom(...VALID), fc.nat(), ([f, lt], cut) => {
-      const n = cut % (f.length + 1);
-      checkView(d, d.decode(f.subarray(0, n), lt, 0, f.length));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.constantFrom(...VALID), fc.nat(), ([f, lt], cut) => {
+        const n = cut % (f.length + 1);
+        checkView(d, d.decode(f.subarray(0, n), lt, 0, f.length));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('random byte corruption of valid frames never throws and stays in bounds', () => {
     const d = createDecoder({ vxlanPorts: [4789] }, new Counters());
-    fc.assert(fc.property(fc.constantFrom(...VALID), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(),
-      ([f, lt], flips, cut) => {
-        const b = Buffer.from(f);
-        for (const [i, val] of flips) b[i % b.length] = val;
-        checkView(d, d.decode(b.subarray(0, b.length - (cut % 8)), lt, 0, b.length));
-      }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...VALID),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.nat(),
+        ([f, lt], flips, cut) => {
+          const b = Buffer.from(f);
+          for (const [i, val] of flips) b[i % b.length] = val;
+          checkView(d, d.decode(b.subarray(0, b.length - (cut % 8)), lt, 0, b.length));
+        },
+      ),
+      { numRuns: 20000 },
+    );
   });
 
   it('random fragments never throw', () => {
     const d = createDecoder({ vxlanPorts: [4789] }, new Counters());
     const payload = tcp({}, Buffer.alloc(600, 0x62));
-    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 80 }), fc.integer({ min: 1, max: 600 }), fc.boolean(), fc.integer({ min: 0, max: 3 })), { maxLength: 20 }),
-      (frags) => {
-        let ts = 0;
-        for (const [off8, len, mf, id] of frags) {
-          const data = Buffer.alloc(len);
-          payload.copy(data, 0, Math.min(off8 * 8, payload.length));
-          const f = ethernet(0x0800, ipv4({ proto: 6, id, mf, fragOffset8: off8 }, data));
-          checkView(d, d.decode(f, 1, (ts += 1_000_000), f.length));
-        }
-      }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 80 }),
+            fc.integer({ min: 1, max: 600 }),
+            fc.boolean(),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+          { maxLength: 20 },
+        ),
+        (frags) => {
+          let ts = 0;
+          for (const [off8, len, mf, id] of frags) {
+            const data = Buffer.alloc(len);
+            payload.copy(data, 0, Math.min(off8 * 8, payload.length));
+            const f = ethernet(0x0800, ipv4({ proto: 6, id, mf, fragOffset8: off8 }, data));
+            checkView(d, d.decode(f, 1, (ts += 1_000_000), f.length));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

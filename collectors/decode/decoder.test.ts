@@ -4,7 +4,19 @@ import { Counters } from '../../engine/telemetry/counters.js';
 import { DECODE_ANOMALIES, DECODE_COUNTERS, LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
 import { DecodeStatus, TCP_ACK, TCP_PSH, formatAddr } from './packet.js';
 import {
-  ethernet, ethernetVlan, ext8, httpFrame, ipv4, ipv6, mpls, nullLoop, sll, sll2, tcp, udp, vxlan,
+  ethernet,
+  ethernetVlan,
+  ext8,
+  httpFrame,
+  ipv4,
+  ipv6,
+  mpls,
+  nullLoop,
+  sll,
+  sll2,
+  tcp,
+  udp,
+  vxlan,
 } from './testing.js';
 
 const GET = Buffer.from('GET /a HTTP/1.1\r\n\r\n');
@@ -19,8 +31,13 @@ function payload(v: { frame: Buffer; payloadOff: number; payloadLen: number }): 
   return v.frame.toString('latin1', v.payloadOff, v.payloadOff + v.payloadLen);
 }
 
-const tcpIpv4 = (p = GET) => ipv4({ proto: 6, src: '192.0.2.1', dst: '198.51.100.7' }, tcp({ sport: 40000, dport: 8080, seq: 0xfffffff0, ack: 7 }, p));
-const tcpIpv6 = (p = GET, ext: readonly (readonly [number, Buffer])[] = []) => ipv6({ next: 6, ext, src: '2001:db8::1', dst: '2001:db8::2' }, tcp({ sport: 1234, dport: 80 }, p));
+const tcpIpv4 = (p = GET) =>
+  ipv4(
+    { proto: 6, src: '192.0.2.1', dst: '198.51.100.7' },
+    tcp({ sport: 40000, dport: 8080, seq: 0xfffffff0, ack: 7 }, p),
+  );
+const tcpIpv6 = (p = GET, ext: readonly (readonly [number, Buffer])[] = []) =>
+  ipv6({ next: 6, ext, src: '2001:db8::1', dst: '2001:db8::2' }, tcp({ sport: 1234, dport: 80 }, p));
 
 describe('decoder: link types', () => {
   it('Ethernet II / IPv4 / TCP fills the view', () => {
@@ -29,7 +46,10 @@ describe('decoder: link types', () => {
     assert.equal(v.ipVersion, 4);
     assert.equal(formatAddr(v.frame, v.srcAddrOff, 4), '192.0.2.1');
     assert.equal(formatAddr(v.frame, v.dstAddrOff, 4), '198.51.100.7');
-    assert.deepEqual([v.proto, v.srcPort, v.dstPort, v.seq, v.ack, v.tcpFlags], [6, 40000, 8080, 0xfffffff0, 7, TCP_PSH | TCP_ACK]);
+    assert.deepEqual(
+      [v.proto, v.srcPort, v.dstPort, v.seq, v.ack, v.tcpFlags],
+      [6, 40000, 8080, 0xfffffff0, 7, TCP_PSH | TCP_ACK],
+    );
     assert.equal(payload(v), GET.toString('latin1'));
     assert.equal(v.payloadWireLen, GET.length);
     assert.deepEqual([v.tsUs, v.vni, v.vlan], [42, -1, -1]);
@@ -53,8 +73,21 @@ describe('decoder: link types', () => {
 
   for (const [name, tags] of [
     ['802.1Q', [[0x8100, 100]]],
-    ['802.1ad QinQ', [[0x88a8, 10], [0x8100, 20]]],
-    ['0x9100 stacked x3', [[0x9100, 5], [0x9100, 6], [0x8100, 7]]],
+    [
+      '802.1ad QinQ',
+      [
+        [0x88a8, 10],
+        [0x8100, 20],
+      ],
+    ],
+    [
+      '0x9100 stacked x3',
+      [
+        [0x9100, 5],
+        [0x9100, 6],
+        [0x8100, 7],
+      ],
+    ],
   ] as const) {
     it(`${name}: outermost VLAN id reported`, () => {
       const { d, v } = setup();
@@ -73,7 +106,14 @@ describe('decoder: link types', () => {
 
   it('MPLS stack over VLAN carries IPv4 and IPv6 (version nibble guess)', () => {
     const { d, v } = setup();
-    const f4 = ethernetVlan([[0x8100, 215], [0x8100, 11]], 0x8847, mpls([1000, 2000], tcpIpv4()));
+    const f4 = ethernetVlan(
+      [
+        [0x8100, 215],
+        [0x8100, 11],
+      ],
+      0x8847,
+      mpls([1000, 2000], tcpIpv4()),
+    );
     assert.equal(d.decode(f4, 1, 0, 0), DecodeStatus.OK);
     assert.deepEqual([v.vlan, v.ipVersion, v.dstPort], [215, 4, 8080]);
     assert.equal(d.decode(ethernet(0x8847, mpls([16], tcpIpv6())), 1, 0, 0), DecodeStatus.OK);
@@ -146,11 +186,14 @@ describe('decoder: IP', () => {
   it('IPv4 bad IHL / version / total length are anomalies', () => {
     const { d, counters } = setup();
     const f = ethernet(0x0800, tcpIpv4());
-    const bad = Buffer.from(f); bad[14] = 0x44;
+    const bad = Buffer.from(f);
+    bad[14] = 0x44;
     assert.equal(d.decode(bad, 1, 0, 0), DecodeStatus.BAD);
-    const badV = Buffer.from(f); badV[14] = 0x55;
+    const badV = Buffer.from(f);
+    badV[14] = 0x55;
     assert.equal(d.decode(badV, 1, 0, 0), DecodeStatus.BAD);
-    const badLen = Buffer.from(f); badLen.writeUInt16BE(10, 16);
+    const badLen = Buffer.from(f);
+    badLen.writeUInt16BE(10, 16);
     assert.equal(d.decode(badLen, 1, 0, 0), DecodeStatus.BAD);
     assert.deepEqual(counters.snapshot(), { ipv4_bad_header: 2, ipv4_bad_length: 1 });
   });
@@ -165,9 +208,19 @@ describe('decoder: IP', () => {
 
   it('IPv6 extension chain: hop-by-hop, routing, dest opts, AH, atomic fragment', () => {
     const { d, v } = setup();
-    const ah = Buffer.alloc(16); ah[1] = 2; // (2+2)*4 = 16
+    const ah = Buffer.alloc(16);
+    ah[1] = 2; // (2+2)*4 = 16
     const frag = Buffer.alloc(8); // offset 0, M 0: atomic
-    const f = ethernet(0x86dd, tcpIpv6(GET, [[0, ext8()], [43, ext8(16)], [44, frag], [51, ah], [60, ext8()]]));
+    const f = ethernet(
+      0x86dd,
+      tcpIpv6(GET, [
+        [0, ext8()],
+        [43, ext8(16)],
+        [44, frag],
+        [51, ah],
+        [60, ext8()],
+      ]),
+    );
     assert.equal(d.decode(f, 1, 0, 0), DecodeStatus.OK);
     assert.equal(v.proto, 6);
     assert.equal(payload(v), GET.toString('latin1'));
@@ -178,7 +231,8 @@ describe('decoder: IP', () => {
     const chain = Array.from({ length: 9 }, () => [60, ext8()] as const);
     assert.equal(d.decode(ethernet(0x86dd, tcpIpv6(GET, chain)), 1, 0, 0), DecodeStatus.BAD);
     assert.equal(counters.get('ipv6_ext_too_long'), 1);
-    const frag = Buffer.alloc(8); frag.writeUInt16BE(0x0001, 2); // M set
+    const frag = Buffer.alloc(8);
+    frag.writeUInt16BE(0x0001, 2); // M set
     assert.equal(d.decode(ethernet(0x86dd, tcpIpv6(GET, [[44, frag]])), 1, 0, 0), DecodeStatus.FRAGMENT);
     assert.equal(counters.get('ip_fragment'), 1);
   });
@@ -200,14 +254,23 @@ describe('decoder: IP', () => {
     const mss = Buffer.from([2, 4, 5, 0xb4, 1, 1, 1, 0]);
     assert.equal(d.decode(ethernet(0x0800, ipv4({ proto: 6 }, tcp({ options: mss }, GET))), 1, 0, 0), DecodeStatus.OK);
     assert.equal(payload(v), GET.toString('latin1'));
-    assert.equal(d.decode(ethernet(0x0800, ipv4({ proto: 6 }, tcp({ dataOffset: 4 }, GET))), 1, 0, 0), DecodeStatus.BAD);
-    assert.equal(d.decode(ethernet(0x0800, ipv4({ proto: 6 }, tcp({ dataOffset: 15 }, Buffer.alloc(4)))), 1, 0, 0), DecodeStatus.BAD);
+    assert.equal(
+      d.decode(ethernet(0x0800, ipv4({ proto: 6 }, tcp({ dataOffset: 4 }, GET))), 1, 0, 0),
+      DecodeStatus.BAD,
+    );
+    assert.equal(
+      d.decode(ethernet(0x0800, ipv4({ proto: 6 }, tcp({ dataOffset: 15 }, Buffer.alloc(4)))), 1, 0, 0),
+      DecodeStatus.BAD,
+    );
     assert.equal(counters.get('tcp_bad_offset'), 2);
   });
 
   it('UDP that is not a tunnel is NOT_TCP with ports and payload', () => {
     const { d, v, counters } = setup();
-    assert.equal(d.decode(ethernet(0x0800, ipv4({ proto: 17 }, udp({ sport: 5353, dport: 53 }, Buffer.alloc(12)))), 1, 0, 0), DecodeStatus.NOT_TCP);
+    assert.equal(
+      d.decode(ethernet(0x0800, ipv4({ proto: 17 }, udp({ sport: 5353, dport: 53 }, Buffer.alloc(12)))), 1, 0, 0),
+      DecodeStatus.NOT_TCP,
+    );
     assert.deepEqual([v.proto, v.srcPort, v.dstPort, v.payloadLen], [17, 5353, 53, 12]);
     assert.deepEqual(counters.snapshot(), { decode_not_tcp: 1 });
   });
@@ -255,7 +318,11 @@ describe('decoder: IPv4 reassembly', () => {
 describe('decoder: VXLAN', () => {
   const inner = httpFrame(GET, { src: '10.9.0.1', dst: '10.9.0.2', sport: 3333, dport: 80 });
   const outer = (vni: number, port = 4789, flags = 0x08, innerFrame = inner) =>
-    ethernetVlan([[0x8100, 300]], 0x0800, ipv4({ proto: 17, src: '172.31.0.1', dst: '172.31.0.2' }, udp({ dport: port }, vxlan(vni, innerFrame, flags))));
+    ethernetVlan(
+      [[0x8100, 300]],
+      0x0800,
+      ipv4({ proto: 17, src: '172.31.0.1', dst: '172.31.0.2' }, udp({ dport: port }, vxlan(vni, innerFrame, flags))),
+    );
 
   it('decodes the inner TCP packet in the same buffer, vni and inner VLAN reset', () => {
     const { d, v } = setup();
@@ -288,7 +355,10 @@ describe('decoder: VXLAN', () => {
     assert.equal(v.vni, 8);
     const thrice = outer(7, 4789, 0x08, outer(8, 4789, 0x08, outer(9)));
     assert.equal(d.decode(thrice, 1, 0, 0), DecodeStatus.BAD);
-    assert.deepEqual([counters.get('vxlan_bad_flags'), counters.get('vxlan_truncated'), counters.get('vxlan_too_deep')], [1, 1, 1]);
+    assert.deepEqual(
+      [counters.get('vxlan_bad_flags'), counters.get('vxlan_truncated'), counters.get('vxlan_too_deep')],
+      [1, 1, 1],
+    );
   });
 
   it('LINKTYPE_VXLAN_PAYLOAD starts at the VXLAN header', () => {

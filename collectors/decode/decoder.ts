@@ -112,7 +112,10 @@ class DecoderImpl implements Decoder {
   /** Tunnel depth of the current packet (0 outside VXLAN). */
   private tunnels = 0;
 
-  constructor(opts: DecoderOptions, private readonly counters: Counters) {
+  constructor(
+    opts: DecoderOptions,
+    private readonly counters: Counters,
+  ) {
     for (const p of opts.vxlanPorts) if (Number.isInteger(p) && p > 0 && p < 65536) this.vxlanPort[p] = 1;
     const ipv4: EtherHandler = (b, o, c, w) => this.ipv4(b, o, c, w);
     const ipv6: EtherHandler = (b, o, c, w) => this.ipv6(b, o, c, w);
@@ -125,8 +128,11 @@ class DecoderImpl implements Decoder {
 
   decode(frame: Buffer, linkType: number, tsUs: number, wireLen: number): DecodeStatus {
     const v = this.view;
-    v.frame = frame; v.tsUs = tsUs; v.wireLen = wireLen > frame.length ? wireLen : frame.length;
-    v.vni = -1; this.tunnels = 0;
+    v.frame = frame;
+    v.tsUs = tsUs;
+    v.wireLen = wireLen > frame.length ? wireLen : frame.length;
+    v.vni = -1;
+    this.tunnels = 0;
     this.resetInner();
     const len = frame.length;
     // Frames cut by snaplen: layers below IP have no length field, so `wire` starts as the frame's
@@ -135,7 +141,9 @@ class DecoderImpl implements Decoder {
     switch (linkType) {
       case LINKTYPE.ETHERNET:
         return this.ethernet(frame, 0, len, wire);
-      case LINKTYPE.RAW: case LINKTYPE.RAW_12: case LINKTYPE.RAW_14:
+      case LINKTYPE.RAW:
+      case LINKTYPE.RAW_12:
+      case LINKTYPE.RAW_14:
         return this.rawIp(frame, 0, len, wire);
       case LINKTYPE.IPV4:
         return this.ipv4(frame, 0, len, wire);
@@ -147,7 +155,8 @@ class DecoderImpl implements Decoder {
       case LINKTYPE.LINUX_SLL2:
         if (len < 20) return this.bad('link_truncated');
         return this.etherType(frame, frame.readUInt16BE(0), 20, len, wire, 0);
-      case LINKTYPE.NULL: case LINKTYPE.LOOP:
+      case LINKTYPE.NULL:
+      case LINKTYPE.LOOP:
         return this.nullLoop(frame, len, wire);
       case LINKTYPE.VXLAN_PAYLOAD:
         return this.vxlan(frame, 0, len, wire);
@@ -159,8 +168,18 @@ class DecoderImpl implements Decoder {
   /** Fields that describe the innermost packet; reset again when a tunnel is entered. */
   private resetInner(): void {
     const v = this.view;
-    v.vlan = -1; v.ipVersion = 0; v.srcAddrOff = 0; v.dstAddrOff = 0; v.proto = 0; v.srcPort = 0;
-    v.dstPort = 0; v.seq = 0; v.ack = 0; v.tcpFlags = 0; v.payloadOff = 0; v.payloadLen = 0;
+    v.vlan = -1;
+    v.ipVersion = 0;
+    v.srcAddrOff = 0;
+    v.dstAddrOff = 0;
+    v.proto = 0;
+    v.srcPort = 0;
+    v.dstPort = 0;
+    v.seq = 0;
+    v.ack = 0;
+    v.tcpFlags = 0;
+    v.payloadOff = 0;
+    v.payloadLen = 0;
     v.payloadWireLen = 0;
   }
 
@@ -372,7 +391,15 @@ class DecoderImpl implements Decoder {
    * (src, dst, id, proto); when the datagram is complete decode it from a fresh Buffer.
    * Cold path: string keys and copies are fine here, fragments are rare in HTTP traffic.
    */
-  private fragment(buf: Buffer, off: number, ihl: number, total: number, cap: number, wire: number, fragField: number): DecodeStatus {
+  private fragment(
+    buf: Buffer,
+    off: number,
+    ihl: number,
+    total: number,
+    cap: number,
+    wire: number,
+    fragField: number,
+  ): DecodeStatus {
     this.counters.inc('ip_fragment');
     const fragOff = (fragField & 0x1fff) * 8;
     const more = (fragField & 0x2000) !== 0;
@@ -402,10 +429,16 @@ class DecoderImpl implements Decoder {
       }
     }
     if (!more) {
-      if (d.total !== -1 && d.total !== end) { this.counters.inc('ip_frag_bad'); return DecodeStatus.FRAGMENT; }
+      if (d.total !== -1 && d.total !== end) {
+        this.counters.inc('ip_frag_bad');
+        return DecodeStatus.FRAGMENT;
+      }
       d.total = end;
     }
-    if (d.stored + dataLen > FRAG_MAX_BYTES) { this.counters.inc('ip_frag_bad'); return DecodeStatus.FRAGMENT; }
+    if (d.stored + dataLen > FRAG_MAX_BYTES) {
+      this.counters.inc('ip_frag_bad');
+      return DecodeStatus.FRAGMENT;
+    }
     if (fragOff === 0) d.header = Buffer.from(buf.subarray(off, off + ihl));
     d.pieces.push({ off: fragOff, data: Buffer.from(buf.subarray(off + ihl, off + total)) });
     d.stored += dataLen;

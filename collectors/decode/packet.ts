@@ -52,9 +52,23 @@ export type DecodeStatus = (typeof DecodeStatus)[keyof typeof DecodeStatus];
 
 export function createPacketView(): PacketView {
   return {
-    frame: Buffer.alloc(0), tsUs: 0, wireLen: 0, vni: -1, vlan: -1, ipVersion: 0, srcAddrOff: 0,
-    dstAddrOff: 0, proto: 0, srcPort: 0, dstPort: 0, seq: 0, ack: 0, tcpFlags: 0, payloadOff: 0,
-    payloadLen: 0, payloadWireLen: 0,
+    frame: Buffer.alloc(0),
+    tsUs: 0,
+    wireLen: 0,
+    vni: -1,
+    vlan: -1,
+    ipVersion: 0,
+    srcAddrOff: 0,
+    dstAddrOff: 0,
+    proto: 0,
+    srcPort: 0,
+    dstPort: 0,
+    seq: 0,
+    ack: 0,
+    tcpFlags: 0,
+    payloadOff: 0,
+    payloadLen: 0,
+    payloadWireLen: 0,
   };
 }
 
@@ -64,12 +78,19 @@ export function formatAddr(buf: Buffer, off: number, version: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(off + i * 2));
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on ties.
-  let bestStart = -1, bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
+  let bestStart = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));

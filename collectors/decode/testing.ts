@@ -41,13 +41,21 @@ export function ethernetVlan(tags: readonly (readonly [number, number])[], type:
 
 export function mpls(labels: readonly number[], payload: Buffer): Buffer {
   const b = Buffer.alloc(labels.length * 4);
-  labels.forEach((l, i) => b.writeUInt32BE(((l & 0xfffff) << 12 | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0, i * 4));
+  labels.forEach((l, i) =>
+    b.writeUInt32BE((((l & 0xfffff) << 12) | (i === labels.length - 1 ? 0x100 : 0) | 64) >>> 0, i * 4),
+  );
   return Buffer.concat([b, payload]);
 }
 
 export interface Ipv4Opts {
-  src?: string; dst?: string; proto: number; id?: number; mf?: boolean; fragOffset8?: number;
-  options?: Buffer; totalLength?: number;
+  src?: string;
+  dst?: string;
+  proto: number;
+  id?: number;
+  mf?: boolean;
+  fragOffset8?: number;
+  options?: Buffer;
+  totalLength?: number;
 }
 export function ipv4(o: Ipv4Opts, payload: Buffer): Buffer {
   const opt = o.options ?? Buffer.alloc(0);
@@ -65,7 +73,10 @@ export function ipv4(o: Ipv4Opts, payload: Buffer): Buffer {
 }
 
 /** ext: [nextHeaderType of this header is implied by the chain] each entry = [type, body bytes (total length incl. 2-byte prefix)]. */
-export function ipv6(o: { src?: string; dst?: string; next: number; ext?: readonly (readonly [number, Buffer])[]; payloadLength?: number }, payload: Buffer): Buffer {
+export function ipv6(
+  o: { src?: string; dst?: string; next: number; ext?: readonly (readonly [number, Buffer])[]; payloadLength?: number },
+  payload: Buffer,
+): Buffer {
   const ext = o.ext ?? [];
   const parts: Buffer[] = [];
   for (let i = 0; i < ext.length; i++) {
@@ -92,7 +103,18 @@ export function ext8(bytes = 8): Buffer {
   return b;
 }
 
-export function tcp(o: { sport?: number; dport?: number; seq?: number; ack?: number; flags?: number; options?: Buffer; dataOffset?: number }, payload: Buffer): Buffer {
+export function tcp(
+  o: {
+    sport?: number;
+    dport?: number;
+    seq?: number;
+    ack?: number;
+    flags?: number;
+    options?: Buffer;
+    dataOffset?: number;
+  },
+  payload: Buffer,
+): Buffer {
   const opt = o.options ?? Buffer.alloc(0);
   const h = Buffer.alloc(20 + opt.length);
   h.writeUInt16BE(o.sport ?? 40000, 0);
@@ -141,12 +163,24 @@ export function sll2(proto: number, payload: Buffer): Buffer {
 
 export function nullLoop(family: number, littleEndian: boolean, payload: Buffer): Buffer {
   const h = Buffer.alloc(4);
-  if (littleEndian) h.writeUInt32LE(family); else h.writeUInt32BE(family);
+  if (littleEndian) h.writeUInt32LE(family);
+  else h.writeUInt32BE(family);
   return Buffer.concat([h, payload]);
 }
 
 /** Ethernet/IPv4/TCP carrying `payload`: the common case. */
-export function httpFrame(payload = Buffer.from('GET / HTTP/1.1\r\n\r\n'), o: { sport?: number; dport?: number; src?: string; dst?: string } = {}): Buffer {
-  return ethernet(0x0800, ipv4({ proto: 6, ...(o.src === undefined ? {} : { src: o.src }), ...(o.dst === undefined ? {} : { dst: o.dst }) },
-    tcp({ ...(o.sport === undefined ? {} : { sport: o.sport }), ...(o.dport === undefined ? {} : { dport: o.dport }) }, payload)));
+export function httpFrame(
+  payload = Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+  o: { sport?: number; dport?: number; src?: string; dst?: string } = {},
+): Buffer {
+  return ethernet(
+    0x0800,
+    ipv4(
+      { proto: 6, ...(o.src === undefined ? {} : { src: o.src }), ...(o.dst === undefined ? {} : { dst: o.dst }) },
+      tcp(
+        { ...(o.sport === undefined ? {} : { sport: o.sport }), ...(o.dport === undefined ? {} : { dport: o.dport }) },
+        payload,
+      ),
+    ),
+  );
 }

@@ -45,7 +45,9 @@ export const FLOW_ANOMALIES = {
 /** Creates the HTTP layer for a new connection (the collector injects it; keeps flow/ free of http policy). */
 export type ConnectionFactory = (meta: ConnectionMeta) => HttpConnection;
 
-const WELL_KNOWN_SERVER_PORTS = new Set([80, 8080, 8000, 8008, 8081, 8443, 443, 3000, 5000, 9200, 2375, 2376, 8888, 9000]);
+const WELL_KNOWN_SERVER_PORTS = new Set([
+  80, 8080, 8000, 8008, 8081, 8443, 443, 3000, 5000, 9200, 2375, 2376, 8888, 9000,
+]);
 
 class Flow {
   /** Per direction (0 = client→server as oriented): reassembler. */
@@ -81,7 +83,10 @@ class Flow {
     this.clientKey = clientKey;
     this.meta = meta;
     this.lastUs = firstUs;
-    this.streams = [new StreamReassembler(this.sink(0), limits, budget, counters), new StreamReassembler(this.sink(1), limits, budget, counters)];
+    this.streams = [
+      new StreamReassembler(this.sink(0), limits, budget, counters),
+      new StreamReassembler(this.sink(1), limits, budget, counters),
+    ];
   }
 
   /** Reassembled output of one direction goes to the HTTP layer, created on the first byte or gap. */
@@ -175,8 +180,12 @@ interface FlowKeys {
 
 /** The string keys (`flows` and `closed` maps): address bytes + port per endpoint; the lower endpoint first, + VNI. */
 function flowKeys(v: PacketView, alen: number): FlowKeys {
-  const srcKey = v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) + String.fromCharCode(v.srcPort >> 8, v.srcPort & 0xff);
-  const dstKey = v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) + String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
+  const srcKey =
+    v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) +
+    String.fromCharCode(v.srcPort >> 8, v.srcPort & 0xff);
+  const dstKey =
+    v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) +
+    String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
   return { key: (srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey) + String(v.vni), srcKey, dstKey };
 }
 
@@ -283,15 +292,23 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
         // Orientation.
         let srcIsClient: boolean;
         let handshake = false;
-        if (syn && !ack) { srcIsClient = true; handshake = true; }
-        else if (syn && ack) { srcIsClient = false; handshake = true; }
-        else srcIsClient = guessSrcIsClient(v.srcPort, v.dstPort);
+        if (syn && !ack) {
+          srcIsClient = true;
+          handshake = true;
+        } else if (syn && ack) {
+          srcIsClient = false;
+          handshake = true;
+        } else srcIsClient = guessSrcIsClient(v.srcPort, v.dstPort);
         const src = { ip: formatAddr(v.frame, v.srcAddrOff, v.ipVersion), port: v.srcPort };
         const dst = { ip: formatAddr(v.frame, v.dstAddrOff, v.ipVersion), port: v.dstPort };
         const client = srcIsClient ? src : dst;
         const server = srcIsClient ? dst : src;
         const vni = v.vni >= 0 ? v.vni : null;
-        const flowId = hash('sha256', `${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`, 'hex').slice(0, 16);
+        const flowId = hash(
+          'sha256',
+          `${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`,
+          'hex',
+        ).slice(0, 16);
         const meta: ConnectionMeta = { flowId, vni, client, server, handshake };
         f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
         flows.set(key, f);

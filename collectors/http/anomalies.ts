@@ -11,10 +11,12 @@ export const HTTP_ANOMALIES = {
   // Tunnels (RFC 9110 §7.8 Upgrade, §9.3.6 CONNECT): the rest of the connection is not HTTP/1.x.
   http_upgrade: 'a 101 Switching Protocols response: parsing of the connection stopped after it',
   http_connect: 'a 2xx response to CONNECT: the connection became a tunnel, parsing stopped',
-  http_upgrade_held_overflow: 'bytes sent after an Upgrade/CONNECT request, before its response, exceeded the hold buffer',
+  http_upgrade_held_overflow:
+    'bytes sent after an Upgrade/CONNECT request, before its response, exceeded the hold buffer',
   // Gaps (bytes the capture never saw).
   http_body_gap: 'a gap inside a body of known length was skipped; the body is incomplete',
-  http_gap_in_headers: 'a gap inside a start line or header section: the message was closed, the direction resynchronised',
+  http_gap_in_headers:
+    'a gap inside a start line or header section: the message was closed, the direction resynchronised',
   http_gap_in_chunk_framing: 'a gap in chunked framing (size line, CRLF, trailers, or past a chunk end)',
   http_gap_in_unsized_body: 'a gap inside a body delimited by the connection close',
   http_gap_between_messages: 'a gap between messages: the direction resynchronised',

@@ -205,7 +205,8 @@ function runLayer(layer: Layer, input: Buffer, maxOut: number): Buffer {
   // RFC 1950 header (CM = 8, CINFO <= 7, FCHECK makes CMF*256+FLG a multiple of 31).
   const cmf = input[0];
   const flg = input[1];
-  const wrapped = cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (cmf * 256 + flg) % 31 === 0;
+  const wrapped =
+    cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && cmf >> 4 <= 7 && (cmf * 256 + flg) % 31 === 0;
   return wrapped ? zlib.inflateSync(input, opts) : zlib.inflateRawSync(input, opts);
 }
 

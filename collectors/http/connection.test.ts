@@ -30,7 +30,7 @@ for (const { file, c } of cases) {
         let k = 0;
         const r = replay(c, (len) => {
           const out: number[] = [];
-          for (let o = 0; o < len; ) {
+          for (let o = 0; o < len;) {
             const n = Math.min(sizes[k++ % sizes.length] as number, len - o);
             out.push(n);
             o += n;

@@ -92,7 +92,12 @@ export function exchangeId(flowId: string, seq: number): string {
   return hash('sha256', `${flowId}:${seq}`, 'hex').slice(0, 16);
 }
 
-export function createHttpConnection(meta: ConnectionMeta, opts: HttpOptions, emit: ExchangeEmitter, counters: Counters): HttpConnection {
+export function createHttpConnection(
+  meta: ConnectionMeta,
+  opts: HttpOptions,
+  emit: ExchangeEmitter,
+  counters: Counters,
+): HttpConnection {
   return new Connection(meta, opts, emit, counters);
 }
 
@@ -316,7 +321,9 @@ class Connection implements HttpConnection {
       // Rescan the failed head from its second byte, unless (orientation not settled yet) it starts
       // with a start line of the other kind: then the roles were guessed wrong (RFC 9112 §2.1).
       const expected: StartKind = side.dir === this.reqDir ? START.request : START.response;
-      const other = !this.established && findStartLine(carry, 0, carry.length, (pos, kind) => pos === 0 && kind !== expected) !== null;
+      const other =
+        !this.established &&
+        findStartLine(carry, 0, carry.length, (pos, kind) => pos === 0 && kind !== expected) !== null;
       if (!other) carry = carry.length > 1 ? carry.subarray(1) : null;
     }
     this.enterResync(side, carry);
@@ -483,7 +490,13 @@ class Connection implements HttpConnection {
     const msg: Msg = {
       head,
       trailers: [],
-      body: withBody ? new BodyCollector(headerOf(head.headers, 'content-type'), headerOf(head.headers, 'content-encoding'), this.bodyLimits) : null,
+      body: withBody
+        ? new BodyCollector(
+            headerOf(head.headers, 'content-type'),
+            headerOf(head.headers, 'content-encoding'),
+            this.bodyLimits,
+          )
+        : null,
       record: null,
       endUs: head.startUs,
       done: false,

@@ -548,7 +548,13 @@ export class MessageParser {
       const sp = line.indexOf(' ');
       const method = sp < 0 ? line : line.slice(0, sp);
       if (!LAX_METHOD.test(method) || (sp < 0 && !KNOWN_METHOD_SET.has(method))) throw coded('http_invalid_start_line');
-      const parts = sp < 0 ? [] : line.slice(sp + 1).split(' ').filter((x) => x !== '');
+      const parts =
+        sp < 0
+          ? []
+          : line
+              .slice(sp + 1)
+              .split(' ')
+              .filter((x) => x !== '');
       let target = parts[0] ?? '';
       let version = parts[1] ?? '';
       if (parts.length === 1 && VERSION.test(target)) {
@@ -822,8 +828,12 @@ export function decideFraming(kind: MessageKind, head: ParsedHead): Framing {
         value = n;
       }
     }
-    return value === 0 ? { kind: FRAMING.none, length: 0, anomaly: '' } : { kind: FRAMING.sized, length: value, anomaly: '' };
+    return value === 0
+      ? { kind: FRAMING.none, length: 0, anomaly: '' }
+      : { kind: FRAMING.sized, length: value, anomaly: '' };
   }
   // Rule 7: a request without either has no content; rule 8: a response reads until close.
-  return kind === 'request' ? { kind: FRAMING.none, length: 0, anomaly: '' } : { kind: FRAMING.close, length: 0, anomaly: '' };
+  return kind === 'request'
+    ? { kind: FRAMING.none, length: 0, anomaly: '' }
+    : { kind: FRAMING.close, length: 0, anomaly: '' };
 }

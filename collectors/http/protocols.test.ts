@@ -12,7 +12,13 @@ function conn(): { c: ReturnType<typeof createHttpConnection>; out: Exchange[]; 
   const out: Exchange[] = [];
   const counters = new Counters();
   const c = createHttpConnection(
-    { flowId: 'f', vni: null, client: { ip: '10.0.0.1', port: 50000 }, server: { ip: '10.0.0.2', port: 443 }, handshake: true },
+    {
+      flowId: 'f',
+      vni: null,
+      client: { ip: '10.0.0.1', port: 50000 },
+      server: { ip: '10.0.0.2', port: 443 },
+      handshake: true,
+    },
     DEFAULT_HTTP_OPTIONS,
     (e) => out.push(e),
     counters,
@@ -43,7 +49,7 @@ test('an SSH connection is counted as not HTTP', () => {
   assert.equal(counters.get('tcp_flows_ssh'), 1);
 });
 
-test('a TLS client talking to an HTTP server: the server\'s 400 is still parsed', () => {
+test("a TLS client talking to an HTTP server: the server's 400 is still parsed", () => {
   const { c, out, counters } = conn();
   c.onData(0, tlsRecord(0x16, 200, 0x41), 1);
   c.onData(1, Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'), 2);
@@ -65,7 +71,11 @@ test('an HTTP request whose bytes merely start with a token is not mistaken for 
 
 test('an HTTP/2 connection with prior knowledge (h2c, gRPC) is skipped in both directions', () => {
   const { c, out, counters } = conn();
-  c.onData(0, Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]), 1);
+  c.onData(
+    0,
+    Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]),
+    1,
+  );
   c.onData(1, Buffer.from([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100]), 2); // SETTINGS frame
   c.onData(0, Buffer.from([0, 0, 8, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84, 0x41, 0x8a, 0x08, 0x9d, 0x5c]), 3); // HEADERS
   c.onEnd(4, 'fin', false);

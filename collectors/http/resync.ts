@@ -50,13 +50,25 @@ export function findStartLine(
     const minor = buf[h + 7];
     if (minor === 0x30 || minor === 0x31) {
       // Status line at h.
-      if (h + STATUS_NEED <= end && buf[h + 8] === 0x20 && isDigit(buf[h + 9]) && isDigit(buf[h + 10]) && isDigit(buf[h + 11])) {
+      if (
+        h + STATUS_NEED <= end &&
+        buf[h + 8] === 0x20 &&
+        isDigit(buf[h + 9]) &&
+        isDigit(buf[h + 10]) &&
+        isDigit(buf[h + 11])
+      ) {
         const after = buf[h + 12];
-        if ((after === 0x20 || after === 0x0d || after === 0x0a) && accept(h, START.response)) return { pos: h, kind: START.response };
+        if ((after === 0x20 || after === 0x0d || after === 0x0a) && accept(h, START.response))
+          return { pos: h, kind: START.response };
       }
       // Request line ending at h: " HTTP/1.x" CRLF or LF.
       const c8 = buf[h + 8];
-      if (h > from && buf[h - 1] === 0x20 && h + 9 < end + 1 && (c8 === 0x0a || (c8 === 0x0d && h + 9 < end && buf[h + 9] === 0x0a))) {
+      if (
+        h > from &&
+        buf[h - 1] === 0x20 &&
+        h + 9 < end + 1 &&
+        (c8 === 0x0a || (c8 === 0x0d && h + 9 < end && buf[h + 9] === 0x0a))
+      ) {
         const pos = requestStart(buf, from, h - 1);
         if (pos >= 0 && accept(pos, START.request)) return { pos, kind: START.request };
       }

@@ -15,48 +15,87 @@ import { createHttpConnection } from './connection.js';
 import { DEFAULT_HTTP_OPTIONS } from './types.js';
 import type { Direction } from './types.js';
 
-const META = { flowId: 'f', vni: 7, client: { ip: '10.0.0.1', port: 1 }, server: { ip: '10.0.0.2', port: 80 }, handshake: true };
+const META = {
+  flowId: 'f',
+  vni: 7,
+  client: { ip: '10.0.0.1', port: 1 },
+  server: { ip: '10.0.0.2', port: 80 },
+  handshake: true,
+};
 
 const FRAGMENTS = [
-  'GET / HTTP/1.1\r\n', 'HTTP/1.1 200 OK\r\n', 'HTTP/1.1 100 Continue\r\n\r\n', 'HEAD /h HTTP/1.1\r\n', 'CONNECT a:1 HTTP/1.1\r\n',
-  'Content-Length: 5\r\n', 'Content-Length: -3\r\n', 'Transfer-Encoding: chunked\r\n', 'Content-Encoding: gzip, br\r\n',
-  'Upgrade: websocket\r\nConnection: upgrade\r\n', '\r\n', '5\r\nhello\r\n', '0\r\n\r\n', 'ffffffffffff\r\n', ' folded\r\n',
-  'X: \u0000\r\n', 'HTTP/1.1 101 Switching\r\n\r\n', 'abc', '\r', '\n',
+  'GET / HTTP/1.1\r\n',
+  'HTTP/1.1 200 OK\r\n',
+  'HTTP/1.1 100 Continue\r\n\r\n',
+  'HEAD /h HTTP/1.1\r\n',
+  'CONNECT a:1 HTTP/1.1\r\n',
+  'Content-Length: 5\r\n',
+  'Content-Length: -3\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Content-Encoding: gzip, br\r\n',
+  'Upgrade: websocket\r\nConnection: upgrade\r\n',
+  '\r\n',
+  '5\r\nhello\r\n',
+  '0\r\n\r\n',
+  'ffffffffffff\r\n',
+  ' folded\r\n',
+  'X: \u0000\r\n',
+  'HTTP/1.1 101 Switching\r\n\r\n',
+  'abc',
+  '\r',
+  '\n',
 ];
 
 const eventArb = fc.oneof(
-  fc.record({ k: fc.constant('data' as const), dir: fc.constantFrom<Direction>(0, 1), bytes: fc.uint8Array({ maxLength: 64 }) }),
-  fc.record({ k: fc.constant('frag' as const), dir: fc.constantFrom<Direction>(0, 1), parts: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 8 }) }),
-  fc.record({ k: fc.constant('gap' as const), dir: fc.constantFrom<Direction>(0, 1), len: fc.integer({ min: 1, max: 100 }) }),
+  fc.record({
+    k: fc.constant('data' as const),
+    dir: fc.constantFrom<Direction>(0, 1),
+    bytes: fc.uint8Array({ maxLength: 64 }),
+  }),
+  fc.record({
+    k: fc.constant('frag' as const),
+    dir: fc.constantFrom<Direction>(0, 1),
+    parts: fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 8 }),
+  }),
+  fc.record({
+    k: fc.constant('gap' as const),
+    dir: fc.constantFrom<Direction>(0, 1),
+    len: fc.integer({ min: 1, max: 100 }),
+  }),
   fc.record({ k: fc.constant('trunc' as const), dir: fc.constantFrom<Direction>(0, 1) }),
 );
 
 test('random and mutated streams never throw and give valid exchanges', () => {
   fc.assert(
-    fc.property(fc.array(eventArb, { maxLength: 40 }), fc.boolean(), fc.constantFrom('fin', 'rst', 'idle', 'eof') , (events, handshake, reason) => {
-      const counters = new Counters();
-      const out: ExchangeT[] = [];
-      const opts = { ...DEFAULT_HTTP_OPTIONS, maxHeaderBytes: 256, maxHeaderCount: 8, maxPendingRequests: 3 };
-      const conn = createHttpConnection({ ...META, handshake }, opts, (e) => out.push(e), counters);
-      let ts = 1000;
-      for (const e of events) {
-        ts += 10;
-        if (e.k === 'data') conn.onData(e.dir, Buffer.from(e.bytes), ts);
-        else if (e.k === 'frag') conn.onData(e.dir, Buffer.from(e.parts.join(''), 'latin1'), ts);
-        else if (e.k === 'gap') conn.onGap(e.dir, e.len, ts);
-        else conn.onTruncated(e.dir);
-      }
-      conn.onEnd(ts + 1, reason, false);
-      conn.onData(0, Buffer.from('GET / HTTP/1.1\r\n\r\n'), ts + 2); // after the end: ignored
-      assert.equal(counters.get('http_internal_error'), 0);
-      const seqs = new Set<number>();
-      for (const ex of out) {
-        Exchange.parse(ex);
-        assert.ok(!seqs.has(ex.seq), 'seq unique');
-        seqs.add(ex.seq);
-        for (const a of ex.anomalies) assert.ok(a in HTTP_ANOMALIES, a);
-      }
-    }),
+    fc.property(
+      fc.array(eventArb, { maxLength: 40 }),
+      fc.boolean(),
+      fc.constantFrom('fin', 'rst', 'idle', 'eof'),
+      (events, handshake, reason) => {
+        const counters = new Counters();
+        const out: ExchangeT[] = [];
+        const opts = { ...DEFAULT_HTTP_OPTIONS, maxHeaderBytes: 256, maxHeaderCount: 8, maxPendingRequests: 3 };
+        const conn = createHttpConnection({ ...META, handshake }, opts, (e) => out.push(e), counters);
+        let ts = 1000;
+        for (const e of events) {
+          ts += 10;
+          if (e.k === 'data') conn.onData(e.dir, Buffer.from(e.bytes), ts);
+          else if (e.k === 'frag') conn.onData(e.dir, Buffer.from(e.parts.join(''), 'latin1'), ts);
+          else if (e.k === 'gap') conn.onGap(e.dir, e.len, ts);
+          else conn.onTruncated(e.dir);
+        }
+        conn.onEnd(ts + 1, reason, false);
+        conn.onData(0, Buffer.from('GET / HTTP/1.1\r\n\r\n'), ts + 2); // after the end: ignored
+        assert.equal(counters.get('http_internal_error'), 0);
+        const seqs = new Set<number>();
+        for (const ex of out) {
+          Exchange.parse(ex);
+          assert.ok(!seqs.has(ex.seq), 'seq unique');
+          seqs.add(ex.seq);
+          for (const a of ex.anomalies) assert.ok(a in HTTP_ANOMALIES, a);
+        }
+      },
+    ),
     { numRuns: 400, seed: 7 },
   );
 });
@@ -88,8 +127,17 @@ test('a decompression bomb (1 GiB of zeros, gzip) is capped fast with bounded me
 });
 
 test('every anomaly name used in the sources is listed in HTTP_ANOMALIES', () => {
-  const counterOnly = new Set(['http_requests', 'http_responses', 'http_exchanges', 'http_exchanges_paired', 'http_interim_responses',
-    'http_resync', 'http_resync_skipped_bytes', 'http_tunnel_bytes', 'http_emit_error']);
+  const counterOnly = new Set([
+    'http_requests',
+    'http_responses',
+    'http_exchanges',
+    'http_exchanges_paired',
+    'http_interim_responses',
+    'http_resync',
+    'http_resync_skipped_bytes',
+    'http_tunnel_bytes',
+    'http_emit_error',
+  ]);
   for (const f of ['parser.ts', 'connection.ts', 'body.ts']) {
     const src = readFileSync(join(repoRoot, 'collectors', 'http', f), 'utf8');
     for (const m of src.matchAll(/'((?:http|flow)_[a-z_]+)'/g)) {

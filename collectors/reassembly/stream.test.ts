@@ -69,7 +69,11 @@ test('a hole is reported as a gap at flush, never papered over', () => {
   seg(s, 1, 'aaaa');
   seg(s, 9, 'cccc');
   s.flush(10);
-  assert.deepEqual(events, [['data', 'aaaa'], ['gap', 4], ['data', 'cccc']]);
+  assert.deepEqual(events, [
+    ['data', 'aaaa'],
+    ['gap', 4],
+    ['data', 'cccc'],
+  ]);
   assert.equal(counters.get('tcp_gap_bytes'), 4);
 });
 
@@ -81,7 +85,11 @@ test('peer ACK above a hole declares the gap after the reorder window', () => {
   s.peerAck(13, 20);
   assert.deepEqual(events, [['data', 'aaaa']]);
   s.peerAck(13, 300_000);
-  assert.deepEqual(events, [['data', 'aaaa'], ['gap', 4], ['data', 'cccc']]);
+  assert.deepEqual(events, [
+    ['data', 'aaaa'],
+    ['gap', 4],
+    ['data', 'cccc'],
+  ]);
   assert.equal(counters.get('tcp_ack_above_hole'), 1);
 });
 
@@ -90,7 +98,10 @@ test('the out-of-order bound forces a gap', () => {
   s.syn(0);
   seg(s, 5, 'xxxx');
   seg(s, 9, 'yyyyy');
-  assert.deepEqual(events, [['gap', 4], ['data', 'xxxxyyyyy']]);
+  assert.deepEqual(events, [
+    ['gap', 4],
+    ['data', 'xxxxyyyyy'],
+  ]);
   assert.equal(counters.get('tcp_ooo_limit'), 1);
 });
 

@@ -199,7 +199,10 @@ export class StreamReassembler {
     while (i < this.held.length && bytes.length > 0) {
       const h = this.held[i] as Held;
       const hEnd = (h.seq + h.bytes.length) >>> 0;
-      if (seqDiff(hEnd, start) <= 0) { i++; continue; }
+      if (seqDiff(hEnd, start) <= 0) {
+        i++;
+        continue;
+      }
       const bEnd = (start + bytes.length) >>> 0;
       if (seqDiff(h.seq, bEnd) >= 0) break;
       // Overlap between [start,bEnd) and [h.seq,hEnd).
@@ -228,7 +231,11 @@ export class StreamReassembler {
       i++;
     }
     if (bytes.length > 0) this.insertHeld(i, start, bytes, tsUs);
-    if (this.heldBytes > this.limits.maxBufferedBytes || this.held.length > this.limits.maxBufferedSegments || this.budget.used > this.budget.limit) {
+    if (
+      this.heldBytes > this.limits.maxBufferedBytes ||
+      this.held.length > this.limits.maxBufferedSegments ||
+      this.budget.used > this.budget.limit
+    ) {
       this.counters.inc('tcp_ooo_limit');
       this.fillHole(tsUs);
     }

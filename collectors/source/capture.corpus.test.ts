@@ -14,11 +14,17 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { corpus, repoRoot } from '../../test/support/paths.js';
 import { readCapture } from './capture.js';
 
-interface Golden { captures: Record<string, { frames: number; tcp: number }> }
+interface Golden {
+  captures: Record<string, { frames: number; tcp: number }>;
+}
 const golden = JSON.parse(readFileSync(join(repoRoot, 'test', 'golden', 'frames.json'), 'utf8')) as Golden;
 const files = Object.keys(golden.captures);
 
-interface Frame { ts: number; wire: number; data: Buffer }
+interface Frame {
+  ts: number;
+  wire: number;
+  data: Buffer;
+}
 async function ours(path: string): Promise<Frame[]> {
   const out: Frame[] = [];
   const r = await readCapture(path, { onFrame: (f, _lt, ts, wire) => out.push({ ts, wire, data: Buffer.from(f) }) });
@@ -38,7 +44,11 @@ function oracle(path: string): Promise<Frame[]> {
     const p = pcapParser.parse(input);
     p.on('packet', (pkt: PcapParserPacket) => {
       const h = pkt.header;
-      out.push({ ts: h.timestampSeconds * 1e6 + h.timestampMicroseconds, wire: Math.max(h.originalLength, h.capturedLength), data: Buffer.from(pkt.data) });
+      out.push({
+        ts: h.timestampSeconds * 1e6 + h.timestampMicroseconds,
+        wire: Math.max(h.originalLength, h.capturedLength),
+        data: Buffer.from(pkt.data),
+      });
     });
     p.on('error', reject);
     p.on('end', () => resolve(out));
@@ -57,10 +67,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function rewrite(src: Buffer, o: { nano: boolean; bigEndian: boolean }): Buffer {
   assert.equal(src.readUInt32LE(0), 0xa1b2c3d4, 'source must be a little-endian µs pcap');
   const b = Buffer.from(src);
-  const put32 = (off: number, v: number): void => { if (o.bigEndian) b.writeUInt32BE(v, off); else b.writeUInt32LE(v, off); };
-  const put16 = (off: number, v: number): void => { if (o.bigEndian) b.writeUInt16BE(v, off); else b.writeUInt16LE(v, off); };
+  const put32 = (off: number, v: number): void => {
+    if (o.bigEndian) b.writeUInt32BE(v, off);
+    else b.writeUInt32LE(v, off);
+  };
+  const put16 = (off: number, v: number): void => {
+    if (o.bigEndian) b.writeUInt16BE(v, off);
+    else b.writeUInt16LE(v, off);
+  };
   put32(0, o.nano ? 0xa1b23c4d : 0xa1b2c3d4);
-  put16(4, src.readUInt16LE(4)); put16(6, src.readUInt16LE(6));
+  put16(4, src.readUInt16LE(4));
+  put16(6, src.readUInt16LE(6));
   for (const off of [8, 12, 16, 20]) put32(off, src.readUInt32LE(off));
   for (let p = 24; p + 16 <= src.length;) {
     const caplen = src.readUInt32LE(p + 8);
@@ -81,7 +98,11 @@ describe('readCapture on the corpus', () => {
   for (const rel of files) {
     it(`${rel}: frame count equals capinfos`, async () => {
       let frames = 0;
-      const r = await readCapture(corpus(rel), { onFrame: () => { frames++; } });
+      const r = await readCapture(corpus(rel), {
+        onFrame: () => {
+          frames++;
+        },
+      });
       assert.deepEqual(r.problems, []);
       assert.equal(r.frames, golden.captures[rel]!.frames);
       assert.equal(frames, r.frames);
@@ -109,8 +130,16 @@ describe('pcap-parser as differential oracle (every µs pcap)', () => {
 });
 
 describe('synthesised variants of corpus files', () => {
-  for (const rel of ['pcaps/zeek/http/get.pcap', 'pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap', 'pcaps/scapy/http_chunk.pcap.gz']) {
-    for (const variant of [{ nano: true, bigEndian: false }, { nano: false, bigEndian: true }, { nano: true, bigEndian: true }]) {
+  for (const rel of [
+    'pcaps/zeek/http/get.pcap',
+    'pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap',
+    'pcaps/scapy/http_chunk.pcap.gz',
+  ]) {
+    for (const variant of [
+      { nano: true, bigEndian: false },
+      { nano: false, bigEndian: true },
+      { nano: true, bigEndian: true },
+    ]) {
       it(`${rel} as ${variant.nano ? 'ns' : 'µs'} ${variant.bigEndian ? 'big' : 'little'}-endian reads the same frames`, async () => {
         const src = rawBytes(rel);
         const path = join(dir, `v-${variant.nano}-${variant.bigEndian}.pcap`);

@@ -19,10 +19,22 @@ function file(bytes: Buffer): string {
   return p;
 }
 
-interface Got { data: string; lt: number; ts: number; wire: number }
-async function read(path: string, opts: Parameters<typeof readCapture>[2] = {}): Promise<{ r: SourceResult; got: Got[] }> {
+interface Got {
+  data: string;
+  lt: number;
+  ts: number;
+  wire: number;
+}
+async function read(
+  path: string,
+  opts: Parameters<typeof readCapture>[2] = {},
+): Promise<{ r: SourceResult; got: Got[] }> {
   const got: Got[] = [];
-  const r = await readCapture(path, { onFrame: (f, lt, ts, wire) => got.push({ data: f.toString('hex'), lt, ts, wire }) }, opts);
+  const r = await readCapture(
+    path,
+    { onFrame: (f, lt, ts, wire) => got.push({ data: f.toString('hex'), lt, ts, wire }) },
+    opts,
+  );
   return { r, got };
 }
 
@@ -32,7 +44,10 @@ const RECS: TestRecord[] = [
   { tsUs: 1_700_000_002_999_999, data: Buffer.alloc(0) },
 ];
 const expectRecs = (got: Got[], lt = 1): void => {
-  assert.deepEqual(got, RECS.map((r) => ({ data: r.data.toString('hex'), lt, ts: r.tsUs, wire: r.orig ?? r.data.length })));
+  assert.deepEqual(
+    got,
+    RECS.map((r) => ({ data: r.data.toString('hex'), lt, ts: r.tsUs, wire: r.orig ?? r.data.length })),
+  );
 };
 
 describe('readCapture: pcap', () => {
@@ -50,7 +65,8 @@ describe('readCapture: pcap', () => {
 
   it('ns timestamps are floored to µs', async () => {
     const b = pcapFile([{ tsUs: 0, data: Buffer.alloc(1) }], { nano: true });
-    b.writeUInt32LE(10, 24); b.writeUInt32LE(999_999_999, 28);
+    b.writeUInt32LE(10, 24);
+    b.writeUInt32LE(999_999_999, 28);
     const { got } = await read(file(b));
     assert.equal(got[0]!.ts, 10_999_999);
   });
@@ -59,7 +75,10 @@ describe('readCapture: pcap', () => {
     const h = pcapFile([]);
     h.writeUInt32LE(0xa1b2cd34, 0);
     const rec = Buffer.alloc(24 + 3);
-    rec.writeUInt32LE(5, 0); rec.writeUInt32LE(6, 4); rec.writeUInt32LE(3, 8); rec.writeUInt32LE(3, 12);
+    rec.writeUInt32LE(5, 0);
+    rec.writeUInt32LE(6, 4);
+    rec.writeUInt32LE(3, 8);
+    rec.writeUInt32LE(3, 12);
     rec.write('abc', 24, 'latin1');
     const { r, got } = await read(file(Buffer.concat([h, rec])));
     assert.equal(r.frames, 1);
@@ -93,7 +112,9 @@ describe('readCapture: pcap', () => {
   it('garbage is capture_not_a_capture with the magic', async () => {
     const p = file(Buffer.from('<html><body>hello</body></html>'));
     const { r } = await read(p);
-    assert.deepEqual(r.problems, [{ code: 'capture_not_a_capture', fatal: true, message: `${p}: not a pcap or pcapng file (magic 0x3c68746d)` }]);
+    assert.deepEqual(r.problems, [
+      { code: 'capture_not_a_capture', fatal: true, message: `${p}: not a pcap or pcapng file (magic 0x3c68746d)` },
+    ]);
     const e = await read(file(Buffer.alloc(0)));
     assert.equal(e.r.problems[0]?.code, 'capture_not_a_capture');
   });
@@ -119,10 +140,13 @@ describe('readCapture: pcap', () => {
   it('unsupported pcap link type is fatal with a helpful message', async () => {
     const p = file(pcapFile(RECS, { linkType: 147 }));
     const { r } = await read(p);
-    assert.deepEqual(r.problems, [{
-      code: 'capture_unsupported_linktype', fatal: true,
-      message: `${p}: unsupported link type 147 (LINKTYPE_USER0); supported: Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108)`,
-    }]);
+    assert.deepEqual(r.problems, [
+      {
+        code: 'capture_unsupported_linktype',
+        fatal: true,
+        message: `${p}: unsupported link type 147 (LINKTYPE_USER0); supported: Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108)`,
+      },
+    ]);
   });
 
   it('FCS bits above the low 16 of the link type field are ignored', async () => {
@@ -134,7 +158,12 @@ describe('readCapture: pcap', () => {
     const recs = Array.from({ length: 4000 }, (_, i) => ({ tsUs: i, data: Buffer.alloc(1400) }));
     const path = file(pcapFile(recs));
     const seen: number[] = [];
-    const all = await read(path, { onProgress: (b, t) => { seen.push(b); assert.ok(b <= t); } });
+    const all = await read(path, {
+      onProgress: (b, t) => {
+        seen.push(b);
+        assert.ok(b <= t);
+      },
+    });
     assert.equal(all.r.frames, 4000);
     assert.ok(seen.length >= 2);
     const ac = new AbortController();
@@ -149,17 +178,33 @@ describe('readCapture: pcapng', () => {
   for (const le of [true, false]) {
     it(`${le ? 'little' : 'big'}-endian, two interfaces with own link types, skipped blocks`, async () => {
       const recs = RECS.map((r, i) => ({ ...r, ifId: i % 2 }));
-      const b = pcapngFile([{ linkType: 1 }, { linkType: 101, tsresol: 9 }], recs, { le, extra: [pcapngBlock(4, 20, le), pcapngBlock(0x80000001, 100, le)] });
+      const b = pcapngFile([{ linkType: 1 }, { linkType: 101, tsresol: 9 }], recs, {
+        le,
+        extra: [pcapngBlock(4, 20, le), pcapngBlock(0x80000001, 100, le)],
+      });
       const { r, got } = await read(file(b));
       assert.deepEqual(r.problems, []);
-      assert.deepEqual(got.map((g) => [g.lt, g.ts, g.wire]), RECS.map((x, i) => [i % 2 === 0 ? 1 : 101, x.tsUs, x.orig ?? x.data.length]));
+      assert.deepEqual(
+        got.map((g) => [g.lt, g.ts, g.wire]),
+        RECS.map((x, i) => [i % 2 === 0 ? 1 : 101, x.tsUs, x.orig ?? x.data.length]),
+      );
     });
   }
 
   it('if_tsresol power of two, decimal ms and if_tsoffset', async () => {
     const ts = 1_700_000_000_500_000;
-    const b = pcapngFile([{ linkType: 1, tsresol: 0x80 | 20 }, { linkType: 1, tsresol: 3 }, { linkType: 1, tsresol: 6, tsoffsetSec: 1_600_000_000 }],
-      [{ tsUs: ts, data: Buffer.alloc(1) }, { tsUs: ts, data: Buffer.alloc(1), ifId: 1 }, { tsUs: ts, data: Buffer.alloc(1), ifId: 2 }]);
+    const b = pcapngFile(
+      [
+        { linkType: 1, tsresol: 0x80 | 20 },
+        { linkType: 1, tsresol: 3 },
+        { linkType: 1, tsresol: 6, tsoffsetSec: 1_600_000_000 },
+      ],
+      [
+        { tsUs: ts, data: Buffer.alloc(1) },
+        { tsUs: ts, data: Buffer.alloc(1), ifId: 1 },
+        { tsUs: ts, data: Buffer.alloc(1), ifId: 2 },
+      ],
+    );
     const { got } = await read(file(b));
     // 2^-20 s units: floor(units * 1e6 / 2^20) loses < 1 µs.
     assert.ok(Math.abs(got[0]!.ts - ts) <= 1);
@@ -172,21 +217,32 @@ describe('readCapture: pcapng', () => {
     const b = pcapngFile([{ linkType: 113 }], [RECS[1]!], { le: false });
     const { r, got } = await read(file(Buffer.concat([a, b])));
     assert.deepEqual(r.problems, []);
-    assert.deepEqual(got.map((g) => g.lt), [1, 113]);
+    assert.deepEqual(
+      got.map((g) => g.lt),
+      [1, 113],
+    );
   });
 
   it('simple packet block uses interface 0 snaplen and the block original length', async () => {
     const head = pcapngFile([{ linkType: 1, snaplen: 4 }], [{ tsUs: 5, data: Buffer.alloc(2) }]);
     const spb = Buffer.alloc(16 + 8);
-    spb.writeUInt32LE(3, 0); spb.writeUInt32LE(spb.length, 4); spb.writeUInt32LE(100, 8);
-    spb.write('abcdefgh', 12, 'latin1'); spb.writeUInt32LE(spb.length, spb.length - 4);
+    spb.writeUInt32LE(3, 0);
+    spb.writeUInt32LE(spb.length, 4);
+    spb.writeUInt32LE(100, 8);
+    spb.write('abcdefgh', 12, 'latin1');
+    spb.writeUInt32LE(spb.length, spb.length - 4);
     const { got } = await read(file(Buffer.concat([head, spb])));
     assert.deepEqual(got[1], { data: '61626364', lt: 1, ts: 5, wire: 100 });
   });
 
   it('unsupported interface: its packets skipped and counted, others read; fatal only when none is supported', async () => {
     const counters = new Counters();
-    const p = file(pcapngFile([{ linkType: 1 }, { linkType: 147 }], RECS.map((r, i) => ({ ...r, ifId: i === 1 ? 1 : 0 }))));
+    const p = file(
+      pcapngFile(
+        [{ linkType: 1 }, { linkType: 147 }],
+        RECS.map((r, i) => ({ ...r, ifId: i === 1 ? 1 : 0 })),
+      ),
+    );
     const { r } = await read(p, { counters });
     assert.equal(r.frames, 2);
     assert.equal(counters.get('capture_packets_unsupported_linktype'), 1);

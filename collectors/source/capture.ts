@@ -48,10 +48,18 @@ const TWO32 = 4294967296;
 const HI_EXACT = 2 ** 21;
 
 const LINKTYPE_NAMES: Record<number, string> = {
-  6: 'LINKTYPE_IEEE802_5', 9: 'LINKTYPE_PPP', 50: 'LINKTYPE_PPP_HDLC', 51: 'LINKTYPE_PPP_ETHER',
-  105: 'LINKTYPE_IEEE802_11', 127: 'LINKTYPE_IEEE802_11_RADIOTAP', 192: 'LINKTYPE_PPI',
-  195: 'LINKTYPE_IEEE802_15_4', 220: 'LINKTYPE_USB_LINUX_MMAPPED', 249: 'LINKTYPE_NETLINK',
-  253: 'LINKTYPE_NETLINK', 263: 'LINKTYPE_ETW',
+  6: 'LINKTYPE_IEEE802_5',
+  9: 'LINKTYPE_PPP',
+  50: 'LINKTYPE_PPP_HDLC',
+  51: 'LINKTYPE_PPP_ETHER',
+  105: 'LINKTYPE_IEEE802_11',
+  127: 'LINKTYPE_IEEE802_11_RADIOTAP',
+  192: 'LINKTYPE_PPI',
+  195: 'LINKTYPE_IEEE802_15_4',
+  220: 'LINKTYPE_USB_LINUX_MMAPPED',
+  249: 'LINKTYPE_NETLINK',
+  253: 'LINKTYPE_NETLINK',
+  263: 'LINKTYPE_ETW',
 };
 function linkTypeName(lt: number): string {
   if (lt >= 147 && lt <= 162) return `LINKTYPE_USER${lt - 147}`;
@@ -74,8 +82,12 @@ class FileSource implements ByteSource {
     this.pos += bytesRead;
     return bytesRead;
   }
-  rawBytes(): number { return this.pos; }
-  async close(): Promise<void> { await this.fh.close(); }
+  rawBytes(): number {
+    return this.pos;
+  }
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
 }
 
 /** gunzip as a pull source. A stream cut short surfaces as `truncated`, not as an error. */
@@ -91,7 +103,9 @@ class GzipSource implements ByteSource {
   constructor(path: string) {
     this.rs = createReadStream(path, { highWaterMark: 1 << 20 });
     this.gz = createGunzip({ chunkSize: 1 << 18 });
-    pipeline(this.rs, this.gz, () => { /* errors surface through the iterator */ });
+    pipeline(this.rs, this.gz, () => {
+      /* errors surface through the iterator */
+    });
     this.it = this.gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   }
 
@@ -105,10 +119,16 @@ class GzipSource implements ByteSource {
           r = await this.it.next();
         } catch (err) {
           this.done = true;
-          if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') { this.truncated = true; break; }
+          if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+            this.truncated = true;
+            break;
+          }
           throw err;
         }
-        if (r.done === true) { this.done = true; break; }
+        if (r.done === true) {
+          this.done = true;
+          break;
+        }
         this.cur = r.value;
         this.curOff = 0;
         continue;
@@ -120,8 +140,13 @@ class GzipSource implements ByteSource {
     }
     return n;
   }
-  rawBytes(): number { return this.rs.bytesRead; }
-  async close(): Promise<void> { this.rs.destroy(); this.gz.destroy(); }
+  rawBytes(): number {
+    return this.rs.bytesRead;
+  }
+  async close(): Promise<void> {
+    this.rs.destroy();
+    this.gz.destroy();
+  }
 }
 
 interface Iface {
@@ -142,8 +167,16 @@ interface Iface {
 
 function makeIface(linkType: number, snaplen: number, resol: number, offsetSec: number): Iface {
   const iface: Iface = {
-    linkType, snaplen, supported: SUPPORTED_FILE_LINKTYPES.has(linkType), tsMode: 'big', d: 1, hiQ: 0,
-    hiR: 0, unitsPerSec: 1_000_000n, offsetUs: offsetSec * 1_000_000, packets: 0,
+    linkType,
+    snaplen,
+    supported: SUPPORTED_FILE_LINKTYPES.has(linkType),
+    tsMode: 'big',
+    d: 1,
+    hiQ: 0,
+    hiR: 0,
+    unitsPerSec: 1_000_000n,
+    offsetUs: offsetSec * 1_000_000,
+    packets: 0,
   };
   if ((resol & 0x80) !== 0) {
     iface.unitsPerSec = 1n << BigInt(resol & 0x7f);
@@ -169,13 +202,17 @@ function makeIface(linkType: number, snaplen: number, resol: number, offsetSec: 
 function tsToUs(f: Iface, hi: number, lo: number): number {
   if (hi < HI_EXACT) {
     switch (f.tsMode) {
-      case 'us': return hi * TWO32 + lo + f.offsetUs;
-      case 'div': return hi * f.hiQ + Math.floor((hi * f.hiR + lo) / f.d) + f.offsetUs;
-      case 'mul': return (hi * TWO32 + lo) * f.d + f.offsetUs;
-      default: break;
+      case 'us':
+        return hi * TWO32 + lo + f.offsetUs;
+      case 'div':
+        return hi * f.hiQ + Math.floor((hi * f.hiR + lo) / f.d) + f.offsetUs;
+      case 'mul':
+        return (hi * TWO32 + lo) * f.d + f.offsetUs;
+      default:
+        break;
     }
   }
-  const t = ((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000n / f.unitsPerSec;
+  const t = (((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000n) / f.unitsPerSec;
   return Number(t) + f.offsetUs;
 }
 
@@ -272,7 +309,11 @@ class CaptureReader {
       n = await src.read(this.w, this.end, this.w.length - this.end);
     } catch (err) {
       // I/O or gunzip failure (not truncation): stop with what was delivered.
-      this.problem('capture_read_failed', `read failed at ${this.offsetText(this.base + this.end)}: ${(err as Error).message}`, true);
+      this.problem(
+        'capture_read_failed',
+        `read failed at ${this.offsetText(this.base + this.end)}: ${(err as Error).message}`,
+        true,
+      );
       return;
     }
     if (n === 0) this.eof = true;
@@ -284,7 +325,8 @@ class CaptureReader {
     while (this.end < 24 && !this.eof && !this.stopped) await this.fill(src);
     if (this.stopped || !this.detect()) return;
     for (;;) {
-      if (this.format === 'pcap') this.parsePcap(); else this.parsePcapng();
+      if (this.format === 'pcap') this.parsePcap();
+      else this.parsePcapng();
       if (this.stopped) return;
       if (this.eof) break;
       if (onChunk !== undefined) await onChunk();
@@ -300,8 +342,17 @@ class CaptureReader {
     const gzTrunc = src instanceof GzipSource && src.truncated;
     if (left > 0 || this.skip > 0 || gzTrunc) {
       const at = this.base + this.start;
-      const what = this.skip > 0 ? `block needs ${this.skip} more bytes` : left > 0 ? `record needs ${this.need} bytes, ${left} present` : 'gzip stream ends early';
-      this.problem('capture_truncated', `capture truncated at ${this.offsetText(at)} (${what}); ${this.frames} frames read before it`, false);
+      const what =
+        this.skip > 0
+          ? `block needs ${this.skip} more bytes`
+          : left > 0
+            ? `record needs ${this.need} bytes, ${left} present`
+            : 'gzip stream ends early';
+      this.problem(
+        'capture_truncated',
+        `capture truncated at ${this.offsetText(at)} (${what}); ${this.frames} frames read before it`,
+        false,
+      );
     }
   }
 
@@ -310,7 +361,11 @@ class CaptureReader {
     const w = this.w;
     const avail = this.end;
     if (avail < 4) {
-      this.problem('capture_not_a_capture', `not a pcap or pcapng file (${avail === 0 ? 'empty file' : `magic 0x${w.toString('hex', 0, avail)}`})`, true);
+      this.problem(
+        'capture_not_a_capture',
+        `not a pcap or pcapng file (${avail === 0 ? 'empty file' : `magic 0x${w.toString('hex', 0, avail)}`})`,
+        true,
+      );
       return false;
     }
     const magicLE = w.readUInt32LE(0);
@@ -320,14 +375,26 @@ class CaptureReader {
       return true;
     }
     let magic: number;
-    if (magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d || magicLE === 0xa1b2cd34) { this.le = true; magic = magicLE; }
-    else if (magicBE === 0xa1b2c3d4 || magicBE === 0xa1b23c4d || magicBE === 0xa1b2cd34) { this.le = false; magic = magicBE; }
-    else {
-      this.problem('capture_not_a_capture', `not a pcap or pcapng file (magic 0x${w.toString('hex', 0, 4)}${this.gz ? ', inside gzip' : ''})`, true);
+    if (magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d || magicLE === 0xa1b2cd34) {
+      this.le = true;
+      magic = magicLE;
+    } else if (magicBE === 0xa1b2c3d4 || magicBE === 0xa1b23c4d || magicBE === 0xa1b2cd34) {
+      this.le = false;
+      magic = magicBE;
+    } else {
+      this.problem(
+        'capture_not_a_capture',
+        `not a pcap or pcapng file (magic 0x${w.toString('hex', 0, 4)}${this.gz ? ', inside gzip' : ''})`,
+        true,
+      );
       return false;
     }
     if (avail < 24) {
-      this.problem('capture_truncated', `capture truncated at ${this.offsetText(avail)} (pcap header needs 24 bytes)`, false);
+      this.problem(
+        'capture_truncated',
+        `capture truncated at ${this.offsetText(avail)} (pcap header needs 24 bytes)`,
+        false,
+      );
       this.stopped = true;
       return false;
     }
@@ -339,8 +406,11 @@ class CaptureReader {
     // Bits 16-31 carry FCS-length and reserved flags (pcap draft §4); the link type is the low 16.
     this.linkType = ltField & 0xffff;
     if (!SUPPORTED_FILE_LINKTYPES.has(this.linkType)) {
-      this.problem('capture_unsupported_linktype',
-        `unsupported link type ${this.linkType} (${linkTypeName(this.linkType)}); supported: ${SUPPORTED_LINKTYPES_TEXT}`, true);
+      this.problem(
+        'capture_unsupported_linktype',
+        `unsupported link type ${this.linkType} (${linkTypeName(this.linkType)}); supported: ${SUPPORTED_LINKTYPES_TEXT}`,
+        true,
+      );
       return false;
     }
     this.start = 24;
@@ -357,21 +427,35 @@ class CaptureReader {
     let p = this.start;
     const end = this.end;
     for (;;) {
-      if (end - p < recHdr) { this.need = recHdr; break; }
+      if (end - p < recHdr) {
+        this.need = recHdr;
+        break;
+      }
       const sec = le ? w.readUInt32LE(p) : w.readUInt32BE(p);
       const frac = le ? w.readUInt32LE(p + 4) : w.readUInt32BE(p + 4);
       const caplen = le ? w.readUInt32LE(p + 8) : w.readUInt32BE(p + 8);
       const orig = le ? w.readUInt32LE(p + 12) : w.readUInt32BE(p + 12);
       if (caplen > MAX_CAPLEN || (this.snaplen > 0 && caplen > this.snaplen + 65535)) {
         this.start = p;
-        this.problem('capture_bad_record', `bad record at ${this.offsetText(this.base + p)}: captured length ${caplen} (snaplen ${this.snaplen}, cap ${MAX_CAPLEN})`, true);
+        this.problem(
+          'capture_bad_record',
+          `bad record at ${this.offsetText(this.base + p)}: captured length ${caplen} (snaplen ${this.snaplen}, cap ${MAX_CAPLEN})`,
+          true,
+        );
         return;
       }
       if (caplen > this.snaplen && this.snaplen > 0 && !this.overSnaplenReported) {
         this.overSnaplenReported = true;
-        this.problem('capture_caplen_over_snaplen', `record at ${this.offsetText(this.base + p)} has captured length ${caplen} above the header snaplen ${this.snaplen} (accepted)`, false);
+        this.problem(
+          'capture_caplen_over_snaplen',
+          `record at ${this.offsetText(this.base + p)} has captured length ${caplen} above the header snaplen ${this.snaplen} (accepted)`,
+          false,
+        );
       }
-      if (end - p < recHdr + caplen) { this.need = recHdr + caplen; break; }
+      if (end - p < recHdr + caplen) {
+        this.need = recHdr + caplen;
+        break;
+      }
       const tsUs = sec * 1_000_000 + (this.nano ? Math.floor(frac / 1000) : frac);
       const off = p + recHdr;
       this.frames++;
@@ -394,45 +478,74 @@ class CaptureReader {
         const n = Math.min(this.skip, this.end - this.start);
         this.start += n;
         this.skip -= n;
-        if (this.skip > 0) { this.need = this.skip; return; }
+        if (this.skip > 0) {
+          this.need = this.skip;
+          return;
+        }
       }
       const p = this.start;
       const avail = this.end - p;
-      if (avail < 12) { this.need = 12; return; }
+      if (avail < 12) {
+        this.need = 12;
+        return;
+      }
       const type = this.rd32(p);
       if (type === PCAPNG_SHB) {
         const bomLE = w.readUInt32LE(p + 8);
         if (bomLE === PCAPNG_BOM) this.le = true;
         else if (w.readUInt32BE(p + 8) === PCAPNG_BOM) this.le = false;
         else {
-          this.problem('capture_bad_record', `bad section header at ${this.offsetText(this.base + p)}: byte-order magic 0x${w.toString('hex', p + 8, p + 12)}`, true);
+          this.problem(
+            'capture_bad_record',
+            `bad section header at ${this.offsetText(this.base + p)}: byte-order magic 0x${w.toString('hex', p + 8, p + 12)}`,
+            true,
+          );
           return;
         }
       }
       const blen = this.rd32(p + 4);
       if (blen < 12 || blen % 4 !== 0) {
-        this.problem('capture_bad_record', `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen}`, true);
+        this.problem(
+          'capture_bad_record',
+          `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen}`,
+          true,
+        );
         return;
       }
-      const buffered = type === PCAPNG_SHB || type === PCAPNG_IDB || type === PCAPNG_EPB || type === PCAPNG_SPB || type === PCAPNG_PB;
+      const buffered =
+        type === PCAPNG_SHB || type === PCAPNG_IDB || type === PCAPNG_EPB || type === PCAPNG_SPB || type === PCAPNG_PB;
       if (!buffered) {
         this.skip = blen;
         continue;
       }
       if (blen > MAX_PCAPNG_BLOCK) {
-        this.problem('capture_bad_record', `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen} above the ${MAX_PCAPNG_BLOCK}-byte cap`, true);
+        this.problem(
+          'capture_bad_record',
+          `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen} above the ${MAX_PCAPNG_BLOCK}-byte cap`,
+          true,
+        );
         return;
       }
-      if (avail < blen) { this.need = blen; return; }
+      if (avail < blen) {
+        this.need = blen;
+        return;
+      }
       if (type === PCAPNG_SHB) {
         const major = this.le ? w.readUInt16LE(p + 12) : w.readUInt16BE(p + 12);
         if (major !== 1) {
-          this.problem('capture_bad_record', `unsupported pcapng version ${major} at ${this.offsetText(this.base + p)}`, true);
+          this.problem(
+            'capture_bad_record',
+            `unsupported pcapng version ${major} at ${this.offsetText(this.base + p)}`,
+            true,
+          );
           return;
         }
         this.ifaces = [];
       } else if (type === PCAPNG_IDB) {
-        if (blen < 20) { this.badBlock(p, type, blen); return; }
+        if (blen < 20) {
+          this.badBlock(p, type, blen);
+          return;
+        }
         this.idb(p, blen);
       } else if (!this.packetBlock(p, type, blen)) {
         return;
@@ -442,7 +555,11 @@ class CaptureReader {
   }
 
   private badBlock(p: number, type: number, blen: number, why = ''): void {
-    this.problem('capture_bad_record', `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen}${why}`, true);
+    this.problem(
+      'capture_bad_record',
+      `bad block at ${this.offsetText(this.base + p)}: type 0x${type.toString(16)} length ${blen}${why}`,
+      true,
+    );
   }
 
   private idb(p: number, blen: number): void {
@@ -475,9 +592,15 @@ class CaptureReader {
     let data: number;
     let tsUs: number;
     if (type === PCAPNG_SPB) {
-      if (blen < 16) { this.badBlock(p, type, blen); return false; }
+      if (blen < 16) {
+        this.badBlock(p, type, blen);
+        return false;
+      }
       f = this.ifaces[0];
-      if (f === undefined) { this.badBlock(p, type, blen, ' (simple packet before any interface)'); return false; }
+      if (f === undefined) {
+        this.badBlock(p, type, blen, ' (simple packet before any interface)');
+        return false;
+      }
       orig = this.rd32(p + 8);
       data = p + 12;
       caplen = Math.min(orig, blen - 16);
@@ -485,14 +608,23 @@ class CaptureReader {
       // SPBs carry no timestamp: reuse the last one seen, so packet time never goes backwards.
       tsUs = this.lastTsUs;
     } else {
-      if (blen < 32) { this.badBlock(p, type, blen); return false; }
-      const ifId = type === PCAPNG_EPB ? this.rd32(p + 8) : (this.le ? w.readUInt16LE(p + 8) : w.readUInt16BE(p + 8));
+      if (blen < 32) {
+        this.badBlock(p, type, blen);
+        return false;
+      }
+      const ifId = type === PCAPNG_EPB ? this.rd32(p + 8) : this.le ? w.readUInt16LE(p + 8) : w.readUInt16BE(p + 8);
       f = this.ifaces[ifId];
-      if (f === undefined) { this.badBlock(p, type, blen, ` (interface ${ifId} not defined)`); return false; }
+      if (f === undefined) {
+        this.badBlock(p, type, blen, ` (interface ${ifId} not defined)`);
+        return false;
+      }
       caplen = this.rd32(p + 20);
       orig = this.rd32(p + 24);
       data = p + 28;
-      if (caplen > blen - 32 || caplen > MAX_CAPLEN) { this.badBlock(p, type, blen, ` (captured length ${caplen})`); return false; }
+      if (caplen > blen - 32 || caplen > MAX_CAPLEN) {
+        this.badBlock(p, type, blen, ` (captured length ${caplen})`);
+        return false;
+      }
       tsUs = tsToUs(f, this.rd32(p + 12), this.rd32(p + 16));
       this.lastTsUs = tsUs;
     }

@@ -14,8 +14,15 @@ function send(port: number, msgs: readonly Buffer[]): Promise<void> {
     let left = msgs.length;
     for (const m of msgs) {
       s.send(m, port, '127.0.0.1', (err) => {
-        if (err) { s.close(); reject(err); return; }
-        if (--left === 0) { s.close(); resolve(); }
+        if (err) {
+          s.close();
+          reject(err);
+          return;
+        }
+        if (--left === 0) {
+          s.close();
+          resolve();
+        }
       });
     }
   });
@@ -28,16 +35,22 @@ describe('vxlan UDP receiver', () => {
     const d = createDecoder({ vxlanPorts: [] }, decodeCounters);
     const got: { len: number; status: number; vni: number; payloadLen: number; ts: number }[] = [];
     let done: () => void = () => undefined;
-    const all = new Promise<void>((r) => { done = r; });
-    const rx = createVxlanReceiver({ host: '127.0.0.1', port: 0, recvBufferBytes: 8 * 1024 * 1024 }, {
-      onFrame(frame, lt, ts, wire) {
-        assert.equal(lt, LINKTYPE.VXLAN_PAYLOAD);
-        assert.equal(wire, frame.length);
-        const status = d.decode(frame, lt, ts, wire);
-        got.push({ len: frame.length, status, vni: d.view.vni, payloadLen: d.view.payloadLen, ts });
-        if (got.length === 2) done();
+    const all = new Promise<void>((r) => {
+      done = r;
+    });
+    const rx = createVxlanReceiver(
+      { host: '127.0.0.1', port: 0, recvBufferBytes: 8 * 1024 * 1024 },
+      {
+        onFrame(frame, lt, ts, wire) {
+          assert.equal(lt, LINKTYPE.VXLAN_PAYLOAD);
+          assert.equal(wire, frame.length);
+          const status = d.decode(frame, lt, ts, wire);
+          got.push({ len: frame.length, status, vni: d.view.vni, payloadLen: d.view.payloadLen, ts });
+          if (got.length === 2) done();
+        },
       },
-    }, counters);
+      counters,
+    );
     await rx.start();
     const before = Math.floor(performance.timeOrigin + performance.now()) * 1000;
     const small = vxlan(7, httpFrame());
@@ -59,9 +72,17 @@ describe('vxlan UDP receiver', () => {
   });
 
   it('start fails cleanly on a port in use', async () => {
-    const a = createVxlanReceiver({ host: '127.0.0.1', port: 0, recvBufferBytes: 65536 }, { onFrame() {} }, new Counters());
+    const a = createVxlanReceiver(
+      { host: '127.0.0.1', port: 0, recvBufferBytes: 65536 },
+      { onFrame() {} },
+      new Counters(),
+    );
     await a.start();
-    const b = createVxlanReceiver({ host: '127.0.0.1', port: a.address().port, recvBufferBytes: 65536 }, { onFrame() {} }, new Counters());
+    const b = createVxlanReceiver(
+      { host: '127.0.0.1', port: a.address().port, recvBufferBytes: 65536 },
+      { onFrame() {} },
+      new Counters(),
+    );
     await assert.rejects(b.start(), /EADDRINUSE/);
     await a.stop();
   });

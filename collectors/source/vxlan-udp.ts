@@ -59,7 +59,9 @@ function udpRcvbufErrors(): number {
       const k = names.indexOf('RcvbufErrors');
       if (k > 0 && vals[0] === 'Udp:') return Number(vals[k]);
     }
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return -1;
 }
 
@@ -70,9 +72,13 @@ function socketInodes(): Set<string> {
       try {
         const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
         if (m !== null) out.add(m[1]!);
-      } catch { /* fd closed meanwhile */ }
+      } catch {
+        /* fd closed meanwhile */
+      }
     }
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return out;
 }
 
@@ -82,7 +88,11 @@ function socketDrops(port: number): number {
   let mine: Set<string> | null = null;
   for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
     let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ref pointer drops
@@ -113,7 +123,11 @@ export function createVxlanReceiver(opts: VxlanReceiverOptions, sink: FrameSink,
       const s = createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4' });
       socket = s;
       return new Promise<void>((resolve, reject) => {
-        const onStartError = (err: Error): void => { socket = null; s.close(); reject(err); };
+        const onStartError = (err: Error): void => {
+          socket = null;
+          s.close();
+          reject(err);
+        };
         s.once('error', onStartError);
         s.on('message', onMessage);
         s.bind(opts.port, opts.host, () => {

@@ -83,7 +83,11 @@ export const KafkaPublisherConfig = KafkaConnectionConfig.extend({
   /** Buffer bound in records: accepted and not yet acknowledged by Kafka. */
   bufferMaxMessages: z.number().int().positive().default(20_000),
   /** Buffer bound in serialised bytes. */
-  bufferMaxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  bufferMaxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   /** ready() resolves once the buffer is at or below this fraction of both bounds. */
   lowWaterRatio: z.number().min(0).max(1).default(0.5),
   compression: z.enum(['gzip', 'none']).default('gzip'),
@@ -111,7 +115,11 @@ export const KafkaConsumerConfig = KafkaConnectionConfig.extend({
   /** Partitions handled at the same time by this instance (each still strictly in order). */
   partitionsConsumedConcurrently: z.number().int().positive().default(1),
   /** Fetch size bound per partition (one batch ≈ this many bytes). */
-  maxBytesPerPartition: z.number().int().positive().default(1024 * 1024),
+  maxBytesPerPartition: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** Longest a fetch waits on the broker for new data. Kafka's Java default (kafkajs: 5 s); it also
    * bounds how long stop() and a resumed partition wait. */
   maxWaitTimeMs: z.number().int().positive().default(500),
@@ -415,7 +423,10 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
       bytes += value.length;
       counters.max(BUS_COUNTERS.bufferedPeak, count());
       counters.max(BUS_COUNTERS.bufferedBytesPeak, bytes);
-      if (waiting === 'idle' || (waiting === 'linger' && (count() >= cfg.batchMaxMessages || bytes >= cfg.batchMaxBytes))) {
+      if (
+        waiting === 'idle' ||
+        (waiting === 'linger' && (count() >= cfg.batchMaxMessages || bytes >= cfg.batchMaxBytes))
+      ) {
         signal();
       }
       return true;
@@ -514,7 +525,11 @@ export function createKafkaConsumer(config: KafkaConsumerConfig, deps: KafkaBusD
   const cfg = KafkaConsumerConfig.parse(config);
   const { counters } = deps;
   const dlqTopic = cfg.dlqTopic ?? `${cfg.topic}.dlq`;
-  const log = (deps.logger ?? defaultBusLogger()).child({ component: 'bus.kafka.consumer', topic: cfg.topic, groupId: cfg.groupId });
+  const log = (deps.logger ?? defaultBusLogger()).child({
+    component: 'bus.kafka.consumer',
+    topic: cfg.topic,
+    groupId: cfg.groupId,
+  });
   const kafka = kafkaClient(cfg, log, deps.env ?? process.env);
 
   let consumer: Consumer | null = null;
@@ -558,7 +573,10 @@ export function createKafkaConsumer(config: KafkaConsumerConfig, deps: KafkaBusD
 
   async function sendDeadLetters(letters: DeadLetter[], topic: string, partition: number): Promise<void> {
     if (!dlqProducer) {
-      dlqProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+      dlqProducer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        allowAutoTopicCreation: true,
+      });
       dlqProducer.on(dlqProducer.events.DISCONNECT, () => {
         dlqConnected = false;
       });

@@ -13,7 +13,10 @@ describe('memory bus', () => {
   test('bounded: publish refuses when full and counts the drop', () => {
     const counters = new Counters();
     const { publisher } = createMemoryBus({ maxMessages: 3 }, counters);
-    assert.deepEqual([1, 2, 3, 4, 5].map((i) => publisher.publish(ex(`e${i}`))), [true, true, true, false, false]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((i) => publisher.publish(ex(`e${i}`))),
+      [true, true, true, false, false],
+    );
     assert.equal(publisher.buffered(), 3);
     assert.equal(counters.get(BUS_COUNTERS.published), 3);
     assert.equal(counters.get(BUS_COUNTERS.droppedBufferFull), 2);
@@ -52,7 +55,10 @@ describe('memory bus', () => {
     assert.equal(ready, true);
     next();
     await publisher.flush(1_000);
-    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `e${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 10 }, (_, i) => `e${i}`),
+    );
     assert.deepEqual(sizes, [4, 4, 2]);
     assert.equal(counters.get(BUS_COUNTERS.consumed), 10);
     await consumer.stop();
@@ -102,7 +108,10 @@ describe('memory bus', () => {
       async (batch) => {
         events.push(`batch:${batch.length}`);
       },
-      { onAssign: (ps) => void events.push(`assign:${ps.map((p) => p.partition).join()}`), onRevoke: () => void events.push('revoke') },
+      {
+        onAssign: (ps) => void events.push(`assign:${ps.map((p) => p.partition).join()}`),
+        onRevoke: () => void events.push('revoke'),
+      },
     );
     publisher.publish(ex('a'));
     await publisher.flush(1_000);
@@ -112,9 +121,24 @@ describe('memory bus', () => {
 });
 
 test('backoffMs: full jitter between base/2 and the capped exponential', () => {
-  assert.equal(backoffMs(0, 100, 5_000, () => 0), 50);
-  assert.equal(backoffMs(0, 100, 5_000, () => 1), 100);
-  assert.equal(backoffMs(3, 100, 5_000, () => 1), 800);
-  assert.equal(backoffMs(40, 100, 5_000, () => 1), 5_000);
-  assert.equal(backoffMs(40, 100, 5_000, () => 0), 50);
+  assert.equal(
+    backoffMs(0, 100, 5_000, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffMs(0, 100, 5_000, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffMs(3, 100, 5_000, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffMs(40, 100, 5_000, () => 1),
+    5_000,
+  );
+  assert.equal(
+    backoffMs(40, 100, 5_000, () => 0),
+    50,
+  );
 });

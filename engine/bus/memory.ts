@@ -134,7 +134,12 @@ export function createMemoryBus(config: MemoryBusConfig, counters: Counters): Me
       const first = offset;
       try {
         const offsets = Array.from({ length: n }, (_, i) => String(first + BigInt(i)));
-        await handler(batch, { ...part, firstOffset: String(first), lastOffset: String(first + BigInt(n - 1)), offsets });
+        await handler(batch, {
+          ...part,
+          firstOffset: String(first),
+          lastOffset: String(first + BigInt(n - 1)),
+          offsets,
+        });
       } catch {
         // Retryable by contract: keep the batch at the head, wait, deliver it again.
         counters.inc(BUS_COUNTERS.handlerErrors);

@@ -22,8 +22,12 @@ export interface CliHelpers {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function brokers(list: string, h: CliHelpers): string[] {
-  const out = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (out.length === 0 || out.some((b) => !/^[^:\s]+:\d+$/.test(b))) h.fail(2, `--kafka wants host:port[,host:port...], got ${JSON.stringify(list)}`);
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (out.length === 0 || out.some((b) => !/^[^:\s]+:\d+$/.test(b)))
+    h.fail(2, `--kafka wants host:port[,host:port...], got ${JSON.stringify(list)}`);
   return out;
 }
 
@@ -40,7 +44,11 @@ function healthServer(port: number, counters: Counters, refresh: () => void = ()
     if (req.url === '/metrics') {
       refresh();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(Object.entries(counters.snapshot()).map(([k, v]) => `apitap_${k} ${v}`).join('\n') + '\n');
+      res.end(
+        Object.entries(counters.snapshot())
+          .map(([k, v]) => `apitap_${k} ${v}`)
+          .join('\n') + '\n',
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -77,52 +85,74 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--health-port <port>', 'HTTP health/metrics port for load-balancer checks (0 = none)', '0')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--stats-interval <seconds>', 'log counters every N seconds (0 = never)', '30')
-    .action(async (flags: { vxlan?: string; pcap?: string[]; kafka: string; topic: string; healthPort: string; bodyCap: string; statsInterval: string }) => {
-      const pcaps = flags.pcap ?? [];
-      if ((flags.vxlan === undefined) === (pcaps.length === 0)) h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
-      const counters = new Counters();
-      const publisher = createKafkaPublisher({ brokers: brokers(flags.kafka, h), topic: flags.topic }, { counters, logger: log });
-      const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
-      const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
-      let live: Awaited<ReturnType<typeof collectVxlan>> | null = null;
-      // Kernel drops (socket receive buffer overflows) as a counter, refreshed when read.
-      const refresh = (): void => {
-        const d = live?.receiver.kernelDrops() ?? -1;
-        if (d >= 0) counters.max('vxlan_kernel_drops', d);
-      };
-      const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters, refresh) : null;
-      if (pcaps.length > 0) {
-        try {
-          await collectFiles(pcaps, publisher, counters, copts);
-          await publisher.close();
-        } catch (e) {
-          await publisher.close();
-          h.fail((e as { code?: string }).code?.startsWith('capture_') === true ? 2 : 3, (e as Error).message);
-        } finally {
-          health?.close();
+    .action(
+      async (flags: {
+        vxlan?: string;
+        pcap?: string[];
+        kafka: string;
+        topic: string;
+        healthPort: string;
+        bodyCap: string;
+        statsInterval: string;
+      }) => {
+        const pcaps = flags.pcap ?? [];
+        if ((flags.vxlan === undefined) === (pcaps.length === 0))
+          h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
+        const counters = new Counters();
+        const publisher = createKafkaPublisher(
+          { brokers: brokers(flags.kafka, h), topic: flags.topic },
+          { counters, logger: log },
+        );
+        const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
+        const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
+        let live: Awaited<ReturnType<typeof collectVxlan>> | null = null;
+        // Kernel drops (socket receive buffer overflows) as a counter, refreshed when read.
+        const refresh = (): void => {
+          const d = live?.receiver.kernelDrops() ?? -1;
+          if (d >= 0) counters.max('vxlan_kernel_drops', d);
+        };
+        const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters, refresh) : null;
+        if (pcaps.length > 0) {
+          try {
+            await collectFiles(pcaps, publisher, counters, copts);
+            await publisher.close();
+          } catch (e) {
+            await publisher.close();
+            h.fail((e as { code?: string }).code?.startsWith('capture_') === true ? 2 : 3, (e as Error).message);
+          } finally {
+            health?.close();
+          }
+          process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
+          return;
         }
-        process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
-        return;
-      }
-      const { host, port } = hostPort(flags.vxlan ?? '', h);
-      const running = await collectVxlan(host, port, publisher, counters, copts);
-      live = running;
-      log.info({ address: running.receiver.address() }, 'collector receiving VXLAN');
-      const every = Number(flags.statsInterval);
-      const timer = every > 0 ? setInterval(() => (refresh(), log.info({ counters: counters.snapshot() }, 'collector stats')), every * 1000) : null;
-      onSignals(async () => {
-        if (timer) clearInterval(timer);
-        refresh();
-        await running.stop();
-        health?.close();
-        log.info({ counters: counters.snapshot() }, 'collector stopped');
-        process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
-      });
-    });
+        const { host, port } = hostPort(flags.vxlan ?? '', h);
+        const running = await collectVxlan(host, port, publisher, counters, copts);
+        live = running;
+        log.info({ address: running.receiver.address() }, 'collector receiving VXLAN');
+        const every = Number(flags.statsInterval);
+        const timer =
+          every > 0
+            ? setInterval(
+                () => (refresh(), log.info({ counters: counters.snapshot() }, 'collector stats')),
+                every * 1000,
+              )
+            : null;
+        onSignals(async () => {
+          if (timer) clearInterval(timer);
+          refresh();
+          await running.stop();
+          health?.close();
+          log.info({ counters: counters.snapshot() }, 'collector stopped');
+          process.stdout.write(JSON.stringify({ schema: 'collect/v1', counters: counters.snapshot() }) + '\n');
+        });
+      },
+    );
 
   const analyze = program
     .command('analyze')
-    .description('consume exchanges from Kafka as a member of the analyzer group and write inventory and findings to the store')
+    .description(
+      'consume exchanges from Kafka as a member of the analyzer group and write inventory and findings to the store',
+    )
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
     .option('--group <id>', 'consumer group id', 'apitap-analyzers')
@@ -130,11 +160,28 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
     .option('--store <dir>', 'embedded chDB store directory', '.apitap')
-    .option('--clickhouse <url>', 'ClickHouse server URL (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)')
+    .option(
+      '--clickhouse <url>',
+      'ClickHouse server URL (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)',
+    )
     .option('--health-port <port>', 'HTTP health/metrics port (0 = none)', '0');
-  analyze.addOption(new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'));
+  analyze.addOption(
+    new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'),
+  );
   analyze.action(
-    async (flags: StoreFlags & { kafka: string; topic: string; group: string; spec: string[]; specPrevious: string[]; overrides?: string; store: string; healthPort: string; from: string }) => {
+    async (
+      flags: StoreFlags & {
+        kafka: string;
+        topic: string;
+        group: string;
+        spec: string[];
+        specPrevious: string[];
+        overrides?: string;
+        store: string;
+        healthPort: string;
+        from: string;
+      },
+    ) => {
       const counters = new Counters();
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
@@ -142,7 +189,12 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
       const store = await openStoreWithRetry(flags, log);
       const consumer = createKafkaConsumer(
-        { brokers: brokers(flags.kafka, h), topic: flags.topic, groupId: flags.group, fromBeginning: flags.from === 'beginning' },
+        {
+          brokers: brokers(flags.kafka, h),
+          topic: flags.topic,
+          groupId: flags.group,
+          fromBeginning: flags.from === 'beginning',
+        },
         { counters, logger: log },
       );
       const worker = createAnalyzerWorker({
@@ -179,6 +231,9 @@ async function retrying<T>(fn: () => Promise<T>, log: pino.Logger, what: string)
   }
 }
 
-function openStoreWithRetry(flags: StoreFlags, log: pino.Logger): Promise<Awaited<ReturnType<typeof openStoreFromFlags>>> {
+function openStoreWithRetry(
+  flags: StoreFlags,
+  log: pino.Logger,
+): Promise<Awaited<ReturnType<typeof openStoreFromFlags>>> {
   return retrying(() => openStoreFromFlags(flags), log, 'store open');
 }

@@ -78,12 +78,18 @@ interface ReplayFlags extends StoreFlags {
 }
 
 const program = new Command();
-program.name('apitap').description('Out-of-band API traffic analysis: endpoints, PII, shadow/zombie/orphan APIs from mirrored packets').version(VERSION);
+program
+  .name('apitap')
+  .description('Out-of-band API traffic analysis: endpoints, PII, shadow/zombie/orphan APIs from mirrored packets')
+  .version(VERSION);
 
 const storeOptions = (c: Command): Command =>
   c
     .option('--store <dir>', 'embedded ClickHouse (chDB) store directory', '.apitap')
-    .option('--clickhouse <url>', 'ClickHouse server URL, e.g. http://host:8123/db (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)');
+    .option(
+      '--clickhouse <url>',
+      'ClickHouse server URL, e.g. http://host:8123/db (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)',
+    );
 
 storeOptions(
   program
@@ -93,9 +99,18 @@ storeOptions(
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
     .option('--spec <file>', 'OpenAPI 3.x / Swagger 2.0 spec of an API (repeatable)', collect, [])
-    .option('--spec-previous <file>', 'an older version of a spec, to find removed-but-called operations (repeatable)', collect, [])
+    .option(
+      '--spec-previous <file>',
+      'an older version of a spec, to find removed-but-called operations (repeatable)',
+      collect,
+      [],
+    )
     .option('--overrides <file>', 'YAML file forcing or forbidding path templates')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(SEVERITIES.filter((s) => s !== 'info')))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(
+        SEVERITIES.filter((s) => s !== 'info'),
+      ),
+    )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
@@ -115,7 +130,8 @@ storeOptions(
     }
   }
   const bodyCap = Number(flags.bodyCap);
-  if (!Number.isInteger(bodyCap) || bodyCap < 0) fail(2, `--body-cap must be a non-negative integer, got ${flags.bodyCap}`);
+  if (!Number.isInteger(bodyCap) || bodyCap < 0)
+    fail(2, `--body-cap must be a non-negative integer, got ${flags.bodyCap}`);
   const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
   if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
 
@@ -137,7 +153,8 @@ storeOptions(
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
     if (flags.format === 'json') process.stdout.write(JSON.stringify(report) + '\n');
-    else if (flags.format === 'sarif') process.stdout.write(JSON.stringify(sarif(report.findings ?? [], VERSION), null, 2) + '\n');
+    else if (flags.format === 'sarif')
+      process.stdout.write(JSON.stringify(sarif(report.findings ?? [], VERSION), null, 2) + '\n');
     else process.stdout.write(reportTable(report));
     if (flags.failOn !== undefined && report.findings !== undefined) {
       const min = SEVERITY_RANK[flags.failOn];
@@ -191,17 +208,27 @@ storeOptions(
 storeOptions(
   program
     .command('query')
-    .description('run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats)')
+    .description(
+      'run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats)',
+    )
     .argument('<sql>', 'the query')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (sql: string, flags: StoreFlags & { format: string }) => {
   const store = await openStoreFromFlags(flags);
   try {
     const rows = await store.query(sql);
-    if (flags.format === 'json') process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
+    if (flags.format === 'json')
+      process.stdout.write(rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length > 0 ? '\n' : ''));
     else {
       const cols = rows.length > 0 ? Object.keys(rows[0] as object) : [];
-      process.stdout.write(rows.length === 0 ? '0 rows\n' : table(rows.map((r) => cols.map((c) => cell(r[c]))), cols));
+      process.stdout.write(
+        rows.length === 0
+          ? '0 rows\n'
+          : table(
+              rows.map((r) => cols.map((c) => cell(r[c]))),
+              cols,
+            ),
+      );
     }
   } catch (e) {
     fail(2, (e as Error).message);

@@ -5,7 +5,11 @@ import type { Report } from '../pipeline/report.js';
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (c ?? '').padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (c ?? '').padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -13,8 +17,14 @@ export function endpointsTable(eps: readonly EndpointRecord[]): string {
   if (eps.length === 0) return 'no endpoints\n';
   return table(
     eps.map((e) => [
-      e.host, e.method, e.path, String(e.hits), e.documented ? (e.deprecated ? 'deprecated' : 'yes') : 'no',
-      e.auth.join(',') || '-', [...new Set(e.pii.map((p) => p.kind))].join(',') || '-', e.category,
+      e.host,
+      e.method,
+      e.path,
+      String(e.hits),
+      e.documented ? (e.deprecated ? 'deprecated' : 'yes') : 'no',
+      e.auth.join(',') || '-',
+      [...new Set(e.pii.map((p) => p.kind))].join(',') || '-',
+      e.category,
     ]),
     ['HOST', 'METHOD', 'PATH', 'HITS', 'DOCUMENTED', 'AUTH', 'PII', 'CATEGORY'],
   );
@@ -25,7 +35,15 @@ export function findingsTable(fs: readonly Finding[]): string {
   // Most severe first for reading; the stable sort keeps the deterministic order within a severity.
   const sorted = [...fs].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   return table(
-    sorted.map((f) => [f.severity, f.kind, f.host, f.method, f.path, f.confidence.toFixed(2), f.evidence.length > 90 ? f.evidence.slice(0, 87) + '...' : f.evidence]),
+    sorted.map((f) => [
+      f.severity,
+      f.kind,
+      f.host,
+      f.method,
+      f.path,
+      f.confidence.toFixed(2),
+      f.evidence.length > 90 ? f.evidence.slice(0, 87) + '...' : f.evidence,
+    ]),
     ['SEVERITY', 'KIND', 'HOST', 'METHOD', 'PATH', 'CONF', 'EVIDENCE'],
   );
 }
@@ -35,13 +53,22 @@ export function reportTable(r: Report): string {
   let out = `capture: ${c.files} file(s), ${c.packets} packets, ${c.bytes} bytes, ${c.seconds} s of traffic\n`;
   out += `flows: ${c.flows}  requests: ${c.requests}  responses: ${c.responses}  paired exchanges: ${c.exchanges}\n`;
   const an = Object.entries(c.anomalies);
-  out += an.length === 0 ? 'anomalies: none\n' : 'anomalies:\n' + an.map(([k, v]) => `  ${k.padEnd(36)} ${v}`).join('\n') + '\n';
+  out +=
+    an.length === 0
+      ? 'anomalies: none\n'
+      : 'anomalies:\n' + an.map(([k, v]) => `  ${k.padEnd(36)} ${v}`).join('\n') + '\n';
   if (r.endpoints !== undefined) out += `\nendpoints (${r.endpoints.length}):\n` + endpointsTable(r.endpoints);
   if (r.findings !== undefined) out += `\nfindings (${r.findings.length}):\n` + findingsTable(r.findings);
   return out;
 }
 
-const SARIF_LEVEL: Record<Severity, string> = { info: 'note', low: 'note', medium: 'warning', high: 'error', critical: 'error' };
+const SARIF_LEVEL: Record<Severity, string> = {
+  info: 'note',
+  low: 'note',
+  medium: 'warning',
+  high: 'error',
+  critical: 'error',
+};
 
 /** SARIF 2.1.0 for code-scanning tools: one rule per finding kind, one result per finding. */
 export function sarif(findings: readonly Finding[], version: string): object {
@@ -64,7 +91,12 @@ export function sarif(findings: readonly Finding[], version: string): object {
           level: SARIF_LEVEL[f.severity],
           message: { text: `${f.method} ${f.host}${f.path}: ${f.evidence}` },
           partialFingerprints: { apitapFindingId: f.id },
-          locations: [{ physicalLocation: { artifactLocation: { uri: `http://${f.host}${f.path}` } }, logicalLocations: [{ name: `${f.method} ${f.path}`, kind: 'member' }] }],
+          locations: [
+            {
+              physicalLocation: { artifactLocation: { uri: `http://${f.host}${f.path}` } },
+              logicalLocations: [{ name: `${f.method} ${f.path}`, kind: 'member' }],
+            },
+          ],
           properties: { severity: f.severity, confidence: f.confidence, host: f.host, method: f.method, path: f.path },
         })),
       },

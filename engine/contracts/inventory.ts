@@ -7,17 +7,38 @@
 import { z } from 'zod';
 
 export const PII_KINDS = [
-  'email', 'phone', 'person_name', 'street_address', 'postcode', 'date_of_birth', 'ip_address',
-  'geolocation', 'payment_card', 'iban', 'bsn', 'national_id', 'passport', 'us_ssn', 'password',
-  'jwt', 'api_key', 'session_token',
+  'email',
+  'phone',
+  'person_name',
+  'street_address',
+  'postcode',
+  'date_of_birth',
+  'ip_address',
+  'geolocation',
+  'payment_card',
+  'iban',
+  'bsn',
+  'national_id',
+  'passport',
+  'us_ssn',
+  'password',
+  'jwt',
+  'api_key',
+  'session_token',
 ] as const;
 export const PiiKind = z.enum(PII_KINDS);
 export type PiiKind = z.infer<typeof PiiKind>;
 
 /** Where a value was found: request/response side and the part of the message. */
 export const PII_LOCATIONS = [
-  'request.path', 'request.query', 'request.header', 'request.cookie', 'request.body',
-  'response.header', 'response.cookie', 'response.body',
+  'request.path',
+  'request.query',
+  'request.header',
+  'request.cookie',
+  'request.body',
+  'response.header',
+  'response.cookie',
+  'response.body',
 ] as const;
 export const PiiLocation = z.enum(PII_LOCATIONS);
 export type PiiLocation = z.infer<typeof PiiLocation>;
@@ -27,7 +48,12 @@ export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 
 export const FINDING_KINDS = [
-  'shadow_api', 'zombie_api', 'orphan_api', 'pii_exposure', 'unauthenticated_endpoint', 'mixed_auth',
+  'shadow_api',
+  'zombie_api',
+  'orphan_api',
+  'pii_exposure',
+  'unauthenticated_endpoint',
+  'mixed_auth',
   'sensitive_in_url',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);

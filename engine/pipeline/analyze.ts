@@ -30,7 +30,10 @@ export interface AnalysisSession {
   observe(ex: Exchange): ExchangeRow;
   /** Write buffered exchange rows when a batch is full (call between input chunks). */
   drain(): Promise<void>;
-  finish(capture: CaptureReport, files: readonly string[]): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
+  finish(
+    capture: CaptureReport,
+    files: readonly string[],
+  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
   readonly analysis: Analysis;
 }
 
@@ -67,21 +70,21 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         if (t > lastUs) lastUs = t;
       }
       const row: ExchangeRow = {
-          id: ex.id,
-          flowId: ex.flowId,
-          seq: ex.seq,
-          vni: ex.vni,
-          host: at.host ?? apiHost(ex),
-          method: at.method,
-          path: at.path,
-          status: ex.response?.status ?? null,
-          requestUs: ex.request?.startUs ?? null,
-          latencyUs: ex.latencyUs,
-          requestBytes: ex.request?.body.size ?? 0,
-          responseBytes: ex.response?.body.size ?? 0,
-          anomalies: ex.anomalies,
-          complete: ex.complete,
-        };
+        id: ex.id,
+        flowId: ex.flowId,
+        seq: ex.seq,
+        vni: ex.vni,
+        host: at.host ?? apiHost(ex),
+        method: at.method,
+        path: at.path,
+        status: ex.response?.status ?? null,
+        requestUs: ex.request?.startUs ?? null,
+        latencyUs: ex.latencyUs,
+        requestBytes: ex.request?.body.size ?? 0,
+        responseBytes: ex.response?.body.size ?? 0,
+        anomalies: ex.anomalies,
+        complete: ex.complete,
+      };
       if (cfg.store !== null) rows.push(row);
       return row;
     },
@@ -96,7 +99,9 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         await cfg.store.writeEndpoints(endpoints);
         await cfg.store.writeFindings(findings);
         const id = createHash('sha256')
-          .update(JSON.stringify({ files: files.length, packets: capture.packets, bytes: capture.bytes, firstUs, lastUs }))
+          .update(
+            JSON.stringify({ files: files.length, packets: capture.packets, bytes: capture.bytes, firstUs, lastUs }),
+          )
           .digest('hex')
           .slice(0, 16);
         await cfg.store.writeCaptureStats({

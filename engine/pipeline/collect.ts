@@ -5,7 +5,12 @@
 // replay instead of losing exchanges. For the live socket nothing can slow the sender (the mirror
 // does not wait), so when the publisher's bounded buffer is full the exchange is dropped and counted
 // (bus_dropped_buffer_full) — the only drop the design allows, and it is always counted.
-import { createCollector, DEFAULT_COLLECTOR_OPTIONS, type Collector, type CollectorOptions } from '../../collectors/collector.js';
+import {
+  createCollector,
+  DEFAULT_COLLECTOR_OPTIONS,
+  type Collector,
+  type CollectorOptions,
+} from '../../collectors/collector.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import { createVxlanReceiver, type VxlanReceiver } from '../../collectors/source/vxlan-udp.js';
 import type { Exchange } from '../contracts/exchange.js';
@@ -19,7 +24,11 @@ import { ReplayError } from './errors.js';
  * reader chunk and publishes them after awaiting ready() for each, so nothing is dropped for lack of
  * room: the file is read more slowly instead.
  */
-function publishingEmitter(publisher: ExchangePublisher, counters: Counters, held: Exchange[] | null): (ex: Exchange) => void {
+function publishingEmitter(
+  publisher: ExchangePublisher,
+  counters: Counters,
+  held: Exchange[] | null,
+): (ex: Exchange) => void {
   return (ex) => {
     counters.inc('exchanges_emitted');
     if (held !== null) held.push(ex);
@@ -41,7 +50,11 @@ export async function collectFiles(
 ): Promise<Collector> {
   const files = expandInputs(inputs);
   const held: Exchange[] = [];
-  const collector = createCollector({ ...DEFAULT_COLLECTOR_OPTIONS, ...copts }, publishingEmitter(publisher, counters, held), counters);
+  const collector = createCollector(
+    { ...DEFAULT_COLLECTOR_OPTIONS, ...copts },
+    publishingEmitter(publisher, counters, held),
+    counters,
+  );
   const drainHeld = async (): Promise<void> => {
     for (const ex of held) {
       await publisher.ready();
@@ -54,7 +67,9 @@ export async function collectFiles(
       counters,
       onChunk: drainHeld,
       ...(progress.signal !== undefined ? { signal: progress.signal } : {}),
-      ...(progress.onProgress !== undefined ? { onProgress: (d: number, t: number) => progress.onProgress?.(d, t, file) } : {}),
+      ...(progress.onProgress !== undefined
+        ? { onProgress: (d: number, t: number) => progress.onProgress?.(d, t, file) }
+        : {}),
     });
     for (const p of res.problems) {
       counters.inc(p.code);
@@ -81,7 +96,11 @@ export async function collectVxlan(
   copts: Partial<CollectorOptions> = {},
   recvBufferBytes = 64 * 1024 * 1024,
 ): Promise<LiveCollector> {
-  const collector = createCollector({ ...DEFAULT_COLLECTOR_OPTIONS, ...copts }, publishingEmitter(publisher, counters, null), counters);
+  const collector = createCollector(
+    { ...DEFAULT_COLLECTOR_OPTIONS, ...copts },
+    publishingEmitter(publisher, counters, null),
+    counters,
+  );
   const receiver = createVxlanReceiver({ host, port, recvBufferBytes }, collector, counters);
   await receiver.start();
   return {

@@ -16,11 +16,14 @@ export function expandInputs(args: readonly string[]): string[] {
     try {
       st = statSync(a);
     } catch (e) {
-      throw new InputError(`${a}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw new InputError(
+        `${a}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      );
     }
     if (st.isDirectory()) {
       const found = walk(a);
-      if (found.length === 0) throw new InputError(`${a}: directory holds no capture files (*.pcap, *.pcapng, *.cap, *.gz)`);
+      if (found.length === 0)
+        throw new InputError(`${a}: directory holds no capture files (*.pcap, *.pcapng, *.cap, *.gz)`);
       out.push(...found);
     } else out.push(a);
   }

@@ -47,7 +47,10 @@ const ANOMALY_NAMES = new Set<string>([
   'packets_truncated',
 ]);
 const isAnomaly = (name: string): boolean =>
-  ANOMALY_NAMES.has(name) || name.startsWith('capture_') || name.startsWith('bus_dropped_') || name.startsWith('bus_dlq');
+  ANOMALY_NAMES.has(name) ||
+  name.startsWith('capture_') ||
+  name.startsWith('bus_dropped_') ||
+  name.startsWith('bus_dlq');
 
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
   const all = counters.snapshot();

@@ -74,7 +74,9 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const part = `${info.topic}:${info.partition}`;
     const ids = batch.map((e) => e.id);
     const stored = new Map(
-      (await store.query('SELECT id, source FROM exchanges FINAL WHERE id IN {ids:Array(String)}', { ids })).map((r) => [String(r['id']), String(r['source'])]),
+      (await store.query('SELECT id, source FROM exchanges FINAL WHERE id IN {ids:Array(String)}', { ids })).map(
+        (r) => [String(r['id']), String(r['source'])],
+      ),
     );
     const fresh: ExchangeRow[] = [];
     const reached = new Map<string, bigint>();
@@ -89,7 +91,8 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
         return;
       }
       let row = seen.get(ex.id);
-      if (row !== undefined) counters.inc('analyzer_skipped_seen'); // observed before a failed write: only the writes are due
+      if (row !== undefined)
+        counters.inc('analyzer_skipped_seen'); // observed before a failed write: only the writes are due
       else {
         row = { ...session.observe(ex), source };
         seen.set(ex.id, row);
@@ -121,7 +124,10 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       next.set(h, m);
       applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
     }
-    await store.writeEndpoints(hosts.flatMap((h) => session.analysis.endpoints(h)), applied);
+    await store.writeEndpoints(
+      hosts.flatMap((h) => session.analysis.endpoints(h)),
+      applied,
+    );
     for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();

@@ -54,8 +54,17 @@ const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_MESSAGE = 600;
 /** Node socket errors that mean "not reachable right now". */
 const TRANSIENT_SOCKET_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN',
-  'ENOTFOUND', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 /** Client-side refusals that arrive as plain Errors but are not transport failures. */
 const CLIENT_REJECTIONS = [/^Unsupported value in query parameters/, /^Cannot encode/, /^Unsupported data format/];
@@ -102,9 +111,12 @@ function parseTarget(url: string, database: string | undefined): Target {
   } catch (cause) {
     throw configError('ClickHouse URL is malformed (expected http[s]://host:port[/database])', cause);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw configError(`ClickHouse URL must be http or https, got ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw configError(`ClickHouse URL must be http or https, got ${u.protocol}`);
   if (u.username !== '' || u.password !== '') {
-    throw configError('ClickHouse URL must not carry credentials; set APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD');
+    throw configError(
+      'ClickHouse URL must not carry credentials; set APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD',
+    );
   }
   if (u.search !== '' || u.hash !== '') throw configError('ClickHouse URL must not have a query string or fragment');
   const segments = u.pathname.split('/').filter((s) => s !== '');
@@ -187,7 +199,12 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions, count
     async insert(table, columns, rows) {
       if (rows.length === 0) return;
       await withRetry(`insert into ${table}`, () =>
-        client.insert({ table, columns: columns as [string, ...string[]], values: rows as Row[], format: 'JSONEachRow' }),
+        client.insert({
+          table,
+          columns: columns as [string, ...string[]],
+          values: rows as Row[],
+          format: 'JSONEachRow',
+        }),
       );
     },
     async ensureDatabase() {
@@ -207,7 +224,10 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions, count
         if (rows.length > 0) return;
         try {
           await withRetry('create database', () =>
-            admin.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db: target.database } }),
+            admin.command({
+              query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}',
+              query_params: { db: target.database },
+            }),
           );
         } catch (err) {
           if (!(err instanceof StoreError && err.clickhouseCode === 82)) throw err; // a concurrent runner made it

@@ -108,7 +108,10 @@ export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[
   list.sort((a, b) => a.version - b.version);
   for (let i = 1; i < list.length; i++) {
     if ((list[i] as Migration).version === (list[i - 1] as Migration).version) {
-      throw new StoreError(STORE_ERROR_CODES.config, `two migrations numbered ${(list[i] as Migration).version} in ${dir}`);
+      throw new StoreError(
+        STORE_ERROR_CODES.config,
+        `two migrations numbered ${(list[i] as Migration).version} in ${dir}`,
+      );
     }
   }
   if (list[0]?.version !== 1) {
@@ -149,9 +152,11 @@ export async function runMigrations(backend: SqlBackend, dir?: string): Promise<
       continue;
     }
     if (m !== first) for (const s of m.statements) await execTolerant(backend, s);
-    await backend.insert(MIGRATIONS_TABLE, ['version', 'name', 'checksum'], [
-      { version: m.version, name: m.name, checksum: m.checksum },
-    ]);
+    await backend.insert(
+      MIGRATIONS_TABLE,
+      ['version', 'name', 'checksum'],
+      [{ version: m.version, name: m.name, checksum: m.checksum }],
+    );
     applied.push(m.name);
   }
   return { applied };

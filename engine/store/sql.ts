@@ -47,17 +47,59 @@ export const TABLES = {
 /** Insert column lists, in table order. */
 export const COLUMNS = {
   endpoints: [
-    'host', 'method', 'path', 'hits', 'documented', 'deprecated', 'auth', 'pii', 'first_seen', 'last_seen',
-    'status_classes', 'latency_p50_ms', 'latency_p95_ms', 'content_types', 'query_params', 'fields',
-    'category', 'explain', 'vnis', 'version', 'applied',
+    'host',
+    'method',
+    'path',
+    'hits',
+    'documented',
+    'deprecated',
+    'auth',
+    'pii',
+    'first_seen',
+    'last_seen',
+    'status_classes',
+    'latency_p50_ms',
+    'latency_p95_ms',
+    'content_types',
+    'query_params',
+    'fields',
+    'category',
+    'explain',
+    'vnis',
+    'version',
+    'applied',
   ],
   findings: [
-    'id', 'kind', 'severity', 'host', 'method', 'path', 'confidence', 'evidence', 'details', 'first_seen',
-    'last_seen', 'version', 'resolved',
+    'id',
+    'kind',
+    'severity',
+    'host',
+    'method',
+    'path',
+    'confidence',
+    'evidence',
+    'details',
+    'first_seen',
+    'last_seen',
+    'version',
+    'resolved',
   ],
   exchanges: [
-    'id', 'flow_id', 'seq', 'vni', 'host', 'method', 'path', 'status', 'request_time', 'latency_us',
-    'request_bytes', 'response_bytes', 'anomalies', 'complete', 'source',
+    'id',
+    'flow_id',
+    'seq',
+    'vni',
+    'host',
+    'method',
+    'path',
+    'status',
+    'request_time',
+    'latency_us',
+    'request_bytes',
+    'response_bytes',
+    'anomalies',
+    'complete',
+    'source',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
 } as const;
@@ -150,8 +192,7 @@ export const SELECT_ENDPOINTS =
   `FROM ${TABLES.endpoints} FINAL ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
-export const SELECT_WATERMARKS =
-  `SELECT host, applied FROM ${TABLES.endpoints} FINAL WHERE length(mapKeys(applied)) > 0 ORDER BY host`;
+export const SELECT_WATERMARKS = `SELECT host, applied FROM ${TABLES.endpoints} FINAL WHERE length(mapKeys(applied)) > 0 ORDER BY host`;
 
 /** A row of SELECT_ENDPOINTS back to an EndpointRecord (keys in contract order, zod-checked). */
 export function endpointFromRow(r: Row): EndpointRecord {
@@ -215,8 +256,7 @@ export const RESOLVE_FINDINGS =
   `FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND id IN {ids:Array(String)}`;
 
 /** Ids of active findings of some hosts. */
-export const SELECT_ACTIVE_FINDING_IDS =
-  `SELECT id FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND host IN {hosts:Array(String)} ORDER BY id`;
+export const SELECT_ACTIVE_FINDING_IDS = `SELECT id FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND host IN {hosts:Array(String)} ORDER BY id`;
 
 export function findingFromRow(r: Row): Finding {
   let details: unknown;

@@ -46,7 +46,10 @@ export interface Store {
    * `applied` (analyzer only): per host, the watermark written with that host's rows in the same
    * INSERT — "<topic>:<partition>" → last offset (decimal string) whose exchanges the rows count.
    */
-  writeEndpoints(rows: readonly EndpointRecord[], applied?: Readonly<Record<string, Readonly<Record<string, string>>>>): Promise<void>;
+  writeEndpoints(
+    rows: readonly EndpointRecord[],
+    applied?: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  ): Promise<void>;
   /** Per host, "<topic>:<partition>" → the highest watermark stored with its rows. */
   watermarks(): Promise<Map<string, Map<string, bigint>>>;
   writeFindings(rows: readonly Finding[]): Promise<void>;

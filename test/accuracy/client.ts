@@ -33,7 +33,8 @@ const USER_AGENT: Readonly<Record<string, string>> = {
 };
 
 function authHeaders(host: string, r: Rng): Record<string, string> {
-  if (host === 'chat.twilio.com') return { authorization: `Basic ${Buffer.from(`AC${r.hex(32)}:${r.hex(32)}`).toString('base64')}` };
+  if (host === 'chat.twilio.com')
+    return { authorization: `Basic ${Buffer.from(`AC${r.hex(32)}:${r.hex(32)}`).toString('base64')}` };
   if (host === 'pal-test.adyen.com') return { 'x-api-key': `AQE${r.hex(40)}` };
   if (host.startsWith('docker')) return {};
   return { authorization: `Bearer ${r.hex(40)}` };
@@ -45,7 +46,12 @@ export function planCalls(specs: string[], previous: string[], seed: number, sca
   const r = new Rng(seed).fork('plan');
   const calls: Call[] = [];
   for (const api of apis.values()) {
-    rec.truth.apis.push({ host: api.host, prefix: api.prefix, specs: api.current.map((d) => d.file), previous: api.previous.map((d) => d.file) });
+    rec.truth.apis.push({
+      host: api.host,
+      prefix: api.prefix,
+      specs: api.current.map((d) => d.file),
+      previous: api.previous.map((d) => d.file),
+    });
     const chosen: Route[] = [];
     const documented: Route[] = [];
     for (const route of routesOf(api)) {
@@ -57,9 +63,13 @@ export function planCalls(specs: string[], previous: string[], seed: number, sca
       } else chosen.push(route);
     }
     const called = new Set(chosen);
-    for (const d of documented) if (!called.has(d)) rec.orphan({ host: api.host, method: d.method, template: d.template });
+    for (const d of documented)
+      if (!called.has(d)) rec.orphan({ host: api.host, method: d.method, template: d.template });
     for (const route of chosen) {
-      const n = Math.max(1, Math.round(r.int(route.origin === 'documented' ? 8 : 5, route.origin === 'documented' ? 30 : 15) * scale));
+      const n = Math.max(
+        1,
+        Math.round(r.int(route.origin === 'documented' ? 8 : 5, route.origin === 'documented' ? 30 : 15) * scale),
+      );
       for (let i = 0; i < n; i++) calls.push({ host: api.host, prefix: api.prefix, route, index: i });
     }
   }
@@ -111,7 +121,13 @@ export function buildRequest(c: Call, seed: number, pools: IdPools, rec: Recorde
   const params = route.op?.params ?? [];
   let path = route.template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const p = params.find((x) => x.in === 'path' && x.name === name);
-    const val = pools.get(c.host, route.template, name, p?.schema ?? route.shadow?.params?.[name] ?? { type: 'string' }, r);
+    const val = pools.get(
+      c.host,
+      route.template,
+      name,
+      p?.schema ?? route.shadow?.params?.[name] ?? { type: 'string' },
+      r,
+    );
     if (val.neg !== undefined) rec.negative(ref, 'request.path', name, val.neg as Parameters<Recorder['negative']>[3]);
     return encodeURIComponent(val.value);
   });
@@ -122,13 +138,18 @@ export function buildRequest(c: Call, seed: number, pools: IdPools, rec: Recorde
     if (p.in !== 'query' || !(p.required || r.chance(0.5))) continue;
     const val = generate(p.schema, { ...ctxBase, location: 'request.query' }, p.name, p.name, '');
     if (val === undefined || val === null) continue;
-    if (Array.isArray(val)) for (const x of val) qs.append(p.name, typeof x === 'object' ? JSON.stringify(x) : String(x));
+    if (Array.isArray(val))
+      for (const x of val) qs.append(p.name, typeof x === 'object' ? JSON.stringify(x) : String(x));
     else qs.append(p.name, typeof val === 'object' ? JSON.stringify(val) : String(val));
   }
   const q = qs.toString();
   // request body
   let body: string | undefined;
-  const headers: Record<string, string> = { 'user-agent': USER_AGENT[c.host] ?? 'apitap-accuracy/1.0', accept: 'application/json', ...authHeaders(c.host, r) };
+  const headers: Record<string, string> = {
+    'user-agent': USER_AGENT[c.host] ?? 'apitap-accuracy/1.0',
+    accept: 'application/json',
+    ...authHeaders(c.host, r),
+  };
   let schema: Json | undefined;
   let ct = 'application/json';
   if (route.op?.requestBody !== undefined) {
@@ -142,7 +163,8 @@ export function buildRequest(c: Call, seed: number, pools: IdPools, rec: Recorde
     const val = generate(schema, { ...ctxBase, location }, '$');
     if (ct.includes('x-www-form-urlencoded')) {
       const form = new URLSearchParams();
-      if (val !== null && typeof val === 'object' && !Array.isArray(val)) for (const [k, x] of Object.entries(val)) form.append(k, typeof x === 'object' ? JSON.stringify(x) : String(x));
+      if (val !== null && typeof val === 'object' && !Array.isArray(val))
+        for (const [k, x] of Object.entries(val)) form.append(k, typeof x === 'object' ? JSON.stringify(x) : String(x));
       body = form.toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     } else {
@@ -153,15 +175,24 @@ export function buildRequest(c: Call, seed: number, pools: IdPools, rec: Recorde
   return { method: route.method, path: q === '' ? path : `${path}?${q}`, headers, body };
 }
 
-export async function runClient(opts: { target: string; specs: string[]; previous: string[]; seed: number; scale: number; concurrency?: number }): Promise<{ recorder: Recorder; failures: number }> {
+export async function runClient(opts: {
+  target: string;
+  specs: string[];
+  previous: string[];
+  seed: number;
+  scale: number;
+  concurrency?: number;
+}): Promise<{ recorder: Recorder; failures: number }> {
   const rec = new Recorder('client', opts.seed);
   const calls = planCalls(opts.specs, opts.previous, opts.seed, opts.scale, rec);
   const pools = new IdPools(new Rng(opts.seed).fork('ids'));
   // Build every request first (deterministic order), then send them over a few keep-alive sockets.
   const built = calls.map((c) => {
     if (c.route.origin === 'shadow') rec.shadow({ host: c.host, method: c.route.method, template: c.route.template });
-    if (c.route.origin === 'previous') rec.zombie({ host: c.host, method: c.route.method, template: c.route.template }, 'removed');
-    if (c.route.op?.deprecated === true && c.route.origin === 'documented') rec.zombie({ host: c.host, method: c.route.method, template: c.route.template }, 'deprecated');
+    if (c.route.origin === 'previous')
+      rec.zombie({ host: c.host, method: c.route.method, template: c.route.template }, 'removed');
+    if (c.route.op?.deprecated === true && c.route.origin === 'documented')
+      rec.zombie({ host: c.host, method: c.route.method, template: c.route.template }, 'deprecated');
     rec.call({ host: c.host, method: c.route.method, template: c.route.template }, c.route.origin);
     return { c, b: buildRequest(c, opts.seed, pools, rec) };
   });
@@ -176,7 +207,18 @@ export async function runClient(opts: { target: string; specs: string[]; previou
       const { c, b } = item;
       const status = await new Promise<number>((resolve) => {
         const req = request(
-          { host: target.hostname, port: target.port || 80, method: b.method, path: b.path, agent, headers: { ...b.headers, host: c.host, ...(b.body !== undefined ? { 'content-length': String(Buffer.byteLength(b.body)) } : {}) } },
+          {
+            host: target.hostname,
+            port: target.port || 80,
+            method: b.method,
+            path: b.path,
+            agent,
+            headers: {
+              ...b.headers,
+              host: c.host,
+              ...(b.body !== undefined ? { 'content-length': String(Buffer.byteLength(b.body)) } : {}),
+            },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -205,11 +247,19 @@ async function main(): Promise<void> {
     },
   });
   const t0 = process.hrtime.bigint();
-  const { recorder, failures } = await runClient({ target: values.target, specs: values.spec, previous: values.previous, seed: Number(values.seed), scale: Number(values.scale) });
+  const { recorder, failures } = await runClient({
+    target: values.target,
+    specs: values.spec,
+    previous: values.previous,
+    seed: Number(values.seed),
+    scale: Number(values.scale),
+  });
   recorder.write(values['truth-out']);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const t = recorder.truth;
-  process.stderr.write(`accuracy client: ${t.requests} requests in ${ms.toFixed(0)} ms, ${failures} failed; truth: ${t.called.length} routes, ${t.shadow.length} shadow, ${t.zombie.length} zombie, ${t.orphan.length} orphan, ${t.pii.length} request-side PII fields, ${t.hardNegatives.length} hard negatives\n`);
+  process.stderr.write(
+    `accuracy client: ${t.requests} requests in ${ms.toFixed(0)} ms, ${failures} failed; truth: ${t.called.length} routes, ${t.shadow.length} shadow, ${t.zombie.length} zombie, ${t.orphan.length} orphan, ${t.pii.length} request-side PII fields, ${t.hardNegatives.length} hard negatives\n`,
+  );
   process.exit(failures === 0 ? 0 : 4);
 }
 

@@ -56,7 +56,26 @@ export const NEGATIVE_KEYS: Readonly<Record<string, NegativeClass>> = {
  * (addresses, social security numbers, tax ids, CVCs, private keys and API secrets). Generating neutral filler under these keys would make a
  * correct detector look wrong, and planting them would widen the truth beyond the stated kinds.
  */
-const OMIT_KEYS = new Set(['socialsecuritynumber', 'taxid', 'billingaddress', 'cvc', 'bankaccountnumber', 'alias', 'street', 'postalcode', 'city', 'houseNumberOrName'.toLowerCase(), 'additionaldata', 'tokendata', 'issuenumber', 'shopperip', 'privatekey', 'secret', 'apikey', 'certificate']);
+const OMIT_KEYS = new Set([
+  'socialsecuritynumber',
+  'taxid',
+  'billingaddress',
+  'cvc',
+  'bankaccountnumber',
+  'alias',
+  'street',
+  'postalcode',
+  'city',
+  'houseNumberOrName'.toLowerCase(),
+  'additionaldata',
+  'tokendata',
+  'issuenumber',
+  'shopperip',
+  'privatekey',
+  'secret',
+  'apikey',
+  'certificate',
+]);
 
 const MAX_DEPTH = 7;
 
@@ -75,7 +94,11 @@ export function piiValue(kind: PiiKind, r: Rng, key: string): string {
     case 'bsn':
       return v.bsn(r);
     case 'person_name':
-      return /first/i.test(key) ? v.personFirst(r) : /last/i.test(key) ? v.personLast(r) : `${v.personFirst(r)} ${v.personLast(r)}`;
+      return /first/i.test(key)
+        ? v.personFirst(r)
+        : /last/i.test(key)
+          ? v.personLast(r)
+          : `${v.personFirst(r)} ${v.personLast(r)}`;
   }
 }
 
@@ -157,14 +180,21 @@ function scalar(s: JsonObject, key: string, parentKey: string, jsonPath: string,
     ctx.rec.negative(ctx.route, ctx.location, path, 'uuid');
     return v.uuid(r);
   }
-  if (fmt === 'date-time' || /^(created|updated|date_created|date_updated|finishedat|startedat|timestamp)$/i.test(key)) {
+  if (
+    fmt === 'date-time' ||
+    /^(created|updated|date_created|date_updated|finishedat|startedat|timestamp)$/i.test(key)
+  ) {
     ctx.rec.negative(ctx.route, ctx.location, path, 'timestamp');
     return v.timestamp(r);
   }
   if (fmt === 'date') return v.timestamp(r).slice(0, 10);
-  if (fmt === 'uri' || fmt === 'url' || /^(url|uri)$/i.test(key)) return `https://${ctx.route.host}/${v.neutralWord(r)}`;
+  if (fmt === 'uri' || fmt === 'url' || /^(url|uri)$/i.test(key))
+    return `https://${ctx.route.host}/${v.neutralWord(r)}`;
   if (fmt === 'binary' || fmt === 'byte') return 'aGVsbG8=';
-  if (/^(id|imageid|containerid|networkid|endpointid|sandboxid|parent)$/i.test(key) && ctx.route.host.includes('docker')) {
+  if (
+    /^(id|imageid|containerid|networkid|endpointid|sandboxid|parent)$/i.test(key) &&
+    ctx.route.host.includes('docker')
+  ) {
     ctx.rec.negative(ctx.route, ctx.location, path, 'hash');
     return `${key === 'ImageID' || key === 'Parent' ? 'sha256:' : ''}${v.sha256Hex(r)}`;
   }
@@ -179,7 +209,14 @@ function scalar(s: JsonObject, key: string, parentKey: string, jsonPath: string,
  * Generates a value for `schema` at JSON path `path` (`$`, `$.a`, `$.a[*].b`). Returns undefined when
  * the field is to be left out (omitted keys, depth limit).
  */
-export function generate(schemaIn: Json | undefined, ctx: GenCtx, path = '$', key = '', parentKey = '', depth = 0): Json | undefined {
+export function generate(
+  schemaIn: Json | undefined,
+  ctx: GenCtx,
+  path = '$',
+  key = '',
+  parentKey = '',
+  depth = 0,
+): Json | undefined {
   if (OMIT_KEYS.has(key.toLowerCase())) return undefined;
   const s = deref(ctx.root, schemaIn);
   const all = s['allOf'];

@@ -26,19 +26,56 @@ function handTruth(): Truth {
     { host: H, method: 'GET', template: '/pet/{petId}/vaccinations', calls: 5, origin: 'shadow' },
     { host: H, method: 'DELETE', template: '/store/inventory', calls: 5, origin: 'shadow' },
   );
-  t.shadow.push({ host: H, method: 'GET', template: '/pet/{petId}/vaccinations' }, { host: H, method: 'DELETE', template: '/store/inventory' });
-  t.zombie.push({ host: H, method: 'GET', template: '/pet/{petId}', reason: 'deprecation_header' });
-  t.orphan.push({ host: H, method: 'DELETE', template: '/pet/{petId}' }, { host: H, method: 'GET', template: '/store/inventory' });
-  t.pii.push(
-    { host: H, method: 'GET', template: '/user/{username}', location: 'response.body', field: '$.email', kind: 'email' },
-    { host: H, method: 'GET', template: '/user/{username}', location: 'response.body', field: '$.phone', kind: 'phone' },
-    { host: H, method: 'GET', template: '/pet/{petId}/vaccinations', location: 'response.body', field: '$[*].vetEmail', kind: 'email' },
+  t.shadow.push(
+    { host: H, method: 'GET', template: '/pet/{petId}/vaccinations' },
+    { host: H, method: 'DELETE', template: '/store/inventory' },
   );
-  t.hardNegatives.push({ host: H, method: 'POST', template: '/store/order', location: 'request.body', field: '$.orderNumber', class: 'luhn_order_number' });
+  t.zombie.push({ host: H, method: 'GET', template: '/pet/{petId}', reason: 'deprecation_header' });
+  t.orphan.push(
+    { host: H, method: 'DELETE', template: '/pet/{petId}' },
+    { host: H, method: 'GET', template: '/store/inventory' },
+  );
+  t.pii.push(
+    {
+      host: H,
+      method: 'GET',
+      template: '/user/{username}',
+      location: 'response.body',
+      field: '$.email',
+      kind: 'email',
+    },
+    {
+      host: H,
+      method: 'GET',
+      template: '/user/{username}',
+      location: 'response.body',
+      field: '$.phone',
+      kind: 'phone',
+    },
+    {
+      host: H,
+      method: 'GET',
+      template: '/pet/{petId}/vaccinations',
+      location: 'response.body',
+      field: '$[*].vetEmail',
+      kind: 'email',
+    },
+  );
+  t.hardNegatives.push({
+    host: H,
+    method: 'POST',
+    template: '/store/order',
+    location: 'request.body',
+    field: '$.orderNumber',
+    class: 'luhn_order_number',
+  });
   return t;
 }
 
-const metric = (r: ReturnType<typeof score>, prefix: string): NonNullable<ReturnType<typeof score>['metrics'][number]> => {
+const metric = (
+  r: ReturnType<typeof score>,
+  prefix: string,
+): NonNullable<ReturnType<typeof score>['metrics'][number]> => {
   const m = r.metrics.find((x) => x.name.startsWith(prefix));
   assert.ok(m, `metric ${prefix}`);
   return m;
@@ -96,9 +133,25 @@ describe('accuracy scorer', () => {
     const report: Report = {
       endpoints: [
         { host: H, method: 'get', path: '/api/v3/pet/{id}', hits: 10 },
-        { host: H, method: 'GET', path: '/user/{user}', hits: 10, pii: [{ kind: 'email', location: 'response.body', field: 'email' }, { kind: 'phone', location: 'response.body', field: '$.phone' }, { kind: 'session_token', location: 'request.header', field: 'authorization' }] },
+        {
+          host: H,
+          method: 'GET',
+          path: '/user/{user}',
+          hits: 10,
+          pii: [
+            { kind: 'email', location: 'response.body', field: 'email' },
+            { kind: 'phone', location: 'response.body', field: '$.phone' },
+            { kind: 'session_token', location: 'request.header', field: 'authorization' },
+          ],
+        },
         { host: H, method: 'POST', path: '/api/v3/store/order/', hits: 10 },
-        { host: H, method: 'GET', path: '/api/v3/pet/{param1}/vaccinations', hits: 5, pii: [{ kind: 'email', location: 'response.body', field: '$[0].vetEmail' }] },
+        {
+          host: H,
+          method: 'GET',
+          path: '/api/v3/pet/{param1}/vaccinations',
+          hits: 5,
+          pii: [{ kind: 'email', location: 'response.body', field: '$[0].vetEmail' }],
+        },
         { host: H, method: 'DELETE', path: '/api/v3/store/inventory', hits: 5 },
         { host: H, method: 'DELETE', path: '/api/v3/pet/{petId}', hits: 0 }, // an orphan listed with no hits is not a templating claim
       ],
@@ -112,7 +165,8 @@ describe('accuracy scorer', () => {
       ],
     };
     const s = score(t, report);
-    for (const m of s.metrics) assert.equal(m.f1, 1, `${m.name}: ${JSON.stringify({ fp: m.falsePositives, fn: m.falseNegatives })}`);
+    for (const m of s.metrics)
+      assert.equal(m.f1, 1, `${m.name}: ${JSON.stringify({ fp: m.falsePositives, fn: m.falseNegatives })}`);
     assert.equal(s.ignoredPii, 1);
   });
 
@@ -159,18 +213,33 @@ describe('planted values', () => {
 describe('harness end to end on loopback', () => {
   it('server and client agree on the truth, which covers every kind and zombie reason', async () => {
     const S = (p: string): string => corpus('specs', p);
-    const specs = [S('swagger-petstore/openapi.yaml'), S('adyen/RecurringService-v68.yaml'), S('redocly-museum/openapi.yaml'), S('twilio/twilio_chat_v2.json'), S('docker-engine/v1.41.yaml')];
+    const specs = [
+      S('swagger-petstore/openapi.yaml'),
+      S('adyen/RecurringService-v68.yaml'),
+      S('redocly-museum/openapi.yaml'),
+      S('twilio/twilio_chat_v2.json'),
+      S('docker-engine/v1.41.yaml'),
+    ];
     const previous = [S('twilio/twilio_chat_v1.json')];
     const srv = await startServer({ host: '127.0.0.1', port: 0, specs, previous, seed: 3 });
     try {
-      const { recorder, failures } = await runClient({ target: `http://127.0.0.1:${srv.port}`, specs, previous, seed: 3, scale: 0.2 });
+      const { recorder, failures } = await runClient({
+        target: `http://127.0.0.1:${srv.port}`,
+        specs,
+        previous,
+        seed: 3,
+        scale: 0.2,
+      });
       assert.equal(failures, 0);
       assert.equal(srv.unmatched(), 0);
       const { truth, disagreements } = mergeTruths([recorder.truth, srv.recorder.truth]);
       assert.deepEqual(disagreements, []);
       assert.equal(srv.recorder.truth.requests, recorder.truth.requests);
       assert.deepEqual(new Set(truth.pii.map((p) => p.kind)), new Set(PII_KINDS));
-      assert.deepEqual(new Set(truth.zombie.map((z) => z.reason)), new Set(['deprecated', 'removed', 'deprecation_header']));
+      assert.deepEqual(
+        new Set(truth.zombie.map((z) => z.reason)),
+        new Set(['deprecated', 'removed', 'deprecation_header']),
+      );
       assert.ok(truth.shadow.length >= 10);
       assert.ok(truth.orphan.some((o) => o.host === 'petstore3.swagger.io'));
       assert.deepEqual(new Set(truth.hardNegatives.map((n) => n.class)), new Set(NEGATIVE_CLASSES));

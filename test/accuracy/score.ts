@@ -82,7 +82,12 @@ export function normLocation(l: string): string {
   return LOCATION_ALIAS[x] ?? x;
 }
 
-function makeMetric(name: string, truth: Set<string>, predicted: Set<string>, target: { minPrecision?: number; minRecall?: number; minF1?: number }): Metric {
+function makeMetric(
+  name: string,
+  truth: Set<string>,
+  predicted: Set<string>,
+  target: { minPrecision?: number; minRecall?: number; minF1?: number },
+): Metric {
   const falsePositives = [...predicted].filter((k) => !truth.has(k)).sort();
   const falseNegatives = [...truth].filter((k) => !predicted.has(k)).sort();
   const tp = predicted.size - falsePositives.length;
@@ -128,10 +133,16 @@ export function score(truth: Truth, report: Report): Score {
   const seen = report.endpoints.filter((e) => e.hits === undefined || e.hits > 0);
   const calledPred = new Set(seen.map((e) => key(e.host, e.method, e.path)));
 
-  const findingSet = (kind: string): Set<string> => new Set(report.findings.filter((f) => f.kind === kind).map((f) => key(f.host, f.method, f.path)));
-  const truthSet = (xs: Array<{ host: string; method: string; template: string }>): Set<string> => new Set(xs.map((x) => key(x.host, x.method, x.template)));
+  const findingSet = (kind: string): Set<string> =>
+    new Set(report.findings.filter((f) => f.kind === kind).map((f) => key(f.host, f.method, f.path)));
+  const truthSet = (xs: Array<{ host: string; method: string; template: string }>): Set<string> =>
+    new Set(xs.map((x) => key(x.host, x.method, x.template)));
 
-  const piiTruth = new Set(truth.pii.map((p) => `${key(p.host, p.method, p.template)} ${normLocation(p.location)} ${normField(p.field)} ${p.kind}`));
+  const piiTruth = new Set(
+    truth.pii.map(
+      (p) => `${key(p.host, p.method, p.template)} ${normLocation(p.location)} ${normField(p.field)} ${p.kind}`,
+    ),
+  );
   const piiPred = new Set<string>();
   let ignoredPii = 0;
   for (const e of report.endpoints)
@@ -168,15 +179,24 @@ export function score(truth: Truth, report: Report): Score {
     const cut = k.lastIndexOf(' ');
     const noKind = k.slice(0, cut);
     predFields.add(noKind);
-    if (noKind.includes(' request.path ')) predFields.add(`${noKind.slice(0, noKind.indexOf(' request.path ') + 13)} *`);
+    if (noKind.includes(' request.path '))
+      predFields.add(`${noKind.slice(0, noKind.indexOf(' request.path ') + 13)} *`);
   }
   const reported: string[] = [];
   for (const n of truth.hardNegatives) {
     const base = `${key(n.host, n.method, n.template)} ${normLocation(n.location)}`;
-    const hit = predFields.has(`${base} ${normField(n.field)}`) || (normLocation(n.location) === 'request.path' && predFields.has(`${base} *`));
+    const hit =
+      predFields.has(`${base} ${normField(n.field)}`) ||
+      (normLocation(n.location) === 'request.path' && predFields.has(`${base} *`));
     if (hit) reported.push(`${base} ${normField(n.field)} (${n.class})`);
   }
-  return { metrics, piiByKind, hardNegatives: { total: truth.hardNegatives.length, reported }, ignoredPii, pass: metrics.every((m) => m.pass) };
+  return {
+    metrics,
+    piiByKind,
+    hardNegatives: { total: truth.hardNegatives.length, reported },
+    ignoredPii,
+    pass: metrics.every((m) => m.pass),
+  };
 }
 
 const f3 = (x: number): string => x.toFixed(3);
@@ -189,12 +209,22 @@ export function toMarkdown(s: Score, truth: Truth, notes: string[] = []): string
     `- ground truth: ${truth.requests} requests; ${truth.called.length} endpoints called (${truth.called.filter((c) => c.origin === 'documented').length} documented, ${truth.shadow.length} shadow, ${truth.called.filter((c) => c.origin === 'previous').length} removed); ${truth.zombie.length} zombie; ${truth.orphan.length} orphan; ${truth.pii.length} PII fields; ${truth.hardNegatives.length} hard-negative fields`,
     '',
   );
-  out.push('| metric | precision | recall | F1 | TP | FP | FN | target | result |', '|---|---|---|---|---|---|---|---|---|');
-  for (const m of s.metrics) out.push(`| ${m.name} | ${f3(m.precision)} | ${f3(m.recall)} | ${f3(m.f1)} | ${m.tp} | ${m.fp} | ${m.fn} | ${m.target} | ${m.pass ? 'pass' : '**FAIL**'} |`);
+  out.push(
+    '| metric | precision | recall | F1 | TP | FP | FN | target | result |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const m of s.metrics)
+    out.push(
+      `| ${m.name} | ${f3(m.precision)} | ${f3(m.recall)} | ${f3(m.f1)} | ${m.tp} | ${m.fp} | ${m.fn} | ${m.target} | ${m.pass ? 'pass' : '**FAIL**'} |`,
+    );
   out.push('', '| PII kind | TP | FP | FN |', '|---|---|---|---|');
   for (const k of s.piiByKind) out.push(`| ${k.kind} | ${k.tp} | ${k.fp} | ${k.fn} |`);
-  out.push('', `Hard negatives reported as PII: ${s.hardNegatives.reported.length} of ${s.hardNegatives.total} fields (counted as PII false positives above).`);
-  if (s.ignoredPii > 0) out.push(`PII entries in header/cookie locations, not scored (the harness plants none there): ${s.ignoredPii}.`);
+  out.push(
+    '',
+    `Hard negatives reported as PII: ${s.hardNegatives.reported.length} of ${s.hardNegatives.total} fields (counted as PII false positives above).`,
+  );
+  if (s.ignoredPii > 0)
+    out.push(`PII entries in header/cookie locations, not scored (the harness plants none there): ${s.ignoredPii}.`);
   const LIMIT = 25;
   for (const m of s.metrics) {
     if (m.falseNegatives.length === 0 && m.falsePositives.length === 0) continue;
@@ -224,10 +254,17 @@ export function perfectReport(truth: Truth): Report {
     path: p(c.host, c.template),
     hits: c.calls,
     documented: c.origin === 'documented',
-    pii: truth.pii.filter((x) => routeKey(x) === routeKey(c)).map((x) => ({ kind: x.kind, location: x.location, field: x.field })),
+    pii: truth.pii
+      .filter((x) => routeKey(x) === routeKey(c))
+      .map((x) => ({ kind: x.kind, location: x.location, field: x.field })),
   }));
-  const f = (kind: string, xs: Array<{ host: string; method: string; template: string }>): Report['findings'] => xs.map((x) => ({ kind, host: x.host, method: x.method, path: p(x.host, x.template) }));
-  return { schema: 'report/v1', endpoints, findings: [...f('shadow_api', truth.shadow), ...f('zombie_api', truth.zombie), ...f('orphan_api', truth.orphan)] };
+  const f = (kind: string, xs: Array<{ host: string; method: string; template: string }>): Report['findings'] =>
+    xs.map((x) => ({ kind, host: x.host, method: x.method, path: p(x.host, x.template) }));
+  return {
+    schema: 'report/v1',
+    endpoints,
+    findings: [...f('shadow_api', truth.shadow), ...f('zombie_api', truth.zombie), ...f('orphan_api', truth.orphan)],
+  };
 }
 
 function main(): void {
@@ -242,7 +279,9 @@ function main(): void {
   });
   const { truth, disagreements } = mergeTruths(values.truth.map(readTruth));
   if (disagreements.length > 0) {
-    process.stderr.write(`score: server and client disagree on what was called (harness bug):\n  ${disagreements.slice(0, 20).join('\n  ')}\n`);
+    process.stderr.write(
+      `score: server and client disagree on what was called (harness bug):\n  ${disagreements.slice(0, 20).join('\n  ')}\n`,
+    );
     process.exit(2);
   }
   if (values['fake-report'] !== undefined) {
@@ -255,7 +294,9 @@ function main(): void {
   }
   const parsed = ReportSchema.safeParse(JSON.parse(readFileSync(values.report, 'utf8')));
   if (!parsed.success) {
-    process.stderr.write(`score: ${values.report} is not a report/v1 with endpoints and findings: ${parsed.error.message}\n`);
+    process.stderr.write(
+      `score: ${values.report} is not a report/v1 with endpoints and findings: ${parsed.error.message}\n`,
+    );
     process.exit(2);
   }
   const s = score(truth, parsed.data);

@@ -30,21 +30,48 @@ interface Api {
   routes: Route[];
 }
 
-function responseSchema(route: Route): { root: JsonObject; schema: JsonObject | undefined; status: number; contentType: string | undefined } {
+function responseSchema(route: Route): {
+  root: JsonObject;
+  schema: JsonObject | undefined;
+  status: number;
+  contentType: string | undefined;
+} {
   if (route.shadow !== undefined) {
     const s = route.shadow;
-    return { root: {}, schema: s.response, status: s.status ?? (s.response === undefined ? 204 : 200), contentType: s.response === undefined ? undefined : 'application/json' };
+    return {
+      root: {},
+      schema: s.response,
+      status: s.status ?? (s.response === undefined ? 204 : 200),
+      contentType: s.response === undefined ? undefined : 'application/json',
+    };
   }
   const op = route.op;
   if (op === undefined) return { root: {}, schema: undefined, status: 204, contentType: undefined };
-  return { root: op.doc.root, schema: op.response.schema, status: op.response.status, contentType: op.response.contentType };
+  return {
+    root: op.doc.root,
+    schema: op.response.schema,
+    status: op.response.status,
+    contentType: op.response.contentType,
+  };
 }
 
-export function startServer(opts: { host: string; port: number; specs: string[]; previous: string[]; seed: number }): Promise<HarnessServer> {
+export function startServer(opts: {
+  host: string;
+  port: number;
+  specs: string[];
+  previous: string[];
+  seed: number;
+}): Promise<HarnessServer> {
   const apis = new Map<string, Api>();
   for (const [host, set] of loadApis(opts.specs, opts.previous)) apis.set(host, { set, routes: routesOf(set) });
   const rec = new Recorder('server', opts.seed);
-  for (const a of apis.values()) rec.truth.apis.push({ host: a.set.host, prefix: a.set.prefix, specs: a.set.current.map((d) => d.file), previous: a.set.previous.map((d) => d.file) });
+  for (const a of apis.values())
+    rec.truth.apis.push({
+      host: a.set.host,
+      prefix: a.set.prefix,
+      specs: a.set.current.map((d) => d.file),
+      previous: a.set.previous.map((d) => d.file),
+    });
   const base = new Rng(opts.seed).fork('server');
   const counters = new Map<string, number>();
   let unmatched = 0;
@@ -54,7 +81,12 @@ export function startServer(opts: { host: string; port: number; specs: string[];
     const api = apis.get(host);
     const url = new URL(req.url ?? '/', 'http://x');
     let path = url.pathname;
-    if (api !== undefined && api.set.prefix !== '' && (path === api.set.prefix || path.startsWith(`${api.set.prefix}/`))) path = path.slice(api.set.prefix.length) || '/';
+    if (
+      api !== undefined &&
+      api.set.prefix !== '' &&
+      (path === api.set.prefix || path.startsWith(`${api.set.prefix}/`))
+    )
+      path = path.slice(api.set.prefix.length) || '/';
     const m = api === undefined ? undefined : matchRoute(api.routes, req.method ?? 'GET', path);
     if (m === undefined) {
       unmatched++;
@@ -79,14 +111,35 @@ export function startServer(opts: { host: string; port: number; specs: string[];
     const ct = rs.contentType ?? 'application/json';
     if (!ct.includes('json')) {
       // Binary and text responses (tar, logs, PNG, raw streams): a few bytes of the declared type.
-      res.writeHead(rs.status, { ...headers, 'content-type': ct }).end(ct.startsWith('text/') ? 'OK\n' : Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 0, 0, 0, 4, 0x61, 0x62, 0x63, 0x0a]));
+      res
+        .writeHead(rs.status, { ...headers, 'content-type': ct })
+        .end(
+          ct.startsWith('text/')
+            ? 'OK\n'
+            : Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 0, 0, 0, 4, 0x61, 0x62, 0x63, 0x0a]),
+        );
       return;
     }
     let schema: Json | undefined = rs.schema;
     const extra = extraFields(r.host, r.method, r.template, 'response.body');
     if (extra !== undefined) schema = { allOf: [schema ?? {}, { type: 'object', properties: extra }] };
-    const body = schema === undefined ? {} : generate(schema, { rng, root: rs.root, rec, route: routeRef, location: 'response.body', ...(EXTRA_PII[r.host] !== undefined ? { extraPii: EXTRA_PII[r.host] } : {}) });
-    res.writeHead(rs.status, { ...headers, 'content-type': ct.includes('json') ? 'application/json; charset=utf-8' : ct }).end(JSON.stringify(body ?? {}));
+    const body =
+      schema === undefined
+        ? {}
+        : generate(schema, {
+            rng,
+            root: rs.root,
+            rec,
+            route: routeRef,
+            location: 'response.body',
+            ...(EXTRA_PII[r.host] !== undefined ? { extraPii: EXTRA_PII[r.host] } : {}),
+          });
+    res
+      .writeHead(rs.status, {
+        ...headers,
+        'content-type': ct.includes('json') ? 'application/json; charset=utf-8' : ct,
+      })
+      .end(JSON.stringify(body ?? {}));
   };
 
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
@@ -125,13 +178,21 @@ async function main(): Promise<void> {
     },
   });
   const i = values.listen.lastIndexOf(':');
-  const srv = await startServer({ host: values.listen.slice(0, i), port: Number(values.listen.slice(i + 1)), specs: values.spec, previous: values.previous, seed: Number(values.seed) });
+  const srv = await startServer({
+    host: values.listen.slice(0, i),
+    port: Number(values.listen.slice(i + 1)),
+    specs: values.spec,
+    previous: values.previous,
+    seed: Number(values.seed),
+  });
   process.stderr.write(`accuracy server listening on ${values.listen}\n`);
   if (values['ready-file'] !== undefined) writeFileSync(values['ready-file'], 'ready\n');
   const stop = (): void => {
     void srv.close().then(() => {
       srv.recorder.write(values['truth-out']);
-      process.stderr.write(`accuracy server: ${srv.recorder.truth.requests} requests answered, ${srv.unmatched()} unmatched\n`);
+      process.stderr.write(
+        `accuracy server: ${srv.recorder.truth.requests} requests answered, ${srv.unmatched()} unmatched\n`,
+      );
       process.exit(srv.unmatched() === 0 ? 0 : 3);
     });
   };

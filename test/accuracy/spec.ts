@@ -70,7 +70,9 @@ function hostAndPrefix(root: JsonObject, file: string): { host: string; prefix: 
       /* relative server url: fall through */
     }
   }
-  const made = `${basename(dirname(file)).replace(/[^a-z0-9-]/gi, '-').toLowerCase()}.apitap.test`;
+  const made = `${basename(dirname(file))
+    .replace(/[^a-z0-9-]/gi, '-')
+    .toLowerCase()}.apitap.test`;
   const host = typeof root['host'] === 'string' ? root['host'] : made;
   const bp = typeof root['basePath'] === 'string' ? root['basePath'].replace(/\/+$/, '') : '';
   return { host, prefix: bp };
@@ -79,7 +81,8 @@ function hostAndPrefix(root: JsonObject, file: string): { host: string; prefix: 
 function pickJson(content: Json | undefined): { contentType: string; schema: JsonObject } | undefined {
   if (!isObj(content)) return undefined;
   const types = Object.keys(content);
-  const ct = types.find((t) => t.includes('json')) ?? types.find((t) => t === 'application/x-www-form-urlencoded') ?? types[0];
+  const ct =
+    types.find((t) => t.includes('json')) ?? types.find((t) => t === 'application/x-www-form-urlencoded') ?? types[0];
   if (ct === undefined) return undefined;
   const media = content[ct];
   return { contentType: ct, schema: isObj(media) && isObj(media['schema']) ? media['schema'] : {} };
@@ -120,19 +123,36 @@ export function loadSpec(file: string, hostOverride?: string): SpecDoc {
         }
         if (where !== 'path' && where !== 'query' && where !== 'header' && where !== 'cookie') continue;
         // Swagger 2 keeps type/format/enum on the parameter itself.
-        const schema = isObj(pp['schema']) ? deref(root, pp['schema']) : { type: pp['type'] ?? 'string', ...(pp['format'] !== undefined ? { format: pp['format'] } : {}), ...(pp['enum'] !== undefined ? { enum: pp['enum'] } : {}) };
+        const schema = isObj(pp['schema'])
+          ? deref(root, pp['schema'])
+          : {
+              type: pp['type'] ?? 'string',
+              ...(pp['format'] !== undefined ? { format: pp['format'] } : {}),
+              ...(pp['enum'] !== undefined ? { enum: pp['enum'] } : {}),
+            };
         params.push({ name, in: where, required: pp['required'] === true || where === 'path', schema });
       }
-      if (Object.keys(formProps).length > 0) body = { contentType: 'application/x-www-form-urlencoded', schema: { type: 'object', properties: formProps } };
+      if (Object.keys(formProps).length > 0)
+        body = { contentType: 'application/x-www-form-urlencoded', schema: { type: 'object', properties: formProps } };
       if (!swagger2 && op['requestBody'] !== undefined) body = pickJson(deref(root, op['requestBody'])['content']);
 
       const responses = isObj(op['responses']) ? op['responses'] : {};
-      const ok = Object.keys(responses).filter((k) => /^2\d\d$/.test(k)).sort()[0];
-      let response: Operation['response'] = { status: ok === undefined ? 200 : Number(ok), contentType: undefined, schema: undefined };
+      const ok = Object.keys(responses)
+        .filter((k) => /^2\d\d$/.test(k))
+        .sort()[0];
+      let response: Operation['response'] = {
+        status: ok === undefined ? 200 : Number(ok),
+        contentType: undefined,
+        schema: undefined,
+      };
       if (ok !== undefined) {
         const r = deref(root, responses[ok]);
         if (swagger2) {
-          const produces = Array.isArray(op['produces']) ? op['produces'] : Array.isArray(root['produces']) ? root['produces'] : [];
+          const produces = Array.isArray(op['produces'])
+            ? op['produces']
+            : Array.isArray(root['produces'])
+              ? root['produces']
+              : [];
           const ct = typeof produces[0] === 'string' ? produces[0] : 'application/json';
           if (isObj(r['schema'])) response = { status: Number(ok), contentType: ct, schema: r['schema'] };
         } else {
@@ -140,7 +160,17 @@ export function loadSpec(file: string, hostOverride?: string): SpecDoc {
           if (j !== undefined) response = { status: Number(ok), contentType: j.contentType, schema: j.schema };
         }
       }
-      doc.ops.push({ host: doc.host, prefix: doc.prefix, method: m.toUpperCase(), path, deprecated: op['deprecated'] === true, params, requestBody: body, response, doc });
+      doc.ops.push({
+        host: doc.host,
+        prefix: doc.prefix,
+        method: m.toUpperCase(),
+        path,
+        deprecated: op['deprecated'] === true,
+        params,
+        requestBody: body,
+        response,
+        doc,
+      });
     }
   }
   return doc;

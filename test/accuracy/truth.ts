@@ -6,7 +6,15 @@ import { z } from 'zod';
 import { shape } from './spec.js';
 
 export const PII_KINDS = ['email', 'phone', 'person_name', 'payment_card', 'iban', 'bsn', 'password'] as const;
-export const NEGATIVE_CLASSES = ['luhn_order_number', 'nine_digit_non_bsn', 'uuid', 'hash', 'timestamp', 'private_ip', 'twilio_sid'] as const;
+export const NEGATIVE_CLASSES = [
+  'luhn_order_number',
+  'nine_digit_non_bsn',
+  'uuid',
+  'hash',
+  'timestamp',
+  'private_ip',
+  'twilio_sid',
+] as const;
 
 const Route = z.object({ host: z.string(), method: z.string(), template: z.string() });
 const FieldRef = Route.extend({ location: z.string(), field: z.string() });
@@ -15,7 +23,9 @@ export const TruthSchema = z.object({
   schema: z.literal('accuracy-truth/v1'),
   writer: z.enum(['server', 'client', 'merged']),
   seed: z.number(),
-  apis: z.array(z.object({ host: z.string(), prefix: z.string(), specs: z.array(z.string()), previous: z.array(z.string()) })),
+  apis: z.array(
+    z.object({ host: z.string(), prefix: z.string(), specs: z.array(z.string()), previous: z.array(z.string()) }),
+  ),
   requests: z.number(),
   /** every (host, method, template) that carried traffic: documented, shadow and removed-but-served */
   called: z.array(Route.extend({ calls: z.number(), origin: z.enum(['documented', 'shadow', 'previous']) })),
@@ -31,10 +41,23 @@ export type NegativeClass = (typeof NEGATIVE_CLASSES)[number];
 export type RouteRef = z.infer<typeof Route>;
 
 export function emptyTruth(writer: Truth['writer'], seed: number): Truth {
-  return { schema: 'accuracy-truth/v1', writer, seed, apis: [], requests: 0, called: [], shadow: [], zombie: [], orphan: [], pii: [], hardNegatives: [] };
+  return {
+    schema: 'accuracy-truth/v1',
+    writer,
+    seed,
+    apis: [],
+    requests: 0,
+    called: [],
+    shadow: [],
+    zombie: [],
+    orphan: [],
+    pii: [],
+    hardNegatives: [],
+  };
 }
 
-export const routeKey = (r: RouteRef): string => `${r.host.toLowerCase()} ${r.method.toUpperCase()} ${shape(r.template)}`;
+export const routeKey = (r: RouteRef): string =>
+  `${r.host.toLowerCase()} ${r.method.toUpperCase()} ${shape(r.template)}`;
 
 /** Collects truth while traffic is generated; de-duplicates by key. */
 export class Recorder {
@@ -62,19 +85,31 @@ export class Recorder {
     this.truth.called.push(row);
   }
   shadow(r: RouteRef): void {
-    if (this.once(`shadow ${routeKey(r)}`)) this.truth.shadow.push({ host: r.host, method: r.method, template: r.template });
+    if (this.once(`shadow ${routeKey(r)}`))
+      this.truth.shadow.push({ host: r.host, method: r.method, template: r.template });
   }
   zombie(r: RouteRef, reason: Truth['zombie'][number]['reason']): void {
-    if (this.once(`zombie ${routeKey(r)}`)) this.truth.zombie.push({ host: r.host, method: r.method, template: r.template, reason });
+    if (this.once(`zombie ${routeKey(r)}`))
+      this.truth.zombie.push({ host: r.host, method: r.method, template: r.template, reason });
   }
   orphan(r: RouteRef): void {
-    if (this.once(`orphan ${routeKey(r)}`)) this.truth.orphan.push({ host: r.host, method: r.method, template: r.template });
+    if (this.once(`orphan ${routeKey(r)}`))
+      this.truth.orphan.push({ host: r.host, method: r.method, template: r.template });
   }
   pii(r: RouteRef, location: string, field: string, kind: PiiKind): void {
-    if (this.once(`pii ${routeKey(r)} ${location} ${field} ${kind}`)) this.truth.pii.push({ host: r.host, method: r.method, template: r.template, location, field, kind });
+    if (this.once(`pii ${routeKey(r)} ${location} ${field} ${kind}`))
+      this.truth.pii.push({ host: r.host, method: r.method, template: r.template, location, field, kind });
   }
   negative(r: RouteRef, location: string, field: string, cls: NegativeClass): void {
-    if (this.once(`neg ${routeKey(r)} ${location} ${field}`)) this.truth.hardNegatives.push({ host: r.host, method: r.method, template: r.template, location, field, class: cls });
+    if (this.once(`neg ${routeKey(r)} ${location} ${field}`))
+      this.truth.hardNegatives.push({
+        host: r.host,
+        method: r.method,
+        template: r.template,
+        location,
+        field,
+        class: cls,
+      });
   }
   write(file: string): void {
     writeFileSync(file, JSON.stringify(this.truth, null, 1) + '\n');

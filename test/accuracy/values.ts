@@ -87,9 +87,52 @@ export function ibanMod97(iban: string): number {
 
 // ---- planted personal data --------------------------------------------------------------------
 
-const FIRST = ['Emma', 'Daan', 'Sophie', 'Lucas', 'Julia', 'Sem', 'Olivia', 'Noah', 'Mila', 'Liam', 'Fatima', 'Mohammed', 'Anna', 'Jan', 'Charlotte', 'Oliver'] as const;
-const LAST = ['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'Mulder', 'Bos', 'Vos', 'Peters', 'Hendriks', 'Smith', 'Taylor', 'Brown', 'Wilson', 'Schmidt'] as const;
-const MAIL_DOMAINS = ['gmail.com', 'outlook.com', 'kpn.nl', 'ziggo.nl', 'proton.me', 'yahoo.co.uk', 'web.de', 'icloud.com'] as const;
+const FIRST = [
+  'Emma',
+  'Daan',
+  'Sophie',
+  'Lucas',
+  'Julia',
+  'Sem',
+  'Olivia',
+  'Noah',
+  'Mila',
+  'Liam',
+  'Fatima',
+  'Mohammed',
+  'Anna',
+  'Jan',
+  'Charlotte',
+  'Oliver',
+] as const;
+const LAST = [
+  'de Vries',
+  'Jansen',
+  'Bakker',
+  'Visser',
+  'Smit',
+  'Meijer',
+  'Mulder',
+  'Bos',
+  'Vos',
+  'Peters',
+  'Hendriks',
+  'Smith',
+  'Taylor',
+  'Brown',
+  'Wilson',
+  'Schmidt',
+] as const;
+const MAIL_DOMAINS = [
+  'gmail.com',
+  'outlook.com',
+  'kpn.nl',
+  'ziggo.nl',
+  'proton.me',
+  'yahoo.co.uk',
+  'web.de',
+  'icloud.com',
+] as const;
 
 export function personFirst(r: Rng): string {
   return r.pick(FIRST);
@@ -105,7 +148,12 @@ export function email(r: Rng): string {
 export function phone(r: Rng): string {
   for (;;) {
     const c = r.int(0, 2);
-    const n = c === 0 ? `+316${r.digits(8)}` : c === 1 ? `+447${r.pick(['4', '5', '7', '8', '9'])}${r.digits(8)}` : `+491${r.pick(['51', '52', '57', '60', '70', '76'])}${r.digits(8)}`;
+    const n =
+      c === 0
+        ? `+316${r.digits(8)}`
+        : c === 1
+          ? `+447${r.pick(['4', '5', '7', '8', '9'])}${r.digits(8)}`
+          : `+491${r.pick(['51', '52', '57', '60', '70', '76'])}${r.digits(8)}`;
     if (isValidPhoneNumber(n)) return n;
   }
 }
@@ -169,21 +217,61 @@ export function privateIp(r: Rng): string {
 export function twilioSid(r: Rng, prefix: string): string {
   return prefix + r.hex(32);
 }
-const CONTAINER_NAMES = ['web-1', 'api_gateway', 'redis-cache', 'postgres-main', 'worker_3', 'nginx-edge', 'kafka-0', 'grafana'] as const;
+const CONTAINER_NAMES = [
+  'web-1',
+  'api_gateway',
+  'redis-cache',
+  'postgres-main',
+  'worker_3',
+  'nginx-edge',
+  'kafka-0',
+  'grafana',
+] as const;
 export function containerRef(r: Rng): string {
   return r.chance(0.6) ? r.hex(64) : r.pick(CONTAINER_NAMES);
 }
 export function imageRef(r: Rng): string {
-  return r.pick(['nginx:1.25', 'redis:7.2', 'postgres:16-alpine', 'node:20-slim', 'alpine:3.19', 'busybox:latest', 'python:3.12', 'golang:1.22']);
+  return r.pick([
+    'nginx:1.25',
+    'redis:7.2',
+    'postgres:16-alpine',
+    'node:20-slim',
+    'alpine:3.19',
+    'busybox:latest',
+    'python:3.12',
+    'golang:1.22',
+  ]);
 }
 export function volumeName(r: Rng): string {
   return r.chance(0.5) ? r.hex(64) : r.pick(['pgdata', 'redis-data', 'uploads', 'grafana-storage', 'certs']);
 }
-const USERNAMES = ['emma.jansen', 'daan_devries', 'sophie88', 'lbakker', 'j.visser', 'noah.smit', 'mila_m', 'oliverb'] as const;
+const USERNAMES = [
+  'emma.jansen',
+  'daan_devries',
+  'sophie88',
+  'lbakker',
+  'j.visser',
+  'noah.smit',
+  'mila_m',
+  'oliverb',
+] as const;
 export function username(r: Rng): string {
   return r.pick(USERNAMES);
 }
-const WORDS = ['alpha', 'bravo', 'delta', 'echo', 'harbor', 'meadow', 'orbit', 'pixel', 'quartz', 'summit', 'tango', 'violet'] as const;
+const WORDS = [
+  'alpha',
+  'bravo',
+  'delta',
+  'echo',
+  'harbor',
+  'meadow',
+  'orbit',
+  'pixel',
+  'quartz',
+  'summit',
+  'tango',
+  'violet',
+] as const;
 /** A neutral string: a word and a small number, never personal data by shape. */
 export function neutralWord(r: Rng): string {
   return `${r.pick(WORDS)}-${r.int(1, 999)}`;

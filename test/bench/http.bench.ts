@@ -22,11 +22,19 @@ import { Counters } from '../../engine/telemetry/counters.js';
 import { createHttpConnection } from '../../collectors/http/connection.js';
 import { DEFAULT_HTTP_OPTIONS } from '../../collectors/http/types.js';
 
-const COMMON = 'Host: api.example.com\r\nUser-Agent: bench/1.0\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x\r\nX-Request-Id: 7f1c2a\r\nConnection: keep-alive\r\n';
+const COMMON =
+  'Host: api.example.com\r\nUser-Agent: bench/1.0\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\nAuthorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x\r\nX-Request-Id: 7f1c2a\r\nConnection: keep-alive\r\n';
 
 function json(n: number, seed: number): string {
   const items = [];
-  for (let i = 0; i < n; i++) items.push({ id: seed * 1000 + i, name: `item-${i}`, price: (i * 3.7).toFixed(2), tags: ['a', 'b'], active: i % 2 === 0 });
+  for (let i = 0; i < n; i++)
+    items.push({
+      id: seed * 1000 + i,
+      name: `item-${i}`,
+      price: (i * 3.7).toFixed(2),
+      tags: ['a', 'b'],
+      active: i % 2 === 0,
+    });
   return JSON.stringify({ items, total: n });
 }
 
@@ -48,11 +56,23 @@ function round(k: number): { c: Buffer; s: Buffer } {
     `GET /api/v1/feed HTTP/1.1\r\n${COMMON}\r\n`;
   const srv = 'Server: bench\r\nDate: Mon, 23 Nov 2026 06:00:00 GMT\r\nCache-Control: no-store\r\n';
   const s = Buffer.concat([
-    Buffer.from(`HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nContent-Length: ${user.length}\r\n\r\n${user}`, 'latin1'),
-    Buffer.from(`HTTP/1.1 201 Created\r\n${srv}Content-Type: application/json\r\nContent-Length: ${order.length}\r\n\r\n${order}`, 'latin1'),
-    Buffer.from(`HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${items.length}\r\n\r\n`, 'latin1'),
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nContent-Length: ${user.length}\r\n\r\n${user}`,
+      'latin1',
+    ),
+    Buffer.from(
+      `HTTP/1.1 201 Created\r\n${srv}Content-Type: application/json\r\nContent-Length: ${order.length}\r\n\r\n${order}`,
+      'latin1',
+    ),
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${items.length}\r\n\r\n`,
+      'latin1',
+    ),
     items,
-    Buffer.from(`HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}`, 'latin1'),
+    Buffer.from(
+      `HTTP/1.1 200 OK\r\n${srv}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunked}`,
+      'latin1',
+    ),
   ]);
   return { c: Buffer.from(c, 'latin1'), s };
 }
@@ -65,7 +85,13 @@ const rounds = Array.from({ length: 64 }, (_, k) => round(k)); // 64 distinct ro
 function run(): { ms: number; bytes: number; exchanges: number } {
   const counters = new Counters();
   let n = 0;
-  const meta = { flowId: 'bench', vni: null, client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 80 }, handshake: true };
+  const meta = {
+    flowId: 'bench',
+    vni: null,
+    client: { ip: '10.0.0.1', port: 40000 },
+    server: { ip: '10.0.0.2', port: 80 },
+    handshake: true,
+  };
   const conn = createHttpConnection(meta, DEFAULT_HTTP_OPTIONS, () => n++, counters);
   let bytes = 0;
   let ts = 1_700_000_000_000_000;
@@ -78,7 +104,8 @@ function run(): { ms: number; bytes: number; exchanges: number } {
   }
   conn.onEnd(ts + 10, 'fin', false);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (counters.get('http_exchanges_paired') !== ROUNDS * 4) throw new Error(`paired ${counters.get('http_exchanges_paired')} of ${ROUNDS * 4}`);
+  if (counters.get('http_exchanges_paired') !== ROUNDS * 4)
+    throw new Error(`paired ${counters.get('http_exchanges_paired')} of ${ROUNDS * 4}`);
   return { ms, bytes, exchanges: n };
 }
 

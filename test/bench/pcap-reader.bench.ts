@@ -65,21 +65,35 @@ async function runChild(mode: string, path: string): Promise<void> {
     const pcapParser = createRequire(import.meta.url)('pcap-parser') as { parse(p: string): EventEmitter };
     await new Promise<void>((resolve) => {
       const p = pcapParser.parse(path);
-      p.on('packet', () => { frames++; });
-      p.on('error', (e: Error) => { note = e.message; });
+      p.on('packet', () => {
+        frames++;
+      });
+      p.on('error', (e: Error) => {
+        note = e.message;
+      });
       p.on('end', () => resolve());
     });
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(JSON.stringify({
-    mode, fileMB: +(size / 2 ** 20).toFixed(1), frames, seconds: +s.toFixed(2), MBps: +(size / 2 ** 20 / s).toFixed(1),
-    peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1), note,
-  }));
+  console.log(
+    JSON.stringify({
+      mode,
+      fileMB: +(size / 2 ** 20).toFixed(1),
+      frames,
+      seconds: +s.toFixed(2),
+      MBps: +(size / 2 ** 20 / s).toFixed(1),
+      peakRssMB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+      note,
+    }),
+  );
 }
 
 async function main(): Promise<void> {
   const [, , a1, a2, a3] = process.argv;
-  if (a1 === '--child') { await runChild(a2!, a3!); return; }
+  if (a1 === '--child') {
+    await runChild(a2!, a3!);
+    return;
+  }
   const sizeMB = Number(a1 ?? 200);
   // Own temp directory: other benchmarks share the machine's temp dir.
   const dir = mkdtempSync(join(tmpdir(), 'apitap-pcap-reader-bench-'));
@@ -89,7 +103,10 @@ async function main(): Promise<void> {
   synthesise(bad, 64, 1);
   const self = fileURLToPath(import.meta.url);
   const run = (mode: string, path: string): void => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, path], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, path], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 600_000,
+    });
     if (r.error) console.log(JSON.stringify({ mode, error: r.error.message }));
   };
   for (const mode of ['apitap', 'pcap-parser', 'apitap+decode']) run(mode, big);

@@ -111,8 +111,12 @@ function email(first: string, last: string): string {
   return `${first.toLowerCase()}.${last.toLowerCase().replace(/[^a-z]/g, '')}${int(1, 99)}@${pick(DOMAINS)}`;
 }
 function phone(): string {
-  return pick([`+31 6 ${int(10000000, 99999999)}`, `+49 151 ${int(10000000, 99999999)}`, `06-${int(10000000, 99999999)}`,
-    `+33 6 ${int(10, 99)} ${int(10, 99)} ${int(10, 99)} ${int(10, 99)}`]);
+  return pick([
+    `+31 6 ${int(10000000, 99999999)}`,
+    `+49 151 ${int(10000000, 99999999)}`,
+    `06-${int(10000000, 99999999)}`,
+    `+33 6 ${int(10, 99)} ${int(10, 99)} ${int(10, 99)} ${int(10, 99)}`,
+  ]);
 }
 function iso(): string {
   return new Date(Date.UTC(2024, int(0, 11), int(1, 28), int(0, 23), int(0, 59), int(0, 59))).toISOString();
@@ -122,23 +126,51 @@ function customer(): Record<string, unknown> {
   const f = pick(FIRST);
   const l = pick(LAST);
   return {
-    id: int(1000, 999999), uuid: uuid(), firstName: f, lastName: l, email: email(f, l), phone: phone(),
-    createdAt: iso(), updatedAt: iso(), verified: rnd() < 0.5, locale: pick(['nl-NL', 'de-DE', 'en-GB', 'fr-FR']),
-    address: { street: `${pick(STREETS)} ${int(1, 200)}`, postcode: `${int(1000, 9999)} ${pick(['AB', 'CD', 'KL', 'XZ'])}`,
-      city: pick(CITIES), country: pick(['NL', 'DE', 'FR', 'GB']) },
+    id: int(1000, 999999),
+    uuid: uuid(),
+    firstName: f,
+    lastName: l,
+    email: email(f, l),
+    phone: phone(),
+    createdAt: iso(),
+    updatedAt: iso(),
+    verified: rnd() < 0.5,
+    locale: pick(['nl-NL', 'de-DE', 'en-GB', 'fr-FR']),
+    address: {
+      street: `${pick(STREETS)} ${int(1, 200)}`,
+      postcode: `${int(1000, 9999)} ${pick(['AB', 'CD', 'KL', 'XZ'])}`,
+      city: pick(CITIES),
+      country: pick(['NL', 'DE', 'FR', 'GB']),
+    },
   };
 }
 function order(): Record<string, unknown> {
   return {
-    orderId: int(10_000_000, 99_999_999), status: pick(STATUS), amount: int(100, 99999) / 100, currency: 'EUR',
-    createdAt: iso(), items: Array.from({ length: int(1, 3) }, () => ({ sku: `SKU-${hex(6).toUpperCase()}`, qty: int(1, 5),
-      price: int(100, 9999) / 100, name: pick(['Widget', 'Gadget Pro', 'Cable 2m', 'Charger', 'Case']) })),
+    orderId: int(10_000_000, 99_999_999),
+    status: pick(STATUS),
+    amount: int(100, 99999) / 100,
+    currency: 'EUR',
+    createdAt: iso(),
+    items: Array.from({ length: int(1, 3) }, () => ({
+      sku: `SKU-${hex(6).toUpperCase()}`,
+      qty: int(1, 5),
+      price: int(100, 9999) / 100,
+      name: pick(['Widget', 'Gadget Pro', 'Cable 2m', 'Charger', 'Case']),
+    })),
   };
 }
 
 function body(data: string, contentType: string | null) {
-  return { size: data.length, decodedSize: null, contentType, contentEncoding: [], encoding: 'utf8' as const, data,
-    truncated: false, complete: true };
+  return {
+    size: data.length,
+    decodedSize: null,
+    contentType,
+    contentEncoding: [],
+    encoding: 'utf8' as const,
+    data,
+    truncated: false,
+    complete: true,
+  };
 }
 
 function countLeaves(x: unknown): number {
@@ -150,112 +182,187 @@ function countLeaves(x: unknown): number {
 export function makeExchange(i: number): { ex: Exchange; leaves: number } {
   const c = customer();
   const now = 1_720_000_000 + i * 17;
-  const token = `${b64url({ alg: 'RS256', typ: 'JWT', kid: hex(8) })}.${b64url({ sub: String(c['id']), email: c['email'],
-    iat: now, exp: now + 3600, scope: 'read write', iss: 'https://auth.acme-corp.com/' })}.${b64sig(342)}`;
-  const reqHeaders: HeaderPair[] = [['Host', 'api.acme-corp.com'], ['User-Agent', 'okhttp/4.12.0'], ['Accept', 'application/json'],
-    ['Authorization', `Bearer ${token}`], ['X-Request-Id', uuid()], ['Accept-Encoding', 'gzip']];
+  const token = `${b64url({ alg: 'RS256', typ: 'JWT', kid: hex(8) })}.${b64url({
+    sub: String(c['id']),
+    email: c['email'],
+    iat: now,
+    exp: now + 3600,
+    scope: 'read write',
+    iss: 'https://auth.acme-corp.com/',
+  })}.${b64sig(342)}`;
+  const reqHeaders: HeaderPair[] = [
+    ['Host', 'api.acme-corp.com'],
+    ['User-Agent', 'okhttp/4.12.0'],
+    ['Accept', 'application/json'],
+    ['Authorization', `Bearer ${token}`],
+    ['X-Request-Id', uuid()],
+    ['Accept-Encoding', 'gzip'],
+  ];
   if (i % 4 === 0) reqHeaders.push(['Cookie', `session=${hex(32)}; theme=dark; consent=1`]);
   const post = i % 3 === 0;
   let reqBody = '';
   if (post) {
     reqHeaders.push(['Content-Type', 'application/json']);
-    reqBody = JSON.stringify({ customerId: c['id'], items: [{ sku: `SKU-${hex(6).toUpperCase()}`, qty: int(1, 4) }],
-      deliveryNote: 'please ring twice', couponCode: null });
+    reqBody = JSON.stringify({
+      customerId: c['id'],
+      items: [{ sku: `SKU-${hex(6).toUpperCase()}`, qty: int(1, 4) }],
+      deliveryNote: 'please ring twice',
+      couponCode: null,
+    });
   }
-  const target = post ? `/api/v2/customers/${String(c['id'])}/orders`
+  const target = post
+    ? `/api/v2/customers/${String(c['id'])}/orders`
     : `/api/v2/customers/${String(c['id'])}?include=orders,address&page=${int(1, 9)}&limit=50&lang=nl`;
-  const res: Record<string, unknown> = { data: { customer: c, orders: Array.from({ length: int(1, 4) }, order) },
-    meta: { requestId: uuid(), page: 1, total: int(1, 400), generatedAt: iso(), version: '2.14.3' } };
-  if (i % 5 === 0) (res['data'] as Record<string, unknown>)['payment'] = { iban: pick(IBANS), holder: `${String(c['firstName'])} ${String(c['lastName'])}` };
+  const res: Record<string, unknown> = {
+    data: { customer: c, orders: Array.from({ length: int(1, 4) }, order) },
+    meta: { requestId: uuid(), page: 1, total: int(1, 400), generatedAt: iso(), version: '2.14.3' },
+  };
+  if (i % 5 === 0)
+    (res['data'] as Record<string, unknown>)['payment'] = {
+      iban: pick(IBANS),
+      holder: `${String(c['firstName'])} ${String(c['lastName'])}`,
+    };
   const resBody = JSON.stringify(res);
-  const resHeaders: HeaderPair[] = [['Content-Type', 'application/json; charset=utf-8'], ['Date', 'Tue, 02 Jul 2024 10:00:00 GMT'],
-    ['Server', 'nginx'], ['ETag', `"${hex(16)}"`], ['X-Request-Id', uuid()], ['Content-Length', String(resBody.length)]];
+  const resHeaders: HeaderPair[] = [
+    ['Content-Type', 'application/json; charset=utf-8'],
+    ['Date', 'Tue, 02 Jul 2024 10:00:00 GMT'],
+    ['Server', 'nginx'],
+    ['ETag', `"${hex(16)}"`],
+    ['X-Request-Id', uuid()],
+    ['Content-Length', String(resBody.length)],
+  ];
   if (i % 10 === 0) resHeaders.push(['Set-Cookie', `session=${hex(32)}; Path=/; HttpOnly; Secure`]);
   const queryParams = post ? 0 : 4;
-  const leaves = countLeaves(res) + (post ? countLeaves(JSON.parse(reqBody)) : 0) + reqHeaders.length + resHeaders.length
-    + queryParams + 4;
+  const leaves =
+    countLeaves(res) +
+    (post ? countLeaves(JSON.parse(reqBody)) : 0) +
+    reqHeaders.length +
+    resHeaders.length +
+    queryParams +
+    4;
   const ex: Exchange = {
-    schema: 'exchange/v1', id: `x${i}`, flowId: `f${i >> 3}`, seq: i & 7, vni: null,
-    client: { ip: '10.1.2.3', port: 40000 + (i & 1023) }, server: { ip: '10.9.8.7', port: 443 },
-    request: { method: post ? 'POST' : 'GET', target, version: '1.1', headers: reqHeaders, trailers: [], body: body(reqBody, post ? 'application/json' : null),
-      startUs: now * 1e6, endUs: now * 1e6 + 50 },
-    response: { status: 200, reason: 'OK', version: '1.1', headers: resHeaders, trailers: [], body: body(resBody, 'application/json; charset=utf-8'),
-      interim: [], startUs: now * 1e6 + 4000, endUs: now * 1e6 + 4200 },
-    latencyUs: 3950, anomalies: [], quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false }, complete: true,
+    schema: 'exchange/v1',
+    id: `x${i}`,
+    flowId: `f${i >> 3}`,
+    seq: i & 7,
+    vni: null,
+    client: { ip: '10.1.2.3', port: 40000 + (i & 1023) },
+    server: { ip: '10.9.8.7', port: 443 },
+    request: {
+      method: post ? 'POST' : 'GET',
+      target,
+      version: '1.1',
+      headers: reqHeaders,
+      trailers: [],
+      body: body(reqBody, post ? 'application/json' : null),
+      startUs: now * 1e6,
+      endUs: now * 1e6 + 50,
+    },
+    response: {
+      status: 200,
+      reason: 'OK',
+      version: '1.1',
+      headers: resHeaders,
+      trailers: [],
+      body: body(resBody, 'application/json; charset=utf-8'),
+      interim: [],
+      startUs: now * 1e6 + 4000,
+      endUs: now * 1e6 + 4200,
+    },
+    latencyUs: 3950,
+    anomalies: [],
+    quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false },
+    complete: true,
   };
   return { ex, leaves };
 }
 
 // ---------- run ----------
 async function main(): Promise<void> {
-const args = process.argv.slice(2);
-let count = 20_000;
-let rounds = 5;
-// --unique-tokens: one pool entry (and bearer token) per scan, so the token cache never hits.
-let unique = false;
-// --endpoint-key: pass the endpoint key to scanExchange (per-field sampling after saturation).
-let keyed = false;
-let modulePath = resolve('analyzers/pii/index.ts');
-for (let i = 0; i < args.length; i++) {
-  const a = args[i] as string;
-  if (a === '--module') modulePath = resolve(args[++i] ?? modulePath);
-  else if (a === '--rounds') rounds = Number(args[++i] ?? rounds);
-  else if (a === '--unique-tokens') unique = true;
-  else if (a === '--endpoint-key') keyed = true;
-  else if (/^\d+$/.test(a)) count = Number(a);
-}
-
-const mod = (await import(pathToFileURL(modulePath).href)) as PiiModule;
-let scanner = mod.createPiiScanner({ secret: 'bench-secret', defaultCountry: 'NL' });
-const pool = Array.from({ length: 256 }, (_, i) => makeExchange(i));
-const avgBytes = pool.reduce((a, p) => a + (p.ex.response?.body.data.length ?? 0), 0) / pool.length;
-const avgLeaves = pool.reduce((a, p) => a + p.leaves, 0) / pool.length;
-
-for (let i = 0; i < 2_000; i++) {
-  const e = (pool[i % pool.length] as { ex: Exchange }).ex;
-  if (keyed) scanner.scanExchange(e, endpointKeyOf(e));
-  else scanner.scanExchange(e);
-}
-
-const rates: number[] = [];
-const cpuRates: number[] = [];
-for (let r = 0; r < rounds; r++) {
-  // A fresh scanner per round in --unique-tokens mode: its token cache starts empty.
-  if (unique) scanner = mod.createPiiScanner({ secret: 'bench-secret', defaultCountry: 'NL' });
-  let hits = 0;
-  let leaves = 0;
-  let wallMs = 0;
-  let cpuUs = 0;
-  // --unique-tokens: exchanges are built in chunks of 1,000 outside the timed part, so the heap holds
-  // one chunk (as a live stream would), not 20k records that every major GC would have to mark.
-  const chunk = unique ? 1_000 : count;
-  for (let done = 0; done < count; done += chunk) {
-    const n = Math.min(chunk, count - done);
-    const batch = unique ? Array.from({ length: n }, (_, i) => makeExchange(1_000_000 * (r + 1) + done + i)) : pool;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) {
-      const p = batch[unique ? i : (done + i) % batch.length] as { ex: Exchange; leaves: number };
-      hits += (keyed ? scanner.scanExchange(p.ex, endpointKeyOf(p.ex)) : scanner.scanExchange(p.ex)).length;
-      leaves += p.leaves;
-    }
-    wallMs += performance.now() - t0;
-    const cu = process.cpuUsage(c0);
-    cpuUs += cu.user + cu.system;
+  const args = process.argv.slice(2);
+  let count = 20_000;
+  let rounds = 5;
+  // --unique-tokens: one pool entry (and bearer token) per scan, so the token cache never hits.
+  let unique = false;
+  // --endpoint-key: pass the endpoint key to scanExchange (per-field sampling after saturation).
+  let keyed = false;
+  let modulePath = resolve('analyzers/pii/index.ts');
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--module') modulePath = resolve(args[++i] ?? modulePath);
+    else if (a === '--rounds') rounds = Number(args[++i] ?? rounds);
+    else if (a === '--unique-tokens') unique = true;
+    else if (a === '--endpoint-key') keyed = true;
+    else if (/^\d+$/.test(a)) count = Number(a);
   }
-  const s = wallMs / 1000;
-  const cpu = cpuUs / 1e6;
-  rates.push(count / s);
-  cpuRates.push(count / cpu);
-  console.log(JSON.stringify({ round: r + 1, exchanges: count, seconds: +s.toFixed(3), exchangesPerSec: Math.round(count / s),
-    exchangesPerCpuSec: Math.round(count / cpu),
-    leavesPerSec: Math.round(leaves / s), hitsPerExchange: +(hits / count).toFixed(2), avgResponseBytes: Math.round(avgBytes),
-    avgLeaves: +avgLeaves.toFixed(1) }));
-}
-const median = (a: number[]): number => a.sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0;
-const wall = median(rates);
-console.log(JSON.stringify({ module: modulePath, endpointKey: keyed, medianExchangesPerSec: Math.round(wall), medianLeavesPerSec: Math.round(wall * avgLeaves),
-  medianExchangesPerCpuSec: Math.round(median(cpuRates)) }));
+
+  const mod = (await import(pathToFileURL(modulePath).href)) as PiiModule;
+  let scanner = mod.createPiiScanner({ secret: 'bench-secret', defaultCountry: 'NL' });
+  const pool = Array.from({ length: 256 }, (_, i) => makeExchange(i));
+  const avgBytes = pool.reduce((a, p) => a + (p.ex.response?.body.data.length ?? 0), 0) / pool.length;
+  const avgLeaves = pool.reduce((a, p) => a + p.leaves, 0) / pool.length;
+
+  for (let i = 0; i < 2_000; i++) {
+    const e = (pool[i % pool.length] as { ex: Exchange }).ex;
+    if (keyed) scanner.scanExchange(e, endpointKeyOf(e));
+    else scanner.scanExchange(e);
+  }
+
+  const rates: number[] = [];
+  const cpuRates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    // A fresh scanner per round in --unique-tokens mode: its token cache starts empty.
+    if (unique) scanner = mod.createPiiScanner({ secret: 'bench-secret', defaultCountry: 'NL' });
+    let hits = 0;
+    let leaves = 0;
+    let wallMs = 0;
+    let cpuUs = 0;
+    // --unique-tokens: exchanges are built in chunks of 1,000 outside the timed part, so the heap holds
+    // one chunk (as a live stream would), not 20k records that every major GC would have to mark.
+    const chunk = unique ? 1_000 : count;
+    for (let done = 0; done < count; done += chunk) {
+      const n = Math.min(chunk, count - done);
+      const batch = unique ? Array.from({ length: n }, (_, i) => makeExchange(1_000_000 * (r + 1) + done + i)) : pool;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const p = batch[unique ? i : (done + i) % batch.length] as { ex: Exchange; leaves: number };
+        hits += (keyed ? scanner.scanExchange(p.ex, endpointKeyOf(p.ex)) : scanner.scanExchange(p.ex)).length;
+        leaves += p.leaves;
+      }
+      wallMs += performance.now() - t0;
+      const cu = process.cpuUsage(c0);
+      cpuUs += cu.user + cu.system;
+    }
+    const s = wallMs / 1000;
+    const cpu = cpuUs / 1e6;
+    rates.push(count / s);
+    cpuRates.push(count / cpu);
+    console.log(
+      JSON.stringify({
+        round: r + 1,
+        exchanges: count,
+        seconds: +s.toFixed(3),
+        exchangesPerSec: Math.round(count / s),
+        exchangesPerCpuSec: Math.round(count / cpu),
+        leavesPerSec: Math.round(leaves / s),
+        hitsPerExchange: +(hits / count).toFixed(2),
+        avgResponseBytes: Math.round(avgBytes),
+        avgLeaves: +avgLeaves.toFixed(1),
+      }),
+    );
+  }
+  const median = (a: number[]): number => a.sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? 0;
+  const wall = median(rates);
+  console.log(
+    JSON.stringify({
+      module: modulePath,
+      endpointKey: keyed,
+      medianExchangesPerSec: Math.round(wall),
+      medianLeavesPerSec: Math.round(wall * avgLeaves),
+      medianExchangesPerCpuSec: Math.round(median(cpuRates)),
+    }),
+  );
 }
 
 const invoked = process.argv[1];

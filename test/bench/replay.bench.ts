@@ -56,7 +56,10 @@ async function child(stage: Stage, file: string): Promise<StageResult> {
           specs: [],
           previousSpecs: [],
           overrides: null,
-          pii: stage === 'analysis' ? { scanner: createPiiScanner({ secret: 'bench-secret' }), aggregator: createPiiFieldAggregator() } : null,
+          pii:
+            stage === 'analysis'
+              ? { scanner: createPiiScanner({ secret: 'bench-secret' }), aggregator: createPiiFieldAggregator() }
+              : null,
         });
   const emit =
     analysis === null
@@ -121,14 +124,19 @@ async function main(): Promise<void> {
     else file = a;
   }
   if (file === '') {
-    console.error('usage: node --import tsx test/bench/replay.bench.ts CAPTURE [--stage collectors|endpoints|analysis] [--runs N]');
+    console.error(
+      'usage: node --import tsx test/bench/replay.bench.ts CAPTURE [--stage collectors|endpoints|analysis] [--runs N]',
+    );
     process.exitCode = 2;
     return;
   }
   const self = fileURLToPath(import.meta.url);
   for (const stage of stages) {
     for (let r = 0; r < runs; r++) {
-      const out = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', stage, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const out = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', stage, file], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       if (out.status !== 0) throw new Error(`${stage} child failed (${String(out.status)})`);
       process.stdout.write(out.stdout);
     }

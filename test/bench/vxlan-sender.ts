@@ -107,7 +107,8 @@ async function loadDatagrams(file: string, maxBytes: number, vni: number): Promi
   );
   offsets[count] = used;
   for (const p of res.problems) {
-    if (p.fatal && p.code !== 'capture_aborted' && p.code !== 'capture_truncated') throw new Error(`${file}: ${p.code}: ${p.message}`);
+    if (p.fatal && p.code !== 'capture_aborted' && p.code !== 'capture_truncated')
+      throw new Error(`${file}: ${p.code}: ${p.message}`);
   }
   if (skipped > 0) process.stderr.write(`vxlan-sender: skipped ${skipped} non-Ethernet frames\n`);
   if (count === 0) throw new Error(`${file}: no Ethernet frames`);

@@ -85,7 +85,9 @@ function httpGet(url: string, timeoutMs = 2000): Promise<string> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode}`)),
+      );
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${url}: timeout`)));
     req.on('error', reject);
@@ -161,7 +163,9 @@ async function startBroker(): Promise<Broker> {
   const home = join(tmpdir(), `apitap-vxlan-bench-kafka-${process.pid}`);
   mkdirSync(home, { recursive: true });
   const sharedLibs = join(repoRoot, '.cache', 'kafka');
-  const libs = existsSync(sharedLibs) ? readdirSync(sharedLibs).filter((d) => d.startsWith('libs-') && existsSync(join(sharedLibs, d, '.complete'))) : [];
+  const libs = existsSync(sharedLibs)
+    ? readdirSync(sharedLibs).filter((d) => d.startsWith('libs-') && existsSync(join(sharedLibs, d, '.complete')))
+    : [];
   for (const d of libs) if (!existsSync(join(home, d))) symlinkSync(join(sharedLibs, d), join(home, d));
   const env = { ...process.env, APITAP_KAFKA_HOME: home, APITAP_KAFKA_PARTITIONS: '3' };
   const t0 = performance.now();
@@ -206,7 +210,8 @@ function collectorCommand(choice: string | undefined): { argv: string[]; which: 
   if (choice === 'source' || !existsSync(dist)) return { argv: source, which: 'source (tsx)' };
   if (choice === 'dist') return { argv: [dist], which: 'dist' };
   const srcNewest = Math.max(...['engine', 'collectors', 'analyzers'].map((d) => newestMtime(join(repoRoot, d))));
-  if (srcNewest > statSync(dist).mtimeMs) return { argv: source, which: 'source (tsx; dist/ is older than the sources)' };
+  if (srcNewest > statSync(dist).mtimeMs)
+    return { argv: source, which: 'source (tsx; dist/ is older than the sources)' };
   return { argv: [dist], which: 'dist' };
 }
 
@@ -221,11 +226,30 @@ interface Collector {
   stop(): Promise<number | null>;
 }
 
-async function startCollector(bootstrap: string, topic: string, cliChoice: string | undefined, nodeArgs: readonly string[]): Promise<Collector> {
+async function startCollector(
+  bootstrap: string,
+  topic: string,
+  cliChoice: string | undefined,
+  nodeArgs: readonly string[],
+): Promise<Collector> {
   const port = await freePort('udp');
   const healthPort = await freePort('tcp');
   const { argv, which } = collectorCommand(cliChoice);
-  const args = [...nodeArgs, ...argv, 'collect', '--vxlan', `127.0.0.1:${port}`, '--kafka', bootstrap, '--topic', topic, '--health-port', String(healthPort), '--stats-interval', '0'];
+  const args = [
+    ...nodeArgs,
+    ...argv,
+    'collect',
+    '--vxlan',
+    `127.0.0.1:${port}`,
+    '--kafka',
+    bootstrap,
+    '--topic',
+    topic,
+    '--health-port',
+    String(healthPort),
+    '--stats-interval',
+    '0',
+  ];
   log(`collector: node ${args.join(' ')}  [${which}]`);
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
@@ -265,7 +289,9 @@ async function startCollector(bootstrap: string, topic: string, cliChoice: strin
     if (performance.now() - t0 > 60_000) throw new Error(`collector not ready after 60s:\n${err}`);
     await sleep(200);
   }
-  log(`collector pid ${c.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s: UDP ${port}, health ${healthPort}`);
+  log(
+    `collector pid ${c.pid} ready in ${((performance.now() - t0) / 1000).toFixed(1)}s: UDP ${port}, health ${healthPort}`,
+  );
   return c;
 }
 
@@ -273,7 +299,10 @@ async function startCollector(bootstrap: string, topic: string, cliChoice: strin
 
 function runSender(args: string[]): Promise<SenderResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', senderScript, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', senderScript, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -327,12 +356,32 @@ interface Step {
   counters: Record<string, number>;
 }
 
-async function step(c: Collector, pps: number, seconds: number, vni: number, capture: string | undefined, maxMb: string): Promise<Step> {
+async function step(
+  c: Collector,
+  pps: number,
+  seconds: number,
+  vni: number,
+  capture: string | undefined,
+  maxMb: string,
+): Promise<Step> {
   const m0 = await metrics(c.healthPort);
   const d0 = udpDrops(c.port);
   const p0 = procStat(c.pid);
   const h0 = hostCpu();
-  const args = ['--port', String(c.port), '--pps', String(pps), '--seconds', String(seconds), '--vni', String(vni), '--max-mb', maxMb, '--batch', String(Math.max(16, Math.ceil(pps / 2000)))];
+  const args = [
+    '--port',
+    String(c.port),
+    '--pps',
+    String(pps),
+    '--seconds',
+    String(seconds),
+    '--vni',
+    String(vni),
+    '--max-mb',
+    maxMb,
+    '--batch',
+    String(Math.max(16, Math.ceil(pps / 2000))),
+  ];
   if (capture !== undefined) args.push('--capture', capture);
   const s = await runSender(args);
   // Settle: the socket may still hold datagrams and the publisher batches; wait until every datagram
@@ -350,7 +399,12 @@ async function step(c: Collector, pps: number, seconds: number, vni: number, cap
     const prev = m1;
     m1 = await metrics(c.healthPort);
     d1 = udpDrops(c.port);
-    if (mv(m1, 'vxlan_datagrams_received') === mv(prev, 'vxlan_datagrams_received') && mv(m1, 'bus_published') === mv(prev, 'bus_published') && performance.now() - tSettle > 2000) break;
+    if (
+      mv(m1, 'vxlan_datagrams_received') === mv(prev, 'vxlan_datagrams_received') &&
+      mv(m1, 'bus_published') === mv(prev, 'bus_published') &&
+      performance.now() - tSettle > 2000
+    )
+      break;
   }
   const p2 = procStat(c.pid);
   const h1 = hostCpu();
@@ -382,7 +436,9 @@ async function step(c: Collector, pps: number, seconds: number, vni: number, cap
     senderErrors: s.sendErrors,
     received,
     receivedPps: Math.round(received / s.seconds),
-    mbps: Number((((mv(m1, 'vxlan_bytes_received') - mv(m0, 'vxlan_bytes_received')) * 8) / s.seconds / 1e6).toFixed(1)),
+    mbps: Number(
+      (((mv(m1, 'vxlan_bytes_received') - mv(m0, 'vxlan_bytes_received')) * 8) / s.seconds / 1e6).toFixed(1),
+    ),
     kernelDrops,
     kernelDropsReported: reported,
     unaccounted,
@@ -397,7 +453,11 @@ async function step(c: Collector, pps: number, seconds: number, vni: number, cap
     hostBusyPct: Math.round(((h1.busy - h0.busy) / Math.max(1, h1.total - h0.total)) * 100),
     rssMB: Math.round(p2.rssMB),
     clean: kernelDrops === 0 && ownDrops === 0 && unaccounted === 0 && s.sendErrors === 0,
-    counters: Object.fromEntries(Object.keys(m1).map((k) => [k, mv(m1, k) - mv(m0, k)]).filter(([, v]) => v !== 0)),
+    counters: Object.fromEntries(
+      Object.keys(m1)
+        .map((k) => [k, mv(m1, k) - mv(m0, k)])
+        .filter(([, v]) => v !== 0),
+    ),
   };
 }
 
@@ -435,7 +495,8 @@ async function main(): Promise<void> {
   rates.sort((a, b) => a - b);
   const seconds = Number(values.seconds);
   if (!(seconds > 0)) throw new Error(`--seconds wants a positive number, got ${values.seconds}`);
-  if (values.cli !== undefined && values.cli !== 'dist' && values.cli !== 'source') throw new Error('--cli wants dist or source');
+  if (values.cli !== undefined && values.cli !== 'dist' && values.cli !== 'source')
+    throw new Error('--cli wants dist or source');
 
   let broker: Broker | null = null;
   let collector: Collector | null = null;
@@ -446,7 +507,12 @@ async function main(): Promise<void> {
     if (collector !== null) {
       const code = await collector.stop();
       log(`collector stopped, exit ${code}`);
-      const last = collector.stderr().trim().split('\n').filter((l) => l.includes('collector stopped')).pop();
+      const last = collector
+        .stderr()
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('collector stopped'))
+        .pop();
       if (last !== undefined) log(`collector final line: ${last.slice(0, 2000)}`);
     }
     if (broker !== null) {

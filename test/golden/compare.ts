@@ -12,12 +12,19 @@ if (one !== undefined) {
   console.log(JSON.stringify({ ...s, exchangeLines: undefined }));
   console.log(s.exchangeLines.join('\n'));
 } else {
-  const t = (JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as {
-    captures: Record<string, { defaultPorts: { requests: number; responses: number } }>;
-  }).captures;
+  const t = (
+    JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as {
+      captures: Record<string, { defaultPorts: { requests: number; responses: number } }>;
+    }
+  ).captures;
   for (const [rel, { defaultPorts: d }] of Object.entries(t)) {
     const s = await summarise(corpus(rel));
     const mark = s.requests === d.requests && s.responses === d.responses ? '  ' : '!!';
-    console.log(mark, rel.padEnd(90), `apitap ${s.requests}/${s.responses}/${s.exchanges}`, `tshark ${d.requests}/${d.responses}`);
+    console.log(
+      mark,
+      rel.padEnd(90),
+      `apitap ${s.requests}/${s.responses}/${s.exchanges}`,
+      `tshark ${d.requests}/${d.responses}`,
+    );
   }
 }

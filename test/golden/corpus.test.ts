@@ -10,9 +10,16 @@ import { join } from 'node:path';
 import { corpus, corpusDir, repoRoot } from '../support/paths.js';
 import { summarise, type CaptureSummary } from './corpus.js';
 
-interface Tshark { defaultPorts: { requests: number; responses: number } }
-const tshark = JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as { captures: Record<string, Tshark> };
-const golden = JSON.parse(readFileSync(join(repoRoot, 'test/golden/corpus.golden.json'), 'utf8')) as Record<string, CaptureSummary & { explain?: string }>;
+interface Tshark {
+  defaultPorts: { requests: number; responses: number };
+}
+const tshark = JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as {
+  captures: Record<string, Tshark>;
+};
+const golden = JSON.parse(readFileSync(join(repoRoot, 'test/golden/corpus.golden.json'), 'utf8')) as Record<
+  string,
+  CaptureSummary & { explain?: string }
+>;
 
 test('the corpus is present', () => {
   assert.ok(existsSync(corpusDir), `shared corpus not found at ${corpusDir}`);

@@ -35,7 +35,10 @@ export async function summarise(path: string): Promise<CaptureSummary> {
     flows: rep.flows,
     anomalies: rep.anomalies,
     exchangeLines: exchanges.map((e) => {
-      const rq = e.request !== null ? `${e.request.method} ${e.request.target.length > 120 ? e.request.target.slice(0, 117) + '...' : e.request.target}` : '-';
+      const rq =
+        e.request !== null
+          ? `${e.request.method} ${e.request.target.length > 120 ? e.request.target.slice(0, 117) + '...' : e.request.target}`
+          : '-';
       const rs = e.response !== null ? String(e.response.status) : '-';
       return `${rq} -> ${rs}`;
     }),

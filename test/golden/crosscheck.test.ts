@@ -39,7 +39,14 @@ function readZeekHttpLog(file: string): ZeekRow[] {
     if (l === '' || l.startsWith('#')) continue;
     const f = l.split('\t');
     const get = (name: string): string => f[col(name)] ?? '-';
-    rows.push({ ts: Number(get('ts')), uid: get('uid'), method: get('method'), uri: get('uri'), version: get('version'), status: get('status_code') });
+    rows.push({
+      ts: Number(get('ts')),
+      uid: get('uid'),
+      method: get('method'),
+      uri: get('uri'),
+      version: get('version'),
+      status: get('status_code'),
+    });
   }
   return rows;
 }
@@ -64,13 +71,18 @@ const ZEEK_LOGS: Record<string, string> = {
   'zeek/http/get.pcap': 'zeek/http/get.pcap.core.tcp.reassembly-known-ports.http.log',
   'zeek/wikipedia.pcap': 'zeek/wikipedia.pcap.opt.basic.http.log',
   'zeek/http/100-continue.pcap': 'zeek/http/100-continue.pcap.scripts.base.protocols.http.100-continue.http.log',
-  'zeek/http/pipelined-requests.pcap': 'zeek/http/pipelined-requests.pcap.scripts.base.protocols.http.http-pipelining.http.log',
+  'zeek/http/pipelined-requests.pcap':
+    'zeek/http/pipelined-requests.pcap.scripts.base.protocols.http.http-pipelining.http.log',
   'zeek/http/x-gzip.pcap': 'zeek/http/x-gzip.pcap.scripts.base.protocols.http.x-gzip.http.log',
   'zeek/http/methods.pcap': 'zeek/http/methods.pcap.scripts.base.protocols.http.http-methods.http.log',
-  'zeek/http/multipart-form-data.pcap': 'zeek/http/multipart-form-data.pcap.scripts.base.protocols.http.multipart-body-length.http.log',
-  'zeek/http/basic-auth-with-colon.pcap': 'zeek/http/basic-auth-with-colon.pcap.scripts.base.protocols.http.http-basic-auth-colon.http.log',
-  'zeek/tunnels/vxlan-encapsulated-http.pcap': 'zeek/tunnels/vxlan-encapsulated-http.pcap.core.tunnels.analyzer-confirmation.http.log',
-  'zeek/http/http-desync-request-response-5.pcap': 'zeek/http/http-desync-request-response-5.pcap.scripts.base.protocols.http.http-desynched.http.log',
+  'zeek/http/multipart-form-data.pcap':
+    'zeek/http/multipart-form-data.pcap.scripts.base.protocols.http.multipart-body-length.http.log',
+  'zeek/http/basic-auth-with-colon.pcap':
+    'zeek/http/basic-auth-with-colon.pcap.scripts.base.protocols.http.http-basic-auth-colon.http.log',
+  'zeek/tunnels/vxlan-encapsulated-http.pcap':
+    'zeek/tunnels/vxlan-encapsulated-http.pcap.core.tunnels.analyzer-confirmation.http.log',
+  'zeek/http/http-desync-request-response-5.pcap':
+    'zeek/http/http-desync-request-response-5.pcap.scripts.base.protocols.http.http-desynched.http.log',
 };
 
 for (const [pcap, log] of Object.entries(ZEEK_LOGS)) {
@@ -111,15 +123,20 @@ for (const [pcap, log] of Object.entries(ZEEK_LOGS)) {
 test('pcapplusplus three_http_streams: request and response heads equal the reassembled streams', async () => {
   const ours = await exchangesOf('pcapplusplus/Pcap++Test/PcapExamples/three_http_streams.pcap');
   const dir = corpus('expected', 'pcapplusplus', 'three_http_streams');
-  const files = readdirSync(dir).filter((f) => f.endsWith('_output.txt')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('_output.txt'))
+    .sort();
   assert.equal(files.length, 3);
   assert.equal(ours.length, 3);
-  const head = (start: string, headers: [string, string][]): string => start + '\r\n' + headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+  const head = (start: string, headers: [string, string][]): string =>
+    start + '\r\n' + headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
   const unmatched = new Set(ours);
   for (const f of files) {
     // The file is the connection's bytes, client side then server side (each message once).
     const text = readFileSync(join(dir, f), 'latin1');
-    const e = [...unmatched].find((x) => x.request !== null && text.startsWith(`${x.request.method} ${x.request.target} `));
+    const e = [...unmatched].find(
+      (x) => x.request !== null && text.startsWith(`${x.request.method} ${x.request.target} `),
+    );
     assert.ok(e?.request && e.response, `${f}: an exchange whose request starts the stream`);
     const rq = head(`${e.request.method} ${e.request.target} ${e.request.version}`, e.request.headers);
     const rs = head(`${e.response.version} ${e.response.status} ${e.response.reason}`, e.response.headers);
@@ -143,8 +160,15 @@ interface ArkimeHttp {
 const ARKIME = ['http-100-continue', 'http-basicauth', 'http-no-length', 'http-post-upload', 'http-xff', 'v6-http'];
 for (const name of ARKIME) {
   test(`arkime: ${name}`, async () => {
-    const doc = JSON.parse(readFileSync(corpus('expected', 'arkime', `${name}.test`), 'utf8')) as { sessions3: { body: { http?: ArkimeHttp } }[] };
-    const want = { method: new Set<string>(), status: new Set<number>(), path: new Set<string>(), reqHeaders: new Set<string>() };
+    const doc = JSON.parse(readFileSync(corpus('expected', 'arkime', `${name}.test`), 'utf8')) as {
+      sessions3: { body: { http?: ArkimeHttp } }[];
+    };
+    const want = {
+      method: new Set<string>(),
+      status: new Set<number>(),
+      path: new Set<string>(),
+      reqHeaders: new Set<string>(),
+    };
     for (const s of doc.sessions3) {
       const h = s.body.http;
       if (h === undefined) continue;
@@ -153,7 +177,12 @@ for (const name of ARKIME) {
       for (const p of h.path ?? []) want.path.add(p);
       for (const r of h.requestHeader ?? []) want.reqHeaders.add(r);
     }
-    const got = { method: new Set<string>(), status: new Set<number>(), path: new Set<string>(), reqHeaders: new Set<string>() };
+    const got = {
+      method: new Set<string>(),
+      status: new Set<number>(),
+      path: new Set<string>(),
+      reqHeaders: new Set<string>(),
+    };
     for (const e of await exchangesOf(`arkime/${name}.pcap`)) {
       if (e.request !== null) {
         got.method.add(e.request.method);

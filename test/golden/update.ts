@@ -7,8 +7,12 @@ import { corpus, repoRoot } from '../support/paths.js';
 import { summarise } from './corpus.js';
 
 const goldenPath = join(repoRoot, 'test/golden/corpus.golden.json');
-const tshark = JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as { captures: Record<string, unknown> };
-const old = existsSync(goldenPath) ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as Record<string, { explain?: string }>) : {};
+const tshark = JSON.parse(readFileSync(join(repoRoot, 'test/golden/tshark-counts.json'), 'utf8')) as {
+  captures: Record<string, unknown>;
+};
+const old = existsSync(goldenPath)
+  ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as Record<string, { explain?: string }>)
+  : {};
 const out: Record<string, unknown> = {};
 for (const rel of Object.keys(tshark.captures).sort()) {
   const s = await summarise(corpus(rel));

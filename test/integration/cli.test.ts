@@ -22,9 +22,24 @@ const dockerSpec = corpus('specs/docker-engine/v1.41.yaml');
 test('replay --format json prints report/v1 with capture counts, endpoints and findings', () => {
   const r = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 's1'), '--format', 'json'], SECRET);
   assert.equal(r.code, 0, r.stderr);
-  const rep = JSON.parse(r.stdout) as { schema: string; capture: Record<string, unknown>; endpoints: unknown[]; findings: unknown[] };
+  const rep = JSON.parse(r.stdout) as {
+    schema: string;
+    capture: Record<string, unknown>;
+    endpoints: unknown[];
+    findings: unknown[];
+  };
   assert.equal(rep.schema, 'report/v1');
-  assert.deepEqual(Object.keys(rep.capture), ['files', 'packets', 'bytes', 'flows', 'requests', 'responses', 'exchanges', 'anomalies', 'seconds']);
+  assert.deepEqual(Object.keys(rep.capture), [
+    'files',
+    'packets',
+    'bytes',
+    'flows',
+    'requests',
+    'responses',
+    'exchanges',
+    'anomalies',
+    'seconds',
+  ]);
   assert.equal(rep.capture['packets'], 200);
   assert.equal(rep.capture['requests'], 6);
   assert.equal(rep.capture['exchanges'], 6);
@@ -34,8 +49,36 @@ test('replay --format json prints report/v1 with capture counts, endpoints and f
 });
 
 test('the same capture gives byte-identical exchanges, inventory and findings', () => {
-  const a = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'd1'), '--format', 'json', '--exchanges', join(tmp, 'a.jsonl')], SECRET);
-  const b = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'd2'), '--format', 'json', '--exchanges', join(tmp, 'b.jsonl')], SECRET);
+  const a = apitap(
+    [
+      'replay',
+      docker,
+      '--spec',
+      dockerSpec,
+      '--store',
+      join(tmp, 'd1'),
+      '--format',
+      'json',
+      '--exchanges',
+      join(tmp, 'a.jsonl'),
+    ],
+    SECRET,
+  );
+  const b = apitap(
+    [
+      'replay',
+      docker,
+      '--spec',
+      dockerSpec,
+      '--store',
+      join(tmp, 'd2'),
+      '--format',
+      'json',
+      '--exchanges',
+      join(tmp, 'b.jsonl'),
+    ],
+    SECRET,
+  );
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, b.stdout);
   const ja = readFileSync(join(tmp, 'a.jsonl'), 'utf8');
@@ -49,16 +92,28 @@ test('replaying the same capture into the same store twice changes nothing', () 
   const store = join(tmp, 'idem');
   const q = (sql: string): string => apitap(['query', sql, '--store', store, '--format', 'json']).stdout;
   assert.equal(apitap(['replay', docker, '--spec', dockerSpec, '--store', store], SECRET).code, 0);
-  const before = [q('SELECT count() c FROM exchanges'), q('SELECT count() c FROM findings'), apitap(['endpoints', '--store', store, '--format', 'json']).stdout, apitap(['findings', '--store', store, '--format', 'json']).stdout];
+  const before = [
+    q('SELECT count() c FROM exchanges'),
+    q('SELECT count() c FROM findings'),
+    apitap(['endpoints', '--store', store, '--format', 'json']).stdout,
+    apitap(['findings', '--store', store, '--format', 'json']).stdout,
+  ];
   assert.equal(apitap(['replay', docker, '--spec', dockerSpec, '--store', store], SECRET).code, 0);
-  const after = [q('SELECT count() c FROM exchanges'), q('SELECT count() c FROM findings'), apitap(['endpoints', '--store', store, '--format', 'json']).stdout, apitap(['findings', '--store', store, '--format', 'json']).stdout];
+  const after = [
+    q('SELECT count() c FROM exchanges'),
+    q('SELECT count() c FROM findings'),
+    apitap(['endpoints', '--store', store, '--format', 'json']).stdout,
+    apitap(['findings', '--store', store, '--format', 'json']).stdout,
+  ];
   assert.deepEqual(after, before);
   assert.match(before[0] as string, /"c":"?6"?/);
 });
 
 test('endpoints/findings --format json print the report arrays from the store', () => {
   const store = join(tmp, 'read');
-  const rep = JSON.parse(apitap(['replay', docker, '--spec', dockerSpec, '--store', store, '--format', 'json'], SECRET).stdout) as { endpoints: unknown[]; findings: unknown[] };
+  const rep = JSON.parse(
+    apitap(['replay', docker, '--spec', dockerSpec, '--store', store, '--format', 'json'], SECRET).stdout,
+  ) as { endpoints: unknown[]; findings: unknown[] };
   const eps = JSON.parse(apitap(['endpoints', '--store', store, '--format', 'json']).stdout) as unknown[];
   const fs = JSON.parse(apitap(['findings', '--store', store, '--format', 'json']).stdout) as Array<{ id: string }>;
   assert.deepEqual(eps, rep.endpoints);
@@ -67,7 +122,14 @@ test('endpoints/findings --format json print the report arrays from the store', 
 
 test('query binds nothing from the user into other statements and reports SQL errors clearly', () => {
   const store = join(tmp, 's1');
-  const ok = apitap(['query', 'SELECT method, path FROM endpoints ORDER BY path LIMIT 2', '--store', store, '--format', 'json']);
+  const ok = apitap([
+    'query',
+    'SELECT method, path FROM endpoints ORDER BY path LIMIT 2',
+    '--store',
+    store,
+    '--format',
+    'json',
+  ]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout.trim().split('\n').length, 2);
   const bad = apitap(['query', 'SELEKT nonsense', '--store', store]);
@@ -82,14 +144,20 @@ test('--fail-on exits 1 when a finding reaches the severity, 0 otherwise', () =>
   const hi = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'f1'), '--fail-on', 'low'], SECRET);
   assert.equal(hi.code, 1, hi.stderr);
   assert.match(hi.stderr, /finding\(s\) at or above low/);
-  const none = apitap(['replay', corpus('pcaps/zeek/tunnels/vxlan.pcap'), '--store', join(tmp, 'f2'), '--fail-on', 'low'], SECRET);
+  const none = apitap(
+    ['replay', corpus('pcaps/zeek/tunnels/vxlan.pcap'), '--store', join(tmp, 'f2'), '--fail-on', 'low'],
+    SECRET,
+  );
   assert.equal(none.code, 0, none.stderr);
 });
 
 test('--format sarif prints SARIF 2.1.0 with one result per finding', () => {
   const r = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'sa'), '--format', 'sarif'], SECRET);
   assert.equal(r.code, 0, r.stderr);
-  const s = JSON.parse(r.stdout) as { version: string; runs: Array<{ results: Array<{ ruleId: string; partialFingerprints: Record<string, string> }> }> };
+  const s = JSON.parse(r.stdout) as {
+    version: string;
+    runs: Array<{ results: Array<{ ruleId: string; partialFingerprints: Record<string, string> }> }>;
+  };
   assert.equal(s.version, '2.1.0');
   const results = s.runs[0]?.results ?? [];
   assert.ok(results.length > 0);
@@ -104,7 +172,7 @@ test('--openapi writes an OpenAPI 3.1 document that validates', async () => {
   assert.match(doc.openapi, /^3\.1\./);
   assert.ok(Object.keys(doc.paths).some((p) => p.includes('{')));
   const v = new Validator();
-  const res = await v.validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+  const res = await v.validate(doc as unknown as Parameters<Validator['validate']>[0]);
   assert.equal(res.valid, true, JSON.stringify(res.errors));
 });
 
@@ -154,7 +222,9 @@ test('a truncated capture is processed up to the truncation and reported', () =>
   writeFileSync(p, whole.subarray(0, whole.length - 700));
   const r = apitap(['replay', p, '--no-analyze', '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
-  const rep = JSON.parse(r.stdout) as { capture: { packets: number; requests: number; anomalies: Record<string, number> } };
+  const rep = JSON.parse(r.stdout) as {
+    capture: { packets: number; requests: number; anomalies: Record<string, number> };
+  };
   assert.equal(rep.capture.anomalies['capture_truncated'], 1);
   assert.ok(rep.capture.packets > 0 && rep.capture.packets < 14);
   assert.equal(rep.capture.requests, 1);

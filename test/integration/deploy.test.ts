@@ -91,7 +91,11 @@ describe('deploy files parse', () => {
     for (const f of yamls) {
       assert.ok(existsSync(f), `${rel(f)} missing`);
       for (const doc of parseAllDocuments(readFileSync(f, 'utf8'), { merge: true })) {
-        assert.deepEqual(doc.errors.map((e) => e.message), [], `${rel(f)}`);
+        assert.deepEqual(
+          doc.errors.map((e) => e.message),
+          [],
+          `${rel(f)}`,
+        );
       }
     }
   });
@@ -130,11 +134,18 @@ const k8sObjects: K8s[] = k8sFiles.flatMap((file) =>
     }),
 );
 const ofKind = (kind: string): K8s[] => k8sObjects.filter((o) => o.kind === kind);
-const podSpec = (d: K8s): Obj => obj(obj(obj(d.doc['spec'], 'spec')['template'], 'template')['spec'], `${d.name}: pod spec`);
-const templateLabels = (d: K8s): Obj => obj(obj(obj(obj(d.doc['spec'], 'spec')['template'], 'template')['metadata'], 'metadata')['labels'], `${d.name}: template labels`);
+const podSpec = (d: K8s): Obj =>
+  obj(obj(obj(d.doc['spec'], 'spec')['template'], 'template')['spec'], `${d.name}: pod spec`);
+const templateLabels = (d: K8s): Obj =>
+  obj(
+    obj(obj(obj(d.doc['spec'], 'spec')['template'], 'template')['metadata'], 'metadata')['labels'],
+    `${d.name}: template labels`,
+  );
 const matches = (selector: Obj, labels: Obj): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
-const containers = (d: K8s): Obj[] => arr(podSpec(d)['containers'], `${d.name}: containers`).map((c) => obj(c, `${d.name}: container`));
-const containerPorts = (d: K8s): Obj[] => containers(d).flatMap((c) => ((c['ports'] as unknown[] | undefined) ?? []).map((p) => obj(p, 'port')));
+const containers = (d: K8s): Obj[] =>
+  arr(podSpec(d)['containers'], `${d.name}: containers`).map((c) => obj(c, `${d.name}: container`));
+const containerPorts = (d: K8s): Obj[] =>
+  containers(d).flatMap((c) => ((c['ports'] as unknown[] | undefined) ?? []).map((p) => obj(p, 'port')));
 const workloads = (): K8s[] => k8sObjects.filter((o) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(o.kind));
 
 describe('kubernetes manifests', () => {
@@ -169,7 +180,10 @@ describe('kubernetes manifests', () => {
   it('workloads: selector ⊆ template labels, non-root read-only containers with resources and probes', () => {
     for (const d of workloads()) {
       const sel = obj(obj(obj(d.doc['spec'], 'spec')['selector'], 'selector')['matchLabels'], `${d.name}: matchLabels`);
-      assert.ok(Object.keys(sel).length > 0 && matches(sel, templateLabels(d)), `${d.name}: selector does not match the pod labels`);
+      assert.ok(
+        Object.keys(sel).length > 0 && matches(sel, templateLabels(d)),
+        `${d.name}: selector does not match the pod labels`,
+      );
       const pod = podSpec(d);
       const psc = obj(pod['securityContext'], `${d.name}: pod securityContext`);
       assert.equal(psc['runAsNonRoot'], true, `${d.name}: runAsNonRoot`);
@@ -188,32 +202,53 @@ describe('kubernetes manifests', () => {
         assert.equal(sc['readOnlyRootFilesystem'], true, `${cname}: readOnlyRootFilesystem`);
         assert.deepEqual(obj(sc['capabilities'], 'capabilities')['drop'], ['ALL'], `${cname}: drop ALL capabilities`);
         const mounts = ((c['volumeMounts'] as unknown[] | undefined) ?? []).map((m) => obj(m, 'volumeMount'));
-        for (const m of mounts) assert.ok(volumes.has(m['name']), `${cname}: volumeMount ${String(m['name'])} has no volume`);
-        assert.ok(mounts.some((m) => m['mountPath'] === '/tmp'), `${cname}: read-only root needs a writable /tmp`);
+        for (const m of mounts)
+          assert.ok(volumes.has(m['name']), `${cname}: volumeMount ${String(m['name'])} has no volume`);
+        assert.ok(
+          mounts.some((m) => m['mountPath'] === '/tmp'),
+          `${cname}: read-only root needs a writable /tmp`,
+        );
         const portNames = new Set(((c['ports'] as unknown[] | undefined) ?? []).map((p) => obj(p, 'port')['name']));
         for (const probe of ['readinessProbe', 'livenessProbe']) {
           const p = obj(obj(c[probe], `${cname}: ${probe}`)['httpGet'], `${cname}: ${probe}.httpGet`);
-          assert.ok(portNames.has(p['port']), `${cname}: ${probe} port ${String(p['port'])} is not a named container port`);
+          assert.ok(
+            portNames.has(p['port']),
+            `${cname}: ${probe} port ${String(p['port'])} is not a named container port`,
+          );
         }
         // $(VAR) in args must be defined in env, ConfigMap keys must exist, credentials only via the Secret.
         const env = ((c['env'] as unknown[] | undefined) ?? []).map((e) => obj(e, 'env'));
         const envNames = new Set(env.map((e) => e['name']));
         const args = arr(c['args'], `${cname}: args`).map((a) => str(a, 'arg'));
         for (const a of args) {
-          for (const m of a.matchAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g)) assert.ok(envNames.has(m[1]), `${cname}: args use $(${m[1]}) but env lacks it`);
+          for (const m of a.matchAll(/\$\(([A-Z_][A-Z0-9_]*)\)/g))
+            assert.ok(envNames.has(m[1]), `${cname}: args use $(${m[1]}) but env lacks it`);
           assert.doesNotMatch(a, /password|secret|:\/\/[^/\s]*:[^/\s]*@/i, `${cname}: a credential in args: ${a}`);
         }
         for (const e of env) {
-          assert.doesNotMatch(String(e['name']), /PASSWORD|SECRET/, `${cname}: ${String(e['name'])} must come from the Secret (envFrom), not a literal`);
+          assert.doesNotMatch(
+            String(e['name']),
+            /PASSWORD|SECRET/,
+            `${cname}: ${String(e['name'])} must come from the Secret (envFrom), not a literal`,
+          );
           const ref = isObj(e['valueFrom']) ? e['valueFrom']['configMapKeyRef'] : undefined;
           if (isObj(ref)) {
             const cm = ofKind('ConfigMap').find((o) => o.name === ref['name']);
             assert.ok(cm, `${cname}: ConfigMap ${String(ref['name'])} missing`);
-            assert.ok(Object.hasOwn(obj(cm.doc['data'], 'data'), str(ref['key'], 'key')), `${cname}: ConfigMap key ${String(ref['key'])} missing`);
+            assert.ok(
+              Object.hasOwn(obj(cm.doc['data'], 'data'), str(ref['key'], 'key')),
+              `${cname}: ConfigMap key ${String(ref['key'])} missing`,
+            );
           }
         }
-        const secretRefs = ((c['envFrom'] as unknown[] | undefined) ?? []).map((e) => obj(obj(e, 'envFrom')['secretRef'], 'secretRef')['name']);
-        assert.deepEqual(secretRefs, ['apitap-credentials'], `${cname}: credentials from the Secret apitap-credentials`);
+        const secretRefs = ((c['envFrom'] as unknown[] | undefined) ?? []).map(
+          (e) => obj(obj(e, 'envFrom')['secretRef'], 'secretRef')['name'],
+        );
+        assert.deepEqual(
+          secretRefs,
+          ['apitap-credentials'],
+          `${cname}: credentials from the Secret apitap-credentials`,
+        );
       }
     }
   });
@@ -237,10 +272,17 @@ describe('kubernetes manifests', () => {
     const ann = obj(obj(svc.doc['metadata'], 'metadata')['annotations'], 'annotations');
     assert.equal(ann['service.beta.kubernetes.io/aws-load-balancer-type'], 'external');
     assert.equal(ann['service.beta.kubernetes.io/aws-load-balancer-nlb-target-type'], 'ip');
-    assert.equal(ann['service.beta.kubernetes.io/aws-load-balancer-healthcheck-port'], String(health?.['containerPort']), 'NLB health check on the TCP health port');
+    assert.equal(
+      ann['service.beta.kubernetes.io/aws-load-balancer-healthcheck-port'],
+      String(health?.['containerPort']),
+      'NLB health check on the TCP health port',
+    );
     assert.match(String(ann['service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol']), /^(tcp|http)$/i);
     const sp = arr(spec['ports'], 'ports').map((p) => obj(p, 'port'));
-    assert.deepEqual(sp.map((p) => [p['port'], p['protocol']]), [[4789, 'UDP']]);
+    assert.deepEqual(
+      sp.map((p) => [p['port'], p['protocol']]),
+      [[4789, 'UDP']],
+    );
   });
 
   it('Services, PDBs and HPAs select existing workloads; named targetPorts exist with the same protocol', () => {
@@ -252,19 +294,32 @@ describe('kubernetes manifests', () => {
       const [w] = targets;
       assert.ok(w);
       for (const p of arr(spec['ports'], 'ports').map((x) => obj(x, 'port'))) {
-        const cp: Obj | undefined = containerPorts(w).find((x) => x['name'] === p['targetPort'] || x['containerPort'] === p['targetPort']);
+        const cp: Obj | undefined = containerPorts(w).find(
+          (x) => x['name'] === p['targetPort'] || x['containerPort'] === p['targetPort'],
+        );
         assert.ok(cp, `${s.name}: targetPort ${String(p['targetPort'])} not in ${w.name}`);
-        assert.equal(cp['protocol'] ?? 'TCP', p['protocol'] ?? 'TCP', `${s.name}: protocol of ${String(p['targetPort'])}`);
+        assert.equal(
+          cp['protocol'] ?? 'TCP',
+          p['protocol'] ?? 'TCP',
+          `${s.name}: protocol of ${String(p['targetPort'])}`,
+        );
       }
     }
     for (const p of ofKind('PodDisruptionBudget')) {
       const sel = obj(obj(obj(p.doc['spec'], 'spec')['selector'], 'selector')['matchLabels'], 'matchLabels');
-      assert.equal(workloads().filter((d) => matches(sel, templateLabels(d))).length, 1, `${p.name}: selects one workload`);
+      assert.equal(
+        workloads().filter((d) => matches(sel, templateLabels(d))).length,
+        1,
+        `${p.name}: selects one workload`,
+      );
     }
     for (const h of ofKind('HorizontalPodAutoscaler')) {
       const spec = obj(h.doc['spec'], 'spec');
       const ref = obj(spec['scaleTargetRef'], 'scaleTargetRef');
-      assert.ok(workloads().some((d) => d.kind === ref['kind'] && d.name === ref['name']), `${h.name}: target missing`);
+      assert.ok(
+        workloads().some((d) => d.kind === ref['kind'] && d.name === ref['name']),
+        `${h.name}: target missing`,
+      );
       assert.ok(Number(spec['maxReplicas']) >= Number(spec['minReplicas'] ?? 1));
       assert.ok(JSON.stringify(spec['metrics']).includes('"cpu"'), `${h.name}: scales on CPU`);
     }
@@ -278,11 +333,16 @@ describe('kubernetes manifests', () => {
     const args = arr(c['args'], 'args').map((a) => String(a));
     assert.equal(args[0], 'analyze');
     assert.ok(args.includes('--clickhouse') && args.includes('--kafka'));
-    const specKeys = Object.keys(obj(ofKind('ConfigMap').find((o) => o.name === 'apitap-specs')?.doc['data'], 'specs data'));
+    const specKeys = Object.keys(
+      obj(ofKind('ConfigMap').find((o) => o.name === 'apitap-specs')?.doc['data'], 'specs data'),
+    );
     args.forEach((a, i) => {
       if (a !== '--spec') return;
       const file = args[i + 1] ?? '';
-      assert.ok(file.startsWith('/etc/apitap/specs/') && specKeys.includes(file.slice('/etc/apitap/specs/'.length)), `--spec ${file} is not in ConfigMap apitap-specs`);
+      assert.ok(
+        file.startsWith('/etc/apitap/specs/') && specKeys.includes(file.slice('/etc/apitap/specs/'.length)),
+        `--spec ${file} is not in ConfigMap apitap-specs`,
+      );
     });
   });
 
@@ -310,7 +370,10 @@ describe('compose stack', () => {
     assert.equal(kenv['KAFKA_PROCESS_ROLES'], 'broker,controller');
     assert.match(str(svc('clickhouse')['image'], 'clickhouse image'), /^clickhouse\/clickhouse-server:\d+\.\d+/);
     assert.match(cmd('collector'), /^collect --vxlan 0\.0\.0\.0:4789 --kafka kafka:9092 .*--health-port 8080/);
-    assert.ok(arr(svc('collector')['ports'], 'collector ports').includes('4789:4789/udp'), 'VXLAN published on the host');
+    assert.ok(
+      arr(svc('collector')['ports'], 'collector ports').includes('4789:4789/udp'),
+      'VXLAN published on the host',
+    );
     assert.match(cmd('analyzer'), /^analyze --kafka kafka:9092 .*--clickhouse http:\/\/clickhouse:8123\/\w+/);
   });
 
@@ -321,17 +384,20 @@ describe('compose stack', () => {
       for (const [dep, cond] of Object.entries(obj(deps, `${name}: depends_on`))) {
         const condition = obj(cond, `${name} → ${dep}`)['condition'];
         assert.ok(services[dep] !== undefined, `${name} depends on unknown ${dep}`);
-        if (condition === 'service_healthy') assert.ok(isObj(svc(dep)['healthcheck']) && svc(dep)['healthcheck'] !== null, `${dep} has no healthcheck`);
+        if (condition === 'service_healthy')
+          assert.ok(isObj(svc(dep)['healthcheck']) && svc(dep)['healthcheck'] !== null, `${dep} has no healthcheck`);
         else assert.equal(condition, 'service_completed_successfully', `${name} → ${dep}: ${String(condition)}`);
       }
     }
-    for (const n of ['kafka', 'clickhouse', 'collector', 'analyzer']) assert.ok(isObj(svc(n)['healthcheck']), `${n}: healthcheck`);
+    for (const n of ['kafka', 'clickhouse', 'collector', 'analyzer'])
+      assert.ok(isObj(svc(n)['healthcheck']), `${n}: healthcheck`);
   });
 
   it('credentials come from .env (example has placeholders only), never from a command line', () => {
     const example = readFileSync(join(composeDir, '.env.example'), 'utf8');
     const defined = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
-    for (const m of readFileSync(composeFile, 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g)) assert.ok(defined.has(m[1]), `.env.example lacks ${m[1]}`);
+    for (const m of readFileSync(composeFile, 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*)/g))
+      assert.ok(defined.has(m[1]), `.env.example lacks ${m[1]}`);
     for (const line of example.split('\n')) {
       const m = /^([A-Z0-9_]*(?:PASSWORD|SECRET))=(.*)$/.exec(line);
       if (m) assert.match(m[2] ?? '', /^CHANGE_ME/, `${m[1]} in .env.example must be a placeholder`);
@@ -343,7 +409,8 @@ describe('compose stack', () => {
       const env = obj(s, name)['environment'];
       if (isObj(env)) {
         for (const [k, v] of Object.entries(env)) {
-          if (/PASSWORD|SECRET/.test(k)) assert.match(String(v), /^\$\{/, `${name}: ${k} must be interpolated from .env`);
+          if (/PASSWORD|SECRET/.test(k))
+            assert.match(String(v), /^\$\{/, `${name}: ${k} must be interpolated from .env`);
         }
       }
     }
@@ -355,8 +422,10 @@ describe('compose stack', () => {
     for (const [name, s] of Object.entries(services)) {
       for (const v of (obj(s, name)['volumes'] as unknown[] | undefined) ?? []) {
         const src = String(v).split(':')[0] ?? '';
-        if (!src.startsWith('.') && !src.startsWith('/')) assert.ok(declared.has(src), `${name}: volume ${src} not declared`);
-        else if (src.startsWith('.')) assert.ok(existsSync(join(composeDir, src)), `${name}: bind source ${src} missing`);
+        if (!src.startsWith('.') && !src.startsWith('/'))
+          assert.ok(declared.has(src), `${name}: volume ${src} not declared`);
+        else if (src.startsWith('.'))
+          assert.ok(existsSync(join(composeDir, src)), `${name}: bind source ${src} missing`);
       }
     }
   });
@@ -418,12 +487,23 @@ describe('Dockerfile', () => {
     const users = ops('USER');
     assert.equal(users.at(-1), '10001:10001');
     const userAt = runtime.findIndex((i) => i.op === 'USER');
-    assert.ok(runtime.slice(userAt).every((i) => i.op !== 'RUN' && i.op !== 'COPY'), 'nothing is installed after USER (files stay root-owned)');
+    assert.ok(
+      runtime.slice(userAt).every((i) => i.op !== 'RUN' && i.op !== 'COPY'),
+      'nothing is installed after USER (files stay root-owned)',
+    );
     const copies = ops('COPY').join('\n');
-    for (const want of [/--from=build \S*\/dist \.\/dist/, /--from=deps \S*\/node_modules \.\/node_modules/, /^deploy\/clickhouse \.\/deploy\/clickhouse$/m, /^package\.json \.\/$/m]) {
+    for (const want of [
+      /--from=build \S*\/dist \.\/dist/,
+      /--from=deps \S*\/node_modules \.\/node_modules/,
+      /^deploy\/clickhouse \.\/deploy\/clickhouse$/m,
+      /^package\.json \.\/$/m,
+    ]) {
       assert.match(copies, want);
     }
-    assert.ok(instr.some((i) => i.op === 'RUN' && /npm (ci|install) --omit=dev/.test(i.args)), 'production dependencies only');
+    assert.ok(
+      instr.some((i) => i.op === 'RUN' && /npm (ci|install) --omit=dev/.test(i.args)),
+      'production dependencies only',
+    );
     assert.deepEqual(JSON.parse(ops('ENTRYPOINT')[0] ?? 'null'), ['node', '/app/dist/engine/cli/main.js']);
     const exposed = ops('EXPOSE').join(' ').split(/\s+/);
     assert.ok(exposed.includes('4789/udp') && exposed.includes('8080/tcp'), `EXPOSE ${exposed.join(' ')}`);
@@ -433,22 +513,35 @@ describe('Dockerfile', () => {
   });
 
   it('.dockerignore is an allow-list that lets in exactly what COPY needs', () => {
-    const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
     assert.equal(lines[0], '*', 'everything excluded first');
     const allowed = lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
     for (const c of instr.filter((i) => i.op === 'COPY' && !i.args.includes('--from='))) {
-      const srcs = c.args.split(/\s+/).filter((s) => !s.startsWith('--')).slice(0, -1);
+      const srcs = c.args
+        .split(/\s+/)
+        .filter((s) => !s.startsWith('--'))
+        .slice(0, -1);
       for (const s of srcs) {
-        assert.ok(allowed.some((a) => s === a || s.startsWith(`${a}/`)), `COPY ${s} is excluded by .dockerignore`);
+        assert.ok(
+          allowed.some((a) => s === a || s.startsWith(`${a}/`)),
+          `COPY ${s} is excluded by .dockerignore`,
+        );
         assert.ok(existsSync(join(repoRoot, s)), `COPY ${s}: missing in the repository`);
       }
     }
-    for (const secret of ['**/.env', '**/*.test.ts']) assert.ok(lines.includes(secret), `.dockerignore re-excludes ${secret}`);
+    for (const secret of ['**/.env', '**/*.test.ts'])
+      assert.ok(lines.includes(secret), `.dockerignore re-excludes ${secret}`);
     assert.ok(existsSync(join(repoRoot, 'deploy', 'clickhouse', '001_schema_migrations.sql')));
   });
 
   it('the image build tsconfig compiles the sources without the tests', () => {
-    const ts = obj(JSON.parse(readFileSync(join(deployDir, 'docker', 'tsconfig.build.json'), 'utf8')), 'tsconfig.build.json');
+    const ts = obj(
+      JSON.parse(readFileSync(join(deployDir, 'docker', 'tsconfig.build.json'), 'utf8')),
+      'tsconfig.build.json',
+    );
     assert.equal(ts['extends'], '../../tsconfig.json');
     assert.ok(arr(ts['exclude'], 'exclude').includes('../../**/*.test.ts'));
     const main = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -478,23 +571,28 @@ describe('AWS traffic mirroring (Terraform)', () => {
       if (block.startsWith('variable')) assert.match(block, /^\s+type\s+=/m, `${block.split('\n')[0]}: type`);
     }
     const example = readFileSync(join(tfDir, 'terraform.tfvars.example'), 'utf8');
-    for (const m of example.matchAll(/^#?\s*(\w+)\s+=/gm)) assert.ok(declared.has(m[1]), `tfvars example sets undeclared ${m[1]}`);
+    for (const m of example.matchAll(/^#?\s*(\w+)\s+=/gm))
+      assert.ok(declared.has(m[1]), `tfvars example sets undeclared ${m[1]}`);
   });
 
   it('parses as HCL (@cdktf/hcl2json) and wires NLB (UDP 4789, TCP health) → mirror target ← sessions per ENI', async (t) => {
     const lib = join(toolsDir, 'npm', 'node_modules', '@cdktf', 'hcl2json');
     const h = tool(lib, '@cdktf/hcl2json');
     if ('skip' in h) return t.skip(h.skip);
-    const { parse } = createRequire(join(toolsDir, 'npm', 'package.json'))('@cdktf/hcl2json') as { parse(name: string, text: string): Promise<Obj> };
+    const { parse } = createRequire(join(toolsDir, 'npm', 'package.json'))('@cdktf/hcl2json') as {
+      parse(name: string, text: string): Promise<Obj>;
+    };
     const res: Record<string, Record<string, Obj>> = {};
     let requiredAws: unknown;
     for (const f of [...tfFiles, 'terraform.tfvars.example']) {
       const doc = await parse(f, readFileSync(join(tfDir, f), 'utf8'));
       for (const [type, byName] of Object.entries(obj(doc['resource'] ?? {}, 'resource'))) {
-        for (const [name, blocks] of Object.entries(obj(byName, type))) (res[type] ??= {})[name] = obj(arr(blocks, name)[0], name);
+        for (const [name, blocks] of Object.entries(obj(byName, type)))
+          (res[type] ??= {})[name] = obj(arr(blocks, name)[0], name);
       }
       const tf = doc['terraform'];
-      if (Array.isArray(tf)) requiredAws = obj(arr(obj(tf[0], 'terraform')['required_providers'], 'rp')[0], 'rp')['aws'];
+      if (Array.isArray(tf))
+        requiredAws = obj(arr(obj(tf[0], 'terraform')['required_providers'], 'rp')[0], 'rp')['aws'];
     }
     assert.equal(obj(requiredAws, 'aws provider')['version'], '~> 5.0');
     const one = (type: string, name: string): Obj => obj(res[type]?.[name], `${type}.${name}`);
@@ -508,14 +606,26 @@ describe('AWS traffic mirroring (Terraform)', () => {
     assert.equal(hc['port'], '${tostring(var.health_port)}', 'NLB checks the TCP health port, not UDP 4789');
     assert.equal(one('aws_lb', 'mirror')['load_balancer_type'], 'network');
     assert.equal(one('aws_ec2_traffic_mirror_target', 'collectors')['network_load_balancer_arn'], '${local.nlb_arn}');
-    const rules = [one('aws_ec2_traffic_mirror_filter_rule', 'requests'), one('aws_ec2_traffic_mirror_filter_rule', 'responses')];
-    assert.deepEqual(rules.map((r) => [r['traffic_direction'], r['rule_action'], r['protocol']]), [['ingress', 'accept', 6], ['egress', 'accept', 6]]);
+    const rules = [
+      one('aws_ec2_traffic_mirror_filter_rule', 'requests'),
+      one('aws_ec2_traffic_mirror_filter_rule', 'responses'),
+    ];
+    assert.deepEqual(
+      rules.map((r) => [r['traffic_direction'], r['rule_action'], r['protocol']]),
+      [
+        ['ingress', 'accept', 6],
+        ['egress', 'accept', 6],
+      ],
+    );
     const session = one('aws_ec2_traffic_mirror_session', 'source');
     assert.equal(session['for_each'], '${toset(var.source_eni_ids)}');
     assert.equal(session['virtual_network_id'], '${var.virtual_network_id}');
     assert.equal(session['packet_length'], '${var.packet_length}');
     const ingress = one('aws_vpc_security_group_ingress_rule', 'nlb_vxlan');
-    assert.deepEqual([ingress['ip_protocol'], ingress['from_port'], ingress['cidr_ipv4']], ['udp', '${var.vxlan_port}', '${each.value}']);
+    assert.deepEqual(
+      [ingress['ip_protocol'], ingress['from_port'], ingress['cidr_ipv4']],
+      ['udp', '${var.vxlan_port}', '${each.value}'],
+    );
   });
 
   it('canonical format: terraform fmt -check (or hclfmt when terraform is absent)', (t) => {
@@ -540,6 +650,7 @@ describe('deploy/README.md', () => {
   it('has a section per deployment and says where credentials come from', () => {
     const readme = readFileSync(join(deployDir, 'README.md'), 'utf8');
     for (const h of [/^## .*compose/im, /^## .*Kubernetes/im, /^## .*AWS/im]) assert.match(readme, h);
-    for (const v of ['APITAP_CLICKHOUSE_PASSWORD', 'APITAP_KAFKA_PASSWORD', 'APITAP_SECRET']) assert.ok(readme.includes(v), `README names ${v}`);
+    for (const v of ['APITAP_CLICKHOUSE_PASSWORD', 'APITAP_KAFKA_PASSWORD', 'APITAP_SECRET'])
+      assert.ok(readme.includes(v), `README names ${v}`);
   });
 });

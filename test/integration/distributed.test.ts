@@ -19,13 +19,20 @@ const cluster = useCluster('apitap-dist-');
 const work = cluster.work;
 
 const firstCaptures = [corpus('pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap')];
-const secondCaptures = [corpus('pcaps/zeek/http/bro.org.pcap'), corpus('pcaps/ndpi/http_ua_splitted_in_two_pkts.pcapng'), corpus('pcaps/zeek/workshop_2011_browse.pcap')];
+const secondCaptures = [
+  corpus('pcaps/zeek/http/bro.org.pcap'),
+  corpus('pcaps/ndpi/http_ua_splitted_in_two_pkts.pcapng'),
+  corpus('pcaps/zeek/workshop_2011_browse.pcap'),
+];
 
 function truthIds(files: string[], name: string): string[] {
   const out = join(work, `${name}.jsonl`);
   const r = apitap(['replay', ...files, '--no-analyze', '--exchanges', out, '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
-  return readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+  return readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
 }
 
 function metrics(port: number): Promise<Record<string, number>> {
@@ -39,92 +46,199 @@ function metrics(port: number): Promise<Record<string, number>> {
   });
 }
 
-test('collect → Kafka → analyzer group → ClickHouse survives a store outage, a broker restart and a killed analyzer', { timeout: 420_000 }, async () => {
-  const topic = uniqueName('dist');
-  const group = `${topic}-g`;
-  const db = `dist_${process.pid}`;
-  const url = `${cluster.front.url}/${db}`;
-  const truth = [...truthIds(firstCaptures, 'first'), ...truthIds(secondCaptures, 'second')];
-  assert.ok(truth.length > 350, `ground truth has ${truth.length} exchanges`);
-  assert.equal(new Set(truth).size, truth.length, 'ground-truth ids are unique');
+test(
+  'collect → Kafka → analyzer group → ClickHouse survives a store outage, a broker restart and a killed analyzer',
+  { timeout: 420_000 },
+  async () => {
+    const topic = uniqueName('dist');
+    const group = `${topic}-g`;
+    const db = `dist_${process.pid}`;
+    const url = `${cluster.front.url}/${db}`;
+    const truth = [...truthIds(firstCaptures, 'first'), ...truthIds(secondCaptures, 'second')];
+    assert.ok(truth.length > 350, `ground truth has ${truth.length} exchanges`);
+    assert.equal(new Set(truth).size, truth.length, 'ground-truth ids are unique');
 
-  const store = await openClickHouseStore({ url });
-  await store.migrate();
-  const count = async (sql: string): Promise<number> => Number((await store.query(sql))[0]?.['c'] ?? 0);
-  const analyzerArgs = (port: number): string[] => ['analyze', '--kafka', cluster.broker.bootstrap, '--topic', topic, '--group', group, '--clickhouse', url, '--store', join(work, 'secret'), '--health-port', String(port)];
-  const portA = 19100 + (process.pid % 500);
-  const portB = portA + 1;
-  let a: Proc | null = null;
-  let b: Proc | null = null;
-  try {
-    // 1. The store is down (503) while the first capture is published: the analyzer must retry, not drop.
-    a = startApitap(analyzerArgs(portA));
-    await until(() => metrics(portA), (m) => (m['bus_rebalances'] ?? 0) >= 1, 60_000, 'analyzer A joined the group');
-    await cluster.front.pause();
-    const pub1 = apitap(['collect', '--pcap', ...firstCaptures, '--kafka', cluster.broker.bootstrap, '--topic', topic]);
-    assert.equal(pub1.code, 0, pub1.stderr);
-    const c1 = (JSON.parse(pub1.stdout.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }).counters;
-    assert.equal(c1['bus_published'], truthIds(firstCaptures, 'first-check').length);
-    await until(() => metrics(portA), (m) => (m['bus_handler_errors'] ?? 0) >= 2, 60_000, 'analyzer A retrying against the paused store');
-    assert.equal(a.child.exitCode, null, 'analyzer A survived the store outage');
-    await cluster.front.resume();
-    const afterFirst = await until(() => count('SELECT count() AS c FROM exchanges FINAL'), (n) => n >= (c1['bus_published'] ?? 0), 120_000, 'first capture stored after the store came back');
-    assert.equal(afterFirst, c1['bus_published']);
+    const store = await openClickHouseStore({ url });
+    await store.migrate();
+    const count = async (sql: string): Promise<number> => Number((await store.query(sql))[0]?.['c'] ?? 0);
+    const analyzerArgs = (port: number): string[] => [
+      'analyze',
+      '--kafka',
+      cluster.broker.bootstrap,
+      '--topic',
+      topic,
+      '--group',
+      group,
+      '--clickhouse',
+      url,
+      '--store',
+      join(work, 'secret'),
+      '--health-port',
+      String(port),
+    ];
+    const portA = 19100 + (process.pid % 500);
+    const portB = portA + 1;
+    let a: Proc | null = null;
+    let b: Proc | null = null;
+    try {
+      // 1. The store is down (503) while the first capture is published: the analyzer must retry, not drop.
+      a = startApitap(analyzerArgs(portA));
+      await until(
+        () => metrics(portA),
+        (m) => (m['bus_rebalances'] ?? 0) >= 1,
+        60_000,
+        'analyzer A joined the group',
+      );
+      await cluster.front.pause();
+      const pub1 = apitap([
+        'collect',
+        '--pcap',
+        ...firstCaptures,
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+      ]);
+      assert.equal(pub1.code, 0, pub1.stderr);
+      const c1 = (JSON.parse(pub1.stdout.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> })
+        .counters;
+      assert.equal(c1['bus_published'], truthIds(firstCaptures, 'first-check').length);
+      await until(
+        () => metrics(portA),
+        (m) => (m['bus_handler_errors'] ?? 0) >= 2,
+        60_000,
+        'analyzer A retrying against the paused store',
+      );
+      assert.equal(a.child.exitCode, null, 'analyzer A survived the store outage');
+      await cluster.front.resume();
+      const afterFirst = await until(
+        () => count('SELECT count() AS c FROM exchanges FINAL'),
+        (n) => n >= (c1['bus_published'] ?? 0),
+        120_000,
+        'first capture stored after the store came back',
+      );
+      assert.equal(afterFirst, c1['bus_published']);
 
-    // 2. Kill analyzer A (a crash), start B in the same group; publish the second capture while the broker restarts.
-    await a.kill();
-    b = startApitap(analyzerArgs(portB));
-    await until(() => metrics(portB), (m) => (m['analyzer_state_rebuilds'] ?? 0) >= 1, 60_000, 'analyzer B started');
-    await cluster.broker.kill();
-    const pub2 = startApitap(['collect', '--pcap', ...secondCaptures, '--kafka', cluster.broker.bootstrap, '--topic', topic]);
-    await new Promise((r) => setTimeout(r, 3000)); // the collector buffers while the broker is down
-    assert.equal(pub2.child.exitCode, null, 'collector waits for the broker instead of exiting');
-    await cluster.broker.start();
-    assert.equal(await pub2.exited, 0, pub2.stderr().slice(-2000));
-    const c2 = (JSON.parse(pub2.stdout().trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }).counters;
-    assert.equal(c2['bus_dropped_on_close'] ?? 0, 0, `collector lost nothing across the broker restart: ${JSON.stringify(c2)}`);
-    assert.equal(c2['bus_published'], truth.length - (c1['bus_published'] ?? 0));
+      // 2. Kill analyzer A (a crash), start B in the same group; publish the second capture while the broker restarts.
+      await a.kill();
+      b = startApitap(analyzerArgs(portB));
+      await until(
+        () => metrics(portB),
+        (m) => (m['analyzer_state_rebuilds'] ?? 0) >= 1,
+        60_000,
+        'analyzer B started',
+      );
+      await cluster.broker.kill();
+      const pub2 = startApitap([
+        'collect',
+        '--pcap',
+        ...secondCaptures,
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+      ]);
+      await new Promise((r) => setTimeout(r, 3000)); // the collector buffers while the broker is down
+      assert.equal(pub2.child.exitCode, null, 'collector waits for the broker instead of exiting');
+      await cluster.broker.start();
+      assert.equal(await pub2.exited, 0, pub2.stderr().slice(-2000));
+      const c2 = (JSON.parse(pub2.stdout().trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> })
+        .counters;
+      assert.equal(
+        c2['bus_dropped_on_close'] ?? 0,
+        0,
+        `collector lost nothing across the broker restart: ${JSON.stringify(c2)}`,
+      );
+      assert.equal(c2['bus_published'], truth.length - (c1['bus_published'] ?? 0));
 
-    // 3. Everything arrives exactly once, by id.
-    await until(() => count('SELECT count() AS c FROM exchanges FINAL'), (n) => n >= truth.length, 240_000, `all ${truth.length} exchanges stored (B: ${b.stderr().slice(-500)})`);
-    const rows = await store.query('SELECT id FROM exchanges FINAL');
-    const ids = rows.map((r) => String(r['id']));
-    assert.equal(new Set(ids).size, ids.length, 'no exchange stored twice');
-    const want = new Set(truth);
-    const missing = truth.filter((id) => !ids.includes(id));
-    const extra = ids.filter((id) => !want.has(id));
-    assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 });
-    const eps = await store.endpoints();
-    assert.ok(eps.length > 50, `inventory built: ${eps.length} endpoints`);
-    const m = await metrics(portB);
-    assert.equal(m['bus_dlq'] ?? 0, 0);
-  } finally {
-    await a?.kill().catch(() => undefined);
-    await b?.stop().catch(() => null);
-    await cluster.front.resume().catch(() => undefined);
-    await store.close();
-  }
-});
+      // 3. Everything arrives exactly once, by id.
+      await until(
+        () => count('SELECT count() AS c FROM exchanges FINAL'),
+        (n) => n >= truth.length,
+        240_000,
+        `all ${truth.length} exchanges stored (B: ${b.stderr().slice(-500)})`,
+      );
+      const rows = await store.query('SELECT id FROM exchanges FINAL');
+      const ids = rows.map((r) => String(r['id']));
+      assert.equal(new Set(ids).size, ids.length, 'no exchange stored twice');
+      const want = new Set(truth);
+      const missing = truth.filter((id) => !ids.includes(id));
+      const extra = ids.filter((id) => !want.has(id));
+      assert.deepEqual({ missing: missing.length, extra: extra.length }, { missing: 0, extra: 0 });
+      const eps = await store.endpoints();
+      assert.ok(eps.length > 50, `inventory built: ${eps.length} endpoints`);
+      const m = await metrics(portB);
+      assert.equal(m['bus_dlq'] ?? 0, 0);
+    } finally {
+      await a?.kill().catch(() => undefined);
+      await b?.stop().catch(() => null);
+      await cluster.front.resume().catch(() => undefined);
+      await store.close();
+    }
+  },
+);
 
-test('messages that break the exchange/v1 contract go to the dead-letter topic and never stop the worker', { timeout: 120_000 }, async () => {
-  const topic = uniqueName('dlq');
-  const port = 19700 + (process.pid % 200);
-  const url = `${cluster.front.url}/dlq_${process.pid}`;
-  const a = startApitap(['analyze', '--kafka', cluster.broker.bootstrap, '--topic', topic, '--group', `${topic}-g`, '--clickhouse', url, '--store', join(work, 'secret'), '--health-port', String(port)]);
-  try {
-    await until(() => metrics(port), () => true, 30_000, 'analyzer metrics');
-    const { testKafka } = await import('../support/kafka.js');
-    const producer = testKafka(cluster.broker.bootstrap).producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'x', value: 'not json' }, { key: 'y', value: JSON.stringify({ schema: 'exchange/v1', id: 1 }) }] });
-    await producer.disconnect();
-    const pub = apitap(['collect', '--pcap', corpus('pcaps/zeek/http/get.pcap'), '--kafka', cluster.broker.bootstrap, '--topic', topic]);
-    assert.equal(pub.code, 0, pub.stderr);
-    const m = await until(() => metrics(port), (x) => (x['bus_dlq'] ?? 0) >= 2 && (x['analyzer_exchanges'] ?? 0) >= 1, 60_000, 'dead letters and the valid exchange');
-    assert.equal(m['bus_dlq_invalid_json'], 1);
-    assert.equal(m['bus_dlq_invalid_exchange'], 1);
-    assert.equal(a.child.exitCode, null);
-  } finally {
-    await a.stop();
-  }
-});
+test(
+  'messages that break the exchange/v1 contract go to the dead-letter topic and never stop the worker',
+  { timeout: 120_000 },
+  async () => {
+    const topic = uniqueName('dlq');
+    const port = 19700 + (process.pid % 200);
+    const url = `${cluster.front.url}/dlq_${process.pid}`;
+    const a = startApitap([
+      'analyze',
+      '--kafka',
+      cluster.broker.bootstrap,
+      '--topic',
+      topic,
+      '--group',
+      `${topic}-g`,
+      '--clickhouse',
+      url,
+      '--store',
+      join(work, 'secret'),
+      '--health-port',
+      String(port),
+    ]);
+    try {
+      await until(
+        () => metrics(port),
+        () => true,
+        30_000,
+        'analyzer metrics',
+      );
+      const { testKafka } = await import('../support/kafka.js');
+      const producer = testKafka(cluster.broker.bootstrap).producer();
+      await producer.connect();
+      await producer.send({
+        topic,
+        messages: [
+          { key: 'x', value: 'not json' },
+          { key: 'y', value: JSON.stringify({ schema: 'exchange/v1', id: 1 }) },
+        ],
+      });
+      await producer.disconnect();
+      const pub = apitap([
+        'collect',
+        '--pcap',
+        corpus('pcaps/zeek/http/get.pcap'),
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+      ]);
+      assert.equal(pub.code, 0, pub.stderr);
+      const m = await until(
+        () => metrics(port),
+        (x) => (x['bus_dlq'] ?? 0) >= 2 && (x['analyzer_exchanges'] ?? 0) >= 1,
+        60_000,
+        'dead letters and the valid exchange',
+      );
+      assert.equal(m['bus_dlq_invalid_json'], 1);
+      assert.equal(m['bus_dlq_invalid_exchange'], 1);
+      assert.equal(a.child.exitCode, null);
+    } finally {
+      await a.stop();
+    }
+  },
+);

@@ -17,7 +17,10 @@ async function exchanges(file: string): Promise<Exchange[]> {
   const counters = new Counters();
   const collector = createCollector(DEFAULT_COLLECTOR_OPTIONS, (x) => out.push(x), counters);
   const res = await readCapture(file, collector, { counters });
-  assert.deepEqual(res.problems.filter((p) => p.fatal), []);
+  assert.deepEqual(
+    res.problems.filter((p) => p.fatal),
+    [],
+  );
   collector.finish();
   return out;
 }
@@ -28,18 +31,33 @@ test('docker-http-upgrade.pcap vs docker-engine v1.41: all calls documented, no 
   const a = createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });
   for (const x of xs) a.observe(x);
   const eps = a.endpoints();
-  assert.deepEqual(eps.map((e) => `${e.method} ${e.path} ${e.documented ? 'documented' : 'undocumented'}`), [
-    'HEAD /_ping documented',
-    'POST /v1.41/containers/create documented',
-    'POST /v1.41/containers/{id}/attach documented',
-    'POST /v1.41/containers/{id}/resize documented',
-    'POST /v1.41/containers/{id}/start documented',
-    'POST /v1.41/containers/{id}/wait documented',
-  ]);
+  assert.deepEqual(
+    eps.map((e) => `${e.method} ${e.path} ${e.documented ? 'documented' : 'undocumented'}`),
+    [
+      'HEAD /_ping documented',
+      'POST /v1.41/containers/create documented',
+      'POST /v1.41/containers/{id}/attach documented',
+      'POST /v1.41/containers/{id}/resize documented',
+      'POST /v1.41/containers/{id}/start documented',
+      'POST /v1.41/containers/{id}/wait documented',
+    ],
+  );
   const ping = eps[0];
-  assert.ok(ping?.explain.some((l) => l.startsWith('optional version base: v1.41.yaml declares base /v1.41')), ping?.explain.join('\n'));
+  assert.ok(
+    ping?.explain.some((l) => l.startsWith('optional version base: v1.41.yaml declares base /v1.41')),
+    ping?.explain.join('\n'),
+  );
   const findings = a.findings();
-  assert.deepEqual(findings.filter((f) => f.kind === 'shadow_api'), []);
+  assert.deepEqual(
+    findings.filter((f) => f.kind === 'shadow_api'),
+    [],
+  );
   // /_ping was called, so it is no orphan; /v1.41/_ping is the same operation.
-  assert.deepEqual(findings.filter((f) => f.kind === 'orphan_api' && f.path.endsWith('/_ping')).map((f) => f.method).sort(), ['GET']);
+  assert.deepEqual(
+    findings
+      .filter((f) => f.kind === 'orphan_api' && f.path.endsWith('/_ping'))
+      .map((f) => f.method)
+      .sort(),
+    ['GET'],
+  );
 });

@@ -32,7 +32,11 @@ async function newTopic(partitions = 3): Promise<string> {
   return topic;
 }
 
-function publisher(topic: string, counters: Counters, extra: Partial<Parameters<typeof createKafkaPublisher>[0]> = {}): KafkaPublisher {
+function publisher(
+  topic: string,
+  counters: Counters,
+  extra: Partial<Parameters<typeof createKafkaPublisher>[0]> = {},
+): KafkaPublisher {
   const p = createKafkaPublisher({ brokers: [broker.bootstrap], topic, lingerMs: 5, ...extra }, { counters, logger });
   closers.push(() => p.close());
   return p;
@@ -40,7 +44,15 @@ function publisher(topic: string, counters: Counters, extra: Partial<Parameters<
 
 function consumer(topic: string, groupId: string, counters: Counters): ExchangeConsumer {
   const c = createKafkaConsumer(
-    { brokers: [broker.bootstrap], topic, groupId, retryBaseMs: 100, retryMaxMs: 1_000, heartbeatIntervalMs: 1_000, sessionTimeoutMs: 10_000 },
+    {
+      brokers: [broker.bootstrap],
+      topic,
+      groupId,
+      retryBaseMs: 100,
+      retryMaxMs: 1_000,
+      heartbeatIntervalMs: 1_000,
+      sessionTimeoutMs: 10_000,
+    },
     { counters, logger },
   );
   closers.push(() => c.stop());
@@ -113,7 +125,8 @@ describe('kafka bus (real broker)', () => {
     await admin.disconnect();
     await waitFor(() => cc.get(BUS_COUNTERS.consumed) >= N, 10_000, 'consumed counter');
     const committed = await committedOffsets(broker.bootstrap, groupId, topic);
-    for (const e of ends) assert.equal(committed.get(e.partition), e.high, `partition ${e.partition} committed to its end`);
+    for (const e of ends)
+      assert.equal(committed.get(e.partition), e.high, `partition ${e.partition} committed to its end`);
     await c.stop();
   });
 
@@ -155,7 +168,12 @@ describe('kafka bus (real broker)', () => {
     await dl.run({
       eachMessage: async ({ message }) => {
         const h = (k: string): string => String(message.headers?.[k] ?? '');
-        letters.push({ error: h('error'), detail: h('error.detail'), offset: h('source.offset'), srcTopic: h('source.topic') });
+        letters.push({
+          error: h('error'),
+          detail: h('error.detail'),
+          offset: h('source.offset'),
+          srcTopic: h('source.topic'),
+        });
       },
     });
     await waitFor(() => letters.length >= 3, 30_000, '3 dead letters read back');
@@ -199,7 +217,11 @@ describe('kafka bus (real broker)', () => {
     await waitFor(() => delivered.size >= N, 30_000, 'all delivered after the failures');
     assert.deepEqual(committedDuringFailures, ['-1', '-1']);
     assert.equal(cc.get(BUS_COUNTERS.handlerErrors), 2);
-    assert.equal([...delivered.values()].every((n) => n === 1), true, 'each id handled successfully once');
+    assert.equal(
+      [...delivered.values()].every((n) => n === 1),
+      true,
+      'each id handled successfully once',
+    );
     await waitFor(() => cc.get(BUS_COUNTERS.consumed) >= N, 10_000, 'consumed counter');
     const off = await committedOffsets(broker.bootstrap, groupId, topic);
     assert.equal(off.get(0), String(N));
@@ -211,13 +233,23 @@ describe('kafka bus (real broker)', () => {
     const groupId = uniqueName('g');
     const a: string[] = [];
     const b: string[] = [];
-    const fmt = (tag: string, ps: PartitionRef[]): string => `${tag}:${ps.map((p) => p.partition).sort().join(',')}`;
+    const fmt = (tag: string, ps: PartitionRef[]): string =>
+      `${tag}:${ps
+        .map((p) => p.partition)
+        .sort()
+        .join(',')}`;
     const ca = consumer(topic, groupId, new Counters());
-    await ca.run(async () => undefined, { onAssign: (ps) => void a.push(fmt('assign', ps)), onRevoke: (ps) => void a.push(fmt('revoke', ps)) });
+    await ca.run(async () => undefined, {
+      onAssign: (ps) => void a.push(fmt('assign', ps)),
+      onRevoke: (ps) => void a.push(fmt('revoke', ps)),
+    });
     await waitFor(() => a.length >= 1, 20_000, 'first instance assigned');
     assert.deepEqual(a, ['assign:0,1,2,3']);
     const cb = consumer(topic, groupId, new Counters());
-    await cb.run(async () => undefined, { onAssign: (ps) => void b.push(fmt('assign', ps)), onRevoke: (ps) => void b.push(fmt('revoke', ps)) });
+    await cb.run(async () => undefined, {
+      onAssign: (ps) => void b.push(fmt('assign', ps)),
+      onRevoke: (ps) => void b.push(fmt('revoke', ps)),
+    });
     await waitFor(() => a.length >= 2 && b.length >= 1, 30_000, 'rebalance seen by both');
     const bParts = (b[0] ?? '').slice('assign:'.length);
     assert.equal(bParts.split(',').length, 2);
@@ -284,7 +316,11 @@ describe('kafka bus (real broker)', () => {
     const tBack = Date.now();
     await pub.flush(60_000);
     const flushMs = Date.now() - tBack;
-    await waitFor(() => [...accepted].every((id) => seen.has(id)), 90_000, 'every accepted exchange consumed after the restart');
+    await waitFor(
+      () => [...accepted].every((id) => seen.has(id)),
+      90_000,
+      'every accepted exchange consumed after the restart',
+    );
     const backMs = Date.now() - tBack;
     const dups = [...seen.values()].filter((n) => n > 1).length;
     const admin = testKafka(broker.bootstrap).admin();

@@ -71,7 +71,9 @@ function endpoint(host: string, path: string, over: Partial<EndpointRecord> = {}
 }
 
 /** The numbered migrations in deploy/clickhouse, in order: every one must be applied once. */
-const MIGRATION_FILES = readdirSync(join(repoRoot, 'deploy', 'clickhouse')).filter((f) => /^\d{3}_.*\.sql$/.test(f)).sort();
+const MIGRATION_FILES = readdirSync(join(repoRoot, 'deploy', 'clickhouse'))
+  .filter((f) => /^\d{3}_.*\.sql$/.test(f))
+  .sort();
 
 function finding(id: string, host: string, over: Partial<Finding> = {}): Finding {
   return Finding.parse({
@@ -111,7 +113,8 @@ function exchange(id: string, host: string, over: Partial<ExchangeRow> = {}): Ex
 }
 
 /** Rows of one test, told apart from other tests' rows by the host suffix. */
-const mine = <T extends { host: string }>(rows: T[], suffix: string): T[] => rows.filter((r) => r.host.endsWith(suffix));
+const mine = <T extends { host: string }>(rows: T[], suffix: string): T[] =>
+  rows.filter((r) => r.host.endsWith(suffix));
 
 // ---------------------------------------------------------------------------------------------
 // Backends
@@ -139,19 +142,29 @@ function clickhouseBackend(): Backend {
   const real = process.env['CLICKHOUSE_URL'];
   let front: ClickHouseFront | undefined;
   const creds = real
-    ? { username: process.env['APITAP_CLICKHOUSE_USER'] ?? 'default', password: process.env['APITAP_CLICKHOUSE_PASSWORD'] ?? '' }
+    ? {
+        username: process.env['APITAP_CLICKHOUSE_USER'] ?? 'default',
+        password: process.env['APITAP_CLICKHOUSE_PASSWORD'] ?? '',
+      }
     : { username: 'apitap', password: `pw-${randomBytes(6).toString('hex')}` };
   const database = `apitap_test_${randomBytes(4).toString('hex')}`;
   const extraDatabases: string[] = [];
   const ensureFront = async (): Promise<ClickHouseFront> => {
-    front ??= await spawnClickHouseFront({ dir: tempDir('apitap-store-front-'), user: creds.username, password: creds.password });
+    front ??= await spawnClickHouseFront({
+      dir: tempDir('apitap-store-front-'),
+      user: creds.username,
+      password: creds.password,
+    });
     return front;
   };
   return {
     name: real ? `clickhouse (${real})` : 'clickhouse (front over chDB)',
     async open(counters) {
       const base = real ?? (await ensureFront()).url;
-      return openClickHouseStore({ url: `${base}/${database}`, ...creds, retry: FAST_RETRY, batchRows: 1000 }, counters);
+      return openClickHouseStore(
+        { url: `${base}/${database}`, ...creds, retry: FAST_RETRY, batchRows: 1000 },
+        counters,
+      );
     },
     ...(real ? {} : { front: () => front as ClickHouseFront }),
     async openDatabase(db) {
@@ -210,7 +223,11 @@ for (const make of [chdbBackend, clickhouseBackend]) {
           'SELECT name, comment FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position',
           { t: table },
         );
-        assert.deepEqual(cols.map((c) => c['name']), [...COLUMNS[key]], `columns of ${table}`);
+        assert.deepEqual(
+          cols.map((c) => c['name']),
+          [...COLUMNS[key]],
+          `columns of ${table}`,
+        );
         for (const c of cols) assert.notEqual(c['comment'], '', `${table}.${String(c['name'])} has a COMMENT`);
       }
     });
@@ -259,7 +276,9 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       await store.writeEndpoints(rows);
       const back = mine(await store.endpoints(), s);
       for (const r of back) assert.deepEqual(EndpointRecord.parse(r), r);
-      const expected = [...rows].sort((a, b) => (a.host === b.host ? (a.path < b.path ? -1 : 1) : a.host < b.host ? -1 : 1));
+      const expected = [...rows].sort((a, b) =>
+        a.host === b.host ? (a.path < b.path ? -1 : 1) : a.host < b.host ? -1 : 1,
+      );
       assert.deepEqual(back, expected);
     });
 
@@ -281,13 +300,23 @@ for (const make of [chdbBackend, clickhouseBackend]) {
             deep: { a: { b: { c: ['ü', '🚀', ''] } } },
           },
         }),
-        finding('f-nulls', `api${s}`, { firstSeen: null, lastSeen: null, details: {}, confidence: 0, kind: 'orphan_api', severity: 'low' }),
+        finding('f-nulls', `api${s}`, {
+          firstSeen: null,
+          lastSeen: null,
+          details: {},
+          confidence: 0,
+          kind: 'orphan_api',
+          severity: 'low',
+        }),
         finding('f-one', `api${s}`, { confidence: 1, severity: 'critical', kind: 'sensitive_in_url' }),
       ];
       await store.writeFindings(rows);
       const back = mine(await store.findings(), s);
       for (const r of back) assert.deepEqual(Finding.parse(r), r);
-      assert.deepEqual(back.map((f) => f.id), ['f-one', 'f-nested', 'f-nulls']);
+      assert.deepEqual(
+        back.map((f) => f.id),
+        ['f-one', 'f-nested', 'f-nulls'],
+      );
       assert.deepEqual(back, [rows[2], rows[0], rows[1]]);
     });
 
@@ -300,7 +329,10 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       await store.resolveFindings(['res-a']);
       await store.resolveFindings(['res-a']); // idempotent
       assert.deepEqual(await store.activeFindingIds([host]), ['res-b']);
-      assert.deepEqual((await store.findings()).filter((f) => f.host === host).map((f) => f.id), ['res-b']);
+      assert.deepEqual(
+        (await store.findings()).filter((f) => f.host === host).map((f) => f.id),
+        ['res-b'],
+      );
       // The same state again does not revive it; newer traffic (a later last_seen) does.
       await store.writeFindings([a]);
       assert.deepEqual(await store.activeFindingIds([host]), ['res-b']);
@@ -328,13 +360,22 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       await store.writeCaptureStats(cs);
       await store.writeCaptureStats(empty);
       const back = await store.captureStats();
-      assert.deepEqual(back.find((r) => r.id === cs.id), cs);
-      assert.deepEqual(back.find((r) => r.id === empty.id), empty);
+      assert.deepEqual(
+        back.find((r) => r.id === cs.id),
+        cs,
+      );
+      assert.deepEqual(
+        back.find((r) => r.id === empty.id),
+        empty,
+      );
     });
 
     it('writing the same rows twice changes nothing a query can see', async () => {
       const s = '.twice.test';
-      const eps = [endpoint(`a${s}`, '/a'), endpoint(`b${s}`, '/b', { pii: [{ kind: 'iban', location: 'request.body', field: '$.iban' }] })];
+      const eps = [
+        endpoint(`a${s}`, '/a'),
+        endpoint(`b${s}`, '/b', { pii: [{ kind: 'iban', location: 'request.body', field: '$.iban' }] }),
+      ];
       const fs = [finding('tw-1', `a${s}`), finding('tw-2', `b${s}`, { details: { x: [1] } })];
       const xs = [exchange('tw-x1', `a${s}`), exchange('tw-x2', `b${s}`)];
       const snapshot = async () => ({
@@ -366,7 +407,11 @@ for (const make of [chdbBackend, clickhouseBackend]) {
     it('the latest state of an endpoint wins, whatever the write order', async () => {
       const s = '.latest.test';
       const older = endpoint(`api${s}`, '/v', { hits: 5, lastSeen: '2024-03-01T10:05:00.000000Z' });
-      const newer = endpoint(`api${s}`, '/v', { hits: 9, lastSeen: '2024-03-01T11:00:00.000000Z', statusClasses: { '2xx': 8, '5xx': 1 } });
+      const newer = endpoint(`api${s}`, '/v', {
+        hits: 9,
+        lastSeen: '2024-03-01T11:00:00.000000Z',
+        statusClasses: { '2xx': 8, '5xx': 1 },
+      });
       await store.writeEndpoints([newer]);
       await store.writeEndpoints([older]); // a late replay of an older state
       assert.deepEqual(mine(await store.endpoints(), s), [newer]);
@@ -376,17 +421,35 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       const s = '.param.test';
       const tricky = `o'brien\\"; DROP TABLE endpoints; --${s}`;
       await store.writeEndpoints([endpoint(tricky, '/p'), endpoint(`plain${s}`, '/p')]);
-      const hit = await store.query('SELECT host, path FROM endpoints WHERE host = {h:String} AND method = {m:String}', { h: tricky, m: 'GET' });
+      const hit = await store.query(
+        'SELECT host, path FROM endpoints WHERE host = {h:String} AND method = {m:String}',
+        { h: tricky, m: 'GET' },
+      );
       assert.deepEqual(hit, [{ host: tricky, path: '/p' }]);
-      const miss = await store.query('SELECT count() AS c FROM endpoints WHERE host = {h:String}', { h: `x' OR 1=1 --${s}` });
+      const miss = await store.query('SELECT count() AS c FROM endpoints WHERE host = {h:String}', {
+        h: `x' OR 1=1 --${s}`,
+      });
       assert.equal(Number(miss[0]?.['c']), 0);
-      const arr = await store.query('SELECT count() AS c FROM endpoints WHERE has({hosts:Array(String)}, host)', { hosts: [tricky, `plain${s}`] });
+      const arr = await store.query('SELECT count() AS c FROM endpoints WHERE has({hosts:Array(String)}, host)', {
+        hosts: [tricky, `plain${s}`],
+      });
       assert.equal(Number(arr[0]?.['c']), 2);
       assert.equal(mine(await store.endpoints(), s).length, 2, 'endpoints table still there');
-      for (const sql of ['DROP TABLE endpoints', "INSERT INTO endpoints (host) VALUES ('x')", 'CREATE TABLE t (a UInt8) ENGINE = Memory']) {
-        await assert.rejects(store.query(sql), (e: unknown) => e instanceof StoreError && e.code === 'store_rejected' && !e.retryable, sql);
+      for (const sql of [
+        'DROP TABLE endpoints',
+        "INSERT INTO endpoints (host) VALUES ('x')",
+        'CREATE TABLE t (a UInt8) ENGINE = Memory',
+      ]) {
+        await assert.rejects(
+          store.query(sql),
+          (e: unknown) => e instanceof StoreError && e.code === 'store_rejected' && !e.retryable,
+          sql,
+        );
       }
-      await assert.rejects(store.query('SELEC 1'), (e: unknown) => e instanceof StoreError && e.code === 'store_rejected' && e.clickhouseCode === 62);
+      await assert.rejects(
+        store.query('SELEC 1'),
+        (e: unknown) => e instanceof StoreError && e.code === 'store_rejected' && e.clickhouseCode === 62,
+      );
     });
 
     it('sorts endpoints by (host, method, path) and findings by severity desc, kind, host, method, path, id', async () => {
@@ -409,14 +472,22 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         finding('s-0', `a${s}`, { severity: 'critical' }),
         finding('s-5', `a${s}`, { severity: 'high', kind: 'zombie_api' }),
       ]);
-      assert.deepEqual(mine(await store.findings(), s).map((f) => f.id), ['s-0', 's-1', 's-2', 's-5', 's-3', 's-4']);
+      assert.deepEqual(
+        mine(await store.findings(), s).map((f) => f.id),
+        ['s-0', 's-1', 's-2', 's-5', 's-3', 's-4'],
+      );
     });
 
     it('writes 10k exchanges in batches and counts them', async (t) => {
       const s = '.bulk.test';
       const xs: ExchangeRow[] = [];
       for (let i = 0; i < 10_000; i++) {
-        xs.push(exchange(`bulk-${String(i).padStart(5, '0')}`, `api${s}`, { seq: i, requestUs: 1_709_287_200_000_000 + i * 1000 }));
+        xs.push(
+          exchange(`bulk-${String(i).padStart(5, '0')}`, `api${s}`, {
+            seq: i,
+            requestUs: 1_709_287_200_000_000 + i * 1000,
+          }),
+        );
       }
       const before = counters.get('store_insert_batches');
       let t0 = performance.now();
@@ -431,7 +502,9 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       const optimizeMs = performance.now() - t0;
       const n = await store.query('SELECT count() AS c FROM exchanges WHERE endsWith(host, {s:String})', { s });
       assert.equal(Number(n[0]?.['c']), 10_000);
-      t.diagnostic(`10k exchanges: insert ${insertMs.toFixed(0)} ms, replay ${replayMs.toFixed(0)} ms, optimize ${optimizeMs.toFixed(0)} ms`);
+      t.diagnostic(
+        `10k exchanges: insert ${insertMs.toFixed(0)} ms, replay ${replayMs.toFixed(0)} ms, optimize ${optimizeMs.toFixed(0)} ms`,
+      );
     });
 
     it('rejects rows that break the contract with store_rejected', async () => {
@@ -460,7 +533,10 @@ for (const make of [chdbBackend, clickhouseBackend]) {
           await front().start();
         }
         await store.writeEndpoints([endpoint(`api${s}`, '/up')]);
-        assert.deepEqual(mine(await store.endpoints(), s).map((e) => e.path), ['/up']);
+        assert.deepEqual(
+          mine(await store.endpoints(), s).map((e) => e.path),
+          ['/up'],
+        );
         assert.ok(counters.get('store_retries') > 0, 'retries were counted');
       });
 
@@ -490,7 +566,10 @@ for (const make of [chdbBackend, clickhouseBackend]) {
 
       it('sends compressed requests and reads compressed responses', async () => {
         const st = await front().stats();
-        assert.ok(st.compressedRequests > 0 && st.compressedResponses > 0 && st.parameterisedRequests > 0, JSON.stringify(st));
+        assert.ok(
+          st.compressedRequests > 0 && st.compressedResponses > 0 && st.parameterisedRequests > 0,
+          JSON.stringify(st),
+        );
       });
     }
   });
@@ -503,11 +582,17 @@ describe('store open/close errors', () => {
   it('chdb: unusable directory -> store_config', async () => {
     const file = join(tempDir('apitap-store-bad-'), 'a-file');
     writeFileSync(file, 'x');
-    await assert.rejects(openChdbStore(file), (e: unknown) => e instanceof StoreError && e.code === 'store_config' && /not usable/.test(e.message));
+    await assert.rejects(
+      openChdbStore(file),
+      (e: unknown) => e instanceof StoreError && e.code === 'store_config' && /not usable/.test(e.message),
+    );
     const ro = tempDir('apitap-store-ro-');
     chmodSync(ro, 0o500);
     if (process.getuid?.() !== 0) {
-      await assert.rejects(openChdbStore(join(ro, 'sub')), (e: unknown) => e instanceof StoreError && e.code === 'store_config');
+      await assert.rejects(
+        openChdbStore(join(ro, 'sub')),
+        (e: unknown) => e instanceof StoreError && e.code === 'store_config',
+      );
     }
     chmodSync(ro, 0o700);
   });
@@ -515,7 +600,10 @@ describe('store open/close errors', () => {
   it('chdb: a second directory while one is open -> store_config; after close it opens', async () => {
     const a = await openChdbStore(tempDir('apitap-store-a-'));
     const b = tempDir('apitap-store-b-');
-    await assert.rejects(openChdbStore(b), (e: unknown) => e instanceof StoreError && e.code === 'store_config' && /one data directory/.test(e.message));
+    await assert.rejects(
+      openChdbStore(b),
+      (e: unknown) => e instanceof StoreError && e.code === 'store_config' && /one data directory/.test(e.message),
+    );
     await a.close();
     const sb = await openChdbStore(b);
     await sb.migrate();
@@ -541,7 +629,10 @@ describe('store open/close errors', () => {
   });
 
   it('clickhouse: bad URL, credentials in the URL, unreachable server', async () => {
-    await assert.rejects(openClickHouseStore({ url: 'not a url' }), (e: unknown) => e instanceof StoreError && e.code === 'store_config');
+    await assert.rejects(
+      openClickHouseStore({ url: 'not a url' }),
+      (e: unknown) => e instanceof StoreError && e.code === 'store_config',
+    );
     await assert.rejects(
       openClickHouseStore({ url: 'http://user:secret@127.0.0.1:1/db' }),
       (e: unknown) => e instanceof StoreError && e.code === 'store_config' && !e.message.includes('secret'),

@@ -29,62 +29,85 @@ paths:
       responses: { '200': { description: ok } }
 `;
 
-test('worker: findings follow traffic; redelivery, duplicate publishes and a crash before the inventory write count each exchange once', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'apitap-worker-'));
-  const store = await openChdbStore(join(dir, 'store'));
-  try {
-    const spec = parseSpec(SPEC, 'shop.yaml');
-    const host = 'api.shop.test';
-    const mk = (target: string, i: number): Exchange => ex('GET', target, { host, id: `w-${target}-${i}`, us: 1_700_000_000_000_000 + i * 1_000_000 });
+test(
+  'worker: findings follow traffic; redelivery, duplicate publishes and a crash before the inventory write count each exchange once',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apitap-worker-'));
+    const store = await openChdbStore(join(dir, 'store'));
+    try {
+      const spec = parseSpec(SPEC, 'shop.yaml');
+      const host = 'api.shop.test';
+      const mk = (target: string, i: number): Exchange =>
+        ex('GET', target, { host, id: `w-${target}-${i}`, us: 1_700_000_000_000_000 + i * 1_000_000 });
 
-    /** One worker lifetime on a memory-bus "topic" (offsets restart at 0 per topic, like a Kafka topic). */
-    const run = async (topic: string, batch: Exchange[], target: Store = store): Promise<Counters> => {
-      const counters = new Counters();
-      const bus = createMemoryBus({ maxBatch: 1000, topic, retryBaseMs: 10, retryMaxMs: 20, flushTimeoutMs: 2_000 }, counters);
-      const worker = createAnalyzerWorker({ analysis: { specs: [spec], previousSpecs: [], overrides: null, secret: Buffer.from('k') }, store: target, consumer: bus.consumer, counters });
-      await worker.start();
-      for (const e of batch) assert.ok(bus.publisher.publish(e));
-      await bus.publisher.flush(target === store ? 20_000 : 2_000).catch(() => undefined); // a failing store never drains: the caller checks
-      await worker.stop();
-      await bus.publisher.close();
-      return counters;
-    };
-    const orphans = async (): Promise<string[]> => (await store.findings()).filter((f) => f.kind === 'orphan_api').map((f) => f.path).sort();
-    const hits = async (): Promise<string[]> => (await store.endpoints()).map((e) => `${e.method} ${e.path} ${e.hits}`).sort();
-    const rows = async (): Promise<number> => Number((await store.query('SELECT count() AS c FROM exchanges FINAL'))[0]?.['c'] ?? 0);
+      /** One worker lifetime on a memory-bus "topic" (offsets restart at 0 per topic, like a Kafka topic). */
+      const run = async (topic: string, batch: Exchange[], target: Store = store): Promise<Counters> => {
+        const counters = new Counters();
+        const bus = createMemoryBus(
+          { maxBatch: 1000, topic, retryBaseMs: 10, retryMaxMs: 20, flushTimeoutMs: 2_000 },
+          counters,
+        );
+        const worker = createAnalyzerWorker({
+          analysis: { specs: [spec], previousSpecs: [], overrides: null, secret: Buffer.from('k') },
+          store: target,
+          consumer: bus.consumer,
+          counters,
+        });
+        await worker.start();
+        for (const e of batch) assert.ok(bus.publisher.publish(e));
+        await bus.publisher.flush(target === store ? 20_000 : 2_000).catch(() => undefined); // a failing store never drains: the caller checks
+        await worker.stop();
+        await bus.publisher.close();
+        return counters;
+      };
+      const orphans = async (): Promise<string[]> =>
+        (await store.findings())
+          .filter((f) => f.kind === 'orphan_api')
+          .map((f) => f.path)
+          .sort();
+      const hits = async (): Promise<string[]> =>
+        (await store.endpoints()).map((e) => `${e.method} ${e.path} ${e.hits}`).sort();
+      const rows = async (): Promise<number> =>
+        Number((await store.query('SELECT count() AS c FROM exchanges FINAL'))[0]?.['c'] ?? 0);
 
-    // 1. Only GET /orders is called: GET /orders/{orderId} is an orphan.
-    await run('t1', [mk('/orders', 1), mk('/orders', 2)]);
-    assert.deepEqual(await orphans(), ['/orders/{orderId}']);
+      // 1. Only GET /orders is called: GET /orders/{orderId} is an orphan.
+      await run('t1', [mk('/orders', 1), mk('/orders', 2)]);
+      assert.deepEqual(await orphans(), ['/orders/{orderId}']);
 
-    // 2. A restarted worker sees the detail route called: the orphan is resolved, not left standing.
-    const c2 = await run('t2', [mk('/orders/17', 3), mk('/orders/18', 4)]);
-    assert.deepEqual(await orphans(), []);
-    assert.equal(c2.get('analyzer_findings_resolved'), 1);
-    assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2']);
+      // 2. A restarted worker sees the detail route called: the orphan is resolved, not left standing.
+      const c2 = await run('t2', [mk('/orders/17', 3), mk('/orders/18', 4)]);
+      assert.deepEqual(await orphans(), []);
+      assert.equal(c2.get('analyzer_findings_resolved'), 1);
+      assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2']);
 
-    // 3. Batch 1 delivered again at the same offsets (an uncommitted batch after a crash), and the
-    //    same exchanges published again at new offsets (a capture collected twice): nothing counts twice.
-    const c3 = await run('t1', [mk('/orders', 1), mk('/orders', 2)]);
-    const c4 = await run('t4', [mk('/orders', 1), mk('/orders', 2)]);
-    assert.equal(c3.get('analyzer_skipped_counted'), 2);
-    assert.equal(c4.get('analyzer_skipped_counted'), 2);
-    assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2']);
+      // 3. Batch 1 delivered again at the same offsets (an uncommitted batch after a crash), and the
+      //    same exchanges published again at new offsets (a capture collected twice): nothing counts twice.
+      const c3 = await run('t1', [mk('/orders', 1), mk('/orders', 2)]);
+      const c4 = await run('t4', [mk('/orders', 1), mk('/orders', 2)]);
+      assert.equal(c3.get('analyzer_skipped_counted'), 2);
+      assert.equal(c4.get('analyzer_skipped_counted'), 2);
+      assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2']);
 
-    // 4. A crash after the exchange rows were written but before the inventory: the rows are stored,
-    //    the counts are not. The next worker re-reads the batch and counts it exactly once.
-    const crashing: Store = { ...store, writeEndpoints: () => Promise.reject(Object.assign(new Error('crash'), { retryable: true })), close: () => Promise.resolve() };
-    const c5 = await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)], crashing);
-    assert.ok(c5.get('bus_handler_errors') >= 1);
-    assert.equal(await rows(), 6, 'rows of the crashed batch are in the store');
-    assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2'], 'but not counted');
-    await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)]);
-    assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 4']);
-    await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)]);
-    assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 4']);
-    assert.equal(await rows(), 6);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+      // 4. A crash after the exchange rows were written but before the inventory: the rows are stored,
+      //    the counts are not. The next worker re-reads the batch and counts it exactly once.
+      const crashing: Store = {
+        ...store,
+        writeEndpoints: () => Promise.reject(Object.assign(new Error('crash'), { retryable: true })),
+        close: () => Promise.resolve(),
+      };
+      const c5 = await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)], crashing);
+      assert.ok(c5.get('bus_handler_errors') >= 1);
+      assert.equal(await rows(), 6, 'rows of the crashed batch are in the store');
+      assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 2'], 'but not counted');
+      await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)]);
+      assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 4']);
+      await run('t5', [mk('/orders/19', 5), mk('/orders/20', 6)]);
+      assert.deepEqual(await hits(), ['GET /orders 2', 'GET /orders/{orderId} 4']);
+      assert.equal(await rows(), 6);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

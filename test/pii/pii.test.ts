@@ -4,8 +4,16 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import {
-  createPiiFieldAggregator, createPiiScanner, detectText, detectValue, identifierShape, keyEvidence, SECRET_RULES, tokenizeKey,
-  VALUE_DETECTORS, validators as v,
+  createPiiFieldAggregator,
+  createPiiScanner,
+  detectText,
+  detectValue,
+  identifierShape,
+  keyEvidence,
+  SECRET_RULES,
+  tokenizeKey,
+  VALUE_DETECTORS,
+  validators as v,
 } from '../../analyzers/pii/index.js';
 import type { PiiHit } from '../../analyzers/pii/index.js';
 
@@ -13,19 +21,64 @@ const b64url = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('
 const jwt = (h: unknown, c: unknown): string => `${b64url(h)}.${b64url(c)}.c2lnbmF0dXJlX2J5dGVz`;
 
 function body(data: string, contentType: string | null = 'application/json') {
-  return { size: data.length, decodedSize: null, contentType, contentEncoding: [], encoding: 'utf8' as const, data, truncated: false, complete: true };
-}
-function ex(p: { target?: string; reqHeaders?: [string, string][]; reqBody?: string; reqType?: string | null; resHeaders?: [string, string][]; resBody?: string; resType?: string | null }): Exchange {
   return {
-    schema: 'exchange/v1', id: 'x', flowId: 'f', seq: 0, vni: null,
-    client: { ip: '10.0.0.1', port: 40000 }, server: { ip: '10.0.0.2', port: 80 },
-    request: { method: 'POST', target: p.target ?? '/', version: '1.1', headers: p.reqHeaders ?? [], trailers: [], body: body(p.reqBody ?? '', p.reqType ?? 'application/json'), startUs: 0, endUs: 1 },
-    response: { status: 200, reason: 'OK', version: '1.1', headers: p.resHeaders ?? [], trailers: [], body: body(p.resBody ?? '', p.resType ?? 'application/json'), interim: [], startUs: 2, endUs: 3 },
-    latencyUs: 1, anomalies: [], quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false }, complete: true,
+    size: data.length,
+    decodedSize: null,
+    contentType,
+    contentEncoding: [],
+    encoding: 'utf8' as const,
+    data,
+    truncated: false,
+    complete: true,
+  };
+}
+function ex(p: {
+  target?: string;
+  reqHeaders?: [string, string][];
+  reqBody?: string;
+  reqType?: string | null;
+  resHeaders?: [string, string][];
+  resBody?: string;
+  resType?: string | null;
+}): Exchange {
+  return {
+    schema: 'exchange/v1',
+    id: 'x',
+    flowId: 'f',
+    seq: 0,
+    vni: null,
+    client: { ip: '10.0.0.1', port: 40000 },
+    server: { ip: '10.0.0.2', port: 80 },
+    request: {
+      method: 'POST',
+      target: p.target ?? '/',
+      version: '1.1',
+      headers: p.reqHeaders ?? [],
+      trailers: [],
+      body: body(p.reqBody ?? '', p.reqType ?? 'application/json'),
+      startUs: 0,
+      endUs: 1,
+    },
+    response: {
+      status: 200,
+      reason: 'OK',
+      version: '1.1',
+      headers: p.resHeaders ?? [],
+      trailers: [],
+      body: body(p.resBody ?? '', p.resType ?? 'application/json'),
+      interim: [],
+      startUs: 2,
+      endUs: 3,
+    },
+    latencyUs: 1,
+    anomalies: [],
+    quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false },
+    complete: true,
   };
 }
 const scanner = createPiiScanner({ secret: 'test-secret', defaultCountry: 'NL' });
-const kinds = (hits: readonly PiiHit[]): string[] => [...new Set(hits.map((h) => `${h.kind}@${h.location}:${h.field}`))].sort();
+const kinds = (hits: readonly PiiHit[]): string[] =>
+  [...new Set(hits.map((h) => `${h.kind}@${h.location}:${h.field}`))].sort();
 
 test('validators: known valid and invalid numbers', () => {
   assert.equal(v.luhn('4111111111111111'), true);
@@ -40,7 +93,8 @@ test('validators: known valid and invalid numbers', () => {
   assert.equal(v.validateNhs('401 023 2137'), 'valid');
   assert.equal(v.validateNhs('401 023 2138'), 'invalid');
   assert.equal(v.validateSsn('078-05-1123'), 'valid');
-  for (const bad of ['000-12-3456', '666-12-3456', '912-12-3456', '123-00-4567', '123-45-0000', '078051120']) assert.equal(v.validateSsn(bad), 'invalid', bad);
+  for (const bad of ['000-12-3456', '666-12-3456', '912-12-3456', '123-00-4567', '123-45-0000', '078051120'])
+    assert.equal(v.validateSsn(bad), 'invalid', bad);
   assert.equal(v.validateSsn('693-09.4444'), 'n/a');
   assert.equal(v.validateNationalId('36574261809'), 'valid'); // DE Steuer-ID
   assert.equal(v.validateNationalId('RCCMNL83S18D969H'), 'valid'); // IT codice fiscale
@@ -50,12 +104,24 @@ test('validators: known valid and invalid numbers', () => {
   assert.equal(v.validateNationalId('44051401458', ['pl_pesel']), 'valid');
   assert.equal(v.validateNationalId('44051401459', ['pl_pesel']), 'invalid');
   assert.equal(v.validateEmail('jan@bedrijf.nl'), 'valid');
-  for (const e of ['a@example.com', 'a@foo.test', 'a@x.invalid', 'a@host.localhost', 'a@example.org', 'a@co.uk']) assert.equal(v.validateEmail(e), 'invalid', e);
+  for (const e of ['a@example.com', 'a@foo.test', 'a@x.invalid', 'a@host.localhost', 'a@example.org', 'a@co.uk'])
+    assert.equal(v.validateEmail(e), 'invalid', e);
   assert.equal(v.validatePhone('+31 6 12345678'), 'valid');
   assert.equal(v.validatePhone('0612345678'), 'n/a');
   assert.equal(v.validatePhone('0612345678', 'NL'), 'valid');
   assert.equal(v.validateIp('8.8.8.8'), 'valid');
-  for (const ip of ['10.1.2.3', '192.168.0.1', '127.0.0.1', '172.16.5.4', '100.64.0.1', '::1', 'fe80::1', 'fd00::1', '2001:db8::1']) assert.equal(v.validateIp(ip), 'invalid', ip);
+  for (const ip of [
+    '10.1.2.3',
+    '192.168.0.1',
+    '127.0.0.1',
+    '172.16.5.4',
+    '100.64.0.1',
+    '::1',
+    'fe80::1',
+    'fd00::1',
+    '2001:db8::1',
+  ])
+    assert.equal(v.validateIp(ip), 'invalid', ip);
   assert.equal(v.validateIp('2a00:1450:4001:80b::200e'), 'valid');
   assert.equal(v.validateNlPostcode('1234 AB'), 'valid');
   assert.equal(v.validateNlPostcode('1234 SS'), 'invalid');
@@ -83,16 +149,23 @@ test('key tokeniser: token-wise, never substrings', () => {
 });
 
 test('hard negatives: ids, hashes, timestamps, Luhn-valid order numbers', () => {
-  const reported = (val: string, key: string[]) => detectValue(val, key).filter((c) => c.strength === 'strong' || c.keyHint);
+  const reported = (val: string, key: string[]) =>
+    detectValue(val, key).filter((c) => c.strength === 'strong' || c.keyHint);
   assert.deepEqual(reported('4539148803436467', ['orderId']), []);
   assert.equal(detectValue('4539148803436467', ['orderId']).length, 0, 'negative key drops weak card');
   assert.deepEqual(reported('123456789', ['id']), []); // fails elfproef anyway
-  assert.deepEqual(detectValue('123456789', []).filter((c) => c.kind === 'bsn'), []);
+  assert.deepEqual(
+    detectValue('123456789', []).filter((c) => c.kind === 'bsn'),
+    [],
+  );
   assert.deepEqual(reported('550e8400-e29b-41d4-a716-446655440000', ['uuid']), []);
   assert.deepEqual(reported('d41d8cd98f00b204e9800998ecf8427e', ['hash']), []);
   assert.deepEqual(reported('1700000000', ['createdAt']), []);
   assert.deepEqual(reported('2024-01-01T10:00:00Z', ['timestamp']), []);
-  assert.deepEqual(reported('1.2.3.4', ['version']).filter((c) => c.kind === 'ip_address'), []);
+  assert.deepEqual(
+    reported('1.2.3.4', ['version']).filter((c) => c.kind === 'ip_address'),
+    [],
+  );
   assert.deepEqual(reported('1000 MB', ['size']), []);
   assert.deepEqual(reported('Widget Pro', ['product', 'name']), []);
   assert.deepEqual(reported('********', ['password']), []);
@@ -131,36 +204,72 @@ test('Basic auth: password and email user, never raw', () => {
 });
 
 test('scanExchange: locations and normalised fields', () => {
-  const hits = scanner.scanExchange(ex({
-    target: '/users/jan%40bedrijf.nl/orders?iban=NL02ABNA0123456789&page=2',
-    reqHeaders: [['Cookie', 'sessionid=3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c; theme=dark'], ['X-Forwarded-For', '8.8.4.4']],
-    reqBody: JSON.stringify({ customer: { name: 'Jan Jansen', bsn: '111222333', addresses: [{ postcode: '1234 AB', street: 'Dorpsstraat 1' }] }, password: 'hunter2!', location: { lat: 52.37403, lng: 4.88969 } }),
-    resHeaders: [['Set-Cookie', 'sid=Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6; HttpOnly']],
-    resBody: JSON.stringify({ items: [{ phone: '+31 6 12345678', note: 'bel mij op +31 20 794 0911 of mail piet@voorbeeldbedrijf.nl' }], token: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' }),
-  }));
+  const hits = scanner.scanExchange(
+    ex({
+      target: '/users/jan%40bedrijf.nl/orders?iban=NL02ABNA0123456789&page=2',
+      reqHeaders: [
+        ['Cookie', 'sessionid=3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c; theme=dark'],
+        ['X-Forwarded-For', '8.8.4.4'],
+      ],
+      reqBody: JSON.stringify({
+        customer: {
+          name: 'Jan Jansen',
+          bsn: '111222333',
+          addresses: [{ postcode: '1234 AB', street: 'Dorpsstraat 1' }],
+        },
+        password: 'hunter2!',
+        location: { lat: 52.37403, lng: 4.88969 },
+      }),
+      resHeaders: [['Set-Cookie', 'sid=Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6; HttpOnly']],
+      resBody: JSON.stringify({
+        items: [{ phone: '+31 6 12345678', note: 'bel mij op +31 20 794 0911 of mail piet@voorbeeldbedrijf.nl' }],
+        token: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+      }),
+    }),
+  );
   const got = kinds(hits);
   for (const want of [
-    'email@request.path:path[1]', 'iban@request.query:iban', 'session_token@request.cookie:sessionid',
-    'ip_address@request.header:x-forwarded-for', 'person_name@request.body:$.customer.name', 'bsn@request.body:$.customer.bsn',
-    'postcode@request.body:$.customer.addresses[*].postcode', 'street_address@request.body:$.customer.addresses[*].street',
-    'password@request.body:$.password', 'geolocation@request.body:$.location', 'session_token@response.cookie:sid',
-    'phone@response.body:$.items[*].phone', 'phone@response.body:$.items[*].note', 'email@response.body:$.items[*].note',
+    'email@request.path:path[1]',
+    'iban@request.query:iban',
+    'session_token@request.cookie:sessionid',
+    'ip_address@request.header:x-forwarded-for',
+    'person_name@request.body:$.customer.name',
+    'bsn@request.body:$.customer.bsn',
+    'postcode@request.body:$.customer.addresses[*].postcode',
+    'street_address@request.body:$.customer.addresses[*].street',
+    'password@request.body:$.password',
+    'geolocation@request.body:$.location',
+    'session_token@response.cookie:sid',
+    'phone@response.body:$.items[*].phone',
+    'phone@response.body:$.items[*].note',
+    'email@response.body:$.items[*].note',
     'api_key@response.body:$.token',
-  ]) assert.ok(got.includes(want), `missing ${want} in ${got.join(' ')}`);
+  ])
+    assert.ok(got.includes(want), `missing ${want} in ${got.join(' ')}`);
   assert.ok(!got.some((g) => g.includes(':page')));
   assert.ok(!JSON.stringify(hits).includes('111222333'));
 });
 
 test('scanExchange: form bodies, text bodies, JSON in strings, base64 JSON', () => {
   const inner = Buffer.from(JSON.stringify({ email: 'kees@bedrijfsnaam.nl' })).toString('base64');
-  const hits = scanner.scanExchange(ex({
-    reqBody: 'username=kees&password=Geheim123%21&iban=DE89370400440532013000', reqType: 'application/x-www-form-urlencoded',
-    resBody: JSON.stringify({ payload: JSON.stringify({ ssn: '078-05-1123' }), blob: inner }),
-  }));
+  const hits = scanner.scanExchange(
+    ex({
+      reqBody: 'username=kees&password=Geheim123%21&iban=DE89370400440532013000',
+      reqType: 'application/x-www-form-urlencoded',
+      resBody: JSON.stringify({ payload: JSON.stringify({ ssn: '078-05-1123' }), blob: inner }),
+    }),
+  );
   const got = kinds(hits);
-  for (const want of ['password@request.body:password', 'iban@request.body:iban', 'us_ssn@response.body:$.payload.ssn', 'email@response.body:$.blob#base64.email'])
+  for (const want of [
+    'password@request.body:password',
+    'iban@request.body:iban',
+    'us_ssn@response.body:$.payload.ssn',
+    'email@response.body:$.blob#base64.email',
+  ])
     assert.ok(got.includes(want), `missing ${want} in ${got.join(' ')}`);
-  const t = scanner.scanExchange(ex({ resBody: 'contact: kees@bedrijfsnaam.nl, order 4539148803436467', resType: 'text/plain' }));
+  const t = scanner.scanExchange(
+    ex({ resBody: 'contact: kees@bedrijfsnaam.nl, order 4539148803436467', resType: 'text/plain' }),
+  );
   assert.deepEqual(kinds(t), ['email@response.body:$']);
 });
 
@@ -170,13 +279,24 @@ test('aggregation: strong from one value, weak needs distinct validated values o
   const bsns = ['111222333', '123456782', '012345672', '100000009'];
   for (const [i, b] of bsns.entries()) {
     agg.add('h POST /a', sc.scanExchange(ex({ reqBody: JSON.stringify({ ref2: b }) })));
-    if (i < 3) assert.deepEqual(agg.results('h POST /a').filter((r) => r.kind === 'bsn'), [], `labelled after ${i + 1}`);
+    if (i < 3)
+      assert.deepEqual(
+        agg.results('h POST /a').filter((r) => r.kind === 'bsn'),
+        [],
+        `labelled after ${i + 1}`,
+      );
   }
   const r = agg.results('h POST /a').filter((x) => x.kind === 'bsn');
   assert.equal(r.length, 1);
   assert.equal(r[0]?.distinct, 4);
-  agg.add('h POST /b', sc.scanExchange(ex({ reqBody: JSON.stringify({ contact: 'jan@bedrijf.nl', bsn: '111222333' }) })));
-  assert.deepEqual(agg.results('h POST /b').map((x) => `${x.kind}:${x.field}`), ['bsn:$.bsn', 'email:$.contact']);
+  agg.add(
+    'h POST /b',
+    sc.scanExchange(ex({ reqBody: JSON.stringify({ contact: 'jan@bedrijf.nl', bsn: '111222333' }) })),
+  );
+  assert.deepEqual(
+    agg.results('h POST /b').map((x) => `${x.kind}:${x.field}`),
+    ['bsn:$.bsn', 'email:$.contact'],
+  );
   // negative key suppresses Luhn-valid order ids however many there are
   for (const o of ['4539148803436467', '4916338506082832', '4024007198964305', '4485275742308327', '4716461583322103'])
     agg.add('h GET /o', sc.scanExchange(ex({ resBody: JSON.stringify({ orderId: o }) })));
@@ -190,16 +310,32 @@ test('aggregation: strong from one value, weak needs distinct validated values o
   for (const id of ids) agg.add('h GET /c', sc.scanExchange(ex({ resBody: JSON.stringify({ clientNumber: id }) })));
   assert.deepEqual(agg.results('h GET /c'), []);
   const rej = sc.scanExchange(ex({ resBody: JSON.stringify({ clientNumber: '123456789' }) }));
-  assert.deepEqual(rej.map((h) => [h.kind, h.validated, h.detector, h.masked, h.hash]), [['bsn', false, 'checksum-rejected', '', '']]);
+  assert.deepEqual(
+    rej.map((h) => [h.kind, h.validated, h.detector, h.masked, h.hash]),
+    [['bsn', false, 'checksum-rejected', '', '']],
+  );
 });
 
 test('redos: every pattern stays fast on 100 KB adversarial input', () => {
   const inputs = [
-    'a'.repeat(100_000), '1'.repeat(100_000), '1 '.repeat(50_000), 'a@'.repeat(50_000), 'a.'.repeat(50_000),
-    ':'.repeat(100_000), '0:'.repeat(50_000), 'eyJ'.repeat(33_000), 'key='.repeat(25_000), 'AB12 '.repeat(20_000),
-    'x://a:'.repeat(16_000), '-----BEGIN PRIVATE KEY-----' + 'A'.repeat(99_000), 'aaaa-'.repeat(20_000),
+    'a'.repeat(100_000),
+    '1'.repeat(100_000),
+    '1 '.repeat(50_000),
+    'a@'.repeat(50_000),
+    'a.'.repeat(50_000),
+    ':'.repeat(100_000),
+    '0:'.repeat(50_000),
+    'eyJ'.repeat(33_000),
+    'key='.repeat(25_000),
+    'AB12 '.repeat(20_000),
+    'x://a:'.repeat(16_000),
+    '-----BEGIN PRIVATE KEY-----' + 'A'.repeat(99_000),
+    'aaaa-'.repeat(20_000),
   ];
-  const pats: RegExp[] = [...SECRET_RULES.map((r) => r.pattern), ...VALUE_DETECTORS.flatMap((d) => (d.text ? [d.pattern, d.text] : [d.pattern]))];
+  const pats: RegExp[] = [
+    ...SECRET_RULES.map((r) => r.pattern),
+    ...VALUE_DETECTORS.flatMap((d) => (d.text ? [d.pattern, d.text] : [d.pattern])),
+  ];
   for (const re of pats) {
     for (const s of inputs) {
       const t0 = performance.now();
@@ -216,17 +352,50 @@ test('redos: every pattern stays fast on 100 KB adversarial input', () => {
 });
 
 test('property: scanExchange never throws and never leaks the raw value', () => {
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), fc.string(), fc.string(), (j, s, h) => {
-    const hits = scanner.scanExchange(ex({ target: '/' + s, reqHeaders: [['Authorization', h], ['Cookie', s]], reqBody: JSON.stringify(j) ?? '', resBody: s, resType: null }));
-    // Rejections (checksum failed) carry no value data at all.
-    for (const x of hits) assert.match(x.hash, x.validated ? /^[0-9a-f]{32}$/ : /^$/);
-  }), { numRuns: 300 });
-  fc.assert(fc.property(fc.string({ maxLength: 400 }), (s) => { detectText(s); detectValue(s, ['password']); }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 4 }), fc.string(), fc.string(), (j, s, h) => {
+      const hits = scanner.scanExchange(
+        ex({
+          target: '/' + s,
+          reqHeaders: [
+            ['Authorization', h],
+            ['Cookie', s],
+          ],
+          reqBody: JSON.stringify(j) ?? '',
+          resBody: s,
+          resType: null,
+        }),
+      );
+      // Rejections (checksum failed) carry no value data at all.
+      for (const x of hits) assert.match(x.hash, x.validated ? /^[0-9a-f]{32}$/ : /^$/);
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 400 }), (s) => {
+      detectText(s);
+      detectValue(s, ['password']);
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('throughput: typical small JSON exchanges', () => {
-  const e = ex({ target: '/api/v1/users/12345?include=orders', reqHeaders: [['Host', 'api.x.nl'], ['Authorization', 'Bearer ' + jwt({ alg: 'HS256' }, { sub: '1', exp: 1 })]],
-    resBody: JSON.stringify({ id: 12345, name: 'Widget', price: 12.5, createdAt: '2024-01-01T00:00:00Z', tags: ['a', 'b'], owner: { email: 'jan@bedrijf.nl', id: 7 } }) });
+  const e = ex({
+    target: '/api/v1/users/12345?include=orders',
+    reqHeaders: [
+      ['Host', 'api.x.nl'],
+      ['Authorization', 'Bearer ' + jwt({ alg: 'HS256' }, { sub: '1', exp: 1 })],
+    ],
+    resBody: JSON.stringify({
+      id: 12345,
+      name: 'Widget',
+      price: 12.5,
+      createdAt: '2024-01-01T00:00:00Z',
+      tags: ['a', 'b'],
+      owner: { email: 'jan@bedrijf.nl', id: 7 },
+    }),
+  });
   for (let i = 0; i < 200; i++) scanner.scanExchange(e);
   const n = 2000;
   const t0 = performance.now();
@@ -238,7 +407,10 @@ test('throughput: typical small JSON exchanges', () => {
 
 test('hits name their detector; details carry redacted facts only; token cache is transparent', () => {
   const t = jwt({ alg: 'none', typ: 'JWT' }, { sub: '42', email: 'jan.jansen@bedrijf.nl', iat: 1720000000 });
-  const e = ex({ reqHeaders: [['Authorization', `Bearer ${t}`]], resBody: JSON.stringify({ iban: 'DE89370400440532013000', token: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' }) });
+  const e = ex({
+    reqHeaders: [['Authorization', `Bearer ${t}`]],
+    resBody: JSON.stringify({ iban: 'DE89370400440532013000', token: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' }),
+  });
   const sc = createPiiScanner({ secret: 'k', defaultCountry: 'NL' });
   const first = sc.scanExchange(e);
   const byKind = new Map(first.map((h) => [h.kind, h]));
@@ -250,7 +422,8 @@ test('hits name their detector; details carry redacted facts only; token cache i
   assert.equal(byKind.get('email')?.detector, 'email');
   for (const h of first) assert.equal(typeof h.detector, 'string');
   const json = JSON.stringify(first);
-  for (const raw of [t, 'jan.jansen@bedrijf.nl', 'DE89370400440532013000', 'A1b2C3d4E5f6G7h8']) assert.ok(!json.includes(raw));
+  for (const raw of [t, 'jan.jansen@bedrijf.nl', 'DE89370400440532013000', 'A1b2C3d4E5f6G7h8'])
+    assert.ok(!json.includes(raw));
   // The second scan of the same bearer token is served from the HMAC-keyed cache: same hits.
   assert.deepEqual(sc.scanExchange(e), first);
   // A header alg that is not an algorithm name is not copied into details.
@@ -259,28 +432,49 @@ test('hits name their detector; details carry redacted facts only; token cache i
   assert.equal(h?.details?.['alg'], 'other');
 });
 
-
 test('identifiers: shapes are recognised, secrets and words are not', () => {
   const ids: [string, string][] = [
-    ['CH' + 'a3f9c2e18b7d4f6a9e0c1b2d3e4f5a6b', 'prefixed-hex'], ['USR' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'prefixed-hex'],
-    ['cus_NffrFeUfNV2Hib', 'prefixed-object'], ['pi_3MtwBwLkdIwHu7ix28a3tqPa', 'prefixed-object'],
-    ['seti_1Mm8s8LkdIwHu7ixYtGvmF3S', 'prefixed-object'], ['9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', 'uuid'],
-    ['507f1f77bcf86cd799439011', 'hex'], ['d41d8cd98f00b204e9800998ecf8427e', 'hex'],
+    ['CH' + 'a3f9c2e18b7d4f6a9e0c1b2d3e4f5a6b', 'prefixed-hex'],
+    ['USR' + '0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'prefixed-hex'],
+    ['cus_NffrFeUfNV2Hib', 'prefixed-object'],
+    ['pi_3MtwBwLkdIwHu7ix28a3tqPa', 'prefixed-object'],
+    ['seti_1Mm8s8LkdIwHu7ixYtGvmF3S', 'prefixed-object'],
+    ['9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', 'uuid'],
+    ['507f1f77bcf86cd799439011', 'hex'],
+    ['d41d8cd98f00b204e9800998ecf8427e', 'hex'],
     ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'hex'],
     ['sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'digest'],
-    ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'ulid'], ['0ujtsYcgvSTl8PAuAdqWYSMnLOv', 'ksuid'],
+    ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'ulid'],
+    ['0ujtsYcgvSTl8PAuAdqWYSMnLOv', 'ksuid'],
   ];
   for (const [v, want] of ids) assert.equal(identifierShape(v), want, v);
-  for (const v of ['sk_live_4eC39HqLyjWDarjtT1zdp7dc', 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', 'npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', 'Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6', 'hello_world', 'NL91ABNA0417164300'])
+  for (const v of [
+    'sk_live_4eC39HqLyjWDarjtT1zdp7dc',
+    'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+    'npm_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8',
+    'Yk3Jm9Qx2Lp7Vr4Ts8Wn1Zc6',
+    'hello_world',
+    'NL91ABNA0417164300',
+  ])
     assert.equal(identifierShape(v), null, v);
 });
 
 test('identifiers: not api_key / session_token unless a prefix rule or a credential location says so', () => {
   const sid = 'CR' + '9f3a0c7be21d4a68b5f0e3c2a17d9b4e';
   const cred = (v: string, key: string[], where?: 'field' | 'credential' | 'path'): string[] =>
-    detectValue(v, key, {}, where).filter((c) => c.kind === 'api_key' || c.kind === 'session_token').map((c) => `${c.kind}/${c.detector}`);
+    detectValue(v, key, {}, where)
+      .filter((c) => c.kind === 'api_key' || c.kind === 'session_token')
+      .map((c) => `${c.kind}/${c.detector}`);
   // Resource ids under id keys, session-looking or credential-looking names, and as path parameters.
-  for (const key of [['account_sid'], ['sid'], ['RoleSid'], ['credential_sid'], ['credentials', 'sid'], ['tokenId'], ['session', 'userId']])
+  for (const key of [
+    ['account_sid'],
+    ['sid'],
+    ['RoleSid'],
+    ['credential_sid'],
+    ['credentials', 'sid'],
+    ['tokenId'],
+    ['session', 'userId'],
+  ])
     assert.deepEqual(cred(sid, key), [], key.join('.'));
   assert.deepEqual(cred(sid, ['Credentials'], 'path'), []);
   assert.deepEqual(cred('9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', ['tokens'], 'path'), []);
@@ -292,7 +486,15 @@ test('identifiers: not api_key / session_token unless a prefix rule or a credent
   assert.deepEqual(cred('9b2f6c1e-3d4a-4f8b-a1c2-7e5d9f0a3b6c', ['sessionId']), ['session_token/session-key']);
   // Credential locations: cookies and Authorization.
   assert.deepEqual(cred(sid, ['sid'], 'credential'), ['session_token/session-key']);
-  const hits = scanner.scanExchange(ex({ reqHeaders: [['Cookie', `sid=${sid}`], ['Authorization', `Bearer ${sid}`]], resBody: JSON.stringify({ sid, account_sid: sid, credentials: [{ sid }] }) }));
+  const hits = scanner.scanExchange(
+    ex({
+      reqHeaders: [
+        ['Cookie', `sid=${sid}`],
+        ['Authorization', `Bearer ${sid}`],
+      ],
+      resBody: JSON.stringify({ sid, account_sid: sid, credentials: [{ sid }] }),
+    }),
+  );
   assert.deepEqual(kinds(hits), ['session_token@request.cookie:sid', 'session_token@request.header:authorization']);
   // A prefixed secret rule wins over the id shape: Twilio API key SIDs (`SK` + 32 hex) are gitleaks' twilio-api-key.
   assert.deepEqual(cred('SK' + '9f3a0c7be21d4a68b5f0e3c2a17d9b4e', ['sid']), ['api_key/twilio-api-key']);
@@ -302,7 +504,16 @@ test('identifiers: not api_key / session_token unless a prefix rule or a credent
 
 test('sampling: settled fields are sampled deterministically, labels and leaked secrets survive', () => {
   const mk = (i: number, extra: Record<string, unknown> = {}): Exchange => {
-    const e = ex({ target: `/customers/${1000 + i}`, resBody: JSON.stringify({ id: 1000 + i, status: 'ok', email: `klant${i}@bedrijf.nl`, note: `order ${i}`, ...extra }) });
+    const e = ex({
+      target: `/customers/${1000 + i}`,
+      resBody: JSON.stringify({
+        id: 1000 + i,
+        status: 'ok',
+        email: `klant${i}@bedrijf.nl`,
+        note: `order ${i}`,
+        ...extra,
+      }),
+    });
     return { ...e, id: `x${i}` };
   };
   const run = (keyed: boolean): { labels: string[]; hits: number; stats: unknown } => {
@@ -326,7 +537,10 @@ test('sampling: settled fields are sampled deterministically, labels and leaked 
   // A settled field still reports a prefixed secret on a value that was not picked; a new key is scanned.
   const sc = createPiiScanner({ secret: 's', sampling: { saturation: 4, rate: 1_000_000 } });
   for (let i = 0; i < 10; i++) sc.scanExchange(mk(i), 'k');
-  const leak = sc.scanExchange(mk(11, { note: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', phone: '+31 6 12345678' }), 'k');
+  const leak = sc.scanExchange(
+    mk(11, { note: 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8', phone: '+31 6 12345678' }),
+    'k',
+  );
   assert.deepEqual(kinds(leak), ['api_key@response.body:$.note', 'phone@response.body:$.phone']);
   // A different outcome resets the streak: the field is fully scanned again.
   const e2 = sc.scanExchange(mk(12, { note: 'bel +31 20 794 0911' }), 'k');

@@ -20,7 +20,11 @@ export function judge(v: Vector): { ok: boolean; why: string } {
   const cands: Candidate[] = v.mode === 'value' ? detectValue(v.text, v.key, o) : detectText(v.text, v.key, o);
   const reported = cands.filter((c) => c.kind === v.kind && (c.strength === 'strong' || c.keyHint));
   if (v.positive) {
-    if (reported.length === 0) return { ok: false, why: `no ${v.kind}; got ${cands.map((c) => c.kind + '/' + c.detector).join(',') || 'nothing'}` };
+    if (reported.length === 0)
+      return {
+        ok: false,
+        why: `no ${v.kind}; got ${cands.map((c) => c.kind + '/' + c.detector).join(',') || 'nothing'}`,
+      };
     for (const e of v.expect) {
       if (!reported.some((c) => compact(c.value) === compact(e))) {
         return { ok: false, why: `expected value not matched (${reported.length} ${v.kind} candidates)` };
@@ -29,13 +33,18 @@ export function judge(v: Vector): { ok: boolean; why: string } {
     return { ok: true, why: '' };
   }
   const bad = reported.filter((c) => !c.example && (v.detector === undefined || c.detector === v.detector));
-  return bad.length === 0 ? { ok: true, why: '' } : { ok: false, why: `reported ${bad.map((c) => c.detector).join(',')}` };
+  return bad.length === 0
+    ? { ok: true, why: '' }
+    : { ok: false, why: `reported ${bad.map((c) => c.detector).join(',')}` };
 }
 
 for (const name of ['presidio', 'stdnum', 'gitleaks'] as const) {
   test(`public vectors: ${name}`, () => {
     const fx = fixtures[name];
-    let tp = 0, fn = 0, fp = 0, tn = 0;
+    let tp = 0,
+      fn = 0,
+      fp = 0,
+      tn = 0;
     const failures: string[] = [];
     for (const v of fx.included) {
       const r = judge(v);
@@ -44,12 +53,17 @@ for (const name of ['presidio', 'stdnum', 'gitleaks'] as const) {
         else fn++;
       } else if (r.ok) tn++;
       else fp++;
-      if (!r.ok) failures.push(`${v.id} ${v.positive ? 'FN' : 'FP'} ${JSON.stringify(v.text.slice(0, 70))} key=${v.key.join('.')}: ${r.why}`);
+      if (!r.ok)
+        failures.push(
+          `${v.id} ${v.positive ? 'FN' : 'FP'} ${JSON.stringify(v.text.slice(0, 70))} key=${v.key.join('.')}: ${r.why}`,
+        );
     }
     const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
     const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
     const excluded = fx.excluded.reduce((a, e) => a + e.count, 0);
-    console.log(`# ${name}: ${fx.included.length} vectors (${excluded} excluded in ${fx.excluded.length} groups), tp=${tp} fn=${fn} fp=${fp} tn=${tn} precision=${precision.toFixed(3)} recall=${recall.toFixed(3)} pass=${((tp + tn) / fx.included.length * 100).toFixed(1)}%`);
+    console.log(
+      `# ${name}: ${fx.included.length} vectors (${excluded} excluded in ${fx.excluded.length} groups), tp=${tp} fn=${fn} fp=${fp} tn=${tn} precision=${precision.toFixed(3)} recall=${recall.toFixed(3)} pass=${(((tp + tn) / fx.included.length) * 100).toFixed(1)}%`,
+    );
     if (failures.length > 0) console.log(failures.slice(0, 80).join('\n'));
     assert.equal(failures.length, 0, `${failures.length} ${name} vectors failed`);
   });

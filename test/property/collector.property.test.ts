@@ -111,7 +111,21 @@ function describePackets(pkts: readonly Pkt[]): Info[] {
   return pkts.map((p) => {
     const st = d.decode(p.frame, p.linkType, p.tsUs, p.wireLen);
     if (st !== DecodeStatus.OK) {
-      return { tcp: false, flow: '', dir: '', flags: 0, seq: 0, payloadOff: 0, payloadLen: 0, payloadWireLen: 0, plain: false, outerLens: [], ipOff: -1, ipVersion: 0, tcpOff: -1 };
+      return {
+        tcp: false,
+        flow: '',
+        dir: '',
+        flags: 0,
+        seq: 0,
+        payloadOff: 0,
+        payloadLen: 0,
+        payloadWireLen: 0,
+        plain: false,
+        outerLens: [],
+        ipOff: -1,
+        ipVersion: 0,
+        tcpOff: -1,
+      };
     }
     const alen = v.ipVersion === 4 ? 4 : 16;
     const src = `${v.frame.toString('hex', v.srcAddrOff, v.srcAddrOff + alen)}:${v.srcPort}`;
@@ -121,8 +135,14 @@ function describePackets(pkts: readonly Pkt[]): Info[] {
     if (plain && v.vni >= 0) {
       // One VXLAN level over untagged Ethernet/IPv4/UDP (what the corpus has): its lengths grow with the payload.
       const ihl = ((p.frame[14] ?? 0) & 0x0f) * 4;
-      if (p.linkType === 1 && p.frame.readUInt16BE(12) === 0x0800 && p.frame[23] === 17 &&
-        p.frame.readUInt16BE(14 + ihl + 2) === 4789 && v.srcAddrOff > 14 + ihl + 16) outerLens.push(16, 14 + ihl + 4);
+      if (
+        p.linkType === 1 &&
+        p.frame.readUInt16BE(12) === 0x0800 &&
+        p.frame[23] === 17 &&
+        p.frame.readUInt16BE(14 + ihl + 2) === 4789 &&
+        v.srcAddrOff > 14 + ihl + 16
+      )
+        outerLens.push(16, 14 + ihl + 4);
       else plain = false;
     }
     let tcpOff = -1;
@@ -131,16 +151,33 @@ function describePackets(pkts: readonly Pkt[]): Info[] {
       // The TCP header ends where the payload starts: find the offset whose data-offset field, ports
       // and sequence number agree with the view.
       for (let o = v.payloadOff - 20; o >= Math.max(0, v.payloadOff - 60); o -= 4) {
-        if (((p.frame[o + 12] ?? 0) >> 4) * 4 === v.payloadOff - o && p.frame.readUInt16BE(o) === v.srcPort &&
-          p.frame.readUInt16BE(o + 2) === v.dstPort && p.frame.readUInt32BE(o + 4) === v.seq) { tcpOff = o; break; }
+        if (
+          ((p.frame[o + 12] ?? 0) >> 4) * 4 === v.payloadOff - o &&
+          p.frame.readUInt16BE(o) === v.srcPort &&
+          p.frame.readUInt16BE(o + 2) === v.dstPort &&
+          p.frame.readUInt32BE(o + 4) === v.seq
+        ) {
+          tcpOff = o;
+          break;
+        }
       }
       ipOff = v.srcAddrOff - (v.ipVersion === 4 ? 12 : 8);
       if (ipOff < 0 || (p.frame[ipOff] ?? 0) >> 4 !== v.ipVersion) ipOff = -1;
     }
     return {
-      tcp: true, flow: (src < dst ? src + dst : dst + src) + String(v.vni), dir: `${src}>${dst}`, flags: v.tcpFlags,
-      seq: v.seq, payloadOff: v.payloadOff, payloadLen: v.payloadLen, payloadWireLen: v.payloadWireLen,
-      plain: plain && tcpOff >= 0 && ipOff >= 0, outerLens, ipOff, ipVersion: v.ipVersion, tcpOff,
+      tcp: true,
+      flow: (src < dst ? src + dst : dst + src) + String(v.vni),
+      dir: `${src}>${dst}`,
+      flags: v.tcpFlags,
+      seq: v.seq,
+      payloadOff: v.payloadOff,
+      payloadLen: v.payloadLen,
+      payloadWireLen: v.payloadWireLen,
+      plain: plain && tcpOff >= 0 && ipOff >= 0,
+      outerLens,
+      ipOff,
+      ipVersion: v.ipVersion,
+      tcpOff,
     };
   });
 }
@@ -158,8 +195,14 @@ function run(pkts: readonly Pkt[], counters = new Counters()): string[] {
 function withoutTimes(lines: readonly string[]): string[] {
   return lines.map((l) => {
     const ex = JSON.parse(l) as Exchange;
-    if (ex.request !== null) { ex.request.startUs = 0; ex.request.endUs = 0; }
-    if (ex.response !== null) { ex.response.startUs = 0; ex.response.endUs = 0; }
+    if (ex.request !== null) {
+      ex.request.startUs = 0;
+      ex.request.endUs = 0;
+    }
+    if (ex.response !== null) {
+      ex.response.startUs = 0;
+      ex.response.endUs = 0;
+    }
     if (ex.latencyUs !== null) ex.latencyUs = 0;
     return JSON.stringify(ex);
   });
@@ -203,7 +246,10 @@ function movable(infos: readonly Info[]): boolean[] {
   const next = new Map<string, number>();
   return infos.map((inf) => {
     if (!inf.tcp) return false;
-    if ((inf.flags & TCP_SYN) !== 0) { next.set(inf.dir, (inf.seq + 1) >>> 0); return false; }
+    if ((inf.flags & TCP_SYN) !== 0) {
+      next.set(inf.dir, (inf.seq + 1) >>> 0);
+      return false;
+    }
     const want = next.get(inf.dir);
     if ((inf.flags & CONTROL) !== 0 || want === undefined) return false;
     if (inf.payloadWireLen === 0) return true;
@@ -232,7 +278,11 @@ function reach(infos: readonly Info[], j: number, dist: number): number {
  * segments it passed (held out of order), and its bytes still reach the HTTP layer at the same point
  * relative to the other direction's bytes.
  */
-function reorder(pkts: readonly Pkt[], infos: readonly Info[], moves: readonly (readonly [number, number])[]): { pkts: Pkt[]; moved: number } {
+function reorder(
+  pkts: readonly Pkt[],
+  infos: readonly Info[],
+  moves: readonly (readonly [number, number])[],
+): { pkts: Pkt[]; moved: number } {
   const p = [...pkts];
   const inf = [...infos];
   const mov = movable(infos);
@@ -243,7 +293,10 @@ function reorder(pkts: readonly Pkt[], infos: readonly Info[], moves: readonly (
       if (!mov[j] || inf[j]!.payloadWireLen === 0) continue;
       const k = reach(inf, j, dist);
       for (let m = k; m < j; m++) {
-        if (inf[m]!.dir === inf[j]!.dir && inf[m]!.payloadWireLen > 0) { candidates.push(j); break; }
+        if (inf[m]!.dir === inf[j]!.dir && inf[m]!.payloadWireLen > 0) {
+          candidates.push(j);
+          break;
+        }
       }
     }
     if (candidates.length === 0) break;
@@ -295,7 +348,11 @@ interface ResegmentOpts {
 }
 
 /** The new packet list, and how many original data segments were replaced by how many new ones. */
-function resegment(pkts: readonly Pkt[], infos: readonly Info[], o: ResegmentOpts): { pkts: Pkt[]; replaced: number; added: number } {
+function resegment(
+  pkts: readonly Pkt[],
+  infos: readonly Info[],
+  o: ResegmentOpts,
+): { pkts: Pkt[]; replaced: number; added: number } {
   const r = rng(o.seed);
   const size = (): number => 1 + Math.floor(r() ** 3 * o.maxSeg);
   // New packets placed at the index of the original packet they replace (its first byte's packet).
@@ -337,10 +394,14 @@ function resegment(pkts: readonly Pkt[], infos: readonly Info[], o: ResegmentOpt
       continue;
     }
     // Free cuts over the whole run: owner[k] = index of the original packet holding byte k.
-    const parts = run.map((j) => pkts[j]!.frame.subarray(infos[j]!.payloadOff, infos[j]!.payloadOff + infos[j]!.payloadLen));
+    const parts = run.map((j) =>
+      pkts[j]!.frame.subarray(infos[j]!.payloadOff, infos[j]!.payloadOff + infos[j]!.payloadLen),
+    );
     const bytes = Buffer.concat(parts);
     const owner: number[] = [];
-    run.forEach((j, k) => { for (let b = 0; b < parts[k]!.length; b++) owner.push(j); });
+    run.forEach((j, k) => {
+      for (let b = 0; b < parts[k]!.length; b++) owner.push(j);
+    });
     for (let off = 0; off < bytes.length;) {
       const n = Math.min(size(), bytes.length - off);
       const j = owner[off]!;
@@ -353,7 +414,10 @@ function resegment(pkts: readonly Pkt[], infos: readonly Info[], o: ResegmentOpt
   const out: Pkt[] = [];
   let added = 0;
   pkts.forEach((p, i) => {
-    if (!replaced.has(i)) { out.push(p); return; }
+    if (!replaced.has(i)) {
+      out.push(p);
+      return;
+    }
     const list = placed.get(i) ?? [];
     added += list.length;
     out.push(...list);
@@ -363,7 +427,12 @@ function resegment(pkts: readonly Pkt[], infos: readonly Info[], o: ResegmentOpt
 
 // ---------------------------------------------------------------------------------------------------
 
-interface Loaded { rel: string; pkts: Pkt[]; infos: Info[]; baseline: string[] }
+interface Loaded {
+  rel: string;
+  pkts: Pkt[];
+  infos: Info[];
+  baseline: string[];
+}
 const loaded: Loaded[] = [];
 async function captures(): Promise<Loaded[]> {
   if (loaded.length === 0) {
@@ -403,75 +472,97 @@ describe('collector properties: same streams, same exchanges', () => {
 
   it('duplicated packets (captured twice) change nothing', async () => {
     const cs = await captures();
-    let runs = 0, retrans = 0;
-    fc.assert(fc.property(captureIndex, dupPicks, fc.boolean(), (ci, picks, laterTs) => {
-      const c = cs[ci]!;
-      const counters = new Counters();
-      runs++;
-      assert.deepEqual(run(duplicate(c.pkts, picks, laterTs), counters), c.baseline);
-      if (counters.get('tcp_retransmission') > 0) retrans++;
-    }), { numRuns: 150 });
+    let runs = 0,
+      retrans = 0;
+    fc.assert(
+      fc.property(captureIndex, dupPicks, fc.boolean(), (ci, picks, laterTs) => {
+        const c = cs[ci]!;
+        const counters = new Counters();
+        runs++;
+        assert.deepEqual(run(duplicate(c.pkts, picks, laterTs), counters), c.baseline);
+        if (counters.get('tcp_retransmission') > 0) retrans++;
+      }),
+      { numRuns: 150 },
+    );
     assert.ok(retrans * 2 > runs, `most runs fed the reassembler a duplicate segment (${retrans}/${runs})`);
   });
 
   it('same-direction reordering within a window changes nothing', async () => {
     const cs = await captures();
-    let runs = 0, held = 0;
-    fc.assert(fc.property(captureIndex, swapPicks, (ci, swaps) => {
-      const c = cs[ci]!;
-      const m = reorder(c.pkts, c.infos, swaps);
-      const counters = new Counters();
-      runs++;
-      assert.deepEqual(run(m.pkts, counters), c.baseline);
-      if (counters.get('tcp_out_of_order') > 0) held++;
-    }), { numRuns: 150 });
+    let runs = 0,
+      held = 0;
+    fc.assert(
+      fc.property(captureIndex, swapPicks, (ci, swaps) => {
+        const c = cs[ci]!;
+        const m = reorder(c.pkts, c.infos, swaps);
+        const counters = new Counters();
+        runs++;
+        assert.deepEqual(run(m.pkts, counters), c.baseline);
+        if (counters.get('tcp_out_of_order') > 0) held++;
+      }),
+      { numRuns: 150 },
+    );
     assert.ok(held * 3 > runs, `many runs made the reassembler hold a segment (${held}/${runs})`);
   });
 
   it('re-segmentation by splitting packets changes nothing, times included', async () => {
     const cs = await captures();
-    let runs = 0, cut = 0;
-    fc.assert(fc.property(captureIndex, cutOpts, (ci, o) => {
-      const c = cs[ci]!;
-      const m = resegment(c.pkts, c.infos, { ...o, splitOnly: true });
-      runs++;
-      if (m.added > m.replaced) cut++;
-      assert.deepEqual(run(m.pkts), c.baseline);
-    }), { numRuns: 100 });
+    let runs = 0,
+      cut = 0;
+    fc.assert(
+      fc.property(captureIndex, cutOpts, (ci, o) => {
+        const c = cs[ci]!;
+        const m = resegment(c.pkts, c.infos, { ...o, splitOnly: true });
+        runs++;
+        if (m.added > m.replaced) cut++;
+        assert.deepEqual(run(m.pkts), c.baseline);
+      }),
+      { numRuns: 100 },
+    );
     assert.ok(cut * 2 > runs, `most runs re-cut something (${cut}/${runs})`);
   });
 
   it('re-segmentation at free cut points changes nothing but message times', async () => {
     const cs = await captures();
-    let runs = 0, cut = 0;
-    fc.assert(fc.property(captureIndex, cutOpts, (ci, o) => {
-      const c = cs[ci]!;
-      const m = resegment(c.pkts, c.infos, { ...o, splitOnly: false });
-      runs++;
-      if (m.replaced > 0) cut++;
-      assert.deepEqual(withoutTimes(run(m.pkts)), withoutTimes(c.baseline));
-    }), { numRuns: 100 });
+    let runs = 0,
+      cut = 0;
+    fc.assert(
+      fc.property(captureIndex, cutOpts, (ci, o) => {
+        const c = cs[ci]!;
+        const m = resegment(c.pkts, c.infos, { ...o, splitOnly: false });
+        runs++;
+        if (m.replaced > 0) cut++;
+        assert.deepEqual(withoutTimes(run(m.pkts)), withoutTimes(c.baseline));
+      }),
+      { numRuns: 100 },
+    );
     assert.ok(cut * 2 > runs, `most runs re-cut something (${cut}/${runs})`);
   });
 
   it('combined: split, then reorder, then duplicate', async () => {
     const cs = await captures();
-    fc.assert(fc.property(captureIndex, cutOpts, swapPicks, dupPicks, (ci, o, swaps, picks) => {
-      const c = cs[ci]!;
-      const cut = resegment(c.pkts, c.infos, { ...o, splitOnly: true }).pkts;
-      const moved = reorder(cut, describePackets(cut), swaps).pkts;
-      assert.deepEqual(run(duplicate(moved, picks)), c.baseline);
-    }), { numRuns: 80 });
+    fc.assert(
+      fc.property(captureIndex, cutOpts, swapPicks, dupPicks, (ci, o, swaps, picks) => {
+        const c = cs[ci]!;
+        const cut = resegment(c.pkts, c.infos, { ...o, splitOnly: true }).pkts;
+        const moved = reorder(cut, describePackets(cut), swaps).pkts;
+        assert.deepEqual(run(duplicate(moved, picks)), c.baseline);
+      }),
+      { numRuns: 80 },
+    );
   });
 
   it('combined: free cuts, then reorder, then duplicate (times normalised)', async () => {
     const cs = await captures();
-    fc.assert(fc.property(captureIndex, cutOpts, swapPicks, dupPicks, (ci, o, swaps, picks) => {
-      const c = cs[ci]!;
-      const cut = resegment(c.pkts, c.infos, { ...o, splitOnly: false }).pkts;
-      const moved = reorder(cut, describePackets(cut), swaps).pkts;
-      assert.deepEqual(withoutTimes(run(duplicate(moved, picks))), withoutTimes(c.baseline));
-    }), { numRuns: 80 });
+    fc.assert(
+      fc.property(captureIndex, cutOpts, swapPicks, dupPicks, (ci, o, swaps, picks) => {
+        const c = cs[ci]!;
+        const cut = resegment(c.pkts, c.infos, { ...o, splitOnly: false }).pkts;
+        const moved = reorder(cut, describePackets(cut), swaps).pkts;
+        assert.deepEqual(withoutTimes(run(duplicate(moved, picks))), withoutTimes(c.baseline));
+      }),
+      { numRuns: 80 },
+    );
   });
 });
 
@@ -482,11 +573,15 @@ const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, LINKTYPE_VXLAN_PA
 /** Run frames through a collector; it must not throw and everything it emits must be exchange/v1. */
 function runChecked(frames: Iterable<Pkt>): number {
   let n = 0;
-  const c = createCollector(DEFAULT_COLLECTOR_OPTIONS, (ex) => {
-    const parsed = Exchange.safeParse(JSON.parse(JSON.stringify(ex)));
-    assert.ok(parsed.success, parsed.success ? '' : parsed.error.message);
-    n++;
-  }, new Counters());
+  const c = createCollector(
+    DEFAULT_COLLECTOR_OPTIONS,
+    (ex) => {
+      const parsed = Exchange.safeParse(JSON.parse(JSON.stringify(ex)));
+      assert.ok(parsed.success, parsed.success ? '' : parsed.error.message);
+      n++;
+    },
+    new Counters(),
+  );
   for (const p of frames) c.onFrame(p.frame, p.linkType, p.tsUs, p.wireLen);
   c.finish();
   return n;
@@ -494,61 +589,128 @@ function runChecked(frames: Iterable<Pkt>): number {
 
 describe('collector properties: never throws, emits only valid exchanges', () => {
   it('random bytes as frames of every link type', () => {
-    fc.assert(fc.property(
-      fc.array(fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...LINKTYPES), fc.nat(2000), fc.nat(4000)), { maxLength: 60 }),
-      (frames) => {
-        let ts = 1_700_000_000_000_000;
-        runChecked(frames.map(([b, lt, dt, wire]) => ({ frame: Buffer.from(b), linkType: lt, tsUs: (ts += dt), wireLen: Math.max(wire, b.length) })));
-      }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...LINKTYPES), fc.nat(2000), fc.nat(4000)),
+          { maxLength: 60 },
+        ),
+        (frames) => {
+          let ts = 1_700_000_000_000_000;
+          runChecked(
+            frames.map(([b, lt, dt, wire]) => ({
+              frame: Buffer.from(b),
+              linkType: lt,
+              tsUs: (ts += dt),
+              wireLen: Math.max(wire, b.length),
+            })),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   // Random bytes rarely form a TCP packet; these are valid Ethernet/IPv4/TCP frames of one connection
   // with random flags, sequence numbers and HTTP-ish payloads, so the flow, reassembly and HTTP layers
   // see garbage too.
   const token = fc.constantFrom(
-    'GET / HTTP/1.1\r\n', 'POST /a?b=c HTTP/1.0\r\n', 'HTTP/1.1 200 OK\r\n', 'HTTP/1.1 100 Continue\r\n\r\n',
-    'HTTP/1.1 204 No Content\r\n', 'Host: x\r\n', 'Content-Length: 5\r\n', 'Content-Length: -1\r\n',
-    'Transfer-Encoding: chunked\r\n', 'Content-Encoding: gzip\r\n', 'Connection: upgrade\r\nUpgrade: websocket\r\n',
-    '\r\n', '5\r\nhello\r\n', '0\r\n\r\n', 'ffffffff\r\n', 'HEAD / HTTP/1.1\r\n', 'CONNECT a:443 HTTP/1.1\r\n',
-    '\x00\xff', 'x'.repeat(100),
+    'GET / HTTP/1.1\r\n',
+    'POST /a?b=c HTTP/1.0\r\n',
+    'HTTP/1.1 200 OK\r\n',
+    'HTTP/1.1 100 Continue\r\n\r\n',
+    'HTTP/1.1 204 No Content\r\n',
+    'Host: x\r\n',
+    'Content-Length: 5\r\n',
+    'Content-Length: -1\r\n',
+    'Transfer-Encoding: chunked\r\n',
+    'Content-Encoding: gzip\r\n',
+    'Connection: upgrade\r\nUpgrade: websocket\r\n',
+    '\r\n',
+    '5\r\nhello\r\n',
+    '0\r\n\r\n',
+    'ffffffff\r\n',
+    'HEAD / HTTP/1.1\r\n',
+    'CONNECT a:443 HTTP/1.1\r\n',
+    '\x00\xff',
+    'x'.repeat(100),
   );
-  const payload = fc.oneof(fc.array(token, { maxLength: 8 }).map((t) => Buffer.from(t.join(''), 'latin1')), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)));
+  const payload = fc.oneof(
+    fc.array(token, { maxLength: 8 }).map((t) => Buffer.from(t.join(''), 'latin1')),
+    fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+  );
   it('random TCP segments with HTTP-ish payloads in one connection', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ toServer: fc.boolean(), seq: fc.integer({ min: 0, max: 3000 }), flags: fc.nat(0x3f), payload, dt: fc.nat(500_000), cut: fc.nat(40) }), { maxLength: 40 }),
-      fc.nat(0xffffffff),
-      (segs, isn) => {
-        let ts = 1_700_000_000_000_000;
-        runChecked(segs.map((s) => {
-          const t = tcp({ sport: s.toServer ? 40000 : 80, dport: s.toServer ? 80 : 40000, seq: isn + s.seq, ack: isn + 3000, flags: s.flags }, s.payload);
-          const f = ethernet(0x0800, ipv4({ proto: 6, src: s.toServer ? '10.0.0.1' : '10.0.0.2', dst: s.toServer ? '10.0.0.2' : '10.0.0.1' }, t));
-          const cut = Math.max(0, f.length - s.cut);
-          return { frame: f.subarray(0, cut), linkType: 1, tsUs: (ts += s.dt), wireLen: f.length };
-        }));
-      }), { numRuns: 500 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            toServer: fc.boolean(),
+            seq: fc.integer({ min: 0, max: 3000 }),
+            flags: fc.nat(0x3f),
+            payload,
+            dt: fc.nat(500_000),
+            cut: fc.nat(40),
+          }),
+          { maxLength: 40 },
+        ),
+        fc.nat(0xffffffff),
+        (segs, isn) => {
+          let ts = 1_700_000_000_000_000;
+          runChecked(
+            segs.map((s) => {
+              const t = tcp(
+                {
+                  sport: s.toServer ? 40000 : 80,
+                  dport: s.toServer ? 80 : 40000,
+                  seq: isn + s.seq,
+                  ack: isn + 3000,
+                  flags: s.flags,
+                },
+                s.payload,
+              );
+              const f = ethernet(
+                0x0800,
+                ipv4(
+                  { proto: 6, src: s.toServer ? '10.0.0.1' : '10.0.0.2', dst: s.toServer ? '10.0.0.2' : '10.0.0.1' },
+                  t,
+                ),
+              );
+              const cut = Math.max(0, f.length - s.cut);
+              return { frame: f.subarray(0, cut), linkType: 1, tsUs: (ts += s.dt), wireLen: f.length };
+            }),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('real captures with random bit flips and truncations', async () => {
     const cs = await captures();
-    fc.assert(fc.property(captureIndex,
-      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 40 }),
-      fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 10 }),
-      (ci, flips, cuts) => {
-        const c = cs[ci]!;
-        const pkts = c.pkts.map((p) => ({ ...p }));
-        for (const [pi, bi, bit] of flips) {
-          const p = pkts[pi % pkts.length]!;
-          if (p.frame.length === 0) continue;
-          const f = Buffer.from(p.frame); // copy: the loaded capture is shared by the tests
-          f[bi % f.length]! ^= 1 << bit;
-          p.frame = f;
-        }
-        for (const [pi, len] of cuts) {
-          const p = pkts[pi % pkts.length]!;
-          p.frame = p.frame.subarray(0, len % (p.frame.length + 1));
-        }
-        runChecked(pkts);
-      }), { numRuns: 60 });
+    fc.assert(
+      fc.property(
+        captureIndex,
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat(7)), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 10 }),
+        (ci, flips, cuts) => {
+          const c = cs[ci]!;
+          const pkts = c.pkts.map((p) => ({ ...p }));
+          for (const [pi, bi, bit] of flips) {
+            const p = pkts[pi % pkts.length]!;
+            if (p.frame.length === 0) continue;
+            const f = Buffer.from(p.frame); // copy: the loaded capture is shared by the tests
+            f[bi % f.length]! ^= 1 << bit;
+            p.frame = f;
+          }
+          for (const [pi, len] of cuts) {
+            const p = pkts[pi % pkts.length]!;
+            p.frame = p.frame.subarray(0, len % (p.frame.length + 1));
+          }
+          runChecked(pkts);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('a valid frame builder round-trips (sanity for the fuzzers above)', () => {

@@ -74,10 +74,25 @@ export interface ClickHouseFront {
 
 /** URL parameters the HTTP layer consumes itself; every other one is a setting. */
 const HTTP_ONLY = new Set([
-  'query', 'database', 'default_format', 'query_id', 'user', 'password', 'enable_http_compression',
-  'http_zlib_compression_level', 'wait_end_of_query', 'buffer_size', 'send_progress_in_http_headers',
-  'http_headers_progress_interval_ms', 'compress', 'decompress', 'quota_key', 'stacktrace', 'role',
-  'session_timeout', 'session_check',
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'user',
+  'password',
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'wait_end_of_query',
+  'buffer_size',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'compress',
+  'decompress',
+  'quota_key',
+  'stacktrace',
+  'role',
+  'session_timeout',
+  'session_check',
 ]);
 
 /** The server's exception code -> HTTP status mapping (src/Server/HTTPHandler.cpp), the codes that matter here. */
@@ -171,7 +186,13 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
   const engineVersion = chdbVersion().libchdb;
   // Held for the front's lifetime: per-request Sessions come and go beside it.
   const main = new Session(dir);
-  const stats: FrontStats = { requests: 0, compressedRequests: 0, compressedResponses: 0, parameterisedRequests: 0, errors: 0 };
+  const stats: FrontStats = {
+    requests: 0,
+    compressedRequests: 0,
+    compressedResponses: 0,
+    parameterisedRequests: 0,
+    errors: 0,
+  };
   const sockets = new Set<Socket>();
   let paused = false;
   let port = opts.port ?? 0;
@@ -201,11 +222,18 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
   }
 
   /** One request on its own Session: settings and parameters die with it. */
-  async function execute(sql: string, database: string | null, settings: [string, string][], params: [string, string][], format: string) {
+  async function execute(
+    sql: string,
+    database: string | null,
+    settings: [string, string][],
+    params: [string, string][],
+    format: string,
+  ) {
     const s = new Session(dir);
     try {
       if (database !== null && database !== 'default') {
-        if (!NAME_RE.test(database)) throw new FrontError(81, 'UNKNOWN_DATABASE', `Database ${database} does not exist`);
+        if (!NAME_RE.test(database))
+          throw new FrontError(81, 'UNKNOWN_DATABASE', `Database ${database} does not exist`);
         await s.queryAsync(`USE \`${database}\``);
       }
       let readonly: string | null = null;
@@ -249,7 +277,8 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
     }
     try {
       if (url.pathname !== '/') throw new FrontError(48, 'NOT_IMPLEMENTED', `There is no handle ${url.pathname}`);
-      if (req.method !== 'GET' && req.method !== 'POST') throw new FrontError(48, 'NOT_IMPLEMENTED', `HTTP method ${req.method ?? ''}`);
+      if (req.method !== 'GET' && req.method !== 'POST')
+        throw new FrontError(48, 'NOT_IMPLEMENTED', `HTTP method ${req.method ?? ''}`);
       const cred = credentials(req, url);
       if (!same(cred.user, user) || !same(cred.password, password)) {
         throw new FrontError(
@@ -264,9 +293,15 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
       if (String(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
         throw new FrontError(48, 'NOT_IMPLEMENTED', 'multipart query parameters are not supported by the test front');
       }
-      if (url.searchParams.has('session_id')) throw new FrontError(48, 'NOT_IMPLEMENTED', 'HTTP sessions are not supported by the test front');
+      if (url.searchParams.has('session_id'))
+        throw new FrontError(48, 'NOT_IMPLEMENTED', 'HTTP sessions are not supported by the test front');
       const urlQuery = url.searchParams.get('query');
-      const sql = urlQuery === null ? body.toString('utf8') : body.length > 0 ? `${urlQuery}\n${body.toString('utf8')}` : urlQuery;
+      const sql =
+        urlQuery === null
+          ? body.toString('utf8')
+          : body.length > 0
+            ? `${urlQuery}\n${body.toString('utf8')}`
+            : urlQuery;
       if (sql.trim() === '') throw new FrontError(62, 'SYNTAX_ERROR', 'Empty query');
 
       const settings: [string, string][] = [];
@@ -279,14 +314,22 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
       if (req.method === 'GET' && !settings.some(([k]) => k === 'readonly')) settings.push(['readonly', '2']);
       const defaultFormat = url.searchParams.get('default_format') ?? 'TabSeparated';
       const isInsert = /^\s*INSERT\b/i.test(sql);
-      const format = isInsert ? defaultFormat : (/\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(sql)?.[1] ?? defaultFormat);
+      const format = isInsert
+        ? defaultFormat
+        : (/\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(sql)?.[1] ?? defaultFormat);
 
       const run = lane.then(() => execute(sql, url.searchParams.get('database'), settings, params, defaultFormat));
       lane = run.catch(() => undefined);
       const result = await run;
 
       const out = Buffer.from(result.bytes());
-      const writtenRows = isInsert && body.length > 0 ? body.toString('utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
+      const writtenRows =
+        isInsert && body.length > 0
+          ? body
+              .toString('utf8')
+              .split('\n')
+              .filter((l) => l.trim() !== '').length
+          : 0;
       const headers: Record<string, string> = {
         'Content-Type': contentType(format),
         'X-ClickHouse-Format': format,
@@ -310,7 +353,12 @@ export async function startClickHouseFront(opts: FrontOptions): Promise<ClickHou
       if (url.searchParams.get('enable_http_compression') === '1') {
         const codec = ['gzip', 'br', 'deflate'].find((c) => accept.includes(c));
         if (codec !== undefined) {
-          payload = codec === 'gzip' ? zlib.gzipSync(out) : codec === 'br' ? zlib.brotliCompressSync(out) : zlib.deflateSync(out);
+          payload =
+            codec === 'gzip'
+              ? zlib.gzipSync(out)
+              : codec === 'br'
+                ? zlib.brotliCompressSync(out)
+                : zlib.deflateSync(out);
           headers['Content-Encoding'] = codec;
           stats.compressedResponses++;
         }
@@ -483,7 +531,12 @@ async function childMain(): Promise<void> {
   send({ ready: true, port: front.port });
 }
 
-if (process.env[CHILD_ENV] !== undefined && process.send !== undefined && process.argv[1] !== undefined && resolve(process.argv[1]) === THIS_FILE) {
+if (
+  process.env[CHILD_ENV] !== undefined &&
+  process.send !== undefined &&
+  process.argv[1] !== undefined &&
+  resolve(process.argv[1]) === THIS_FILE
+) {
   childMain().catch((err: unknown) => {
     process.stderr.write(`clickhouse front failed to start: ${String((err as Error).message ?? err)}\n`);
     process.exit(1);

@@ -116,7 +116,11 @@ export async function deleteTopics(bootstrap: string, topics: string[]): Promise
 }
 
 /** Committed offsets of a group per partition ("-1" = none). */
-export async function committedOffsets(bootstrap: string, groupId: string, topic: string): Promise<Map<number, string>> {
+export async function committedOffsets(
+  bootstrap: string,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, string>> {
   const admin = testKafka(bootstrap).admin();
   await admin.connect();
   try {

@@ -18,7 +18,11 @@ export interface Proc {
 
 export function startApitap(args: readonly string[], env: Record<string, string> = {}): Proc {
   const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd as string, [...pre, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd as string, [...pre, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -49,7 +53,13 @@ export function startApitap(args: readonly string[], env: Record<string, string>
 }
 
 /** Polls `probe` until it returns a value accepted by `done`, or throws with the last value after `timeoutMs`. */
-export async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string, everyMs = 250): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs: number,
+  what: string,
+  everyMs = 250,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastErr: unknown = null;
@@ -60,7 +70,10 @@ export async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean,
     } catch (e) {
       lastErr = e;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(last)}${lastErr ? `, last error ${(lastErr as Error).message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; last value ${JSON.stringify(last)}${lastErr ? `, last error ${(lastErr as Error).message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

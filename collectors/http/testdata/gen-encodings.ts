@@ -9,12 +9,21 @@ const text = '{"users":[{"id":1,"name":"Zoë"},{"id":2,"name":"Ada"}],"note":"' 
 const plain = Buffer.from(text, 'utf8');
 const b64 = (b: Buffer): string => b.toString('base64');
 const resp = (enc: string, body: Buffer): string =>
-  b64(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: ${enc}\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+  b64(
+    Buffer.concat([
+      Buffer.from(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: ${enc}\r\nContent-Length: ${body.length}\r\n\r\n`,
+      ),
+      body,
+    ]),
+  );
 const chunked = (enc: string, body: Buffer): string => {
   const half = body.length >> 1;
   return b64(
     Buffer.concat([
-      Buffer.from(`HTTP/1.1 200 OK\r\nContent-Encoding: ${enc}\r\nTransfer-Encoding: chunked\r\n\r\n${half.toString(16)}\r\n`),
+      Buffer.from(
+        `HTTP/1.1 200 OK\r\nContent-Encoding: ${enc}\r\nTransfer-Encoding: chunked\r\n\r\n${half.toString(16)}\r\n`,
+      ),
       body.subarray(0, half),
       Buffer.from(`\r\n${(body.length - half).toString(16)}\r\n`),
       body.subarray(half),
@@ -24,7 +33,17 @@ const chunked = (enc: string, body: Buffer): string => {
 };
 const req = ['c', 'GET /u HTTP/1.1\r\nAccept-Encoding: gzip, deflate, br\r\n\r\n'];
 const ok = (enc: string[], size: number) => ({
-  response: { body: { size, decodedSize: plain.length, contentEncoding: enc, encoding: 'utf8', data: text, truncated: false, complete: true } },
+  response: {
+    body: {
+      size,
+      decodedSize: plain.length,
+      contentEncoding: enc,
+      encoding: 'utf8',
+      data: text,
+      truncated: false,
+      complete: true,
+    },
+  },
   anomalies: [],
   complete: true,
 });
@@ -38,16 +57,44 @@ corrupt.fill(0x41, 10, 40);
 
 const cases = [
   { name: 'gzip body decoded', events: [req, ['s64', resp('gzip', gz)]], expect: [ok(['gzip'], gz.length)] },
-  { name: 'x-gzip body decoded, chunked', events: [req, ['s64', chunked('x-gzip', gz)]], expect: [ok(['x-gzip'], gz.length)] },
-  { name: 'deflate (zlib-wrapped) decoded', events: [req, ['s64', resp('deflate', df)]], expect: [ok(['deflate'], df.length)] },
-  { name: 'deflate (raw) detected and decoded', events: [req, ['s64', resp('deflate', raw)]], expect: [ok(['deflate'], raw.length)] },
+  {
+    name: 'x-gzip body decoded, chunked',
+    events: [req, ['s64', chunked('x-gzip', gz)]],
+    expect: [ok(['x-gzip'], gz.length)],
+  },
+  {
+    name: 'deflate (zlib-wrapped) decoded',
+    events: [req, ['s64', resp('deflate', df)]],
+    expect: [ok(['deflate'], df.length)],
+  },
+  {
+    name: 'deflate (raw) detected and decoded',
+    events: [req, ['s64', resp('deflate', raw)]],
+    expect: [ok(['deflate'], raw.length)],
+  },
   { name: 'br decoded', events: [req, ['s64', resp('br', br)]], expect: [ok(['br'], br.length)] },
-  { name: 'stacked gzip, br decoded in reverse', events: [req, ['s64', resp('gzip, br', gzbr)]], expect: [ok(['gzip', 'br'], gzbr.length)] },
+  {
+    name: 'stacked gzip, br decoded in reverse',
+    events: [req, ['s64', resp('gzip, br', gzbr)]],
+    expect: [ok(['gzip', 'br'], gzbr.length)],
+  },
   {
     name: 'capture cap keeps a prefix, size counts all',
     options: { bodyCaptureBytes: 16 },
     events: [req, ['s64', resp('gzip', gz)]],
-    expect: [{ response: { body: { size: gz.length, decodedSize: plain.length, data: text.slice(0, 16), truncated: true, complete: true } } }],
+    expect: [
+      {
+        response: {
+          body: {
+            size: gz.length,
+            decodedSize: plain.length,
+            data: text.slice(0, 16),
+            truncated: true,
+            complete: true,
+          },
+        },
+      },
+    ],
   },
   {
     name: 'capture cap inside a multibyte character stays utf8',
@@ -57,7 +104,18 @@ const cases = [
   },
   {
     name: 'binary body is base64',
-    events: [req, ['s64', b64(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n'), Buffer.from([0xff, 0x00, 0xfe, 0x01])]))]],
+    events: [
+      req,
+      [
+        's64',
+        b64(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n'),
+            Buffer.from([0xff, 0x00, 0xfe, 0x01]),
+          ]),
+        ),
+      ],
+    ],
     expect: [{ response: { body: { encoding: 'base64', data: '/wD+AQ==', truncated: false } } }],
   },
   {
@@ -67,8 +125,15 @@ const cases = [
   },
   {
     name: 'gzip cut by a gap still yields its prefix',
-    events: [req, ['s64', resp('gzip', gz).slice(0, 0)], ['s64', b64(Buffer.from(resp('gzip', gz), 'base64').subarray(0, -20))], ['gap', 1, 20]],
-    expect: [{ response: { body: { decodedSize: null, truncated: true, complete: false } }, anomalies: ['http_body_gap'] }],
+    events: [
+      req,
+      ['s64', resp('gzip', gz).slice(0, 0)],
+      ['s64', b64(Buffer.from(resp('gzip', gz), 'base64').subarray(0, -20))],
+      ['gap', 1, 20],
+    ],
+    expect: [
+      { response: { body: { decodedSize: null, truncated: true, complete: false } }, anomalies: ['http_body_gap'] },
+    ],
   },
   {
     name: 'unsupported coding keeps the encoded bytes',
@@ -79,7 +144,12 @@ const cases = [
     name: 'maxEncodedBytes bounds the kept compressed bytes',
     options: { maxEncodedBytes: 20 },
     events: [req, ['s64', resp('gzip', gz)]],
-    expect: [{ response: { body: { size: gz.length, decodedSize: null, truncated: true } }, anomalies: ['http_encoded_body_capped'] }],
+    expect: [
+      {
+        response: { body: { size: gz.length, decodedSize: null, truncated: true } },
+        anomalies: ['http_encoded_body_capped'],
+      },
+    ],
   },
 ];
 writeFileSync(join(TESTDATA, 'encodings.json'), JSON.stringify({ cases }, null, 1) + '\n');

@@ -40,7 +40,9 @@ export const TESTDATA = join(repoRoot, 'collectors', 'http', 'testdata');
 
 export function loadCases(): { file: string; c: Case }[] {
   const out: { file: string; c: Case }[] = [];
-  for (const f of readdirSync(TESTDATA).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(TESTDATA)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const doc = JSON.parse(readFileSync(join(TESTDATA, f), 'utf8')) as { cases: Case[] };
     for (const c of doc.cases) out.push({ file: f, c });
   }
@@ -60,7 +62,10 @@ export function metaFor(c: Case): ConnectionMeta {
 }
 
 /** Splits each data event: `split(len)` returns the piece lengths. */
-export function replay(c: Case, split: (len: number, eventIndex: number) => number[]): { exchanges: Exchange[]; counters: Counters } {
+export function replay(
+  c: Case,
+  split: (len: number, eventIndex: number) => number[],
+): { exchanges: Exchange[]; counters: Counters } {
   const counters = new Counters();
   const exchanges: Exchange[] = [];
   const opts: HttpOptions = { ...DEFAULT_HTTP_OPTIONS, ...c.options };
@@ -117,15 +122,18 @@ export const whole = (len: number): number[] => [len];
 /** Subset match: throws with the path of the first difference. */
 export function matchSubset(actual: unknown, expected: unknown, path = '$'): void {
   if (expected === null || typeof expected !== 'object') {
-    if (actual !== expected) throw new Error(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+    if (actual !== expected)
+      throw new Error(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
     return;
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) throw new Error(`${path}: expected an array, got ${JSON.stringify(actual)}`);
-    if (actual.length !== expected.length) throw new Error(`${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`);
+    if (actual.length !== expected.length)
+      throw new Error(`${path}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`);
     expected.forEach((e, i) => matchSubset(actual[i], e, `${path}[${i}]`));
     return;
   }
-  if (actual === null || typeof actual !== 'object') throw new Error(`${path}: expected an object, got ${JSON.stringify(actual)}`);
+  if (actual === null || typeof actual !== 'object')
+    throw new Error(`${path}: expected an object, got ${JSON.stringify(actual)}`);
   for (const [k, v] of Object.entries(expected)) matchSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
 }

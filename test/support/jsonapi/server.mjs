@@ -79,12 +79,70 @@ function rng(seed) {
   };
 }
 
-const FIRST = ['Alice', 'Bob', 'Carla', 'David', 'Elif', 'Farid', 'Greta', 'Hiroshi', 'Ines', 'Jonas', 'Katarzyna', 'Liam',
-  'Mei', 'Noah', 'Olga', 'Pedro', 'Quentin', 'Rosa', 'Sven', 'Tamara', 'Umar', 'Valentina', 'Wen', 'Ximena', 'Yusuf', 'Zoe'];
-const LAST = ['Andersson', 'Becker', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Horvath', 'Ivanova', 'Jansen',
-  'Kowalski', 'Lopez', 'Müller', 'Nakamura', "O'Brien", 'Petrov', 'Quinn', 'Rossi', 'Schmidt', 'Tanaka', 'Novak', 'Weber'];
-const STREETS = ['Hauptstraße', 'Baker Street', 'Rue de Rivoli', 'Calle Mayor', 'Main Street', 'Karl-Marx-Allee',
-  'Kingsway', 'Via Roma', 'Elm Street', 'Bahnhofstraße'];
+const FIRST = [
+  'Alice',
+  'Bob',
+  'Carla',
+  'David',
+  'Elif',
+  'Farid',
+  'Greta',
+  'Hiroshi',
+  'Ines',
+  'Jonas',
+  'Katarzyna',
+  'Liam',
+  'Mei',
+  'Noah',
+  'Olga',
+  'Pedro',
+  'Quentin',
+  'Rosa',
+  'Sven',
+  'Tamara',
+  'Umar',
+  'Valentina',
+  'Wen',
+  'Ximena',
+  'Yusuf',
+  'Zoe',
+];
+const LAST = [
+  'Andersson',
+  'Becker',
+  'Costa',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'Garcia',
+  'Horvath',
+  'Ivanova',
+  'Jansen',
+  'Kowalski',
+  'Lopez',
+  'Müller',
+  'Nakamura',
+  "O'Brien",
+  'Petrov',
+  'Quinn',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Novak',
+  'Weber',
+];
+const STREETS = [
+  'Hauptstraße',
+  'Baker Street',
+  'Rue de Rivoli',
+  'Calle Mayor',
+  'Main Street',
+  'Karl-Marx-Allee',
+  'Kingsway',
+  'Via Roma',
+  'Elm Street',
+  'Bahnhofstraße',
+];
 const CITIES = [
   { city: 'Berlin', postcode: () => '10' + '115', country: 'DE' },
   { city: 'London', postcode: () => 'SW1A 1AA', country: 'GB' },
@@ -94,7 +152,16 @@ const CITIES = [
   { city: 'Munich', postcode: () => '80331', country: 'DE' },
 ];
 const PRODUCT_WORDS = ['Ergonomic', 'Wireless', 'Organic', 'Recycled', 'Smart', 'Compact', 'Deluxe', 'Rugged'];
-const PRODUCT_NOUNS = ['Keyboard', 'Chair', 'Coffee Beans', 'Backpack', 'Headphones', 'Lamp', 'Water Bottle', 'Notebook'];
+const PRODUCT_NOUNS = [
+  'Keyboard',
+  'Chair',
+  'Coffee Beans',
+  'Backpack',
+  'Headphones',
+  'Lamp',
+  'Water Bottle',
+  'Notebook',
+];
 
 /** ISO 7064 mod 97-10 over a string of digits and letters (A=10 … Z=35). */
 function mod97(s) {
@@ -111,13 +178,19 @@ function iban(r, country) {
   if (country === 'GB') bban = r.pick(['NWBK', 'BARC', 'MIDL', 'LOYD']) + r.digits(6) + r.digits(8);
   else if (country === 'FR') {
     // RIB: bank(5) branch(5) account(11) key(2), key = 97 - (89·bank + 15·branch + 3·account) mod 97
-    const bank = r.digits(5), branch = r.digits(5), acct = r.digits(11);
+    const bank = r.digits(5),
+      branch = r.digits(5),
+      acct = r.digits(11);
     const key = 97 - Number((89n * BigInt(bank) + 15n * BigInt(branch) + 3n * BigInt(acct)) % 97n);
     bban = bank + branch + acct + String(key).padStart(2, '0');
   } else if (country === 'ES') {
     // CCC: bank(4) branch(4) two mod-11 control digits, account(10)
-    const bankBranch = r.digits(8), acct = r.digits(10);
-    const dc = (s, w) => { const m = 11 - ([...s].reduce((t, d, k) => t + Number(d) * (w[k] ?? 0), 0) % 11); return m === 11 ? 0 : m === 10 ? 1 : m; };
+    const bankBranch = r.digits(8),
+      acct = r.digits(10);
+    const dc = (s, w) => {
+      const m = 11 - ([...s].reduce((t, d, k) => t + Number(d) * (w[k] ?? 0), 0) % 11);
+      return m === 11 ? 0 : m === 10 ? 1 : m;
+    };
     bban = bankBranch + dc(bankBranch, [4, 8, 5, 10, 9, 7, 3, 6]) + dc(acct, [1, 2, 4, 8, 5, 10, 9, 7, 3, 6]) + acct;
   } else bban = r.digits(8) + r.digits(10); // DE (and the default for US customers): BLZ(8) account(10)
   const cc = country === 'US' ? 'DE' : country;
@@ -126,22 +199,30 @@ function iban(r, country) {
 }
 /** A card number passing Luhn (ISO/IEC 7812): Visa 4…, Mastercard 51–55… */
 function cardNumber(r) {
-  const body = (r.next() < 0.6 ? '4' + r.digits(14) : '5' + r.int(1, 5) + r.digits(13));
+  const body = r.next() < 0.6 ? '4' + r.digits(14) : '5' + r.int(1, 5) + r.digits(13);
   let sum = 0;
   for (let k = 0; k < body.length; k++) {
     let d = Number(body[body.length - 1 - k]);
-    if (k % 2 === 0) { d *= 2; if (d > 9) d -= 9; }
+    if (k % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
     sum += d;
   }
   return body + String((10 - (sum % 10)) % 10);
 }
 function phone(r, country) {
   switch (country) {
-    case 'GB': return '+447' + r.digits(9);
-    case 'FR': return '+336' + r.digits(8);
-    case 'ES': return '+346' + r.digits(8);
-    case 'US': return '+1' + r.int(2, 9) + r.digits(2) + r.int(2, 9) + r.digits(6);
-    default: return '+4915' + r.int(1, 9) + r.digits(8);
+    case 'GB':
+      return '+447' + r.digits(9);
+    case 'FR':
+      return '+336' + r.digits(8);
+    case 'ES':
+      return '+346' + r.digits(8);
+    case 'US':
+      return '+1' + r.int(2, 9) + r.digits(2) + r.int(2, 9) + r.digits(6);
+    default:
+      return '+4915' + r.int(1, 9) + r.digits(8);
   }
 }
 function uuid(r) {
@@ -160,7 +241,10 @@ function user(id) {
   const first = r.pick(FIRST);
   const last = r.pick(LAST);
   const place = r.pick(CITIES);
-  const asciiLast = last.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase();
+  const asciiLast = last
+    .normalize('NFD')
+    .replace(/[^A-Za-z]/g, '')
+    .toLowerCase();
   return {
     id,
     username: `${first.toLowerCase()}.${asciiLast}${id}`,
@@ -178,7 +262,11 @@ function user(id) {
     },
     payment: {
       iban: iban(r, place.country),
-      card: { number: cardNumber(r), expiry: `${String(r.int(1, 12)).padStart(2, '0')}/${r.int(26, 31)}`, holder: `${first} ${last}`.toUpperCase() },
+      card: {
+        number: cardNumber(r),
+        expiry: `${String(r.int(1, 12)).padStart(2, '0')}/${r.int(26, 31)}`,
+        holder: `${first} ${last}`.toUpperCase(),
+      },
     },
     created_at: `${isoDay(r, 2019, 2024)}T${String(r.int(0, 23)).padStart(2, '0')}:${String(r.int(0, 59)).padStart(2, '0')}:00Z`,
     roles: r.next() < 0.05 ? ['admin', 'user'] : ['user'],
@@ -193,8 +281,16 @@ function product(id) {
     price: { amount: r.int(199, 49999) / 100, currency: r.pick(['EUR', 'USD', 'GBP']) },
     stock: r.int(0, 500),
     tags: [r.pick(['new', 'sale', 'eco', 'bestseller']), r.pick(['home', 'office', 'outdoor'])],
-    description: Array.from({ length: r.int(2, 6) }, () => r.pick(['Durable and light.', 'Ships in 24h.', 'Two-year warranty.',
-      'Made from recycled materials.', 'Loved by customers.', 'Limited edition.'])).join(' '),
+    description: Array.from({ length: r.int(2, 6) }, () =>
+      r.pick([
+        'Durable and light.',
+        'Ships in 24h.',
+        'Two-year warranty.',
+        'Made from recycled materials.',
+        'Loved by customers.',
+        'Limited edition.',
+      ]),
+    ).join(' '),
   };
 }
 const orderIds = Array.from({ length: N_ORDERS }, (_, i) => uuid(rng(seedOf('order-id', i + 1))));
@@ -263,7 +359,10 @@ function stream(res, head, items, tail = ']}') {
       const end = Math.min(k + PER_CHUNK, items.length);
       let piece = '';
       for (; k < end; k++) piece += (k > 0 ? ',' : '') + JSON.stringify(items[k]());
-      if (!res.write(piece)) { res.once('drain', pump); return; }
+      if (!res.write(piece)) {
+        res.once('drain', pump);
+        return;
+      }
     }
     res.end(tail);
   };
@@ -293,110 +392,209 @@ function currentUserId(req) {
 function readBody(req, limit, done) {
   const parts = [];
   let n = 0;
-  req.on('data', (c) => { n += c.length; if (n <= limit) parts.push(c); });
+  req.on('data', (c) => {
+    n += c.length;
+    if (n <= limit) parts.push(c);
+  });
   req.on('end', () => done(n > limit ? null : Buffer.concat(parts)));
 }
 
 const routes = [
   ['GET', /^\/health$/, (req, res) => send(req, res, 200, { status: 'ok', service: 'jsonapi', version: '1.4.2' })],
-  ['GET', /^\/api\/v1\/users\/me$/, (req, res) => {
-    const id = currentUserId(req);
-    if (id === 0) return send(req, res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer realm="api"' });
-    send(req, res, 200, user(id));
-  }],
-  ['GET', /^\/api\/v1\/users\/(\d+)$/, (req, res, m) => {
-    const id = Number(m[1]);
-    if (id < 1 || id > N_USERS) return notFound(req, res);
-    send(req, res, 200, user(id));
-  }],
-  ['GET', /^\/api\/v1\/users$/, (req, res, _m, q) => {
-    const limit = intParam(q.get('limit'), 1, N_USERS, 50);
-    const offset = intParam(q.get('offset'), 0, N_USERS, 0);
-    if (Number.isNaN(limit) || Number.isNaN(offset)) return send(req, res, 400, { error: 'bad_request', message: 'limit/offset' });
-    const ids = [];
-    for (let id = offset + 1; id <= Math.min(N_USERS, offset + limit); id++) ids.push(() => user(id));
-    stream(res, `{"offset":${offset},"limit":${limit},"total":${N_USERS},"users":[`, ids);
-  }],
-  ['GET', /^\/api\/v1\/orders\/([0-9a-f-]{36})$/, (req, res, m) => {
-    const i = orderIndex.get(m[1]);
-    if (i === undefined) return notFound(req, res);
-    const o = order(i);
-    send(req, res, 200, { ...o, items: undefined, item_count: o.items.length });
-  }],
-  ['GET', /^\/api\/v1\/orders\/([0-9a-f-]{36})\/items$/, (req, res, m) => {
-    const i = orderIndex.get(m[1]);
-    if (i === undefined) return notFound(req, res);
-    const o = order(i);
-    stream(res, `{"order_id":"${o.id}","items":[`, o.items.map((it) => () => it));
-  }],
-  ['POST', /^\/api\/v1\/orders$/, (req, res) => readBody(req, 64 * 1024, (body) => {
-    let parsed;
-    try { parsed = body ? JSON.parse(body.toString('utf8')) : null; } catch { parsed = null; }
-    if (!parsed || !Array.isArray(parsed.items)) return send(req, res, 422, { error: 'invalid_order', message: 'items[] required' });
-    const n = (parsed.items.length % N_ORDERS) + 1;
-    send(req, res, 201, { id: orderIds[n - 1], status: 'pending', items: parsed.items.length }, { Location: `/api/v1/orders/${orderIds[n - 1]}` });
-  })],
-  ['POST', /^\/api\/v1\/login$/, (req, res) => readBody(req, 16 * 1024, (body) => {
-    let parsed;
-    try { parsed = body ? JSON.parse(body.toString('utf8')) : null; } catch { parsed = null; }
-    if (!parsed || typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-      return send(req, res, 400, { error: 'bad_request', message: 'username and password required' });
-    }
-    if (parsed.password.length < 8 || parsed.password === 'wrong-password') {
-      return send(req, res, 401, { error: 'invalid_credentials' });
-    }
-    send(req, res, 200, { access_token: tokenFor(parsed.username), token_type: 'Bearer', expires_in: 3600 },
-      { 'Cache-Control': 'no-store', 'Set-Cookie': `session=${tokenFor('s/' + parsed.username).slice(0, 24)}; Path=/; HttpOnly; Secure` });
-  })],
-  ['GET', /^\/api\/v1\/search$/, (req, res, _m, q) => {
-    const term = (q.get('q') ?? '').toLowerCase();
-    const hits = [];
-    for (let id = 1; id <= N_PRODUCTS && hits.length < 200; id++) {
-      const p = product(id);
-      if (!term || p.name.toLowerCase().includes(term)) hits.push(() => p);
-    }
-    stream(res, `{"query":${JSON.stringify(term)},"results":[`, hits);
-  }],
+  [
+    'GET',
+    /^\/api\/v1\/users\/me$/,
+    (req, res) => {
+      const id = currentUserId(req);
+      if (id === 0) return send(req, res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer realm="api"' });
+      send(req, res, 200, user(id));
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v1\/users\/(\d+)$/,
+    (req, res, m) => {
+      const id = Number(m[1]);
+      if (id < 1 || id > N_USERS) return notFound(req, res);
+      send(req, res, 200, user(id));
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v1\/users$/,
+    (req, res, _m, q) => {
+      const limit = intParam(q.get('limit'), 1, N_USERS, 50);
+      const offset = intParam(q.get('offset'), 0, N_USERS, 0);
+      if (Number.isNaN(limit) || Number.isNaN(offset))
+        return send(req, res, 400, { error: 'bad_request', message: 'limit/offset' });
+      const ids = [];
+      for (let id = offset + 1; id <= Math.min(N_USERS, offset + limit); id++) ids.push(() => user(id));
+      stream(res, `{"offset":${offset},"limit":${limit},"total":${N_USERS},"users":[`, ids);
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v1\/orders\/([0-9a-f-]{36})$/,
+    (req, res, m) => {
+      const i = orderIndex.get(m[1]);
+      if (i === undefined) return notFound(req, res);
+      const o = order(i);
+      send(req, res, 200, { ...o, items: undefined, item_count: o.items.length });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v1\/orders\/([0-9a-f-]{36})\/items$/,
+    (req, res, m) => {
+      const i = orderIndex.get(m[1]);
+      if (i === undefined) return notFound(req, res);
+      const o = order(i);
+      stream(
+        res,
+        `{"order_id":"${o.id}","items":[`,
+        o.items.map((it) => () => it),
+      );
+    },
+  ],
+  [
+    'POST',
+    /^\/api\/v1\/orders$/,
+    (req, res) =>
+      readBody(req, 64 * 1024, (body) => {
+        let parsed;
+        try {
+          parsed = body ? JSON.parse(body.toString('utf8')) : null;
+        } catch {
+          parsed = null;
+        }
+        if (!parsed || !Array.isArray(parsed.items))
+          return send(req, res, 422, { error: 'invalid_order', message: 'items[] required' });
+        const n = (parsed.items.length % N_ORDERS) + 1;
+        send(
+          req,
+          res,
+          201,
+          { id: orderIds[n - 1], status: 'pending', items: parsed.items.length },
+          { Location: `/api/v1/orders/${orderIds[n - 1]}` },
+        );
+      }),
+  ],
+  [
+    'POST',
+    /^\/api\/v1\/login$/,
+    (req, res) =>
+      readBody(req, 16 * 1024, (body) => {
+        let parsed;
+        try {
+          parsed = body ? JSON.parse(body.toString('utf8')) : null;
+        } catch {
+          parsed = null;
+        }
+        if (!parsed || typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+          return send(req, res, 400, { error: 'bad_request', message: 'username and password required' });
+        }
+        if (parsed.password.length < 8 || parsed.password === 'wrong-password') {
+          return send(req, res, 401, { error: 'invalid_credentials' });
+        }
+        send(
+          req,
+          res,
+          200,
+          { access_token: tokenFor(parsed.username), token_type: 'Bearer', expires_in: 3600 },
+          {
+            'Cache-Control': 'no-store',
+            'Set-Cookie': `session=${tokenFor('s/' + parsed.username).slice(0, 24)}; Path=/; HttpOnly; Secure`,
+          },
+        );
+      }),
+  ],
+  [
+    'GET',
+    /^\/api\/v1\/search$/,
+    (req, res, _m, q) => {
+      const term = (q.get('q') ?? '').toLowerCase();
+      const hits = [];
+      for (let id = 1; id <= N_PRODUCTS && hits.length < 200; id++) {
+        const p = product(id);
+        if (!term || p.name.toLowerCase().includes(term)) hits.push(() => p);
+      }
+      stream(res, `{"query":${JSON.stringify(term)},"results":[`, hits);
+    },
+  ],
   // Deprecated v1 route: still served, announces its retirement (RFC 9745 Deprecation, RFC 8594 Sunset).
-  ['GET', /^\/api\/v1\/accounts\/(\d+)$/, (req, res, m) => {
-    const id = Number(m[1]);
-    if (id < 1 || id > N_ACCOUNTS) return notFound(req, res);
-    send(req, res, 200, account(id), {
-      Deprecation: 'true',
-      Sunset: 'Wed, 31 Dec 2025 23:59:59 GMT',
-      Link: `</api/v2/accounts/${id}>; rel="successor-version"`,
-    });
-  }],
-  ['GET', /^\/api\/v2\/accounts\/(\d+)$/, (req, res, m) => {
-    const id = Number(m[1]);
-    if (id < 1 || id > N_ACCOUNTS) return notFound(req, res);
-    send(req, res, 200, account(id));
-  }],
-  ['GET', /^\/api\/v2\/products$/, (req, res, _m, q) => {
-    const page = intParam(q.get('page'), 1, 1000, 1);
-    const per = intParam(q.get('per_page'), 1, 200, 20);
-    if (Number.isNaN(page) || Number.isNaN(per)) return send(req, res, 400, { error: 'bad_request', message: 'page/per_page' });
-    const items = [];
-    for (let id = (page - 1) * per + 1; id <= Math.min(N_PRODUCTS, page * per); id++) items.push(product(id));
-    const last = Math.ceil(N_PRODUCTS / per);
-    send(req, res, 200, { page, per_page: per, total: N_PRODUCTS, items },
-      page < last ? { Link: `</api/v2/products?page=${page + 1}&per_page=${per}>; rel="next"` } : {});
-  }],
-  ['GET', /^\/api\/v2\/products\/(\d+)$/, (req, res, m) => {
-    const id = Number(m[1]);
-    if (id < 1 || id > N_PRODUCTS) return notFound(req, res);
-    send(req, res, 200, product(id));
-  }],
+  [
+    'GET',
+    /^\/api\/v1\/accounts\/(\d+)$/,
+    (req, res, m) => {
+      const id = Number(m[1]);
+      if (id < 1 || id > N_ACCOUNTS) return notFound(req, res);
+      send(req, res, 200, account(id), {
+        Deprecation: 'true',
+        Sunset: 'Wed, 31 Dec 2025 23:59:59 GMT',
+        Link: `</api/v2/accounts/${id}>; rel="successor-version"`,
+      });
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v2\/accounts\/(\d+)$/,
+    (req, res, m) => {
+      const id = Number(m[1]);
+      if (id < 1 || id > N_ACCOUNTS) return notFound(req, res);
+      send(req, res, 200, account(id));
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v2\/products$/,
+    (req, res, _m, q) => {
+      const page = intParam(q.get('page'), 1, 1000, 1);
+      const per = intParam(q.get('per_page'), 1, 200, 20);
+      if (Number.isNaN(page) || Number.isNaN(per))
+        return send(req, res, 400, { error: 'bad_request', message: 'page/per_page' });
+      const items = [];
+      for (let id = (page - 1) * per + 1; id <= Math.min(N_PRODUCTS, page * per); id++) items.push(product(id));
+      const last = Math.ceil(N_PRODUCTS / per);
+      send(
+        req,
+        res,
+        200,
+        { page, per_page: per, total: N_PRODUCTS, items },
+        page < last ? { Link: `</api/v2/products?page=${page + 1}&per_page=${per}>; rel="next"` } : {},
+      );
+    },
+  ],
+  [
+    'GET',
+    /^\/api\/v2\/products\/(\d+)$/,
+    (req, res, m) => {
+      const id = Number(m[1]);
+      if (id < 1 || id > N_PRODUCTS) return notFound(req, res);
+      send(req, res, 200, product(id));
+    },
+  ],
   // Documented in openapi.yaml but never called by the lab's load scripts: the "orphan".
-  ['GET', /^\/api\/v2\/reports\/([a-z0-9-]+)$/, (req, res, m) => send(req, res, 200, { id: m[1], status: 'ready', rows: 0 })],
+  [
+    'GET',
+    /^\/api\/v2\/reports\/([a-z0-9-]+)$/,
+    (req, res, m) => send(req, res, 200, { id: m[1], status: 'ready', rows: 0 }),
+  ],
   // Undocumented on purpose: the "shadow" route. Leaks internals the way real debug endpoints do.
-  ['GET', /^\/internal\/debug$/, (req, res) => send(req, res, 200, {
-    build: 'jsonapi 1.4.2 (commit 3f9c2ab)',
-    uptime_s: 86400,
-    config: { db_url: 'postgres://api:REDACTED@db.internal:5432/shop', feature_flags: ['new-checkout', 'beta-search'] },
-    admin_contact: user(1).email,
-    last_error: null,
-  })],
+  [
+    'GET',
+    /^\/internal\/debug$/,
+    (req, res) =>
+      send(req, res, 200, {
+        build: 'jsonapi 1.4.2 (commit 3f9c2ab)',
+        uptime_s: 86400,
+        config: {
+          db_url: 'postgres://api:REDACTED@db.internal:5432/shop',
+          feature_flags: ['new-checkout', 'beta-search'],
+        },
+        admin_contact: user(1).email,
+        last_error: null,
+      }),
+  ],
 ];
 
 const server = http.createServer((req, res) => {

@@ -54,7 +54,8 @@ export interface Lab {
 /** Why the lab cannot run here, or null when it can: root and a working `ip netns`. */
 export function labUnavailableReason(): string | null {
   if (process.platform !== 'linux') return 'netns lab needs Linux';
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'netns lab needs root (ip netns, veth, tc)';
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0)
+    return 'netns lab needs root (ip netns, veth, tc)';
   try {
     execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
   } catch {
@@ -109,7 +110,10 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     accessLog: get('ACCESS_LOG'),
     env,
     async exec(ns, argv, o = {}) {
-      const r = await run('ip', ['netns', 'exec', nsOf[ns], ...argv], { timeout: o.timeoutMs ?? 30_000, maxBuffer: 64 << 20 });
+      const r = await run('ip', ['netns', 'exec', nsOf[ns], ...argv], {
+        timeout: o.timeoutMs ?? 30_000,
+        maxBuffer: 64 << 20,
+      });
       return r.stdout;
     },
     down: () =>
@@ -118,7 +122,9 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
         let err = '';
         p.stderr.on('data', (c: Buffer) => (err += c.toString()));
         p.on('error', reject);
-        p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lab.sh down failed (${code}): ${err.trim()}`))));
+        p.on('close', (code) =>
+          code === 0 ? resolve() : reject(new Error(`lab.sh down failed (${code}): ${err.trim()}`)),
+        );
       }),
   };
 }
