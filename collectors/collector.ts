@@ -4,7 +4,7 @@
 // are emitted through `emit` in an order that depends only on the packets (deterministic). `finish`
 // ends every open connection as end of capture and must be called once.
 import type { Exchange } from '../engine/contracts/exchange.js';
-import type { Counters } from '../engine/telemetry/counters.js';
+import type { Counters } from '../engine/contracts/counters.js';
 import { createDecoder } from './decode/decoder.js';
 import { DecodeStatus } from './decode/packet.js';
 import { createFlowTable, DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './flow/table.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { corpus, repoRoot } from '../../test/support/paths.js';
 import { readCapture } from '../source/capture.js';
 import { createDecoder } from './decoder.js';

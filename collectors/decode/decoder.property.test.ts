@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
 import type { Decoder } from './decoder.js';
 import { DecodeStatus } from './packet.js';

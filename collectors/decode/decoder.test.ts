@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { DECODE_ANOMALIES, DECODE_COUNTERS, LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
 import { DecodeStatus, TCP_ACK, TCP_PSH, formatAddr } from './packet.js';
 import {

@@ -11,7 +11,7 @@
 // layer, i.e. trimmed by the IP length to drop Ethernet padding/FCS) and `wire` (where the layer
 // ends according to the IP length; beyond `cap` when snaplen or the mirror MTU cut the packet).
 // Offsets never exceed `cap` before a read; `wire` is used for lengths only.
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 import { LINKTYPE } from '../source/types.js';
 import { DecodeStatus, createPacketView } from './packet.js';
 import type { PacketView } from './packet.js';

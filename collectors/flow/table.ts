@@ -13,7 +13,7 @@
 // - Flows are created only by a SYN or by a packet carrying payload (a stray ACK, FIN or RST of an
 //   unknown connection is counted, not tracked).
 import { hash } from 'node:crypto';
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 import { formatAddr, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/packet.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
 import { StreamReassembler, type Budget, type StreamLimits, type StreamOutput } from '../reassembly/stream.js';

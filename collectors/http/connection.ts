@@ -14,7 +14,7 @@
 import { hash } from 'node:crypto';
 import type { Body, Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 import { BodyCollector, emptyBody, headerOf } from './body.js';
 import type { BodyLimits } from './body.js';
 import { FEED, GAP, MessageParser } from './parser.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { createHttpConnection } from './connection.js';
 import { DEFAULT_HTTP_OPTIONS } from './types.js';
 

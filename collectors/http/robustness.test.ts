@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { Exchange } from '../../engine/contracts/exchange.js';
 import type { Exchange as ExchangeT } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { repoRoot } from '../../test/support/paths.js';
 import { HTTP_ANOMALIES } from './anomalies.js';
 import { createHttpConnection } from './connection.js';

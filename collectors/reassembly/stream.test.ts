@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { StreamReassembler, type StreamOutput } from './stream.js';
 
 type Ev = ['data', string] | ['gap', number] | ['trunc'];

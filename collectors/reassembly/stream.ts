@@ -18,7 +18,7 @@
 //   maxBufferedSegments) and in total (the shared Budget). When a bound is hit, or the peer has
 //   acknowledged bytes beyond a hole for longer than the reorder window, the hole is declared a gap
 //   and the held bytes are delivered.
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 
 export interface StreamOutput {
   data(bytes: Buffer, tsUs: number): void;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { MAX_CAPLEN, readCapture } from './capture.js';
 import { pcapFile, pcapngBlock, pcapngFile } from './testing.js';
 import type { TestRecord } from './testing.js';

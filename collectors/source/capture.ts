@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 import { SUPPORTED_FILE_LINKTYPES, SUPPORTED_LINKTYPES_TEXT } from './types.js';
 import type { FrameSink, SourceProblem, SourceResult } from './types.js';
 

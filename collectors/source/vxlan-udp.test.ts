@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { describe, it } from 'node:test';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { createDecoder } from '../decode/decoder.js';
 import { DecodeStatus } from '../decode/packet.js';
 import { httpFrame, vxlan } from '../decode/testing.js';

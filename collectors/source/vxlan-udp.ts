@@ -12,7 +12,7 @@ import type { Socket } from 'node:dgram';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Counters } from '../../engine/telemetry/counters.js';
+import type { Counters } from '../../engine/contracts/counters.js';
 import { LINKTYPE } from './types.js';
 import type { FrameSink } from './types.js';
 

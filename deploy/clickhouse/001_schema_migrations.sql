@@ -1,5 +1,5 @@
 -- Which deploy/clickhouse/NNN_*.sql files have run against this database.
--- The runner (engine/store/migrate.ts) executes this file on every start (it only creates a table
+-- The runner (engine/adapters/store/migrate.ts) executes this file on every start (it only creates a table
 -- if missing), then reads the table WITH FINAL. Two processes migrating at once both insert the
 -- same row; ReplacingMergeTree folds them into one.
 CREATE TABLE IF NOT EXISTS schema_migrations

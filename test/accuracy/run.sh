@@ -18,14 +18,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 SEED=7 SCALE=1 OUT='' FAKE=0 RESULTS=1 REUSE=0
-APITAP=(node dist/engine/cli/main.js)
+APITAP=(node dist/engine/app/cli/main.js)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) SEED=$2; shift 2 ;;
     --scale) SCALE=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --fake) FAKE=1; shift ;;
-    --src) APITAP=(node --import tsx engine/cli/main.ts); shift ;;
+    --src) APITAP=(node --import tsx engine/app/cli/main.ts); shift ;;
     --reuse) OUT=$2; REUSE=1; shift 2 ;;
     --no-results) RESULTS=0; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -123,7 +123,7 @@ if [ "$FAKE" = 1 ]; then
   node --import tsx test/accuracy/score.ts "${TRUTH[@]}" --fake-report "$OUT/report.json"
   WHAT="a perfect report built from the truth (--fake; apitap not run)"
 else
-  [ "${APITAP[1]}" != dist/engine/cli/main.js ] || [ -f dist/engine/cli/main.js ] || { echo "run.sh: dist/engine/cli/main.js missing; run npm run build (or use --src)" >&2; exit 2; }
+  [ "${APITAP[1]}" != dist/engine/app/cli/main.js ] || [ -f dist/engine/app/cli/main.js ] || { echo "run.sh: dist/engine/app/cli/main.js missing; run npm run build (or use --src)" >&2; exit 2; }
   rm -rf "$OUT/store"
   REPLAY_RC=0
   "${APITAP[@]}" replay "$PCAP" "${APITAP_ARGS[@]}" --format json --store "$OUT/store" --no-progress \

@@ -4,7 +4,7 @@
 #
 #   bash test/bench/compare.sh [--tshark-only] CAPTURE.pcap
 #
-#   apitap:  node dist/engine/cli/main.js replay CAPTURE --format json [$APITAP_ARGS]
+#   apitap:  node dist/engine/app/cli/main.js replay CAPTURE --format json [$APITAP_ARGS]
 #            (run in a scratch directory, so its default store lands there, not in the repo;
 #            APITAP_MAIN=path/to/main.js times another build);
 #            exchanges = .capture.exchanges of the report/v1 JSON. Needs `npm run build` first:
@@ -58,7 +58,7 @@ TS_EXCH=$(awk -F'\t' '$2 != "" && $3 != "" { n++ } END { print n + 0 }' "$TMP/ts
 APITAP_STATUS=skipped
 AP_EXCH=0
 if [ "$TSHARK_ONLY" = 0 ]; then
-  MAIN=${APITAP_MAIN:-$REPO/dist/engine/cli/main.js}
+  MAIN=${APITAP_MAIN:-$REPO/dist/engine/app/cli/main.js}
   if [ ! -f "$MAIN" ]; then
     APITAP_STATUS="missing $MAIN (run: npm run build)"
   else

@@ -18,7 +18,7 @@
 // same machine, one run at load ~2: 78.2 MB/s, 48,300 exchanges/s (+38%). Whole-capture numbers:
 // test/bench/replay.bench.ts.
 import { gzipSync } from 'node:zlib';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { createHttpConnection } from '../../collectors/http/connection.js';
 import { DEFAULT_HTTP_OPTIONS } from '../../collectors/http/types.js';
 

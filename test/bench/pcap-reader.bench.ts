@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import { createDecoder } from '../../collectors/decode/decoder.js';
 import { corpus } from '../support/paths.js';

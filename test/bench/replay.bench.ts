@@ -24,7 +24,7 @@ import { readCapture } from '../../collectors/source/capture.js';
 import { createAnalysis } from '../../analyzers/analysis.js';
 import { createPiiFieldAggregator, createPiiScanner } from '../../analyzers/pii/index.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 
 type Stage = 'collectors' | 'endpoints' | 'analysis';
 const STAGES: readonly Stage[] = ['collectors', 'endpoints', 'analysis'];

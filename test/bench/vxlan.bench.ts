@@ -205,8 +205,8 @@ function newestMtime(dir: string): number {
 }
 
 function collectorCommand(choice: string | undefined): { argv: string[]; which: string } {
-  const dist = join(repoRoot, 'dist', 'engine', 'cli', 'main.js');
-  const source = ['--import', 'tsx', join(repoRoot, 'engine', 'cli', 'main.ts')];
+  const dist = join(repoRoot, 'dist', 'engine', 'app', 'cli', 'main.js');
+  const source = ['--import', 'tsx', join(repoRoot, 'engine', 'app', 'cli', 'main.ts')];
   if (choice === 'source' || !existsSync(dist)) return { argv: source, which: 'source (tsx)' };
   if (choice === 'dist') return { argv: [dist], which: 'dist' };
   const srcNewest = Math.max(...['engine', 'collectors', 'analyzers'].map((d) => newestMtime(join(repoRoot, d))));

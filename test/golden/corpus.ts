@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../../collectors/collector.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
-import { captureReport } from '../../engine/pipeline/report.js';
+import { Counters } from '../../engine/contracts/counters.js';
+import { captureReport } from '../../engine/app/pipelines/report.js';
 
 export interface CaptureSummary {
   requests: number;

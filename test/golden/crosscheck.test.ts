@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../../collectors/collector.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { corpus } from '../support/paths.js';
 
 async function exchangesOf(rel: string): Promise<Exchange[]> {

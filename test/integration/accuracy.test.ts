@@ -16,7 +16,7 @@ const unavailable = labUnavailableReason();
 
 test('accuracy harness meets every target (seed 11)', { skip: unavailable ?? false, timeout: 600_000 }, () => {
   const args = [join(repoRoot, 'test', 'accuracy', 'run.sh'), '--seed', '11', '--no-results'];
-  if (!existsSync(join(repoRoot, 'dist', 'engine', 'cli', 'main.js'))) args.push('--src');
+  if (!existsSync(join(repoRoot, 'dist', 'engine', 'app', 'cli', 'main.js'))) args.push('--src');
   const r = spawnSync('bash', args, { cwd: repoRoot, encoding: 'utf8', timeout: 590_000 });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, `accuracy targets missed or harness failed:\n${out.slice(-4000)}`);

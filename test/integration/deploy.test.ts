@@ -504,7 +504,7 @@ describe('Dockerfile', () => {
       instr.some((i) => i.op === 'RUN' && /npm (ci|install) --omit=dev/.test(i.args)),
       'production dependencies only',
     );
-    assert.deepEqual(JSON.parse(ops('ENTRYPOINT')[0] ?? 'null'), ['node', '/app/dist/engine/cli/main.js']);
+    assert.deepEqual(JSON.parse(ops('ENTRYPOINT')[0] ?? 'null'), ['node', '/app/dist/engine/app/cli/main.js']);
     const exposed = ops('EXPOSE').join(' ').split(/\s+/);
     assert.ok(exposed.includes('4789/udp') && exposed.includes('8080/tcp'), `EXPOSE ${exposed.join(' ')}`);
     assert.match(ops('HEALTHCHECK')[0] ?? '', /CMD .*healthz/);
@@ -545,7 +545,7 @@ describe('Dockerfile', () => {
     assert.equal(ts['extends'], '../../tsconfig.json');
     assert.ok(arr(ts['exclude'], 'exclude').includes('../../**/*.test.ts'));
     const main = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    assert.equal(main.bin['apitap'], 'dist/engine/cli/main.js', 'ENTRYPOINT matches package.json bin');
+    assert.equal(main.bin['apitap'], 'dist/engine/app/cli/main.js', 'ENTRYPOINT matches package.json bin');
   });
 
   it('hadolint (warnings fail)', (t) => {

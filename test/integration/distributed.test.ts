@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openClickHouseStore } from '../../engine/store/clickhouse.js';
+import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
 import { uniqueName } from '../support/kafka.js';

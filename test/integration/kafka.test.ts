@@ -4,10 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { createKafkaConsumer, createKafkaPublisher, type KafkaPublisher } from '../../engine/bus/kafka.js';
-import { BUS_COUNTERS, type BatchInfo, type ExchangeConsumer, type PartitionRef } from '../../engine/bus/types.js';
+import { createKafkaConsumer, createKafkaPublisher, type KafkaPublisher } from '../../engine/adapters/bus/kafka.js';
+import {
+  BUS_COUNTERS,
+  type BatchInfo,
+  type ExchangeConsumer,
+  type PartitionRef,
+} from '../../engine/adapters/bus/types.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import {
   committedOffsets,
   createTopics,

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ex } from '../../analyzers/testing.js';
 import { parseSpec } from '../../analyzers/spec/index.js';
-import { createMemoryBus } from '../../engine/bus/memory.js';
+import { createMemoryBus } from '../../engine/adapters/bus/memory.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
-import { createAnalyzerWorker } from '../../engine/pipeline/worker.js';
-import { openChdbStore } from '../../engine/store/chdb.js';
-import type { Store } from '../../engine/store/types.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { createAnalyzerWorker } from '../../engine/app/pipelines/worker.js';
+import { openChdbStore } from '../../engine/adapters/store/chdb.js';
+import type { Store } from '../../engine/adapters/store/types.js';
+import { Counters } from '../../engine/contracts/counters.js';
 
 const SPEC = `
 openapi: 3.0.3

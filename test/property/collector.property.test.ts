@@ -37,7 +37,7 @@ import { DecodeStatus, TCP_FIN, TCP_RST, TCP_SYN } from '../../collectors/decode
 import { httpFrame, tcp, ipv4, ethernet } from '../../collectors/decode/testing.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import { Exchange } from '../../engine/contracts/exchange.js';
-import { Counters } from '../../engine/telemetry/counters.js';
+import { Counters } from '../../engine/contracts/counters.js';
 import { corpus } from '../support/paths.js';
 
 interface Pkt {

@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
-const dist = join(repoRoot, 'dist', 'engine', 'cli', 'main.js');
+const dist = join(repoRoot, 'dist', 'engine', 'app', 'cli', 'main.js');
 
 export function cliCommand(): string[] {
-  return existsSync(dist) ? ['node', dist] : ['node', '--import', 'tsx', join(repoRoot, 'engine', 'cli', 'main.ts')];
+  return existsSync(dist)
+    ? ['node', dist]
+    : ['node', '--import', 'tsx', join(repoRoot, 'engine', 'app', 'cli', 'main.ts')];
 }
 
 export interface CliResult {

@@ -12,7 +12,7 @@
 // only; arrays: same length, elements matched recursively). `counters` are exact values.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Counters } from '../../../engine/telemetry/counters.js';
+import { Counters } from '../../../engine/contracts/counters.js';
 import type { Exchange } from '../../../engine/contracts/exchange.js';
 import { repoRoot } from '../../../test/support/paths.js';
 import { createHttpConnection } from '../connection.js';

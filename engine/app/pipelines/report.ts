@@ -2,12 +2,12 @@
 //
 // Deterministic: built only from counters and packet time (no wall clock, no paths beyond what the
 // user passed). `capture.seconds` is the capture's duration in packet time.
-import type { EndpointRecord, Finding } from '../contracts/inventory.js';
-import type { Counters } from '../telemetry/counters.js';
-import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
-import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
-import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
-import { TCP_ANOMALIES } from '../../collectors/reassembly/stream.js';
+import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
+import type { Counters } from '../../contracts/counters.js';
+import { DECODE_ANOMALIES } from '../../../collectors/decode/decoder.js';
+import { FLOW_ANOMALIES } from '../../../collectors/flow/table.js';
+import { HTTP_ANOMALIES } from '../../../collectors/http/anomalies.js';
+import { TCP_ANOMALIES } from '../../../collectors/reassembly/stream.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 

@@ -28,7 +28,7 @@ const MIGRATIONS_TABLE = 'schema_migrations';
 const ALREADY_EXISTS = new Set([57, 82]);
 
 /**
- * deploy/clickhouse above this module: engine/store (tsx) or dist/engine/store (compiled) alike,
+ * deploy/clickhouse above this module: engine/adapters/store (tsx) or dist/engine/adapters/store (compiled) alike,
  * since tsc does not copy .sql files into dist/.
  */
 export function defaultMigrationsDir(): string {

@@ -15,7 +15,7 @@
 import { ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient, ClickHouseClientConfigOptions, ClickHouseSettings } from '@clickhouse/client';
 import { z } from 'zod';
-import type { Counters } from '../telemetry/counters.js';
+import type { Counters } from '../../contracts/counters.js';
 import { codeForClickHouse, StoreError, STORE_ERROR_CODES } from './errors.js';
 import { createSqlStore } from './sql.js';
 import type { Params, Row, SqlBackend } from './sql.js';

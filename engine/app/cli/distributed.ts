@@ -5,12 +5,12 @@
 import { createServer, type Server } from 'node:http';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
-import type { LoadedSpec } from '../../analyzers/spec/index.js';
-import { loadOverrides } from '../../analyzers/endpoints/index.js';
-import { createKafkaConsumer, createKafkaPublisher } from '../bus/kafka.js';
-import { Counters } from '../telemetry/counters.js';
-import { collectFiles, collectVxlan } from '../pipeline/collect.js';
-import { createAnalyzerWorker } from '../pipeline/worker.js';
+import type { LoadedSpec } from '../../../analyzers/spec/index.js';
+import { loadOverrides } from '../../../analyzers/endpoints/index.js';
+import { createKafkaConsumer, createKafkaPublisher } from '../../adapters/bus/kafka.js';
+import { Counters } from '../../contracts/counters.js';
+import { collectFiles, collectVxlan } from '../pipelines/collect.js';
+import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 
 export interface CliHelpers {
@@ -103,7 +103,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
           { brokers: brokers(flags.kafka, h), topic: flags.topic },
           { counters, logger: log },
         );
-        const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
+        const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../../collectors/collector.js');
         const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
         let live: Awaited<ReturnType<typeof collectVxlan>> | null = null;
         // Kernel drops (socket receive buffer overflows) as a counter, refreshed when read.

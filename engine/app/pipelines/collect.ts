@@ -10,12 +10,12 @@ import {
   DEFAULT_COLLECTOR_OPTIONS,
   type Collector,
   type CollectorOptions,
-} from '../../collectors/collector.js';
-import { readCapture } from '../../collectors/source/capture.js';
-import { createVxlanReceiver, type VxlanReceiver } from '../../collectors/source/vxlan-udp.js';
-import type { Exchange } from '../contracts/exchange.js';
-import type { ExchangePublisher } from '../bus/types.js';
-import type { Counters } from '../telemetry/counters.js';
+} from '../../../collectors/collector.js';
+import { readCapture } from '../../../collectors/source/capture.js';
+import { createVxlanReceiver, type VxlanReceiver } from '../../../collectors/source/vxlan-udp.js';
+import type { Exchange } from '../../contracts/exchange.js';
+import type { ExchangePublisher } from '../../adapters/bus/types.js';
+import type { Counters } from '../../contracts/counters.js';
 import { expandInputs } from './inputs.js';
 import { ReplayError } from './errors.js';
 

@@ -1,14 +1,14 @@
 // `apitap replay`: capture files → collector → (exchanges JSONL) → analyzers → store → report.
 //
 // Single-process mode. Exchanges go from the collector to the analyzers through the in-process
-// bounded queue (engine/bus/memory.ts semantics: one producer, one consumer, same order), so the
+// bounded queue (engine/adapters/bus/memory.ts semantics: one producer, one consumer, same order), so the
 // analyzers see exactly what a Kafka consumer would see in the distributed mode. Everything below
 // the CLI is deterministic: packet time only, sorted outputs.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions } from '../../collectors/collector.js';
-import { createMemoryBus } from '../bus/memory.js';
-import type { Exchange } from '../contracts/exchange.js';
-import { Counters } from '../telemetry/counters.js';
+import { DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions } from '../../../collectors/collector.js';
+import { createMemoryBus } from '../../adapters/bus/memory.js';
+import type { Exchange } from '../../contracts/exchange.js';
+import { Counters } from '../../contracts/counters.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';

@@ -6,8 +6,8 @@
 // Bound: `maxMessages` records, counting the batch in flight. Exchanges are kept by reference (no
 // copy, no serialisation); their size is bounded upstream by the capture caps on bodies and headers.
 import { z } from 'zod';
-import type { Exchange } from '../contracts/exchange.js';
-import type { Counters } from '../telemetry/counters.js';
+import type { Exchange } from '../../contracts/exchange.js';
+import type { Counters } from '../../contracts/counters.js';
 import {
   BUS_COUNTERS,
   BusClosedError,

@@ -13,7 +13,7 @@
 //   writes) must be idempotent; exchange ids are deterministic for that reason.
 // - Order is kept within a partition (the memory bus is one partition). All exchanges of one API
 //   host map to one partition (Kafka key = apiHost()), so one analyzer instance owns that host.
-import type { Exchange } from '../contracts/exchange.js';
+import type { Exchange } from '../../contracts/exchange.js';
 
 /** Counter names of the bus. Stable: reports and dashboards read them. */
 export const BUS_COUNTERS = {
@@ -75,7 +75,7 @@ export interface BatchInfo extends PartitionRef {
    * The offset of each exchange of the batch, aligned with the array (strings: int64). Records that
    * went to the dead-letter topic are not in the batch, so offsets need not be consecutive. With
    * the partition, an offset names a record for good: the analyzer keeps per-host watermarks of
-   * offsets already counted (engine/pipeline/worker.ts).
+   * offsets already counted (engine/app/pipelines/worker.ts).
    */
   readonly offsets: readonly string[];
 }

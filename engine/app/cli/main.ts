@@ -8,13 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { loadSpec, type LoadedSpec } from '../../analyzers/spec/index.js';
-import { loadOverrides } from '../../analyzers/endpoints/index.js';
-import { toOpenApi } from '../../analyzers/openapi/index.js';
-import { SEVERITIES, SEVERITY_RANK, type Severity } from '../contracts/inventory.js';
-import { createAnalysisSession } from '../pipeline/analyze.js';
-import { replay } from '../pipeline/replay.js';
-import { Counters } from '../telemetry/counters.js';
+import { loadSpec, type LoadedSpec } from '../../../analyzers/spec/index.js';
+import { loadOverrides } from '../../../analyzers/endpoints/index.js';
+import { toOpenApi } from '../../../analyzers/openapi/index.js';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../contracts/inventory.js';
+import { createAnalysisSession } from '../pipelines/analyze.js';
+import { replay } from '../pipelines/replay.js';
+import { Counters } from '../../contracts/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
@@ -141,7 +141,7 @@ storeOptions(
     ? createAnalysisSession({ specs, previousSpecs, overrides, secret: installationSecret(storeDir), store }, counters)
     : null;
   try {
-    const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
+    const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../../collectors/collector.js');
     const { report } = await replay({
       inputs: captures,
       collector: { vxlanPorts: ports, http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap } },

@@ -38,8 +38,8 @@ import {
 } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { EXCHANGE_SCHEMA, Exchange, apiHost } from '../contracts/exchange.js';
-import type { Counters } from '../telemetry/counters.js';
+import { EXCHANGE_SCHEMA, Exchange, apiHost } from '../../contracts/exchange.js';
+import type { Counters } from '../../contracts/counters.js';
 import {
   BUS_COUNTERS,
   BusClosedError,

@@ -15,11 +15,11 @@
 //   by id). Rows stored by `apitap replay` (no source) are counted in that replay's inventory.
 // - Within one process, exchanges observed for a batch whose writes failed are not observed again
 //   on redelivery (the in-memory state holds them); only their writes are retried.
-import type { Exchange } from '../contracts/exchange.js';
-import { parseTarget } from '../../analyzers/analysis.js';
-import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../bus/types.js';
-import type { ExchangeRow, Store } from '../store/types.js';
-import type { Counters } from '../telemetry/counters.js';
+import type { Exchange } from '../../contracts/exchange.js';
+import { parseTarget } from '../../../analyzers/analysis.js';
+import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../../adapters/bus/types.js';
+import type { ExchangeRow, Store } from '../../adapters/store/types.js';
+import type { Counters } from '../../contracts/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 
 export interface WorkerOptions {

@@ -1,6 +1,6 @@
 // Human and machine renderings of reports: table (default), json, sarif.
-import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../contracts/inventory.js';
-import type { Report } from '../pipeline/report.js';
+import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
+import type { Report } from '../pipelines/report.js';
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];

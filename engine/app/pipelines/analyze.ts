@@ -4,14 +4,14 @@
 // written in batches while the capture is read; endpoints and findings are computed from the whole
 // observation window at finish() (templating needs the accumulated path tree) and written then.
 import { createHash } from 'node:crypto';
-import { createAnalysis, type Analysis } from '../../analyzers/analysis.js';
-import { createPiiFieldAggregator, createPiiScanner } from '../../analyzers/pii/index.js';
-import type { LoadedSpec } from '../../analyzers/spec/index.js';
-import type { Overrides } from '../../analyzers/endpoints/index.js';
-import { apiHost, type Exchange } from '../contracts/exchange.js';
-import type { EndpointRecord, Finding } from '../contracts/inventory.js';
-import type { Counters } from '../telemetry/counters.js';
-import type { ExchangeRow, Store } from '../store/types.js';
+import { createAnalysis, type Analysis } from '../../../analyzers/analysis.js';
+import { createPiiFieldAggregator, createPiiScanner } from '../../../analyzers/pii/index.js';
+import type { LoadedSpec } from '../../../analyzers/spec/index.js';
+import type { Overrides } from '../../../analyzers/endpoints/index.js';
+import { apiHost, type Exchange } from '../../contracts/exchange.js';
+import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
+import type { Counters } from '../../contracts/counters.js';
+import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { CaptureReport } from './report.js';
 
 export interface AnalysisConfig {

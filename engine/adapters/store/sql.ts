@@ -9,8 +9,8 @@
 // Time columns are DateTime64(6, 'UTC'). The contracts carry ISO-8601 strings with microseconds
 // (isoFromUs: 2024-01-02T03:04:05.123456Z); that exact shape reads back byte-identical. A shorter or
 // longer fraction is accepted on write and reads back padded/truncated to 6 digits.
-import { EndpointRecord, Finding, isoFromUs } from '../contracts/inventory.js';
-import type { Counters } from '../telemetry/counters.js';
+import { EndpointRecord, Finding, isoFromUs } from '../../contracts/inventory.js';
+import type { Counters } from '../../contracts/counters.js';
 import { StoreError, STORE_ERROR_CODES } from './errors.js';
 import { runMigrations } from './migrate.js';
 import type { CaptureStatsRow, ExchangeRow, Store } from './types.js';

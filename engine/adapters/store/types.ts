@@ -5,7 +5,7 @@
 // query can see. Every user-supplied value in SQL goes through query parameters ({name:Type}).
 // Failures are StoreError (errors.ts): 'store_unavailable' (retryable), 'store_rejected',
 // 'store_config', 'store_closed'.
-import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 
 /** Per-exchange metadata (never bodies, never header values). */
 export interface ExchangeRow {

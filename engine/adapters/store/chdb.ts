@@ -13,7 +13,7 @@
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
-import type { Counters } from '../telemetry/counters.js';
+import type { Counters } from '../../contracts/counters.js';
 import { codeForClickHouse, StoreError, STORE_ERROR_CODES } from './errors.js';
 import { createSqlStore, parseJsonEachRow, toJsonEachRow, withJsonEachRow } from './sql.js';
 import type { Params, Row, SqlBackend, SqlStoreOptions } from './sql.js';

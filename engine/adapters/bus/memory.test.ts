@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Exchange } from '../contracts/exchange.js';
-import { Counters } from '../telemetry/counters.js';
+import type { Exchange } from '../../contracts/exchange.js';
+import { Counters } from '../../contracts/counters.js';
 import { createMemoryBus } from './memory.js';
 import { BUS_COUNTERS, BusClosedError, BusTimeoutError, backoffMs } from './types.js';
 
