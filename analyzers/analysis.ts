@@ -13,6 +13,7 @@
 // exactly and what approximately); endpoints(host)/findings(host) give one host's rows, so a worker
 // writes only the hosts its batch touched. Restored templates act like seeds: a stored
 // /users/{userId} keeps templating /users/42 into it (tree.ts, "Restored parameters").
+import type { CounterName } from '../engine/contracts/catalogue.js';
 import type { Exchange } from '../engine/contracts/exchange.js';
 import { apiHost, headerValue } from '../engine/contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../engine/contracts/inventory.js';
@@ -71,8 +72,11 @@ export interface Analysis {
    * `host` (orphans carry their operation's host, or '*' for host-less specs: findings('*')).
    */
   findings(host?: string): Finding[];
-  /** Counted drops and oddities (tree caps, exchanges without a request). */
-  stats(): Record<string, number>;
+  /**
+   * Counted drops and oddities (tree caps, exchanges without a request), named as in the catalogue;
+   * the pipeline folds them into its Counters before it reports.
+   */
+  stats(): Partial<Record<CounterName, number>>;
 }
 
 /** Host and raw path segments of a request target (origin-form, absolute-form, asterisk/authority-form). */
@@ -116,7 +120,12 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const pending = new Map<string, PendingVersionless[]>();
   /** Bumped by forget(): PII aggregator keys of a host's earlier state are not reused. */
   const generations = new Map<string, number>();
-  const counts = { exchanges: 0, without_request: 0, restored_endpoints: 0, forgotten_hosts: 0 };
+  const counts = {
+    analysis_exchanges: 0,
+    analysis_without_request: 0,
+    analysis_restored_endpoints: 0,
+    analysis_forgotten_hosts: 0,
+  };
   const hostCache = new Map<string, EndpointAggregate[]>();
   /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
   const fieldPaths = new FieldPaths();
@@ -202,12 +211,12 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   };
 
   function observe(ex: Exchange): Attribution {
-    counts.exchanges++;
+    counts.analysis_exchanges++;
     const t0 = ex.request?.startUs ?? ex.response?.startUs;
     const t1 = ex.response?.endUs ?? ex.request?.endUs;
     const req = ex.request;
     if (req === null) {
-      counts.without_request++;
+      counts.analysis_without_request++;
       const h = apiHost(ex);
       widen(h, t0, t1);
       findingsCache = null;
@@ -243,7 +252,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       pending.delete(h);
       hostCache.delete(h);
       if (had) {
-        counts.forgotten_hosts++;
+        counts.analysis_forgotten_hosts++;
         // The PII aggregator has no delete: later keys of this host get a new generation instead
         // (its old entries stay until the aggregator can drop them; proposal for the PII layer).
         generations.set(h, (generations.get(h) ?? 0) + 1);
@@ -262,7 +271,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       else byEndpoint.set(k, [f]);
     }
     for (const r of endpoints) {
-      counts.restored_endpoints++;
+      counts.analysis_restored_endpoints++;
       const host = r.host;
       const method = r.method.toUpperCase();
       const segs = r.path.split('/').filter((x) => x !== '');
@@ -372,9 +381,12 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     endpoints: (host) => (host === undefined ? aggregates() : computeHost(host)).map((a) => a.record),
     findings: (host) => (host === undefined ? allFindings() : allFindings().filter((f) => f.host === host)),
     stats() {
-      const out: Record<string, number> = { ...counts };
-      for (const t of trees.values())
-        for (const [k, v] of Object.entries(t.drops)) out[`tree_${k}`] = (out[`tree_${k}`] ?? 0) + v;
+      const out: Partial<Record<CounterName, number>> = { ...counts };
+      for (const t of trees.values()) {
+        out.analysis_tree_path_too_deep = (out.analysis_tree_path_too_deep ?? 0) + t.drops.path_too_deep;
+        out.analysis_tree_children_overflow = (out.analysis_tree_children_overflow ?? 0) + t.drops.children_overflow;
+        out.analysis_tree_nodes_overflow = (out.analysis_tree_nodes_overflow ?? 0) + t.drops.nodes_overflow;
+      }
       return out;
     },
   };

@@ -351,7 +351,7 @@ test('restore replaces a host (idempotent), forget drops it, hosts/endpoints/fin
     [],
   );
   assert.deepEqual(c.endpoints(), b.endpoints('api.example.com'));
-  assert.equal(c.stats()['forgotten_hosts'], 2 + 1); // the second restore replaced both hosts, then forget() one
+  assert.equal(c.stats()['analysis_forgotten_hosts'], 2 + 1); // the second restore replaced both hosts, then forget() one
 });
 
 test('orphan window includes the restored first/last seen', () => {

@@ -229,6 +229,6 @@ test('bounded tree: values past the per-node cap fall into an overflow parameter
       ['/catalog/{catalogId}', 600],
     ],
   );
-  assert.equal(a.stats()['tree_children_overflow'], 89); // 601 distinct children, 512 kept
+  assert.equal(a.stats()['analysis_tree_children_overflow'], 89); // 601 distinct children, 512 kept
   assert.ok(a.endpoints()[1]?.explain.some((l) => l.includes('overflow(>=512)')));
 });

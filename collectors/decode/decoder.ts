@@ -2,7 +2,7 @@
 //
 // Contract: `decode` never throws and never reads outside [0, frame.length). It refills the one
 // PacketView it owns (see packet.ts) and returns a DecodeStatus; every non-OK outcome and every
-// anomaly on the way has been counted under a name from DECODE_ANOMALIES (or decode_not_tcp /
+// anomaly on the way has been counted under a name of the catalogue's decode section (or decode_not_tcp /
 // ip_fragment / decode_truncated_packet). Per packet it allocates nothing, except when the last
 // missing IPv4 fragment of a datagram arrives: the reassembled datagram is a new Buffer and the view
 // then points into it (`view.frame` !== the frame passed in, IP header at offset 0).
@@ -11,6 +11,7 @@
 // layer, i.e. trimmed by the IP length to drop Ethernet padding/FCS) and `wire` (where the layer
 // ends according to the IP length; beyond `cap` when snaplen or the mirror MTU cut the packet).
 // Offsets never exceed `cap` before a read; `wire` is used for lengths only.
+import type { DecodeAnomaly } from '../../engine/contracts/catalogue.js';
 import type { Counters } from '../../engine/contracts/counters.js';
 import { LINKTYPE } from '../source/types.js';
 import { DecodeStatus, createPacketView } from './packet.js';
@@ -18,48 +19,6 @@ import type { PacketView } from './packet.js';
 
 /** Pseudo link type: the frame starts at the VXLAN header (live receiver; outer headers stripped). */
 export const LINKTYPE_VXLAN_PAYLOAD = LINKTYPE.VXLAN_PAYLOAD;
-
-/** Every anomaly counter the decoder increments, with what it means. Names are stable. */
-export const DECODE_ANOMALIES = {
-  link_unsupported: 'frame of a link type the decoder does not know',
-  link_truncated: 'frame shorter than its link-layer (SLL, SLL2, null/loop) header',
-  null_unknown_family: 'BSD null/loop frame whose address family is neither IPv4 nor IPv6',
-  eth_truncated: 'Ethernet frame shorter than 14 bytes',
-  vlan_truncated: '802.1Q/802.1ad tag cut short',
-  vlan_too_deep: 'more than 8 stacked VLAN tags',
-  mpls_truncated: 'MPLS label stack cut short',
-  mpls_too_deep: 'more than 8 MPLS labels',
-  mpls_unknown_payload: 'MPLS bottom-of-stack payload is neither IPv4, IPv6 nor control word + Ethernet',
-  ipv4_truncated: 'IPv4 header cut short by the capture',
-  ipv4_bad_header: 'IPv4 version or header length (IHL) invalid',
-  ipv4_bad_length: 'IPv4 total length smaller than its header',
-  ipv4_zero_length: 'IPv4 total length 0 (TSO/offload capture); captured length used instead',
-  ipv6_truncated: 'IPv6 fixed header cut short by the capture',
-  ipv6_bad_header: 'IPv6 version nibble is not 6',
-  ipv6_zero_length: 'IPv6 payload length 0 (jumbogram or offload); captured length used instead',
-  ipv6_ext_too_long: 'IPv6 extension header chain longer than 8 headers or past the packet end',
-  ip_frag_bad: 'IPv4 fragment with inconsistent offset/length (beyond 64 KiB, or truncated capture)',
-  ip_frag_overlap: 'IPv4 fragment overlapping an earlier one (first copy kept)',
-  ip_frag_expired: 'IPv4 datagram dropped incomplete after 30 s of packet time',
-  ip_frag_evicted: 'IPv4 datagram dropped incomplete because the reassembly table was full',
-  ipv6_fragment: 'IPv6 fragment (not reassembled)',
-  tcp_truncated: 'TCP header (with options) cut short by the capture',
-  tcp_bad_offset: 'TCP data offset below 20 or beyond the IP payload',
-  udp_truncated: 'UDP header cut short by the capture',
-  udp_bad_length: 'UDP length field disagrees with the IP payload length (IP length used)',
-  vxlan_truncated: 'VXLAN header cut short',
-  vxlan_bad_flags: 'VXLAN flags without the I (valid VNI) bit',
-  vxlan_too_deep: 'VXLAN nested deeper than 2 tunnels',
-} as const;
-export type DecodeAnomaly = keyof typeof DECODE_ANOMALIES;
-
-/** Counters that are not anomalies but describe what was decoded. */
-export const DECODE_COUNTERS = {
-  decode_not_tcp: 'frame decoded fine but carries no TCP segment (ARP, ICMP, plain UDP, LLC...)',
-  decode_truncated_packet: 'packet captured shorter than its IP length; decoded as far as it goes',
-  ip_fragment: 'IPv4/IPv6 fragment seen',
-  ip_reassembled: 'IPv4 datagram reassembled from fragments',
-} as const;
 
 export interface DecoderOptions {
   /** UDP destination ports carrying VXLAN (IANA 4789). */

@@ -34,14 +34,6 @@ export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
   reorderWindowUs: 200_000,
 };
 
-export const FLOW_ANOMALIES = {
-  flow_evicted: 'the flow table was full; the stalest flow was ended early',
-  flow_idle_expired: 'a flow saw no packet for the idle timeout (packet time) and was ended',
-  flow_stray_control: 'an ACK/FIN/RST without payload for a connection never tracked (capture joined after its data)',
-  tcp_data_after_close: 'payload without SYN on a connection that just ended (late retransmission); ignored',
-  flow_one_sided: 'a connection ended having seen only one direction',
-} as const;
-
 /** Creates the HTTP layer for a new connection (the collector injects it; keeps flow/ free of http policy). */
 export type ConnectionFactory = (meta: ConnectionMeta) => HttpConnection;
 

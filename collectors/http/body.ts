@@ -13,6 +13,7 @@
 import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { Body, HeaderPair } from '../../engine/contracts/exchange.js';
+import type { HttpCounter } from '../../engine/contracts/catalogue.js';
 
 export interface BodyLimits {
   bodyCaptureBytes: number;
@@ -62,7 +63,7 @@ export class BodyCollector {
    * The Body record. `complete`: the message framing reached its end with no gap. `flag` receives
    * decoding anomalies.
    */
-  finish(complete: boolean, flag: (anomaly: string) => void): Body {
+  finish(complete: boolean, flag: (anomaly: HttpCounter) => void): Body {
     const raw = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
     this.parts = [];
     const whole = complete && !this.gap;
@@ -168,7 +169,12 @@ interface Decoded {
 const UNSUPPORTED: Decoded = { out: EMPTY, exact: false };
 
 /** Undo `codings` (listed in application order) in reverse. UNSUPPORTED for an unknown coding, null when a layer fails outright. */
-function decodeAll(input: Buffer, codings: string[], limits: BodyLimits, flag: (a: string) => void): Decoded | null {
+function decodeAll(
+  input: Buffer,
+  codings: string[],
+  limits: BodyLimits,
+  flag: (a: HttpCounter) => void,
+): Decoded | null {
   let cur = input;
   let exact = true;
   for (let i = codings.length - 1; i >= 0; i--) {

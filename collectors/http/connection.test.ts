@@ -4,21 +4,28 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Exchange } from '../../engine/contracts/exchange.js';
-import { HTTP_ANOMALIES } from './anomalies.js';
+import { COUNTERS, isCounterName } from '../../engine/contracts/catalogue.js';
 import { fixedSplit, loadCases, matchSubset, replay, whole } from './testdata/support.js';
 
 const cases = loadCases();
-const KNOWN = new Set<string>(Object.keys(HTTP_ANOMALIES));
+const KNOWN = new Set<string>(
+  Object.entries(COUNTERS)
+    .filter(([, c]) => c.kind === 'anomaly' && (c.layer === 'http' || c.layer === 'flow'))
+    .map(([k]) => k),
+);
 
 for (const { file, c } of cases) {
   test(`${file}: ${c.name}`, () => {
     const ref = replay(c, whole);
     for (const ex of ref.exchanges) {
       Exchange.parse(ex);
-      for (const a of ex.anomalies) assert.ok(KNOWN.has(a), `anomaly ${a} listed in HTTP_ANOMALIES`);
+      for (const a of ex.anomalies) assert.ok(KNOWN.has(a), `anomaly ${a} an http/flow anomaly of the catalogue`);
     }
     matchSubset(ref.exchanges, c.expect);
-    for (const [k, v] of Object.entries(c.counters ?? {})) assert.equal(ref.counters.get(k), v, `counter ${k}`);
+    for (const [k, v] of Object.entries(c.counters ?? {})) {
+      assert.ok(isCounterName(k), `counter ${k} is in the catalogue`);
+      assert.equal(ref.counters.get(k), v, `counter ${k}`);
+    }
     const golden = JSON.stringify(ref.exchanges);
     for (const size of [1, 2, 3, 7, 64]) {
       const r = replay(c, fixedSplit(size));

@@ -14,6 +14,7 @@
 import { hash } from 'node:crypto';
 import type { Body, Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
+import type { HttpCounter } from '../../engine/contracts/catalogue.js';
 import type { Counters } from '../../engine/contracts/counters.js';
 import { BodyCollector, emptyBody, headerOf } from './body.js';
 import type { BodyLimits } from './body.js';
@@ -40,7 +41,7 @@ interface Msg {
   done: boolean;
   /** Reached the end its framing announced, with no gap. */
   complete: boolean;
-  anomalies: Set<string>;
+  anomalies: Set<HttpCounter>;
   gapBytes: number;
   truncated: boolean;
   /** Request only: CONNECT, or Upgrade + Connection: upgrade (RFC 9110 §7.8). */
@@ -54,7 +55,7 @@ interface Entry {
   req: Msg | null;
   res: Msg | null;
   interim: number[];
-  anomalies: Set<string>;
+  anomalies: Set<HttpCounter>;
 }
 
 interface Side {
@@ -333,7 +334,7 @@ class Connection implements HttpConnection {
   }
 
   /** Close the message in progress (or the partial head the parser had) as incomplete with `anomaly`. */
-  private closeBroken(side: Side, anomaly: string, gapBytes: number, tsUs: number): void {
+  private closeBroken(side: Side, anomaly: HttpCounter, gapBytes: number, tsUs: number): void {
     let msg = side.cur;
     if (msg === null && side.parser.partialHead !== null) {
       const h = side.parser.partialHead;
@@ -640,7 +641,7 @@ class Connection implements HttpConnection {
     const entry = this.queue.find((e) => e.res === msg) ?? null;
     const method = entry?.req?.head.method ?? '';
     const s = msg.head.status;
-    let tunnel = '';
+    let tunnel: HttpCounter | '' = '';
     if (s === 101) tunnel = 'http_upgrade';
     else if (method === 'CONNECT' && s >= 200 && s < 300) tunnel = 'http_connect';
     if (tunnel !== '') {
@@ -669,7 +670,7 @@ class Connection implements HttpConnection {
     msg.complete = reached && msg.gapBytes === 0 && !(msg.body?.gap ?? false) && (!side.atEof || side.eofClean);
     msg.endUs = side.atEof ? side.lastTs : tsUs;
     if (side.truncCalls > 0) msg.truncated = true;
-    const flag = (a: string): void => this.flag(msg, a);
+    const flag = (a: HttpCounter): void => this.flag(msg, a);
     msg.record = msg.body !== null ? msg.body.finish(msg.complete, flag) : emptyBody(msg.head.headers, msg.complete);
     msg.body = null;
     if (side.cur === msg) side.cur = null;
@@ -686,13 +687,13 @@ class Connection implements HttpConnection {
     }
   }
 
-  private flag(msg: Msg, anomaly: string): void {
+  private flag(msg: Msg, anomaly: HttpCounter): void {
     if (msg.anomalies.has(anomaly)) return;
     msg.anomalies.add(anomaly);
     this.counters.inc(anomaly);
   }
 
-  private flagEntry(e: Entry, anomaly: string): void {
+  private flagEntry(e: Entry, anomaly: HttpCounter): void {
     if (e.anomalies.has(anomaly)) return;
     e.anomalies.add(anomaly);
     this.counters.inc(anomaly);

@@ -35,6 +35,7 @@
 //   name. Nothing escapes `feed`, `gap` or `finishEof`.
 import { createRequire } from 'node:module';
 import type { HeaderPair } from '../../engine/contracts/exchange.js';
+import type { HttpCounter } from '../../engine/contracts/catalogue.js';
 
 interface RawInfo {
   headers: string[];
@@ -117,7 +118,7 @@ export interface ParsedHead {
   /** Packet time of the chunk that carried the first byte of the start line. */
   startUs: number;
   /** Anomalies of the head itself (obs-fold, NUL, TE+CL, ...), unsorted, may repeat. */
-  anomalies: string[];
+  anomalies: HttpCounter[];
 }
 
 /** Receives one direction's message events, synchronously from inside `feed`/`gap`/`finishEof`. */
@@ -168,9 +169,9 @@ const ABORT = new Sentinel('abort');
 const PAUSED = 'APITAP_PAUSED';
 
 interface CodedError extends Error {
-  apitapAnomaly?: string;
+  apitapAnomaly?: HttpCounter;
 }
-function coded(anomaly: string): CodedError {
+function coded(anomaly: HttpCounter): CodedError {
   const e: CodedError = new Error(anomaly);
   e.apitapAnomaly = anomaly;
   return e;
@@ -210,7 +211,7 @@ export class MessageParser {
   /** After `feed` returned paused/error: the offset in `buf` where the caller continues. */
   offset = 0;
   /** After an error: the anomaly name. */
-  errorCode = '';
+  errorCode: HttpCounter = 'http_internal_error';
   /**
    * After an error inside the head (before `onHead`): a copy of the head bytes seen so far, from the
    * message's first byte, so the caller can rescan them for the next start line; otherwise null.
@@ -225,7 +226,7 @@ export class MessageParser {
   private readonly type: string;
   private headers: HeaderPair[] = [];
   private trailers: HeaderPair[] = [];
-  private headAnomalies: string[] = [];
+  private headAnomalies: HttpCounter[] = [];
   private headBytes = 0;
   /** Head bytes of earlier chunks (copied: they outlive their feed call). */
   private headCopy: Buffer[] = [];
@@ -687,7 +688,7 @@ export class MessageParser {
       if ((s >= 100 && s < 200) || s === 204 || s === 304 || noBodyBySemantics) return 1;
     }
     if (framing.kind === FRAMING.invalid) {
-      this.errorCode = framing.anomaly;
+      this.errorCode = framing.anomaly === '' ? 'http_internal_error' : framing.anomaly;
       throw ABORT;
     }
     if (framing.kind === FRAMING.chunked) {
@@ -753,7 +754,7 @@ export class MessageParser {
     return h;
   }
 
-  private classify(e: Error): string {
+  private classify(e: Error): HttpCounter {
     const a = (e as CodedError).apitapAnomaly;
     if (a !== undefined) return a;
     if (e.message === 'invalid request method') return 'http_invalid_method';
@@ -762,7 +763,7 @@ export class MessageParser {
     return 'http_invalid_start_line';
   }
 
-  private fail(code: string, buf: Buffer, at: number, end: number, inHead: boolean): FeedStatus {
+  private fail(code: HttpCounter, buf: Buffer, at: number, end: number, inHead: boolean): FeedStatus {
     this.errorCode = code;
     this.offset = at;
     if (inHead && !this.inBody) {
@@ -791,7 +792,7 @@ export const FRAMING = { none: 0, sized: 1, chunked: 2, close: 3, invalid: 4 } a
 export interface Framing {
   kind: (typeof FRAMING)[keyof typeof FRAMING];
   length: number;
-  anomaly: string;
+  anomaly: HttpCounter | '';
 }
 
 export function decideFraming(kind: MessageKind, head: ParsedHead): Framing {

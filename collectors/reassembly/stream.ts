@@ -39,19 +39,6 @@ export interface StreamLimits {
   reorderWindowUs: number;
 }
 
-export const TCP_ANOMALIES = {
-  tcp_retransmission: 'a segment whose bytes were all delivered already (or a duplicate capture of it)',
-  tcp_partial_overlap: 'a segment overlapping bytes already delivered or held; the first copy wins',
-  tcp_overlap_conflict: 'overlapping bytes differed from the copy already held (possible evasion)',
-  tcp_out_of_order: 'a segment arrived ahead of a hole and was held',
-  tcp_gap: 'bytes never seen in the capture (counted per gap; tcp_gap_bytes counts the bytes)',
-  tcp_ooo_limit: 'the out-of-order bound (per stream or in total) forced a hole to be declared a gap',
-  tcp_ack_above_hole: 'the peer acknowledged bytes the capture never saw; the hole became a gap',
-  tcp_truncated_segment: 'a segment cut by snaplen or mirror MTU; the cut bytes became a gap',
-  tcp_data_after_fin: 'payload beyond the FIN sequence number',
-  tcp_data_before_syn: 'payload with a sequence number before the initial sequence',
-} as const;
-
 interface Held {
   seq: number;
   bytes: Buffer;

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Counters } from '../../engine/contracts/counters.js';
 import { SUPPORTED_FILE_LINKTYPES, SUPPORTED_LINKTYPES_TEXT } from './types.js';
+import type { SourceCounter } from '../../engine/contracts/catalogue.js';
 import type { FrameSink, SourceProblem, SourceResult } from './types.js';
 
 export interface ReadCaptureOptions {
@@ -253,7 +254,7 @@ class CaptureReader {
     private readonly opts: ReadCaptureOptions,
   ) {}
 
-  private problem(code: string, message: string, fatal: boolean): void {
+  private problem(code: SourceCounter, message: string, fatal: boolean): void {
     this.problems.push({ code, message: `${this.path}: ${message}`, fatal });
     if (fatal) this.stopped = true;
   }

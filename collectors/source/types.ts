@@ -4,6 +4,7 @@
 // Buffer); a consumer that keeps bytes copies them.
 // Link types are LINKTYPE_* numbers from the tcpdump registry (1 Ethernet, 101 raw IP, 113 Linux SLL,
 // 276 Linux SLL2, 0 BSD null, 108 OpenBSD loop, 228 raw IPv4, 229 raw IPv6).
+import type { SourceCounter } from '../../engine/contracts/catalogue.js';
 export interface FrameSink {
   /**
    * One captured frame. `tsUs` is packet time (microseconds since the epoch, nanosecond captures
@@ -14,8 +15,8 @@ export interface FrameSink {
 
 /** A structural problem of the capture file itself (not of a packet): named, counted, reported. */
 export interface SourceProblem {
-  /** Stable snake_case code: capture_truncated, capture_not_a_capture, capture_unsupported_linktype, ... */
-  code: string;
+  /** A name of the catalogue's source section: capture_truncated, capture_not_a_capture, ... */
+  code: SourceCounter;
   message: string;
   /** True when reading stopped because of it. */
   fatal: boolean;

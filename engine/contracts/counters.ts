@@ -1,22 +1,24 @@
 // Counters for items; logs are for lifecycle only.
 //
-// Every drop, anomaly and processed item in the pipeline increments a named counter. Names are
-// stable snake_case strings (anomaly names are counters too), so reports and metrics can be diffed
+// Every drop, anomaly and processed item in the pipeline increments a named counter. Names come from
+// the one catalogue (./catalogue.ts, checked at compile time), so reports and metrics can be diffed
 // across versions. A Counters instance is plain and synchronous: cheap on the hot path (one Map
 // lookup), deterministic when serialised (`snapshot()` sorts by name).
-export class Counters {
-  private readonly values = new Map<string, number>();
+import type { CounterName } from './catalogue.js';
 
-  inc(name: string, by = 1): void {
+export class Counters {
+  private readonly values = new Map<CounterName, number>();
+
+  inc(name: CounterName, by = 1): void {
     this.values.set(name, (this.values.get(name) ?? 0) + by);
   }
 
-  get(name: string): number {
+  get(name: CounterName): number {
     return this.values.get(name) ?? 0;
   }
 
   /** Raise the counter to `value` if that is higher (for high-water marks such as peak queue depth). */
-  max(name: string, value: number): void {
+  max(name: CounterName, value: number): void {
     if (value > (this.values.get(name) ?? 0)) this.values.set(name, value);
   }
 

@@ -39,6 +39,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { EXCHANGE_SCHEMA, Exchange, apiHost } from '../../contracts/exchange.js';
+import type { CounterName } from '../../contracts/catalogue.js';
 import type { Counters } from '../../contracts/counters.js';
 import {
   BUS_COUNTERS,
@@ -477,7 +478,7 @@ export const DLQ_REASONS = {
 } as const;
 type DlqReason = (typeof DLQ_REASONS)[keyof typeof DLQ_REASONS];
 
-const DLQ_COUNTER: Record<DlqReason, string> = {
+const DLQ_COUNTER: Record<DlqReason, CounterName> = {
   invalid_json: BUS_COUNTERS.dlqInvalidJson,
   invalid_exchange: BUS_COUNTERS.dlqInvalidExchange,
   schema_mismatch: BUS_COUNTERS.dlqSchemaMismatch,

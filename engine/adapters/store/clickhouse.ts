@@ -15,8 +15,18 @@
 import { ClickHouseError, ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient, ClickHouseClientConfigOptions, ClickHouseSettings } from '@clickhouse/client';
 import { z } from 'zod';
+import type { CounterName } from '../../contracts/catalogue.js';
 import type { Counters } from '../../contracts/counters.js';
 import { codeForClickHouse, StoreError, STORE_ERROR_CODES } from './errors.js';
+import type { StoreErrorCode } from './errors.js';
+
+/** The catalogue counter of each store error code. */
+const ERROR_COUNTER: Record<StoreErrorCode, CounterName> = {
+  store_unavailable: 'store_errors_unavailable',
+  store_rejected: 'store_errors_rejected',
+  store_config: 'store_errors_config',
+  store_closed: 'store_errors_closed',
+};
 import { createSqlStore } from './sql.js';
 import type { Params, Row, SqlBackend } from './sql.js';
 import type { Store } from './types.js';
@@ -164,7 +174,7 @@ export async function openClickHouseStore(options: ClickHouseStoreOptions, count
       } catch (err) {
         const e = mapClientError(err, what, target.display);
         if (!e.retryable || attempt >= attempts) {
-          counters?.inc(`store_errors_${e.code.slice('store_'.length)}`);
+          counters?.inc(ERROR_COUNTER[e.code]);
           throw e;
         }
         counters?.inc('store_retries');

@@ -2,6 +2,7 @@
 //
 // Credentials come from the environment only (APITAP_KAFKA_*, APITAP_CLICKHOUSE_*), never from
 // arguments, and are never printed. SIGTERM/SIGINT: stop receiving, flush, exit cleanly.
+import { metricsText } from '../telemetry/catalogue-views.js';
 import { createServer, type Server } from 'node:http';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
@@ -44,11 +45,7 @@ function healthServer(port: number, counters: Counters, refresh: () => void = ()
     if (req.url === '/metrics') {
       refresh();
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(
-        Object.entries(counters.snapshot())
-          .map(([k, v]) => `apitap_${k} ${v}`)
-          .join('\n') + '\n',
-      );
+      res.end(metricsText(counters));
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain' });

@@ -9,6 +9,7 @@ import { DEFAULT_COLLECTOR_OPTIONS, type CollectorOptions } from '../../../colle
 import { createMemoryBus } from '../../adapters/bus/memory.js';
 import type { Exchange } from '../../contracts/exchange.js';
 import { Counters } from '../../contracts/counters.js';
+import type { CounterName } from '../../contracts/catalogue.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';
@@ -82,6 +83,10 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     }
   }
 
+  // The analyzers' drops (path-tree bounds) are reported with the collectors' (catalogue kind `drop`).
+  if (analysis !== null) {
+    for (const [k, v] of Object.entries(analysis.analysis.stats())) counters.inc(k as CounterName, v);
+  }
   const report: Report = {
     schema: REPORT_SCHEMA,
     capture: captureReport(counters, files.length, collector.firstUs, collector.lastUs),

@@ -4,10 +4,7 @@
 // user passed). `capture.seconds` is the capture's duration in packet time.
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
-import { DECODE_ANOMALIES } from '../../../collectors/decode/decoder.js';
-import { FLOW_ANOMALIES } from '../../../collectors/flow/table.js';
-import { HTTP_ANOMALIES } from '../../../collectors/http/anomalies.js';
-import { TCP_ANOMALIES } from '../../../collectors/reassembly/stream.js';
+import { isReported } from '../../contracts/catalogue.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 
@@ -20,7 +17,7 @@ export interface CaptureReport {
   responses: number;
   /** Paired exchanges (request and response both present). */
   exchanges: number;
-  /** Every anomaly and drop by stable name. */
+  /** Every anomaly and drop by stable name (the catalogue's kinds `anomaly` and `drop`). */
   anomalies: Record<string, number>;
   seconds: number;
 }
@@ -32,30 +29,10 @@ export interface Report {
   findings?: Finding[];
 }
 
-/**
- * Which counters are anomalies or drops (reported by name in `capture.anomalies`): every name of the
- * layers' registries, plus the byte totals that go with them and every capture_* / bus drop counter.
- * Plain statistics (packets, flows, retries that lost nothing) stay out.
- */
-const ANOMALY_NAMES = new Set<string>([
-  ...Object.keys(DECODE_ANOMALIES),
-  ...Object.keys(FLOW_ANOMALIES),
-  ...Object.keys(TCP_ANOMALIES),
-  ...Object.keys(HTTP_ANOMALIES),
-  'tcp_gap_bytes',
-  'http_resync_skipped_bytes',
-  'packets_truncated',
-]);
-const isAnomaly = (name: string): boolean =>
-  ANOMALY_NAMES.has(name) ||
-  name.startsWith('capture_') ||
-  name.startsWith('bus_dropped_') ||
-  name.startsWith('bus_dlq');
-
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
   const all = counters.snapshot();
   const anomalies: Record<string, number> = {};
-  for (const [k, v] of Object.entries(all)) if (isAnomaly(k)) anomalies[k] = v;
+  for (const [k, v] of Object.entries(all)) if (isReported(k)) anomalies[k] = v;
   return {
     files,
     packets: counters.get('packets'),

@@ -1,0 +1,311 @@
+// The one catalogue of every counter and anomaly apitap emits.
+//
+// Contract: a name is a stable snake_case string; renaming one is a breaking change of report/v1,
+// exchange/v1 (`anomalies`), the store's capture_stats and /metrics. `Counters.inc` only accepts names
+// declared here (checked at compile time), and report/v1, the table output, /metrics and the README's
+// list are generated from this table, so a counter cannot exist without a meaning.
+//
+// kind:
+// - anomaly: the input was odd (a gap, a malformed header); rides on the Exchange it affected where
+//   there is one. Reported by name in report/v1 `capture.anomalies`.
+// - drop:    something was not analysed or not delivered (a bound was hit, a record was refused). Every
+//   drop has a reason here and is reported by name in `capture.anomalies`.
+// - stat:    plain statistics (packets, flows, retries that lost nothing); in /metrics, not anomalies.
+
+export type CounterLayer =
+  'source' | 'decode' | 'flow' | 'tcp' | 'http' | 'collector' | 'bus' | 'analysis' | 'store' | 'pipeline';
+export type CounterKind = 'anomaly' | 'drop' | 'stat';
+export type CounterUnit = 'events' | 'packets' | 'bytes' | 'flows' | 'messages' | 'exchanges' | 'rows' | 'hosts';
+
+export interface CounterInfo {
+  readonly layer: CounterLayer;
+  readonly kind: CounterKind;
+  readonly unit: CounterUnit;
+  readonly meaning: string;
+}
+
+/** An entry: its meaning, or [kind, unit, meaning] where it differs from the section's defaults. */
+type Spec = string | readonly [CounterKind, CounterUnit, string];
+
+function section<const T extends Record<string, Spec>>(
+  layer: CounterLayer,
+  kind: CounterKind,
+  unit: CounterUnit,
+  entries: T,
+): { readonly [K in keyof T]: CounterInfo } {
+  const out: Record<string, CounterInfo> = {};
+  for (const [name, s] of Object.entries(entries)) {
+    out[name] =
+      typeof s === 'string' ? { layer, kind, unit, meaning: s } : { layer, kind: s[0], unit: s[1], meaning: s[2] };
+  }
+  return out as { readonly [K in keyof T]: CounterInfo };
+}
+
+const SOURCE = section('source', 'drop', 'events', {
+  capture_open_failed: 'a capture file could not be opened',
+  capture_read_failed: 'reading a capture failed part-way; what was read is kept',
+  capture_not_a_capture: 'a file is neither pcap nor pcapng (nor a compressed one)',
+  capture_unsupported_linktype: 'a capture (or pcapng interface) of a link type the decoder does not know',
+  capture_packets_unsupported_linktype: [
+    'drop',
+    'packets',
+    'packets of an interface whose link type the decoder does not know',
+  ],
+  capture_truncated: 'the capture ends inside a record (an interrupted tcpdump): processed up to there',
+  capture_bad_record: 'a record whose header is impossible (length beyond the file or the format limit)',
+  capture_caplen_over_snaplen: ['anomaly', 'packets', 'a record longer than the snap length the header declares'],
+  capture_aborted: 'reading stopped early on request (signal or error downstream)',
+  vxlan_datagrams_received: ['stat', 'messages', 'UDP datagrams received on the VXLAN socket'],
+  vxlan_bytes_received: ['stat', 'bytes', 'bytes received on the VXLAN socket'],
+  vxlan_datagram_max_bytes: ['stat', 'bytes', 'largest VXLAN datagram received (high-water mark)'],
+  vxlan_socket_errors: 'errors reported by the VXLAN UDP socket',
+  vxlan_recv_buffer_capped: [
+    'stat',
+    'events',
+    'the kernel granted a smaller receive buffer than asked for (raise net.core.rmem_max)',
+  ],
+  vxlan_recv_buffer_bytes: ['stat', 'bytes', 'receive buffer size the kernel granted'],
+  vxlan_kernel_drops: ['drop', 'messages', 'datagrams the kernel dropped before apitap read them (socket overflow)'],
+});
+
+const DECODE = section('decode', 'anomaly', 'packets', {
+  link_unsupported: 'frame of a link type the decoder does not know',
+  link_truncated: 'frame shorter than its link-layer (SLL, SLL2, null/loop) header',
+  null_unknown_family: 'BSD null/loop frame whose address family is neither IPv4 nor IPv6',
+  eth_truncated: 'Ethernet frame shorter than 14 bytes',
+  vlan_truncated: '802.1Q/802.1ad tag cut short',
+  vlan_too_deep: 'more than 8 stacked VLAN tags',
+  mpls_truncated: 'MPLS label stack cut short',
+  mpls_too_deep: 'more than 8 MPLS labels',
+  mpls_unknown_payload: 'MPLS bottom-of-stack payload is neither IPv4, IPv6 nor control word + Ethernet',
+  ipv4_truncated: 'IPv4 header cut short by the capture',
+  ipv4_bad_header: 'IPv4 version or header length (IHL) invalid',
+  ipv4_bad_length: 'IPv4 total length smaller than its header',
+  ipv4_zero_length: 'IPv4 total length 0 (TSO/offload capture); captured length used instead',
+  ipv6_truncated: 'IPv6 fixed header cut short by the capture',
+  ipv6_bad_header: 'IPv6 version nibble is not 6',
+  ipv6_zero_length: 'IPv6 payload length 0 (jumbogram or offload); captured length used instead',
+  ipv6_ext_too_long: 'IPv6 extension header chain longer than 8 headers or past the packet end',
+  ip_frag_bad: 'IPv4 fragment with inconsistent offset/length (beyond 64 KiB, or truncated capture)',
+  ip_frag_overlap: 'IPv4 fragment overlapping an earlier one (first copy kept)',
+  ip_frag_expired: 'IPv4 datagram dropped incomplete after 30 s of packet time',
+  ip_frag_evicted: 'IPv4 datagram dropped incomplete because the reassembly table was full',
+  ipv6_fragment: 'IPv6 fragment (not reassembled)',
+  tcp_truncated: 'TCP header (with options) cut short by the capture',
+  tcp_bad_offset: 'TCP data offset below 20 or beyond the IP payload',
+  udp_truncated: 'UDP header cut short by the capture',
+  udp_bad_length: 'UDP length field disagrees with the IP payload length (IP length used)',
+  vxlan_truncated: 'VXLAN header cut short',
+  vxlan_bad_flags: 'VXLAN flags without the I (valid VNI) bit',
+  vxlan_too_deep: 'VXLAN nested deeper than 2 tunnels',
+  decode_not_tcp: ['stat', 'packets', 'frame decoded fine but carries no TCP segment (ARP, ICMP, plain UDP, LLC...)'],
+  decode_truncated_packet: ['stat', 'packets', 'packet captured shorter than its IP length; decoded as far as it goes'],
+  ip_fragment: ['stat', 'packets', 'IPv4/IPv6 fragment seen'],
+  ip_reassembled: ['stat', 'packets', 'IPv4 datagram reassembled from fragments'],
+});
+
+const COLLECTOR = section('collector', 'stat', 'packets', {
+  packets: 'frames read from the source',
+  bytes: ['stat', 'bytes', 'bytes on the wire of the frames read (original length)'],
+  packets_truncated: ['anomaly', 'packets', 'frames captured shorter than their wire length (snaplen, mirror MTU)'],
+  tcp_packets: 'frames that decoded to a TCP segment',
+});
+
+const FLOW = section('flow', 'anomaly', 'flows', {
+  flows: ['stat', 'flows', 'TCP connections tracked'],
+  flow_evicted: ['drop', 'flows', 'the flow table was full; the stalest flow was ended early'],
+  flow_idle_expired: 'a flow saw no packet for the idle timeout (packet time) and was ended',
+  flow_stray_control: [
+    'anomaly',
+    'packets',
+    'an ACK/FIN/RST without payload for a connection never tracked (capture joined after its data)',
+  ],
+  tcp_data_after_close: [
+    'anomaly',
+    'packets',
+    'payload without SYN on a connection that just ended (late retransmission); ignored',
+  ],
+  tcp_after_close: ['stat', 'packets', 'a control segment on a connection that just ended; ignored'],
+  flow_one_sided: 'a connection ended having seen only one direction',
+  flow_orientation_swapped: 'status lines came from the presumed client: client and server were swapped',
+});
+
+const TCP = section('tcp', 'anomaly', 'events', {
+  tcp_retransmission: 'a segment whose bytes were all delivered already (or a duplicate capture of it)',
+  tcp_partial_overlap: 'a segment overlapping bytes already delivered or held; the first copy wins',
+  tcp_overlap_conflict: 'overlapping bytes differed from the copy already held (possible evasion)',
+  tcp_out_of_order: 'a segment arrived ahead of a hole and was held',
+  tcp_gap: 'bytes never seen in the capture (counted per gap; tcp_gap_bytes counts the bytes)',
+  tcp_gap_bytes: ['anomaly', 'bytes', 'bytes never seen in the capture (the sum of the gaps)'],
+  tcp_ooo_limit: 'the out-of-order bound (per stream or in total) forced a hole to be declared a gap',
+  tcp_ack_above_hole: 'the peer acknowledged bytes the capture never saw; the hole became a gap',
+  tcp_truncated_segment: 'a segment cut by snaplen or mirror MTU; the cut bytes became a gap',
+  tcp_data_after_fin: 'payload beyond the FIN sequence number',
+  tcp_data_before_syn: 'payload with a sequence number before the initial sequence',
+});
+
+const HTTP = section('http', 'anomaly', 'events', {
+  // Pairing (FIFO, RFC 9112 §9.3.2: responses come in the order of the requests).
+  http_request_without_response: 'a request was emitted without a response (connection ended, or pipeline overflow)',
+  http_response_without_request: 'a response arrived while no request was waiting for one',
+  http_pipeline_overflow: 'more than maxPendingRequests requests awaited responses; the oldest was emitted unpaired',
+  // Tunnels (RFC 9110 §7.8 Upgrade, §9.3.6 CONNECT): the rest of the connection is not HTTP/1.x.
+  http_upgrade: 'a 101 Switching Protocols response: parsing of the connection stopped after it',
+  http_connect: 'a 2xx response to CONNECT: the connection became a tunnel, parsing stopped',
+  http_upgrade_held_overflow:
+    'bytes sent after an Upgrade/CONNECT request, before its response, exceeded the hold buffer',
+  // Gaps (bytes the capture never saw).
+  http_body_gap: 'a gap inside a body of known length was skipped; the body is incomplete',
+  http_gap_in_headers:
+    'a gap inside a start line or header section: the message was closed, the direction resynchronised',
+  http_gap_in_chunk_framing: 'a gap in chunked framing (size line, CRLF, trailers, or past a chunk end)',
+  http_gap_in_unsized_body: 'a gap inside a body delimited by the connection close',
+  http_gap_between_messages: 'a gap between messages: the direction resynchronised',
+  http_cut_short: 'the connection ended before the message was complete',
+  // Framing (RFC 9112 §6).
+  http_te_and_cl: 'both Transfer-Encoding and Content-Length: Transfer-Encoding wins (RFC 9112 §6.3 rule 3)',
+  http_bad_content_length: 'Content-Length is not a decimal number: framing unknown, direction resynchronised',
+  http_duplicate_content_length: 'several differing Content-Length values: framing unknown, direction resynchronised',
+  http_bad_transfer_encoding: 'a request Transfer-Encoding whose final coding is not chunked (RFC 9112 §6.3 rule 4)',
+  http_bad_chunk: 'an invalid chunk size line or a missing CRLF after chunk data (RFC 9112 §7.1)',
+  // Start line and header section (RFC 9112 §3, §4, §5).
+  http_invalid_start_line:
+    'a malformed start line: kept as the message when plainly one (a method-like token, or "HTTP/", at line start), else skipped by resync',
+  http_invalid_method: 'a request line whose method is not a token (RFC 9110 §9.1: any token is a method)',
+  http_invalid_version: 'an HTTP version other than 1.x in a start line',
+  http_header_flood: 'more than maxHeaderCount header or trailer lines in one message',
+  http_header_overflow: 'a header section (or chunk/trailer line) larger than maxHeaderBytes',
+  http_invalid_header: 'a header line without a colon, with an invalid name, or with whitespace before the colon',
+  http_obs_fold: 'obsolete line folding in a header value (RFC 9112 §5.2), replaced by SP',
+  http_nul_byte: 'a NUL, bare CR or other control byte in a start line or header (RFC 9110 §5.5)',
+  // Content decoding (RFC 9110 §8.4).
+  http_decompression_capped: 'content decoding reached maxDecodedBytes (decompression bomb cap): only a prefix kept',
+  http_decompression_failed: 'content decoding failed on corrupt data',
+  http_unsupported_encoding: 'a content coding this layer cannot decode: data holds the encoded bytes',
+  http_encoded_body_capped: 'an encoded body exceeded maxEncodedBytes: only its prefix was decoded',
+  // Safety net.
+  http_internal_error: 'an unexpected exception inside the HTTP layer; the connection was abandoned',
+  http_emit_error: ['drop', 'exchanges', 'the exchange sink threw; the exchange was lost'],
+  // Resynchronisation and statistics.
+  http_resync: ['stat', 'events', 'a direction searched for the next message start after losing framing'],
+  http_resync_skipped_bytes: ['anomaly', 'bytes', 'bytes skipped while resynchronising'],
+  http_tunnel_bytes: ['stat', 'bytes', 'bytes after an Upgrade/CONNECT, not parsed as HTTP'],
+  http_requests: ['stat', 'messages', 'requests parsed'],
+  http_responses: ['stat', 'messages', 'final responses parsed'],
+  http_interim_responses: ['stat', 'messages', '1xx interim responses parsed'],
+  http_exchanges: ['stat', 'exchanges', 'exchange records emitted (paired or not)'],
+  http_exchanges_paired: ['stat', 'exchanges', 'exchange records with both request and response'],
+  tcp_flows_not_http: ['stat', 'flows', 'connections recognised as another protocol from their first bytes'],
+  tcp_flows_tls: ['stat', 'flows', 'connections recognised as TLS from their first bytes'],
+  tcp_flows_ssh: ['stat', 'flows', 'connections recognised as SSH from their first bytes'],
+  tcp_flows_h2: ['stat', 'flows', 'connections recognised as HTTP/2 with prior knowledge (connection preface)'],
+});
+
+const BUS = section('bus', 'stat', 'messages', {
+  bus_published: 'records accepted for delivery',
+  bus_publish_errors: 'publish attempts the broker refused (retried)',
+  bus_buffered_peak: 'largest number of records waiting in the publisher buffer',
+  bus_buffered_bytes_peak: ['stat', 'bytes', 'largest number of serialised bytes waiting in the publisher buffer'],
+  bus_dropped_buffer_full: [
+    'drop',
+    'messages',
+    'refused by publish(): the bounded buffer was full (messages or bytes)',
+  ],
+  bus_dropped_too_large: ['drop', 'messages', 'refused by publish(): one record exceeds the maximum message size'],
+  bus_dropped_closed: ['drop', 'messages', 'refused by publish(): the publisher was already closed'],
+  bus_dropped_on_close: ['drop', 'messages', 'still buffered when close() gave up waiting for the broker'],
+  bus_reconnects: 'reconnections of the producer after a broker failure',
+  bus_consumed: 'records handed to the consumer handler',
+  bus_handler_errors: 'handler failures (the batch is retried)',
+  bus_commit_errors: 'offset commits that failed (the batch may be redelivered)',
+  bus_dlq: ['drop', 'messages', 'records sent to the dead-letter topic (all reasons)'],
+  bus_dlq_invalid_json: ['drop', 'messages', 'dead-letter reason: the value is not JSON'],
+  bus_dlq_invalid_exchange: ['drop', 'messages', 'dead-letter reason: JSON that is not an exchange/v1 record'],
+  bus_dlq_schema_mismatch: ['drop', 'messages', 'dead-letter reason: a schema header other than exchange/v1'],
+  bus_dlq_errors: ['drop', 'messages', 'dead-letter publishes that failed'],
+  bus_rebalances: ['stat', 'events', 'consumer group rebalances'],
+  bus_consumer_crashes: ['stat', 'events', 'consumer crashes (the consumer rejoins)'],
+});
+
+const ANALYSIS = section('analysis', 'stat', 'exchanges', {
+  analysis_exchanges: 'exchanges observed by the analyzers',
+  analysis_without_request: 'exchanges without a request (only a response was seen): host window only',
+  analysis_restored_endpoints: ['stat', 'rows', 'endpoint rows restored from the store'],
+  analysis_forgotten_hosts: ['stat', 'hosts', 'hosts whose state was dropped (partition revoked)'],
+  analysis_tree_path_too_deep: [
+    'drop',
+    'events',
+    'a path deeper than the path tree bound: its tail was folded into the last kept segment',
+  ],
+  analysis_tree_children_overflow: [
+    'drop',
+    'events',
+    'a path-tree node reached its child bound: the new segment went to the node’s overflow parameter',
+  ],
+  analysis_tree_nodes_overflow: [
+    'drop',
+    'events',
+    'a host’s path tree reached its node bound: the new path went to the nearest parameter',
+  ],
+  analyzer_exchanges: 'exchanges analysed by the analyzer group (after deduplication)',
+  analyzer_skipped_counted: 'redelivered exchanges already counted in the inventory (exactly-once)',
+  analyzer_skipped_seen: 'redelivered exchanges already observed before a failed write',
+  analyzer_state_rebuilds: ['stat', 'events', 'host states rebuilt from the store after a rebalance'],
+  analyzer_findings_resolved: ['stat', 'rows', 'findings resolved because the traffic no longer supports them'],
+});
+
+const STORE = section('store', 'stat', 'rows', {
+  store_insert_batches: ['stat', 'events', 'INSERT statements sent'],
+  store_retries: ['stat', 'events', 'retries of a write after a retryable error'],
+  store_write_errors: ['drop', 'events', 'writes that failed for good'],
+  store_rows_written_endpoints: 'endpoint rows written',
+  store_rows_written_findings: 'finding rows written',
+  store_rows_written_exchanges: 'exchange rows written',
+  store_rows_written_capture_stats: 'capture statistics rows written',
+  store_exchange_rows: 'exchange rows handed to the store by the analyzer',
+  store_findings_resolved: 'finding tombstones written',
+  store_errors_unavailable: ['stat', 'events', 'store errors: unreachable or overloaded (retryable)'],
+  store_errors_rejected: ['stat', 'events', 'store errors: the server rejected the statement'],
+  store_errors_config: ['stat', 'events', 'store errors: configuration (credentials, database)'],
+  store_errors_closed: ['stat', 'events', 'store errors: used after close'],
+});
+
+const PIPELINE = section('pipeline', 'stat', 'exchanges', {
+  exchanges_emitted: 'exchanges the collector handed to the bus',
+});
+
+/** Every counter, by name. */
+export const COUNTERS = {
+  ...SOURCE,
+  ...DECODE,
+  ...COLLECTOR,
+  ...FLOW,
+  ...TCP,
+  ...HTTP,
+  ...BUS,
+  ...ANALYSIS,
+  ...STORE,
+  ...PIPELINE,
+} as const;
+
+export type CounterName = keyof typeof COUNTERS;
+export type DecodeAnomaly = keyof typeof DECODE;
+export type HttpCounter = keyof typeof HTTP;
+export type SourceCounter = keyof typeof SOURCE;
+
+/** Reported by name in report/v1 `capture.anomalies` (anomalies and drops, not statistics). */
+export const isReported = (name: string): boolean => {
+  const c = (COUNTERS as Record<string, CounterInfo | undefined>)[name];
+  return c !== undefined && c.kind !== 'stat';
+};
+
+/** Runtime guard for names that arrive as data (stored capture_stats, Kafka headers). */
+export const isCounterName = (name: string): name is CounterName => Object.hasOwn(COUNTERS, name);
+
+/** High-water marks and settings (Counters.max), exposed as gauges; every other counter only grows. */
+export const GAUGES: ReadonlySet<CounterName> = new Set<CounterName>([
+  'vxlan_datagram_max_bytes',
+  'vxlan_recv_buffer_bytes',
+  'bus_buffered_peak',
+  'bus_buffered_bytes_peak',
+]);
