@@ -191,6 +191,19 @@ test('a missing file is one clear line and exit 2', () => {
   assert.match(r.stderr, /nope\.pcap: no such file/);
 });
 
+test('a bad setting is one clear line naming the flag, exit 2, before any capture is read', () => {
+  for (const [args, re] of [
+    [['--body-cap', 'abc'], /^apitap: --body-cap: expected a whole number, got "abc"$/],
+    [['--vxlan-port', '0'], /^apitap: --vxlan-port: .*>=1/],
+    [['--max-flows', '-5'], /^apitap: --max-flows: /],
+  ] as const) {
+    const r = apitap(['replay', join(tmp, 'nope.pcap'), '--no-analyze', ...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr.trim(), re);
+  }
+});
+
 test('a file that is not a capture is one clear line and exit 2', () => {
   const p = join(tmp, 'notes.pcap');
   writeFileSync(p, 'this is not a packet capture\n'.repeat(10));

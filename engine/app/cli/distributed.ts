@@ -13,6 +13,7 @@ import { Counters } from '../../contracts/counters.js';
 import { collectFiles, collectVxlan } from '../pipelines/collect.js';
 import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
+import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 
 export interface CliHelpers {
   fail(code: number, message: string): never;
@@ -72,26 +73,25 @@ function onSignals(stop: () => Promise<void>): void {
 export function registerDistributed(program: Command, h: CliHelpers): void {
   const log = pino({ name: 'apitap' }, pino.destination(2));
 
-  program
-    .command('collect')
+  collectorFlagOptions(program.command('collect'))
     .description('collect exchanges from a VXLAN traffic mirror (or capture files) and publish them to Kafka')
     .option('--vxlan <addr:port>', 'receive AWS VPC Traffic Mirroring (VXLAN over UDP) here, e.g. 0.0.0.0:4789')
     .option('--pcap <files...>', 'replay capture files (or directories) into the cluster instead')
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
     .option('--health-port <port>', 'HTTP health/metrics port for load-balancer checks (0 = none)', '0')
-    .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--stats-interval <seconds>', 'log counters every N seconds (0 = never)', '30')
     .action(
-      async (flags: {
-        vxlan?: string;
-        pcap?: string[];
-        kafka: string;
-        topic: string;
-        healthPort: string;
-        bodyCap: string;
-        statsInterval: string;
-      }) => {
+      async (
+        flags: {
+          vxlan?: string;
+          pcap?: string[];
+          kafka: string;
+          topic: string;
+          healthPort: string;
+          statsInterval: string;
+        } & CollectorFlags,
+      ) => {
         const pcaps = flags.pcap ?? [];
         if ((flags.vxlan === undefined) === (pcaps.length === 0))
           h.fail(2, 'collect needs exactly one of --vxlan or --pcap');
@@ -100,8 +100,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
           { brokers: brokers(flags.kafka, h), topic: flags.topic },
           { counters, logger: log },
         );
-        const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../../collectors/collector.js');
-        const copts = { http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: Number(flags.bodyCap) } };
+        const copts = configFromFlags(flags, h.fail).collector;
         let live: Awaited<ReturnType<typeof collectVxlan>> | null = null;
         // Kernel drops (socket receive buffer overflows) as a counter, refreshed when read.
         const refresh = (): void => {

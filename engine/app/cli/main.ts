@@ -18,6 +18,8 @@ import { Counters } from '../../contracts/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
+import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
+import { describeDefaults } from '../config/index.js';
 
 const VERSION = '0.1.0';
 
@@ -63,7 +65,7 @@ function progress(enabled: boolean): ((done: number, total: number, file: string
   };
 }
 
-interface ReplayFlags extends StoreFlags {
+interface ReplayFlags extends StoreFlags, CollectorFlags {
   exchanges?: string;
   format: 'table' | 'json' | 'sarif';
   spec: string[];
@@ -71,8 +73,6 @@ interface ReplayFlags extends StoreFlags {
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
-  bodyCap: string;
-  vxlanPort: string[];
   analyze: boolean;
   progress: boolean;
 }
@@ -92,8 +92,7 @@ const storeOptions = (c: Command): Command =>
     );
 
 storeOptions(
-  program
-    .command('replay')
+  collectorFlagOptions(program.command('replay'))
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
     .argument('<captures...>', 'capture files or directories')
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
@@ -112,8 +111,6 @@ storeOptions(
       ),
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
-    .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
-    .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -129,11 +126,7 @@ storeOptions(
       fail(2, `${flags.overrides}: ${(e as Error).message}`);
     }
   }
-  const bodyCap = Number(flags.bodyCap);
-  if (!Number.isInteger(bodyCap) || bodyCap < 0)
-    fail(2, `--body-cap must be a non-negative integer, got ${flags.bodyCap}`);
-  const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
+  const config = configFromFlags(flags, fail);
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
@@ -141,10 +134,9 @@ storeOptions(
     ? createAnalysisSession({ specs, previousSpecs, overrides, secret: installationSecret(storeDir), store }, counters)
     : null;
   try {
-    const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../../collectors/collector.js');
     const { report } = await replay({
       inputs: captures,
-      collector: { vxlanPorts: ports, http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap } },
+      collector: config.collector,
       analysis,
       ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
       ...(flags.progress && process.stderr.isTTY && flags.format === 'table' ? { onProgress: progress(true) } : {}),
@@ -236,6 +228,22 @@ storeOptions(
     await store.close();
   }
 });
+
+program
+  .command('config')
+  .description('print every setting of --config with its default and meaning (YAML keys, dotted)')
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+  .action((flags: { format: string }) => {
+    const rows = describeDefaults();
+    if (flags.format === 'json') process.stdout.write(JSON.stringify(rows) + '\n');
+    else
+      process.stdout.write(
+        table(
+          rows.map((r) => [r.key, JSON.stringify(r.default), r.meaning]),
+          ['KEY', 'DEFAULT', 'MEANING'],
+        ),
+      );
+  });
 
 registerDistributed(program, { fail, installationSecret, loadSpecs });
 
