@@ -82,14 +82,10 @@ export interface Analysis {
 /** Host and raw path segments of a request target (origin-form, absolute-form, asterisk/authority-form). */
 export function parseTarget(ex: Exchange): { host: string; segs: string[] } {
   const target = ex.request?.target ?? '';
-  let host = apiHost(ex);
+  const host = apiHost(ex);
   let path = target;
-  const abs = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/i.exec(target);
-  if (abs) {
-    const authority = (abs[1] ?? '').replace(/^[^@]*@/, '').toLowerCase();
-    if (authority !== '') host = authority;
-    path = abs[2] ?? '';
-  }
+  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/i.exec(target);
+  if (abs) path = abs[1] ?? '';
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);
   if (!path.startsWith('/')) return { host, segs: path === '' ? [] : [path] }; // '*' or CONNECT authority

@@ -115,8 +115,19 @@ export function headerValue(headers: readonly HeaderPair[], name: string): strin
   return null;
 }
 
-/** The API host an exchange belongs to: the Host header (port kept, lower-cased), else server ip:port. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+
+/**
+ * The API host an exchange belongs to — the one definition the Kafka partition key, the analyzers and
+ * the store share: the authority of an absolute-form target (RFC 9112 §3.2.2: it wins over Host;
+ * userinfo dropped), else the Host header, both lower-cased with the port kept, else server ip:port.
+ */
 export function apiHost(ex: Exchange): string {
+  const abs = ex.request ? ABSOLUTE_FORM.exec(ex.request.target) : null;
+  if (abs) {
+    const authority = (abs[1] ?? '').replace(/^[^@]*@/, '').toLowerCase();
+    if (authority !== '') return authority;
+  }
   const h = ex.request ? headerValue(ex.request.headers, 'host') : null;
   if (h !== null && h.trim() !== '') return h.trim().toLowerCase();
   const ip = ex.server.ip.includes(':') ? `[${ex.server.ip}]` : ex.server.ip;

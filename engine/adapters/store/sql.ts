@@ -192,6 +192,7 @@ export const SELECT_ENDPOINTS =
   `FROM ${TABLES.endpoints} FINAL ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
+export const SELECT_EXCHANGE_SOURCES = `SELECT id, source FROM ${TABLES.exchanges} FINAL WHERE id IN {ids:Array(String)}`;
 export const SELECT_WATERMARKS = `SELECT host, applied FROM ${TABLES.endpoints} FINAL WHERE length(mapKeys(applied)) > 0 ORDER BY host`;
 
 /** A row of SELECT_ENDPOINTS back to an EndpointRecord (keys in contract order, zod-checked). */
@@ -484,6 +485,15 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     async exchanges() {
       open();
       return (await backend.select(SELECT_EXCHANGES)).map(exchangeFromRow);
+    },
+    async exchangeSources(ids) {
+      open();
+      const out = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += batchRows) {
+        const rows = await backend.select(SELECT_EXCHANGE_SOURCES, { ids: ids.slice(i, i + batchRows) });
+        for (const r of rows) out.set(String(r['id']), String(r['source']));
+      }
+      return out;
     },
     async captureStats() {
       open();

@@ -67,6 +67,11 @@ export interface Store {
   findings(): Promise<Finding[]>;
   /** Deduplicated current rows, sorted by id. */
   exchanges(): Promise<ExchangeRow[]>;
+  /**
+   * For the stored exchanges among `ids`: id → the record position it was counted from
+   * ("<topic>:<partition>:<offset>", '' for replays). The analyzer's exactly-once check.
+   */
+  exchangeSources(ids: readonly string[]): Promise<Map<string, string>>;
   /** Deduplicated current rows, sorted by id. */
   captureStats(): Promise<CaptureStatsRow[]>;
   /**

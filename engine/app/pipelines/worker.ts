@@ -73,11 +73,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   async function handle(batch: Exchange[], info: BatchInfo): Promise<void> {
     const part = `${info.topic}:${info.partition}`;
     const ids = batch.map((e) => e.id);
-    const stored = new Map(
-      (await store.query('SELECT id, source FROM exchanges FINAL WHERE id IN {ids:Array(String)}', { ids })).map(
-        (r) => [String(r['id']), String(r['source'])],
-      ),
-    );
+    const stored = await store.exchangeSources(ids);
     const fresh: ExchangeRow[] = [];
     const reached = new Map<string, bigint>();
     batch.forEach((ex, i) => {
