@@ -242,12 +242,14 @@ class Connection implements HttpConnection {
             onBody: (b, o, n, ts) => this.onBody(side, b, o, n, ts),
             onBodyGap: (n) => this.onBodyGap(side, n),
             onMessageEnd: (t, ts) => this.onRequestEnd(side, t, ts),
+            onEndError: () => this.counters.inc('http_message_end_error'),
           }
         : {
             onHead: (h) => this.onResponseHead(side, h),
             onBody: (b, o, n, ts) => this.onBody(side, b, o, n, ts),
             onBodyGap: (n) => this.onBodyGap(side, n),
             onMessageEnd: (t, ts) => this.onResponseEnd(side, t, ts),
+            onEndError: () => this.counters.inc('http_message_end_error'),
           };
     return new MessageParser(kind, sink, limits);
   }

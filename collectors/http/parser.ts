@@ -135,6 +135,8 @@ export interface ParserSink {
   onBodyGap(len: number): void;
   /** The message is complete. Trailers (chunked only) in wire order. Return false to stop parsing here. */
   onMessageEnd(trailers: HeaderPair[], tsUs: number): boolean;
+  /** The sink threw while a message was being ended; the message still ended. Count it. */
+  onEndError(): void;
 }
 
 export interface ParserLimits {
@@ -440,7 +442,7 @@ export class MessageParser {
       try {
         p.nextRequest(); // message complete (parks the library when the sink stops; reset below)
       } catch {
-        // A sink exception here was always swallowed (the message still ends): kept as it was.
+        this.sink.onEndError(); // the message still ends
       }
       const stop = !this.keepGoing;
       this.keepGoing = true;
@@ -473,7 +475,7 @@ export class MessageParser {
     try {
       this.p.finish(); // the message-complete callback (see the constructor)
     } catch {
-      // A sink exception here was always swallowed (the message still ends): kept as it was.
+      this.sink.onEndError(); // the message still ends
     }
     this.keepGoing = true;
     this.reset();

@@ -186,6 +186,7 @@ const HTTP = section('http', 'anomaly', 'events', {
   // Safety net.
   http_internal_error: 'an unexpected exception inside the HTTP layer; the connection was abandoned',
   http_emit_error: ['drop', 'exchanges', 'the exchange sink threw; the exchange was lost'],
+  http_message_end_error: 'an exception while a message was being ended (the message was still closed)',
   // Resynchronisation and statistics.
   http_resync: ['stat', 'events', 'a direction searched for the next message start after losing framing'],
   http_resync_skipped_bytes: ['anomaly', 'bytes', 'bytes skipped while resynchronising'],
