@@ -1,6 +1,7 @@
 // One direction's HTTP/1.x message parser: http-parser-js 0.5.10 behind a small interface.
 //
-// Why wrap, and what is overridden (pinned to http-parser-js 0.5.10; the tests pin the behaviour):
+// Why wrap, and what is overridden (package.json pins http-parser-js to exactly 0.5.10 and
+// parser.test.ts fails on any other installed version: these overrides patch its internals):
 // - The library splits lines and runs the body state machine; this module parses the header
 //   section itself (`parseHeader` is replaced per instance) and decides the message framing itself
 //   in the headers-complete callback (RFC 9112 §6.3), because the library's own rules are unsafe
@@ -24,8 +25,8 @@
 // - `nextRequest` (the library's message end) is replaced per instance: it reports the message end,
 //   re-initialises the library and this wrapper in place, and, when the sink says stop (tunnels),
 //   parks the library in the PAUSED state, whose handler ends `execute` right at the message
-//   boundary. Until 2026-11 every message end threw a sentinel out of the callback instead (5% of
-//   the HTTP layer's time in test/bench/http.bench.ts, and a deoptimised catch per message).
+//   boundary (no exception per message: throwing a sentinel cost 5% of the HTTP layer's time in
+//   test/bench/http.bench.ts, and a deoptimised catch per message).
 //   The library's own `nextRequest` also calls its constructor again, which would reset
 //   `maxHeaderSize` (our budget in consumeLine applies instead).
 // - `BODY_SIZED` / `BODY_CHUNK` / `BODY_RAW` are replaced per instance with the library's logic minus
