@@ -65,6 +65,8 @@ export interface Analysis {
   forget(hosts: readonly string[]): void;
   /** API hosts with state (observed or restored), sorted. */
   hosts(): string[];
+  /** Packet-time window of everything observed (or restored), null before anything was. */
+  window(): { firstUs: number; lastUs: number } | null;
   /** Inventory sorted by (host, path, method); with `host`, only that host's endpoints. */
   endpoints(host?: string): EndpointRecord[];
   /**
@@ -374,6 +376,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     restore,
     forget,
     hosts,
+    window,
     endpoints: (host) => (host === undefined ? aggregates() : computeHost(host)).map((a) => a.record),
     findings: (host) => (host === undefined ? allFindings() : allFindings().filter((f) => f.host === host)),
     stats() {

@@ -10,7 +10,8 @@ import type { AnalysisOptions } from '../analysis.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner } from '../pii/types.js';
 import { loadSpec } from '../spec/load.js';
 import { ex } from '../testing.js';
-import { findingId } from './findings.js';
+import { findingId, mergeShardFindings } from './findings.js';
+import { apiHost as hostOf } from '../../engine/contracts/exchange.js';
 
 const run = (xs: Exchange[], o: Partial<AnalysisOptions> = {}) => {
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null, ...o });
@@ -281,4 +282,28 @@ test('determinism: same input → byte-identical JSON; ids are sha256(kind|host|
       .digest('hex')
       .slice(0, 16),
   );
+});
+
+test('findings of host shards merge to the single analysis (orphans: no shard saw the operation)', async () => {
+  const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
+  const base = '/pal/servlet/Recurring/v68';
+  const hosts = ['pal-test.adyen.com', 'a.example', 'b.example', 'c.example', 'd.example'];
+  const xs: Exchange[] = [];
+  let us = 1_700_000_000_000_000;
+  for (let i = 0; i < 40; i++) {
+    const host = hosts[i % hosts.length] as string;
+    const target =
+      i % 3 === 0 ? `${base}/disable` : i % 3 === 1 ? `/internal/${i % 4}` : `${base}/listRecurringDetails`;
+    xs.push(ex('POST', target, { host, us: (us += 1000), headers: [['X-API-Key', 'k']] }));
+  }
+  const whole = run(xs, { specs: [spec] }).findings;
+  assert.ok(whole.some((f) => f.kind === 'orphan_api'));
+  for (const n of [2, 3, 5]) {
+    const shards = Array.from({ length: n }, () =>
+      createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null }),
+    );
+    for (const x of xs) shards[hosts.indexOf(hostOf(x)) % n]?.observe(x); // any partition of the hosts
+    const merged = mergeShardFindings(shards.map((a) => ({ findings: a.findings(), window: a.window() })));
+    assert.deepEqual(merged, whole, `${n} shards`);
+  }
 });

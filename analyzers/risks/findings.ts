@@ -303,34 +303,135 @@ export function computeFindings(inp: FindingsInput): Finding[] {
 
   // orphan: documented, never seen during the window.
   if (inp.window !== null) {
-    const window = { first: isoFromUs(inp.window.firstUs), last: isoFromUs(inp.window.lastUs) };
     for (const e of inp.current.ops) {
       if (seenOps.has(e)) continue;
-      const hostSeen = inp.hostsSeen.some((h) => opAppliesTo(e.op, h));
-      const host = e.op.hosts[0] ?? '*';
-      const path = e.op.fullPaths[0] ?? e.op.path;
-      push(
-        'orphan_api',
-        { host, method: e.op.method, path },
-        e.spec.name,
-        'info',
-        hostSeen ? 0.6 : 0.3,
-        `${e.op.method} ${path} (${e.spec.name}) never seen between ${window.first} and ${window.last}` +
-          (hostSeen ? '' : '; no traffic to its host at all'),
-        {
-          window,
-          spec: e.spec.name,
-          operation: `${e.op.method} ${e.op.path}`,
-          operationId: e.op.operationId,
-          deprecated: e.op.deprecated,
-          hosts: e.op.hosts,
-          hostSeen,
-        },
-        null,
-        null,
+      out.push(
+        orphanFinding(
+          orphanOf(e),
+          inp.window,
+          inp.hostsSeen.some((h) => opAppliesTo(e.op, h)),
+        ),
       );
     }
   }
-  const key = (f: Finding): string => `${f.host}\u0000${f.path}\u0000${f.method}\u0000${f.kind}\u0000${f.id}`;
-  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return sortFindings(out);
+}
+
+const findingKey = (f: Finding): string => `${f.host}\u0000${f.path}\u0000${f.method}\u0000${f.kind}\u0000${f.id}`;
+
+/** The order every findings list is given in: (host, path, method, kind, id). */
+export function sortFindings(list: Finding[]): Finding[] {
+  return list.sort((a, b) => {
+    const ka = findingKey(a);
+    const kb = findingKey(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/** What an orphan finding says about its operation (plain data: it crosses threads). */
+interface OrphanOp {
+  host: string;
+  method: string;
+  path: string;
+  spec: string;
+  operation: string;
+  operationId: string | null;
+  deprecated: boolean;
+  hosts: string[];
+}
+
+function orphanOf(e: IndexedOp): OrphanOp {
+  return {
+    host: e.op.hosts[0] ?? '*',
+    method: e.op.method,
+    path: e.op.fullPaths[0] ?? e.op.path,
+    spec: e.spec.name,
+    operation: `${e.op.method} ${e.op.path}`,
+    operationId: e.op.operationId,
+    deprecated: e.op.deprecated,
+    hosts: e.op.hosts,
+  };
+}
+
+function orphanFinding(o: OrphanOp, w: { firstUs: number; lastUs: number }, hostSeen: boolean): Finding {
+  const window = { first: isoFromUs(w.firstUs), last: isoFromUs(w.lastUs) };
+  return {
+    id: findingId('orphan_api', o.host, o.method, o.path, o.spec),
+    kind: 'orphan_api',
+    severity: 'info',
+    host: o.host,
+    method: o.method,
+    path: o.path,
+    confidence: round3(hostSeen ? 0.6 : 0.3),
+    evidence:
+      `${o.method} ${o.path} (${o.spec}) never seen between ${window.first} and ${window.last}` +
+      (hostSeen ? '' : '; no traffic to its host at all'),
+    details: {
+      window,
+      spec: o.spec,
+      operation: o.operation,
+      operationId: o.operationId,
+      deprecated: o.deprecated,
+      hosts: o.hosts,
+      hostSeen,
+    },
+    firstSeen: null,
+    lastSeen: null,
+  };
+}
+
+/** One shard's findings (analysis sharded by API host across threads) and its observation window. */
+export interface ShardFindings {
+  findings: readonly Finding[];
+  window: { firstUs: number; lastUs: number } | null;
+}
+
+/**
+ * The findings a single analysis of all shards' traffic gives. Every finding but orphan_api depends on
+ * one host's traffic only, so a shard's are final. An operation is an orphan when no shard saw it: the
+ * shards that observed anything all report it; its window is the union of theirs and its host was seen
+ * when any shard saw it.
+ */
+export function mergeShardFindings(shards: readonly ShardFindings[]): Finding[] {
+  const out: Finding[] = [];
+  const active = shards.filter((s) => s.window !== null);
+  let window: { firstUs: number; lastUs: number } | null = null;
+  for (const s of active) {
+    const w = s.window as { firstUs: number; lastUs: number };
+    window =
+      window === null
+        ? { ...w }
+        : { firstUs: Math.min(window.firstUs, w.firstUs), lastUs: Math.max(window.lastUs, w.lastUs) };
+  }
+  const orphans = new Map<string, { op: OrphanOp; shards: number; hostSeen: boolean }>();
+  for (const s of shards) {
+    for (const f of s.findings) {
+      if (f.kind !== 'orphan_api') {
+        out.push(f);
+        continue;
+      }
+      const d = f.details as unknown as OrphanOp & { hostSeen: boolean; operation: string };
+      const prev = orphans.get(f.id);
+      if (prev) {
+        prev.shards++;
+        prev.hostSeen ||= d.hostSeen;
+      } else {
+        const op: OrphanOp = {
+          host: f.host,
+          method: f.method,
+          path: f.path,
+          spec: d.spec,
+          operation: d.operation,
+          operationId: d.operationId,
+          deprecated: d.deprecated,
+          hosts: d.hosts,
+        };
+        orphans.set(f.id, { op, shards: 1, hostSeen: d.hostSeen });
+      }
+    }
+  }
+  if (window !== null) {
+    for (const o of orphans.values()) if (o.shards === active.length) out.push(orphanFinding(o.op, window, o.hostSeen));
+  }
+  return sortFindings(out);
 }

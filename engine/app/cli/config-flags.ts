@@ -11,6 +11,7 @@ export interface CollectorFlags {
   vxlanPort?: string[];
   maxFlows?: string;
   idleTimeout?: string;
+  workers?: string;
 }
 
 /** Adds --config, --body-cap, --vxlan-port, --max-flows and --idle-timeout (defaults: `apitap config`). */
@@ -20,7 +21,11 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message (default 65536)')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
     .option('--max-flows <n>', 'connections tracked at once; the stalest is ended beyond it (default 100000)')
-    .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)');
+    .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
+    .option(
+      '--workers <n>',
+      'replay: analysis threads beside the collector thread (default: cores - 1; 0 = one thread)',
+    );
 
 /** The validated configuration of these flags, or exit 2 with one line naming the bad value. */
 export function configFromFlags(flags: CollectorFlags, fail: (code: number, message: string) => never): AppConfig {

@@ -14,6 +14,7 @@ import { toOpenApi } from '../../../analyzers/openapi/index.js';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../contracts/inventory.js';
 import { createAnalysisSession } from '../pipelines/analyze.js';
 import { replay } from '../pipelines/replay.js';
+import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
@@ -115,7 +116,6 @@ storeOptions(
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
 ).action(async (captures: string[], flags: ReplayFlags & { store: string | false }) => {
-  const counters = new Counters();
   const specs = await loadSpecs(flags.spec);
   const previousSpecs = await loadSpecs(flags.specPrevious);
   let overrides = null;
@@ -130,17 +130,31 @@ storeOptions(
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
-  const analysis = flags.analyze
-    ? createAnalysisSession({ specs, previousSpecs, overrides, secret: installationSecret(storeDir), store }, counters)
-    : null;
+  const secret = flags.analyze ? installationSecret(storeDir) : null;
+  const onProgress = progress(flags.progress && process.stderr.isTTY === true && flags.format === 'table');
+  const optional = {
+    ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
+    ...(onProgress !== undefined ? { onProgress } : {}),
+  };
   try {
-    const { report } = await replay({
-      inputs: captures,
-      collector: config.collector,
-      analysis,
-      ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
-      ...(flags.progress && process.stderr.isTTY && flags.format === 'table' ? { onProgress: progress(true) } : {}),
-    } as Parameters<typeof replay>[0]);
+    const { report } =
+      config.pipeline.workers > 0
+        ? await replayThreads({
+            inputs: captures,
+            collector: config.collector,
+            analysis: secret !== null ? { specs, previousSpecs, overrides, secret, store } : null,
+            workers: config.pipeline.workers,
+            ...optional,
+          })
+        : await replay({
+            inputs: captures,
+            collector: config.collector,
+            analysis:
+              secret !== null
+                ? createAnalysisSession({ specs, previousSpecs, overrides, secret, store }, new Counters())
+                : null,
+            ...optional,
+          });
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }

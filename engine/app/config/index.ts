@@ -3,15 +3,31 @@
 // command-line flags. Validated once at start; a bad value fails fast with one line naming the flag (or
 // the file's key), what was expected and what was given.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CollectorConfig } from '../../../collectors/config.js';
 
 export { CollectorConfig };
 
+export const PipelineConfig = z
+  .object({
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(Math.max(1, availableParallelism() - 1))
+      .describe(
+        'replay: analysis threads, sharded by API host, beside one collector thread (0 = all on one thread); output is identical for any value',
+      ),
+  })
+  .strict();
+
 export const AppConfig = z
   .object({
     collector: CollectorConfig.default(CollectorConfig.parse({})),
+    pipeline: PipelineConfig.default(PipelineConfig.parse({})),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;
@@ -34,6 +50,7 @@ export const COLLECTOR_FLAGS = {
   vxlanPort: { flag: '--vxlan-port', path: ['collector', 'vxlanPorts'], kind: 'ints' },
   maxFlows: { flag: '--max-flows', path: ['collector', 'flow', 'maxFlows'], kind: 'int' },
   idleTimeout: { flag: '--idle-timeout', path: ['collector', 'flow', 'idleTimeoutUs'], kind: 'seconds' },
+  workers: { flag: '--workers', path: ['pipeline', 'workers'], kind: 'int' },
 } as const satisfies Record<string, FlagBinding>;
 
 /** Text → number without JavaScript's leniency ('', '0x10', '1e3', ' 5' are not numbers here). */

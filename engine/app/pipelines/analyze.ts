@@ -35,6 +35,42 @@ export interface AnalysisSession {
     files: readonly string[],
   ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
   readonly analysis: Analysis;
+  /** Packet time of the first and last request (or response) observed, -1 before any. */
+  span(): { firstUs: number; lastUs: number };
+}
+
+export interface AnalysisResults {
+  endpoints: readonly EndpointRecord[];
+  findings: readonly Finding[];
+  capture: CaptureReport;
+  files: readonly string[];
+  firstUs: number;
+  lastUs: number;
+}
+
+/** Writes a finished analysis: endpoints, findings and the capture's statistics row (id from its content). */
+export async function writeResults(store: Store, r: AnalysisResults): Promise<void> {
+  await store.writeEndpoints(r.endpoints);
+  await store.writeFindings(r.findings);
+  const id = createHash('sha256')
+    .update(
+      JSON.stringify({
+        files: r.files.length,
+        packets: r.capture.packets,
+        bytes: r.capture.bytes,
+        firstUs: r.firstUs,
+        lastUs: r.lastUs,
+      }),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  await store.writeCaptureStats({
+    id,
+    source: r.files.map((f) => f.split('/').pop() ?? f).join(','),
+    firstUs: r.firstUs >= 0 ? r.firstUs : null,
+    lastUs: r.lastUs >= 0 ? r.lastUs : null,
+    stats: JSON.stringify(r.capture),
+  });
 }
 
 export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): AnalysisSession {
@@ -95,24 +131,9 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       const findings = analysis.findings();
-      if (cfg.store !== null) {
-        await cfg.store.writeEndpoints(endpoints);
-        await cfg.store.writeFindings(findings);
-        const id = createHash('sha256')
-          .update(
-            JSON.stringify({ files: files.length, packets: capture.packets, bytes: capture.bytes, firstUs, lastUs }),
-          )
-          .digest('hex')
-          .slice(0, 16);
-        await cfg.store.writeCaptureStats({
-          id,
-          source: files.map((f) => f.split('/').pop() ?? f).join(','),
-          firstUs: firstUs >= 0 ? firstUs : null,
-          lastUs: lastUs >= 0 ? lastUs : null,
-          stats: JSON.stringify(capture),
-        });
-      }
+      if (cfg.store !== null) await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
       return { endpoints, findings };
     },
+    span: () => ({ firstUs, lastUs }),
   };
 }

@@ -1,0 +1,55 @@
+// A replay analysis thread: owns the API hosts of one shard. Exchanges arrive over the thread bus in
+// capture order; exchange rows go to main (which holds the store) in batches; at the end the shard's
+// inventory, findings, observation window and counters. See protocol.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Counters } from '../../contracts/counters.js';
+import type { ExchangeRow } from '../../adapters/store/types.js';
+import { consumeThreadShard } from '../../adapters/bus/threads.js';
+import { createAnalysisSession } from '../pipelines/analyze.js';
+import type { AnalysisMsg, AnalysisWorkerData } from './protocol.js';
+
+const ROWS_PER_MESSAGE = 2000;
+
+async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
+  const counters = new Counters();
+  const session = createAnalysisSession(
+    {
+      specs: data.specs,
+      previousSpecs: data.previousSpecs,
+      overrides: data.overrides,
+      secret: Buffer.from(data.secret),
+      store: null,
+    },
+    counters,
+  );
+  let rows: ExchangeRow[] = [];
+  const sendRows = (): void => {
+    if (rows.length === 0) return;
+    parentPort?.postMessage({ t: 'rows', rows } satisfies AnalysisMsg);
+    rows = [];
+  };
+  await consumeThreadShard(data.port, async (batch) => {
+    for (const ex of batch) {
+      const row = session.observe(ex);
+      if (data.rows) rows.push(row);
+    }
+    if (rows.length >= ROWS_PER_MESSAGE) sendRows();
+  });
+  sendRows();
+  const a = session.analysis;
+  const { firstUs, lastUs } = session.span();
+  return {
+    t: 'done',
+    endpoints: a.endpoints(),
+    findings: a.findings(),
+    window: a.window(),
+    stats: a.stats(),
+    firstUs,
+    lastUs,
+  };
+}
+
+main(workerData as AnalysisWorkerData).then(
+  (m) => parentPort?.postMessage(m),
+  (e: unknown) => parentPort?.postMessage({ t: 'error', message: (e as Error).message } satisfies AnalysisMsg),
+);

@@ -1,0 +1,57 @@
+// What the replay's threads say to each other. Plain, structured-cloneable data only.
+//
+//   main ──workerData──► collector thread ──thread bus (one MessagePort per shard)──► analysis thread i
+//   main ◄──CollectorMsg── collector thread        main ◄──AnalysisMsg── analysis thread i
+//
+// The collector thread reads the captures and shards exchanges by API host; each analysis thread owns
+// the hosts of its shard. Main writes the store (chDB lives in one thread) and merges the results.
+import type { MessagePort } from 'node:worker_threads';
+import type { CollectorOptions } from '../../../collectors/collector.js';
+import type { LoadedSpec } from '../../../analyzers/spec/index.js';
+import type { Overrides } from '../../../analyzers/endpoints/index.js';
+import type { CounterName } from '../../contracts/catalogue.js';
+import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
+import type { ExchangeRow } from '../../adapters/store/types.js';
+
+export interface CollectorWorkerData {
+  files: string[];
+  collector: CollectorOptions;
+  /** One port per analysis shard (empty with --no-analyze: exchanges are only counted). */
+  ports: MessagePort[];
+  /** Write exchange/v1 JSONL here, in capture order. */
+  exchangesPath: string | null;
+  progress: boolean;
+}
+
+export type CollectorMsg =
+  | { t: 'progress'; done: number; total: number; file: string }
+  | {
+      t: 'done';
+      counters: Partial<Record<CounterName, number>>;
+      firstUs: number;
+      lastUs: number;
+    }
+  | { t: 'error'; code: string | null; message: string };
+
+export interface AnalysisWorkerData {
+  port: MessagePort;
+  specs: LoadedSpec[];
+  previousSpecs: LoadedSpec[];
+  overrides: Overrides | null;
+  secret: Uint8Array;
+  /** Send exchange rows to main (it has a store). */
+  rows: boolean;
+}
+
+export type AnalysisMsg =
+  | { t: 'rows'; rows: ExchangeRow[] }
+  | {
+      t: 'done';
+      endpoints: EndpointRecord[];
+      findings: Finding[];
+      window: { firstUs: number; lastUs: number } | null;
+      stats: Partial<Record<CounterName, number>>;
+      firstUs: number;
+      lastUs: number;
+    }
+  | { t: 'error'; message: string };
