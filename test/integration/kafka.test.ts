@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { createKafkaConsumer, createKafkaPublisher, type KafkaPublisher } from '../../engine/adapters/bus/kafka.js';
+import { createKafkaConsumer, createKafkaPublisher, type KafkaPublisher } from '../../engine/adapters/bus/kafka/index.js';
 import {
   BUS_COUNTERS,
   type BatchInfo,
