@@ -78,6 +78,7 @@ test(
     ];
     const portA = 19100 + (process.pid % 500);
     const portB = portA + 1;
+    const portC = portA + 2;
     let a: Proc | null = null;
     let b: Proc | null = null;
     try {
@@ -137,8 +138,15 @@ test(
         cluster.broker.bootstrap,
         '--topic',
         topic,
+        '--health-port',
+        String(portC),
       ]);
-      await new Promise((r) => setTimeout(r, 3000)); // the collector buffers while the broker is down
+      await until(
+        () => metrics(portC),
+        (m) => (m['bus_publish_errors'] ?? 0) >= 1 && (m['bus_buffered_peak'] ?? 0) >= 1,
+        60_000,
+        'the collector buffering and retrying while the broker is down',
+      );
       assert.equal(pub2.child.exitCode, null, 'collector waits for the broker instead of exiting');
       await cluster.broker.start();
       assert.equal(await pub2.exited, 0, pub2.stderr().slice(-2000));
