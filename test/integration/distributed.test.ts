@@ -12,10 +12,10 @@ import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
 import { uniqueName } from '../support/kafka.js';
-import { corpus } from '../support/paths.js';
+import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
 
-const cluster = useCluster('apitap-dist-');
+const cluster = useCluster('apitap-dist-', corpusAvailable());
 const work = cluster.work;
 
 const firstCaptures = [corpus('pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap')];
@@ -48,7 +48,7 @@ function metrics(port: number): Promise<Record<string, number>> {
 
 test(
   'collect → Kafka → analyzer group → ClickHouse survives a store outage, a broker restart and a killed analyzer',
-  { timeout: 420_000 },
+  { skip: corpusSkip, timeout: 420_000 },
   async () => {
     const topic = uniqueName('dist');
     const group = `${topic}-g`;
@@ -188,7 +188,7 @@ test(
 
 test(
   'messages that break the exchange/v1 contract go to the dead-letter topic and never stop the worker',
-  { timeout: 120_000 },
+  { skip: corpusSkip, timeout: 120_000 },
   async () => {
     const topic = uniqueName('dlq');
     const port = 19700 + (process.pid % 200);
