@@ -20,5 +20,8 @@ if [ "${1:-}" = clickhouse ]; then
 fi
 npx eslint .
 npx prettier --check . >/dev/null || { echo "formatting: run npm run format" >&2; npx prettier --list-different .; exit 1; }
+# A missing shared corpus skips the tests that read it (needsCorpus, test/support/paths.ts): said once here.
+corpus_dir=$(realpath -m "${APITAP_CORPUS:-../shared/corpus}")
+[ -d "$corpus_dir" ] || echo "test/run.sh: shared corpus not found at $corpus_dir; set APITAP_CORPUS (the tests that read it are skipped)" >&2
 mapfile -t files < <(find dist -name '*.test.js' -not -path '*/node_modules/*' | sort)
 node --test --test-concurrency=1 "${files[@]}"

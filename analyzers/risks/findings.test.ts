@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import { Finding } from '../../engine/contracts/inventory.js';
-import { corpus } from '../../test/support/paths.js';
+import { corpus, needsCorpus } from '../../test/support/paths.js';
 import { createAnalysis } from '../analysis.js';
 import type { AnalysisOptions } from '../analysis.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner } from '../pii/types.js';
@@ -21,43 +21,47 @@ const run = (xs: Exchange[], o: Partial<AnalysisOptions> = {}) => {
 const kinds = (fs: Finding[]) =>
   fs.map((f) => `${f.kind} ${f.method} ${f.path}${f.details['reason'] ? ` ${String(f.details['reason'])}` : ''}`);
 
-test('Adyen: deprecated operation called → zombie; unknown operation → shadow; the rest → orphans with the window', async () => {
-  const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
-  const host = 'pal-test.adyen.com';
-  const auth: [string, string][] = [['X-API-Key', 'k']];
-  const base = '/pal/servlet/Recurring/v68';
-  const xs = [
-    ex('POST', `${base}/createPermit`, { host, headers: auth, us: 1_700_000_000_000_000 }),
-    ex('POST', `${base}/disable`, { host, headers: auth }),
-    ex('POST', `${base}/debugDump`, { host, headers: auth, us: 1_700_000_005_000_000 }),
-  ];
-  const { endpoints, findings } = run(xs, { specs: [spec] });
-  assert.deepEqual(
-    endpoints.map((e) => [e.path, e.documented, e.deprecated]),
-    [
-      [`${base}/createPermit`, true, true],
-      [`${base}/debugDump`, false, false],
-      [`${base}/disable`, true, false],
-    ],
-  );
-  const fs = findings.filter((f) => f.kind !== 'orphan_api');
-  assert.deepEqual(kinds(fs), [
-    `zombie_api POST ${base}/createPermit deprecated_operation`,
-    `shadow_api POST ${base}/debugDump`,
-  ]);
-  const orphans = findings.filter((f) => f.kind === 'orphan_api');
-  assert.deepEqual(
-    orphans.map((f) => f.path).sort(),
-    ['disablePermit', 'listRecurringDetails', 'notifyShopper', 'scheduleAccountUpdater'].map((p) => `${base}/${p}`),
-  );
-  assert.deepEqual(orphans[0]?.details['window'], {
-    first: '2023-11-14T22:13:20.000000Z',
-    last: '2023-11-14T22:13:25.002020Z',
-  });
-  for (const f of findings) Finding.parse(f);
-});
+test(
+  'Adyen: deprecated operation called → zombie; unknown operation → shadow; the rest → orphans with the window',
+  needsCorpus,
+  async () => {
+    const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
+    const host = 'pal-test.adyen.com';
+    const auth: [string, string][] = [['X-API-Key', 'k']];
+    const base = '/pal/servlet/Recurring/v68';
+    const xs = [
+      ex('POST', `${base}/createPermit`, { host, headers: auth, us: 1_700_000_000_000_000 }),
+      ex('POST', `${base}/disable`, { host, headers: auth }),
+      ex('POST', `${base}/debugDump`, { host, headers: auth, us: 1_700_000_005_000_000 }),
+    ];
+    const { endpoints, findings } = run(xs, { specs: [spec] });
+    assert.deepEqual(
+      endpoints.map((e) => [e.path, e.documented, e.deprecated]),
+      [
+        [`${base}/createPermit`, true, true],
+        [`${base}/debugDump`, false, false],
+        [`${base}/disable`, true, false],
+      ],
+    );
+    const fs = findings.filter((f) => f.kind !== 'orphan_api');
+    assert.deepEqual(kinds(fs), [
+      `zombie_api POST ${base}/createPermit deprecated_operation`,
+      `shadow_api POST ${base}/debugDump`,
+    ]);
+    const orphans = findings.filter((f) => f.kind === 'orphan_api');
+    assert.deepEqual(
+      orphans.map((f) => f.path).sort(),
+      ['disablePermit', 'listRecurringDetails', 'notifyShopper', 'scheduleAccountUpdater'].map((p) => `${base}/${p}`),
+    );
+    assert.deepEqual(orphans[0]?.details['window'], {
+      first: '2023-11-14T22:13:20.000000Z',
+      last: '2023-11-14T22:13:25.002020Z',
+    });
+    for (const f of findings) Finding.parse(f);
+  },
+);
 
-test('Adyen TfmAPI: every operation deprecated → each call is a zombie', async () => {
+test('Adyen TfmAPI: every operation deprecated → each call is a zombie', needsCorpus, async () => {
   const spec = await loadSpec(corpus('specs', 'adyen/TfmAPIService-v1.yaml'));
   const host = 'postfmapi-test.adyen.com';
   const { findings } = run(
@@ -70,35 +74,39 @@ test('Adyen TfmAPI: every operation deprecated → each call is a zombie', async
   assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 4);
 });
 
-test('Twilio chat v1 as previous, v2 as current: removed operation → zombie (not shadow); v3 → shadow', async () => {
-  const v1 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v1.json'));
-  const v2 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v2.json'));
-  const host = 'chat.twilio.com';
-  const sid = (p: string, i: number) => p + createHash('md5').update(String(i)).digest('hex');
-  const auth: [string, string][] = [['Authorization', 'Basic QUM6dG9rZW4=']];
-  const xs = [
-    ex('GET', `/v1/Services/${sid('IS', 1)}/Channels`, { host, headers: auth }),
-    ex('GET', `/v2/Services/${sid('IS', 2)}/Channels`, { host, headers: auth }),
-    ex('GET', `/v3/Services/${sid('IS', 3)}/Channels/${sid('CH', 3)}`, { host, headers: auth }),
-  ];
-  const { endpoints, findings } = run(xs, { specs: [v2], previousSpecs: [v1] });
-  assert.deepEqual(
-    endpoints.map((e) => `${e.path} ${e.documented}`),
-    [
-      '/v1/Services/{ServiceSid}/Channels false',
-      '/v2/Services/{ServiceSid}/Channels true',
-      '/v3/Services/{serviceId}/Channels/{channelId} false', // no spec knows v3: names from the parents
-    ],
-  );
-  assert.deepEqual(kinds(findings.filter((f) => f.kind !== 'orphan_api')), [
-    'zombie_api GET /v1/Services/{ServiceSid}/Channels removed_operation',
-    'shadow_api GET /v3/Services/{serviceId}/Channels/{channelId}',
-  ]);
-  assert.equal(findings.find((f) => f.kind === 'zombie_api')?.details['previousSpec'], 'twilio_chat_v1.json');
-  assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 53); // 54 operations, one seen
-});
+test(
+  'Twilio chat v1 as previous, v2 as current: removed operation → zombie (not shadow); v3 → shadow',
+  needsCorpus,
+  async () => {
+    const v1 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v1.json'));
+    const v2 = await loadSpec(corpus('specs', 'twilio/twilio_chat_v2.json'));
+    const host = 'chat.twilio.com';
+    const sid = (p: string, i: number) => p + createHash('md5').update(String(i)).digest('hex');
+    const auth: [string, string][] = [['Authorization', 'Basic QUM6dG9rZW4=']];
+    const xs = [
+      ex('GET', `/v1/Services/${sid('IS', 1)}/Channels`, { host, headers: auth }),
+      ex('GET', `/v2/Services/${sid('IS', 2)}/Channels`, { host, headers: auth }),
+      ex('GET', `/v3/Services/${sid('IS', 3)}/Channels/${sid('CH', 3)}`, { host, headers: auth }),
+    ];
+    const { endpoints, findings } = run(xs, { specs: [v2], previousSpecs: [v1] });
+    assert.deepEqual(
+      endpoints.map((e) => `${e.path} ${e.documented}`),
+      [
+        '/v1/Services/{ServiceSid}/Channels false',
+        '/v2/Services/{ServiceSid}/Channels true',
+        '/v3/Services/{serviceId}/Channels/{channelId} false', // no spec knows v3: names from the parents
+      ],
+    );
+    assert.deepEqual(kinds(findings.filter((f) => f.kind !== 'orphan_api')), [
+      'zombie_api GET /v1/Services/{ServiceSid}/Channels removed_operation',
+      'shadow_api GET /v3/Services/{serviceId}/Channels/{channelId}',
+    ]);
+    assert.equal(findings.find((f) => f.kind === 'zombie_api')?.details['previousSpec'], 'twilio_chat_v1.json');
+    assert.equal(findings.filter((f) => f.kind === 'orphan_api').length, 53); // 54 operations, one seen
+  },
+);
 
-test('docker v1.41 (no host): applies to any host; base path stripped for matching', async () => {
+test('docker v1.41 (no host): applies to any host; base path stripped for matching', needsCorpus, async () => {
   const spec = await loadSpec(corpus('specs', 'docker-engine/v1.41.yaml'));
   const { endpoints, findings } = run(
     [
@@ -117,25 +125,29 @@ test('docker v1.41 (no host): applies to any host; base path stripped for matchi
   assert.equal(orphan?.host, '*');
 });
 
-test('no shadow when the specs describe other hosts only; Deprecation/Sunset headers → zombie', async () => {
-  const spec = await loadSpec(corpus('specs', 'oai-examples/petstore.yaml'));
-  const { findings } = run(
-    [
-      ex('GET', '/v1/old', {
-        host: 'api.example.com',
-        headers: [['Authorization', 'Bearer x']],
-        resHeaders: [
-          ['Deprecation', '@1688169599'],
-          ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT'],
-        ],
-      }),
-    ],
-    { specs: [spec] },
-  );
-  const own = findings.filter((f) => f.host === 'api.example.com');
-  assert.deepEqual(kinds(own), ['zombie_api GET /v1/old deprecation_header']);
-  assert.equal(own[0]?.details['sunset'], '2026-11-11T11:11:11.000Z');
-});
+test(
+  'no shadow when the specs describe other hosts only; Deprecation/Sunset headers → zombie',
+  needsCorpus,
+  async () => {
+    const spec = await loadSpec(corpus('specs', 'oai-examples/petstore.yaml'));
+    const { findings } = run(
+      [
+        ex('GET', '/v1/old', {
+          host: 'api.example.com',
+          headers: [['Authorization', 'Bearer x']],
+          resHeaders: [
+            ['Deprecation', '@1688169599'],
+            ['Sunset', 'Wed, 11 Nov 2026 11:11:11 GMT'],
+          ],
+        }),
+      ],
+      { specs: [spec] },
+    );
+    const own = findings.filter((f) => f.host === 'api.example.com');
+    assert.deepEqual(kinds(own), ['zombie_api GET /v1/old deprecation_header']);
+    assert.equal(own[0]?.details['sunset'], '2026-11-11T11:11:11.000Z');
+  },
+);
 
 test('auth posture: unauthenticated 2xx, mixed auth, credentials in the URL; static and health excluded', () => {
   const xs = [
@@ -257,53 +269,61 @@ test('PII: per endpoint and location, path fields renamed to the template parame
   assert.ok(!json.includes('jane.doe') && !json.includes('4111111111111111'));
 });
 
-test('determinism: same input → byte-identical JSON; ids are sha256(kind|host|method|path|detail)[0:16]', async () => {
-  const spec = await loadSpec(corpus('specs', 'swagger-petstore/openapi.yaml'));
-  const mk = () => [
-    ex('GET', '/api/v3/pet/10', { host: 'petstore3.swagger.io', seq: 1 }),
-    ex('GET', '/api/v3/pet/findByStatus?status=sold', { host: 'petstore3.swagger.io', seq: 2 }),
-    ex('DELETE', '/api/v3/store/order/7', { host: 'petstore3.swagger.io', seq: 3 }),
-    ex('GET', '/api/v3/admin/users', { host: 'petstore3.swagger.io', seq: 4 }),
-  ];
-  const a = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
-  const b = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
-  assert.equal(a, b);
-  const { findings } = JSON.parse(a) as { findings: Finding[] };
-  const shadow = findings.find((f) => f.kind === 'shadow_api');
-  assert.equal(shadow?.path, '/api/v3/admin/users');
-  assert.equal(
-    shadow?.id,
-    findingId('shadow_api', 'petstore3.swagger.io', 'GET', '/api/v3/admin/users', 'undocumented'),
-  );
-  assert.equal(
-    shadow?.id,
-    createHash('sha256')
-      .update('shadow_api|petstore3.swagger.io|GET|/api/v3/admin/users|undocumented')
-      .digest('hex')
-      .slice(0, 16),
-  );
-});
-
-test('findings of host shards merge to the single analysis (orphans: no shard saw the operation)', async () => {
-  const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
-  const base = '/pal/servlet/Recurring/v68';
-  const hosts = ['pal-test.adyen.com', 'a.example', 'b.example', 'c.example', 'd.example'];
-  const xs: Exchange[] = [];
-  let us = 1_700_000_000_000_000;
-  for (let i = 0; i < 40; i++) {
-    const host = hosts[i % hosts.length] as string;
-    const target =
-      i % 3 === 0 ? `${base}/disable` : i % 3 === 1 ? `/internal/${i % 4}` : `${base}/listRecurringDetails`;
-    xs.push(ex('POST', target, { host, us: (us += 1000), headers: [['X-API-Key', 'k']] }));
-  }
-  const whole = run(xs, { specs: [spec] }).findings;
-  assert.ok(whole.some((f) => f.kind === 'orphan_api'));
-  for (const n of [2, 3, 5]) {
-    const shards = Array.from({ length: n }, () =>
-      createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null }),
+test(
+  'determinism: same input → byte-identical JSON; ids are sha256(kind|host|method|path|detail)[0:16]',
+  needsCorpus,
+  async () => {
+    const spec = await loadSpec(corpus('specs', 'swagger-petstore/openapi.yaml'));
+    const mk = () => [
+      ex('GET', '/api/v3/pet/10', { host: 'petstore3.swagger.io', seq: 1 }),
+      ex('GET', '/api/v3/pet/findByStatus?status=sold', { host: 'petstore3.swagger.io', seq: 2 }),
+      ex('DELETE', '/api/v3/store/order/7', { host: 'petstore3.swagger.io', seq: 3 }),
+      ex('GET', '/api/v3/admin/users', { host: 'petstore3.swagger.io', seq: 4 }),
+    ];
+    const a = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
+    const b = JSON.stringify(run(mk(), { specs: [spec], pii: fakePii() }));
+    assert.equal(a, b);
+    const { findings } = JSON.parse(a) as { findings: Finding[] };
+    const shadow = findings.find((f) => f.kind === 'shadow_api');
+    assert.equal(shadow?.path, '/api/v3/admin/users');
+    assert.equal(
+      shadow?.id,
+      findingId('shadow_api', 'petstore3.swagger.io', 'GET', '/api/v3/admin/users', 'undocumented'),
     );
-    for (const x of xs) shards[hosts.indexOf(hostOf(x)) % n]?.observe(x); // any partition of the hosts
-    const merged = mergeShardFindings(shards.map((a) => ({ findings: a.findings(), window: a.window() })));
-    assert.deepEqual(merged, whole, `${n} shards`);
-  }
-});
+    assert.equal(
+      shadow?.id,
+      createHash('sha256')
+        .update('shadow_api|petstore3.swagger.io|GET|/api/v3/admin/users|undocumented')
+        .digest('hex')
+        .slice(0, 16),
+    );
+  },
+);
+
+test(
+  'findings of host shards merge to the single analysis (orphans: no shard saw the operation)',
+  needsCorpus,
+  async () => {
+    const spec = await loadSpec(corpus('specs', 'adyen/RecurringService-v68.yaml'));
+    const base = '/pal/servlet/Recurring/v68';
+    const hosts = ['pal-test.adyen.com', 'a.example', 'b.example', 'c.example', 'd.example'];
+    const xs: Exchange[] = [];
+    let us = 1_700_000_000_000_000;
+    for (let i = 0; i < 40; i++) {
+      const host = hosts[i % hosts.length] as string;
+      const target =
+        i % 3 === 0 ? `${base}/disable` : i % 3 === 1 ? `/internal/${i % 4}` : `${base}/listRecurringDetails`;
+      xs.push(ex('POST', target, { host, us: (us += 1000), headers: [['X-API-Key', 'k']] }));
+    }
+    const whole = run(xs, { specs: [spec] }).findings;
+    assert.ok(whole.some((f) => f.kind === 'orphan_api'));
+    for (const n of [2, 3, 5]) {
+      const shards = Array.from({ length: n }, () =>
+        createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null }),
+      );
+      for (const x of xs) shards[hosts.indexOf(hostOf(x)) % n]?.observe(x); // any partition of the hosts
+      const merged = mergeShardFindings(shards.map((a) => ({ findings: a.findings(), window: a.window() })));
+      assert.deepEqual(merged, whole, `${n} shards`);
+    }
+  },
+);

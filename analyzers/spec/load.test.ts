@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corpus } from '../../test/support/paths.js';
+import { corpus, needsCorpus } from '../../test/support/paths.js';
 import { loadSpec, parseSpec, SpecError } from './load.js';
 import { createSpecIndex } from './match.js';
 
@@ -25,7 +25,7 @@ const CORPUS: [string, string, number, number, number, string[], string[]][] = [
   ['adyen/TfmAPIService-v1.yaml', 'openapi-3.1', 5, 5, 5, ['postfmapi-test.adyen.com'], ['/postfmapi/terminal/v1']],
 ];
 
-test('every corpus spec loads with the MANIFEST counts', async () => {
+test('every corpus spec loads with the MANIFEST counts', needsCorpus, async () => {
   for (const [file, format, paths, ops, dep, hosts, bases] of CORPUS) {
     const s = await loadSpec(corpus('specs', file));
     assert.equal(s.format, format, file);
@@ -37,7 +37,7 @@ test('every corpus spec loads with the MANIFEST counts', async () => {
   }
 });
 
-test('operation details: parameters via $ref, base paths, security, deprecated', async () => {
+test('operation details: parameters via $ref, base paths, security, deprecated', needsCorpus, async () => {
   const docker = await loadSpec(corpus('specs', 'docker-engine/v1.41.yaml'));
   const inspect = docker.operations.find((o) => o.method === 'GET' && o.path === '/containers/{id}/json');
   assert.ok(inspect);
@@ -64,7 +64,7 @@ test('operation details: parameters via $ref, base paths, security, deprecated',
   );
 });
 
-test('spec index: host scoping, static precedence, HEAD via GET', async () => {
+test('spec index: host scoping, static precedence, HEAD via GET', needsCorpus, async () => {
   const docker = await loadSpec(corpus('specs', 'docker-engine/v1.41.yaml'));
   const petstore = await loadSpec(corpus('specs', 'oai-examples/petstore.yaml'));
   const idx = createSpecIndex([docker, petstore]);

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Counters } from '../../engine/contracts/counters.js';
-import { corpus, repoRoot } from '../../test/support/paths.js';
+import { corpus, needsCorpus, repoRoot } from '../../test/support/paths.js';
 import { readCapture } from '../source/capture.js';
 import { createDecoder } from './decoder.js';
 import { DecodeStatus, formatAddr } from './packet.js';
@@ -46,7 +46,7 @@ async function decodeAll(rel: string): Promise<{ tcp: number; counters: Counters
   return { tcp, counters, seen };
 }
 
-describe('decoder on the corpus: TCP frames equal tshark', () => {
+describe('decoder on the corpus: TCP frames equal tshark', needsCorpus, () => {
   for (const [rel, want] of Object.entries(golden.captures)) {
     it(rel, async () => {
       const { tcp, counters } = await decodeAll(rel);
@@ -55,7 +55,7 @@ describe('decoder on the corpus: TCP frames equal tshark', () => {
   }
 });
 
-describe('decoder on the corpus: tunnels', () => {
+describe('decoder on the corpus: tunnels', needsCorpus, () => {
   it('zeek vxlan-encapsulated-http: VNI 1, inner HTTP to port 80', async () => {
     const { seen } = await decodeAll('pcaps/zeek/tunnels/vxlan-encapsulated-http.pcap');
     assert.equal(seen.length, 12);

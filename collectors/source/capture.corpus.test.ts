@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { createGunzip, gunzipSync } from 'node:zlib';
-import { corpus, repoRoot } from '../../test/support/paths.js';
+import { corpus, needsCorpus, repoRoot } from '../../test/support/paths.js';
 import { readCapture } from './capture.js';
 
 interface Golden {
@@ -90,7 +90,7 @@ function rewrite(src: Buffer, o: { nano: boolean; bigEndian: boolean }): Buffer 
   return b;
 }
 
-describe('readCapture on the corpus', () => {
+describe('readCapture on the corpus', needsCorpus, () => {
   it('golden file covers every corpus capture', () => {
     assert.ok(files.length >= 50);
   });
@@ -110,7 +110,7 @@ describe('readCapture on the corpus', () => {
   }
 });
 
-describe('pcap-parser as differential oracle (every µs pcap)', () => {
+describe('pcap-parser as differential oracle (every µs pcap)', needsCorpus, () => {
   const micro = files.filter((rel) => {
     const m = rawBytes(rel).readUInt32LE(0);
     return m === 0xa1b2c3d4 || m === 0xd4c3b2a1;
@@ -129,7 +129,7 @@ describe('pcap-parser as differential oracle (every µs pcap)', () => {
   }
 });
 
-describe('synthesised variants of corpus files', () => {
+describe('synthesised variants of corpus files', needsCorpus, () => {
   for (const rel of [
     'pcaps/zeek/http/get.pcap',
     'pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap',

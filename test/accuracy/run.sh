@@ -95,7 +95,31 @@ CLIENT_RC=0
 ip netns exec "$NS_C" node --import tsx test/accuracy/client.ts --target "http://$IP_S:80" "${SRV_ARGS[@]}" \
   --seed "$SEED" --scale "$SCALE" --truth-out "$OUT/client-truth.json" 2>"$OUT/client.log" || CLIENT_RC=$?
 cat "$OUT/client.log" >&2
-sleep 0.5 # let the last ACKs and FINs reach the capture
+# Wait until the capture holds the end of every connection the client opened: a FIN from both ends,
+# or an RST. The file is checked, not the sockets: on a busy machine tcpdump writes behind the wire,
+# and what it has not written when it is stopped is lost. Prints the number of connections not seen
+# closed yet (-1 while no connection is in the file).
+unclosed() {
+  { tshark -r "$PCAP" -n -Y 'tcp.flags.syn == 1 || tcp.flags.fin == 1 || tcp.flags.reset == 1' -T fields \
+      -e tcp.stream -e tcp.flags.syn -e tcp.flags.ack -e tcp.flags.fin -e tcp.flags.reset -e tcp.srcport 2>/dev/null || true; } |
+    awk -F'\t' '
+      function on(v) { return v == "1" || v == "True" }
+      { if (on($2) && !on($3)) opened[$1] = 1; if (on($5)) reset[$1] = 1; if (on($4)) fin[$1 SUBSEP $6] = 1 }
+      END {
+        total = 0; open_ = 0
+        for (k in fin) { split(k, p, SUBSEP); ends[p[1]]++ }
+        for (s in opened) { total++; if (!(s in reset) && ends[s] < 2) open_++ }
+        print (total == 0 ? -1 : open_)
+      }'
+}
+T_WAIT=$SECONDS
+until [ "$(unclosed)" = 0 ]; do
+  [ $((SECONDS - T_WAIT)) -lt 60 ] || {
+    echo "run.sh: timed out after $((SECONDS - T_WAIT)) s waiting for the capture to hold the end of every connection ($(unclosed) not closed)" >&2
+    exit 2
+  }
+  sleep 0.5
+done
 
 SERVER_RC=0
 kill -TERM "$SERVER"; wait "$SERVER" || SERVER_RC=$?

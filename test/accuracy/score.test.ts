@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { isValidIBAN } from 'ibantools';
 import { isValidPhoneNumber } from 'libphonenumber-js/max';
 import { stdnum } from 'stdnum';
-import { corpus } from '../support/paths.js';
+import { corpus, needsCorpus } from '../support/paths.js';
 import { runClient } from './client.js';
 import type { Report } from './score.js';
 import { perfectReport, score, toMarkdown } from './score.js';
@@ -210,7 +210,7 @@ describe('planted values', () => {
   });
 });
 
-describe('harness end to end on loopback', () => {
+describe('harness end to end on loopback', needsCorpus, () => {
   it('server and client agree on the truth, which covers every kind and zombie reason', async () => {
     const S = (p: string): string => corpus('specs', p);
     const specs = [

@@ -1,7 +1,7 @@
 // Independent cross-checks: apitap's exchanges against the source projects' own outputs for the same
 // captures (../shared/corpus/expected/, produced by zeek, PcapPlusPlus and arkime, not by us).
 // Every principled difference is stated where it is normalised away, with the reason.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../../collectors/col
 import { readCapture } from '../../collectors/source/capture.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import { Counters } from '../../engine/contracts/counters.js';
-import { corpus } from '../support/paths.js';
+import { corpus, needsCorpus } from '../support/paths.js';
 
 async function exchangesOf(rel: string): Promise<Exchange[]> {
   const out: Exchange[] = [];
@@ -85,68 +85,74 @@ const ZEEK_LOGS: Record<string, string> = {
     'zeek/http/http-desync-request-response-5.pcap.scripts.base.protocols.http.http-desynched.http.log',
 };
 
-for (const [pcap, log] of Object.entries(ZEEK_LOGS)) {
-  test(`zeek http.log: ${pcap}`, async () => {
-    const rows = readZeekHttpLog(corpus('expected', log));
-    // Principled difference: zeek's HTTP analyzer is not attached to a connection whose handshake it
-    // did not see (wikipedia.pcap has one such keep-alive connection: GET / -> 304); apitap joins
-    // mid-stream connections (resync) and flags them quality.midstream, as tshark counts them (15).
-    const all = await exchangesOf(pcap);
-    const ours = all.filter((e) => !e.quality.midstream);
-    assert.equal(all.length - ours.length, pcap === 'zeek/wikipedia.pcap' ? 1 : 0, 'mid-stream exchanges');
-    // Order: zeek logs by connection and transaction; apitap emits per connection in order too, but
-    // connections interleave differently, so the multisets are compared (per-connection order is
-    // checked by the single-connection captures, where both are sequences).
-    const expected = rows.map(zeekLine);
-    // Zeek's 0.9 rows are matched by (method, uri) alone.
-    const zeek09 = new Set(rows.filter((r) => r.version === '0.9').map((r) => `${r.method} ${r.uri}`));
-    let got = ours.map((e) => {
-      const key = `${e.request?.method ?? '-'} ${e.request === null ? '-' : e.request.target === '' ? '(empty)' : e.request.target}`;
-      return ourLine(e, zeek09.has(key));
+describe('zeek http.log', needsCorpus, () => {
+  for (const [pcap, log] of Object.entries(ZEEK_LOGS)) {
+    test(`zeek http.log: ${pcap}`, async () => {
+      const rows = readZeekHttpLog(corpus('expected', log));
+      // Principled difference: zeek's HTTP analyzer is not attached to a connection whose handshake it
+      // did not see (wikipedia.pcap has one such keep-alive connection: GET / -> 304); apitap joins
+      // mid-stream connections (resync) and flags them quality.midstream, as tshark counts them (15).
+      const all = await exchangesOf(pcap);
+      const ours = all.filter((e) => !e.quality.midstream);
+      assert.equal(all.length - ours.length, pcap === 'zeek/wikipedia.pcap' ? 1 : 0, 'mid-stream exchanges');
+      // Order: zeek logs by connection and transaction; apitap emits per connection in order too, but
+      // connections interleave differently, so the multisets are compared (per-connection order is
+      // checked by the single-connection captures, where both are sequences).
+      const expected = rows.map(zeekLine);
+      // Zeek's 0.9 rows are matched by (method, uri) alone.
+      const zeek09 = new Set(rows.filter((r) => r.version === '0.9').map((r) => `${r.method} ${r.uri}`));
+      let got = ours.map((e) => {
+        const key = `${e.request?.method ?? '-'} ${e.request === null ? '-' : e.request.target === '' ? '(empty)' : e.request.target}`;
+        return ourLine(e, zeek09.has(key));
+      });
+      if (pcap === 'zeek/http/methods.pcap') {
+        // Principled difference: a bare `OPTIONS` line (a known method and nothing else, stream 3) is
+        // a request to apitap (and to tshark, which counts 27 requests as we do); zeek does not take a
+        // line without a SP as a request and logs its 400 as a response without request.
+        const i = got.indexOf('OPTIONS (empty) 400', got.indexOf('OPTIONS (empty) 400') + 1);
+        assert.ok(i >= 0, 'the bare OPTIONS request is present');
+        got = got.map((l, k) => (k === i ? '- - 400' : l));
+      }
+      const byConn = new Set(rows.map((r) => r.uid)).size === 1;
+      if (byConn) assert.deepEqual(got, expected);
+      else assert.deepEqual([...got].sort(), [...expected].sort());
     });
-    if (pcap === 'zeek/http/methods.pcap') {
-      // Principled difference: a bare `OPTIONS` line (a known method and nothing else, stream 3) is
-      // a request to apitap (and to tshark, which counts 27 requests as we do); zeek does not take a
-      // line without a SP as a request and logs its 400 as a response without request.
-      const i = got.indexOf('OPTIONS (empty) 400', got.indexOf('OPTIONS (empty) 400') + 1);
-      assert.ok(i >= 0, 'the bare OPTIONS request is present');
-      got = got.map((l, k) => (k === i ? '- - 400' : l));
-    }
-    const byConn = new Set(rows.map((r) => r.uid)).size === 1;
-    if (byConn) assert.deepEqual(got, expected);
-    else assert.deepEqual([...got].sort(), [...expected].sort());
-  });
-}
+  }
+});
 
 // --- PcapPlusPlus: reassembled stream text of three_http_streams ---------------------------------
 
-test('pcapplusplus three_http_streams: request and response heads equal the reassembled streams', async () => {
-  const ours = await exchangesOf('pcapplusplus/Pcap++Test/PcapExamples/three_http_streams.pcap');
-  const dir = corpus('expected', 'pcapplusplus', 'three_http_streams');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('_output.txt'))
-    .sort();
-  assert.equal(files.length, 3);
-  assert.equal(ours.length, 3);
-  const head = (start: string, headers: [string, string][]): string =>
-    start + '\r\n' + headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
-  const unmatched = new Set(ours);
-  for (const f of files) {
-    // The file is the connection's bytes, client side then server side (each message once).
-    const text = readFileSync(join(dir, f), 'latin1');
-    const e = [...unmatched].find(
-      (x) => x.request !== null && text.startsWith(`${x.request.method} ${x.request.target} `),
-    );
-    assert.ok(e?.request && e.response, `${f}: an exchange whose request starts the stream`);
-    const rq = head(`${e.request.method} ${e.request.target} ${e.request.version}`, e.request.headers);
-    const rs = head(`${e.response.version} ${e.response.status} ${e.response.reason}`, e.response.headers);
-    assert.ok(text.startsWith(rq), `${f}: request head byte for byte`);
-    assert.ok(text.slice(rq.length).startsWith(rs), `${f}: response head follows byte for byte`);
-    // Body: PcapPlusPlus writes the raw (gzip) entity after the head; we report its wire size.
-    assert.equal(text.length - rq.length - rs.length, e.response.body.size, `${f}: response entity size`);
-    unmatched.delete(e);
-  }
-});
+test(
+  'pcapplusplus three_http_streams: request and response heads equal the reassembled streams',
+  needsCorpus,
+  async () => {
+    const ours = await exchangesOf('pcapplusplus/Pcap++Test/PcapExamples/three_http_streams.pcap');
+    const dir = corpus('expected', 'pcapplusplus', 'three_http_streams');
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('_output.txt'))
+      .sort();
+    assert.equal(files.length, 3);
+    assert.equal(ours.length, 3);
+    const head = (start: string, headers: [string, string][]): string =>
+      start + '\r\n' + headers.map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+    const unmatched = new Set(ours);
+    for (const f of files) {
+      // The file is the connection's bytes, client side then server side (each message once).
+      const text = readFileSync(join(dir, f), 'latin1');
+      const e = [...unmatched].find(
+        (x) => x.request !== null && text.startsWith(`${x.request.method} ${x.request.target} `),
+      );
+      assert.ok(e?.request && e.response, `${f}: an exchange whose request starts the stream`);
+      const rq = head(`${e.request.method} ${e.request.target} ${e.request.version}`, e.request.headers);
+      const rs = head(`${e.response.version} ${e.response.status} ${e.response.reason}`, e.response.headers);
+      assert.ok(text.startsWith(rq), `${f}: request head byte for byte`);
+      assert.ok(text.slice(rq.length).startsWith(rs), `${f}: response head follows byte for byte`);
+      // Body: PcapPlusPlus writes the raw (gzip) entity after the head; we report its wire size.
+      assert.equal(text.length - rq.length - rs.length, e.response.body.size, `${f}: response entity size`);
+      unmatched.delete(e);
+    }
+  },
+);
 
 // --- arkime: per-capture http fields (sets, as arkime stores them) -------------------------------
 
@@ -158,45 +164,47 @@ interface ArkimeHttp {
 }
 
 const ARKIME = ['http-100-continue', 'http-basicauth', 'http-no-length', 'http-post-upload', 'http-xff', 'v6-http'];
-for (const name of ARKIME) {
-  test(`arkime: ${name}`, async () => {
-    const doc = JSON.parse(readFileSync(corpus('expected', 'arkime', `${name}.test`), 'utf8')) as {
-      sessions3: { body: { http?: ArkimeHttp } }[];
-    };
-    const want = {
-      method: new Set<string>(),
-      status: new Set<number>(),
-      path: new Set<string>(),
-      reqHeaders: new Set<string>(),
-    };
-    for (const s of doc.sessions3) {
-      const h = s.body.http;
-      if (h === undefined) continue;
-      for (const m of h.method ?? []) want.method.add(m);
-      for (const c of h.statuscode ?? []) want.status.add(c);
-      for (const p of h.path ?? []) want.path.add(p);
-      for (const r of h.requestHeader ?? []) want.reqHeaders.add(r);
-    }
-    const got = {
-      method: new Set<string>(),
-      status: new Set<number>(),
-      path: new Set<string>(),
-      reqHeaders: new Set<string>(),
-    };
-    for (const e of await exchangesOf(`arkime/${name}.pcap`)) {
-      if (e.request !== null) {
-        got.method.add(e.request.method);
-        got.path.add(e.request.target.split('?')[0] as string);
-        for (const [k] of e.request.headers) got.reqHeaders.add(k.toLowerCase());
+describe('arkime', needsCorpus, () => {
+  for (const name of ARKIME) {
+    test(`arkime: ${name}`, async () => {
+      const doc = JSON.parse(readFileSync(corpus('expected', 'arkime', `${name}.test`), 'utf8')) as {
+        sessions3: { body: { http?: ArkimeHttp } }[];
+      };
+      const want = {
+        method: new Set<string>(),
+        status: new Set<number>(),
+        path: new Set<string>(),
+        reqHeaders: new Set<string>(),
+      };
+      for (const s of doc.sessions3) {
+        const h = s.body.http;
+        if (h === undefined) continue;
+        for (const m of h.method ?? []) want.method.add(m);
+        for (const c of h.statuscode ?? []) want.status.add(c);
+        for (const p of h.path ?? []) want.path.add(p);
+        for (const r of h.requestHeader ?? []) want.reqHeaders.add(r);
       }
-      // Arkime lists interim codes (100) beside the final one; apitap keeps them in response.interim.
-      for (const c of e.response?.interim ?? []) got.status.add(c);
-      if (e.response !== null) got.status.add(e.response.status);
-    }
-    const sorted = <T>(s: Set<T>): T[] => [...s].sort();
-    assert.deepEqual(sorted(got.method), sorted(want.method), 'methods');
-    assert.deepEqual(sorted(got.status), sorted(want.status), 'status codes');
-    assert.deepEqual(sorted(got.path), sorted(want.path), 'paths');
-    assert.deepEqual(sorted(got.reqHeaders), sorted(want.reqHeaders), 'request header names');
-  });
-}
+      const got = {
+        method: new Set<string>(),
+        status: new Set<number>(),
+        path: new Set<string>(),
+        reqHeaders: new Set<string>(),
+      };
+      for (const e of await exchangesOf(`arkime/${name}.pcap`)) {
+        if (e.request !== null) {
+          got.method.add(e.request.method);
+          got.path.add(e.request.target.split('?')[0] as string);
+          for (const [k] of e.request.headers) got.reqHeaders.add(k.toLowerCase());
+        }
+        // Arkime lists interim codes (100) beside the final one; apitap keeps them in response.interim.
+        for (const c of e.response?.interim ?? []) got.status.add(c);
+        if (e.response !== null) got.status.add(e.response.status);
+      }
+      const sorted = <T>(s: Set<T>): T[] => [...s].sort();
+      assert.deepEqual(sorted(got.method), sorted(want.method), 'methods');
+      assert.deepEqual(sorted(got.status), sorted(want.status), 'status codes');
+      assert.deepEqual(sorted(got.path), sorted(want.path), 'paths');
+      assert.deepEqual(sorted(got.reqHeaders), sorted(want.reqHeaders), 'request header names');
+    });
+  }
+});

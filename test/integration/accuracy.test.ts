@@ -10,14 +10,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { labUnavailableReason } from '../support/netns/lab.js';
-import { repoRoot } from '../support/paths.js';
+import { corpusDir, corpusMissing, repoRoot } from '../support/paths.js';
 
-const unavailable = labUnavailableReason();
+const unavailable = labUnavailableReason() ?? corpusMissing;
 
 test('accuracy harness meets every target (seed 11)', { skip: unavailable ?? false, timeout: 600_000 }, () => {
   const args = [join(repoRoot, 'test', 'accuracy', 'run.sh'), '--seed', '11', '--no-results'];
   if (!existsSync(join(repoRoot, 'dist', 'engine', 'app', 'cli', 'main.js'))) args.push('--src');
-  const r = spawnSync('bash', args, { cwd: repoRoot, encoding: 'utf8', timeout: 590_000 });
+  const r = spawnSync('bash', args, {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 590_000,
+    env: { ...process.env, APITAP_CORPUS: corpusDir },
+  });
   const out = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.status, 0, `accuracy targets missed or harness failed:\n${out.slice(-4000)}`);
   for (const metric of ['templating', 'shadow_api', 'zombie_api', 'orphan_api', 'PII']) {

@@ -10,7 +10,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { EndpointRecord, Finding } from '../../engine/contracts/inventory.js';
 import { Exchange } from '../../engine/contracts/exchange.js';
 import { apitap } from '../support/cli.js';
-import { corpus } from '../support/paths.js';
+import { corpus, needsCorpus } from '../support/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'apitap-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ const SECRET = { APITAP_SECRET: 'test-secret' };
 const docker = corpus('pcaps/zeek/http/docker-http-upgrade.pcap');
 const dockerSpec = corpus('specs/docker-engine/v1.41.yaml');
 
-test('replay --format json prints report/v1 with capture counts, endpoints and findings', () => {
+test('replay --format json prints report/v1 with capture counts, endpoints and findings', needsCorpus, () => {
   const r = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 's1'), '--format', 'json'], SECRET);
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout) as {
@@ -48,7 +48,7 @@ test('replay --format json prints report/v1 with capture counts, endpoints and f
   assert.ok(rep.endpoints.length >= 5);
 });
 
-test('the same capture gives byte-identical exchanges, inventory and findings', () => {
+test('the same capture gives byte-identical exchanges, inventory and findings', needsCorpus, () => {
   const a = apitap(
     [
       'replay',
@@ -88,7 +88,7 @@ test('the same capture gives byte-identical exchanges, inventory and findings', 
   for (const l of lines) Exchange.parse(JSON.parse(l));
 });
 
-test('replaying the same capture into the same store twice changes nothing', () => {
+test('replaying the same capture into the same store twice changes nothing', needsCorpus, () => {
   const store = join(tmp, 'idem');
   const q = (sql: string): string => apitap(['query', sql, '--store', store, '--format', 'json']).stdout;
   assert.equal(apitap(['replay', docker, '--spec', dockerSpec, '--store', store], SECRET).code, 0);
@@ -109,7 +109,7 @@ test('replaying the same capture into the same store twice changes nothing', () 
   assert.match(before[0] as string, /"c":"?6"?/);
 });
 
-test('endpoints/findings --format json print the report arrays from the store', () => {
+test('endpoints/findings --format json print the report arrays from the store', needsCorpus, () => {
   const store = join(tmp, 'read');
   const rep = JSON.parse(
     apitap(['replay', docker, '--spec', dockerSpec, '--store', store, '--format', 'json'], SECRET).stdout,
@@ -120,7 +120,8 @@ test('endpoints/findings --format json print the report arrays from the store', 
   assert.deepEqual(new Set(fs.map((f) => f.id)), new Set((rep.findings as Array<{ id: string }>).map((f) => f.id)));
 });
 
-test('query binds nothing from the user into other statements and reports SQL errors clearly', () => {
+// Queries the store the first replay test wrote from the corpus.
+test('query binds nothing from the user into other statements and reports SQL errors clearly', needsCorpus, () => {
   const store = join(tmp, 's1');
   const ok = apitap([
     'query',
@@ -140,7 +141,7 @@ test('query binds nothing from the user into other statements and reports SQL er
   assert.equal(apitap(['query', 'SELECT count() FROM findings', '--store', store]).code, 0);
 });
 
-test('--fail-on exits 1 when a finding reaches the severity, 0 otherwise', () => {
+test('--fail-on exits 1 when a finding reaches the severity, 0 otherwise', needsCorpus, () => {
   const hi = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'f1'), '--fail-on', 'low'], SECRET);
   assert.equal(hi.code, 1, hi.stderr);
   assert.match(hi.stderr, /finding\(s\) at or above low/);
@@ -151,7 +152,7 @@ test('--fail-on exits 1 when a finding reaches the severity, 0 otherwise', () =>
   assert.equal(none.code, 0, none.stderr);
 });
 
-test('--format sarif prints SARIF 2.1.0 with one result per finding', () => {
+test('--format sarif prints SARIF 2.1.0 with one result per finding', needsCorpus, () => {
   const r = apitap(['replay', docker, '--spec', dockerSpec, '--store', join(tmp, 'sa'), '--format', 'sarif'], SECRET);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as {
@@ -164,7 +165,7 @@ test('--format sarif prints SARIF 2.1.0 with one result per finding', () => {
   assert.ok(results.every((x) => typeof x.partialFingerprints['apitapFindingId'] === 'string'));
 });
 
-test('--openapi writes an OpenAPI 3.1 document that validates', async () => {
+test('--openapi writes an OpenAPI 3.1 document that validates', needsCorpus, async () => {
   const out = join(tmp, 'rebuilt.yaml');
   const r = apitap(['replay', docker, '--store', join(tmp, 'oa'), '--openapi', out], SECRET);
   assert.equal(r.code, 0, r.stderr);
@@ -176,7 +177,7 @@ test('--openapi writes an OpenAPI 3.1 document that validates', async () => {
   assert.equal(res.valid, true, JSON.stringify(res.errors));
 });
 
-test('a directory argument replays every capture file in it', () => {
+test('a directory argument replays every capture file in it', needsCorpus, () => {
   const r = apitap(['replay', corpus('pcaps/arkime'), '--no-analyze', '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout) as { capture: { files: number; requests: number } };
@@ -229,7 +230,7 @@ test('an unsupported link type is named in a clear error, exit 2', () => {
   assert.match(r.stderr, /unsupported link type 189/);
 });
 
-test('a truncated capture is processed up to the truncation and reported', () => {
+test('a truncated capture is processed up to the truncation and reported', needsCorpus, () => {
   const whole = readFileSync(corpus('pcaps/zeek/http/get.pcap'));
   const p = join(tmp, 'cut.pcap');
   writeFileSync(p, whole.subarray(0, whole.length - 700));

@@ -12,10 +12,10 @@ import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
 import { uniqueName } from '../support/kafka.js';
-import { corpus } from '../support/paths.js';
+import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
 
-const cluster = useCluster('apitap-dist-');
+const cluster = useCluster('apitap-dist-', corpusAvailable());
 const work = cluster.work;
 
 const firstCaptures = [corpus('pcaps/pcapplusplus/Pcap++Test/PcapExamples/example.pcap')];
@@ -48,7 +48,7 @@ function metrics(port: number): Promise<Record<string, number>> {
 
 test(
   'collect → Kafka → analyzer group → ClickHouse survives a store outage, a broker restart and a killed analyzer',
-  { timeout: 420_000 },
+  { skip: corpusSkip, timeout: 420_000 },
   async () => {
     const topic = uniqueName('dist');
     const group = `${topic}-g`;
@@ -78,6 +78,7 @@ test(
     ];
     const portA = 19100 + (process.pid % 500);
     const portB = portA + 1;
+    const portC = portA + 2;
     let a: Proc | null = null;
     let b: Proc | null = null;
     try {
@@ -137,8 +138,15 @@ test(
         cluster.broker.bootstrap,
         '--topic',
         topic,
+        '--health-port',
+        String(portC),
       ]);
-      await new Promise((r) => setTimeout(r, 3000)); // the collector buffers while the broker is down
+      await until(
+        () => metrics(portC),
+        (m) => (m['bus_publish_errors'] ?? 0) >= 1 && (m['bus_buffered_peak'] ?? 0) >= 1,
+        60_000,
+        'the collector buffering and retrying while the broker is down',
+      );
       assert.equal(pub2.child.exitCode, null, 'collector waits for the broker instead of exiting');
       await cluster.broker.start();
       assert.equal(await pub2.exited, 0, pub2.stderr().slice(-2000));
@@ -180,7 +188,7 @@ test(
 
 test(
   'messages that break the exchange/v1 contract go to the dead-letter topic and never stop the worker',
-  { timeout: 120_000 },
+  { skip: corpusSkip, timeout: 120_000 },
   async () => {
     const topic = uniqueName('dlq');
     const port = 19700 + (process.pid % 200);

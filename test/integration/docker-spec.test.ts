@@ -10,7 +10,7 @@ import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../../collectors/col
 import { readCapture } from '../../collectors/source/capture.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import { Counters } from '../../engine/contracts/counters.js';
-import { corpus } from '../support/paths.js';
+import { corpus, needsCorpus } from '../support/paths.js';
 
 async function exchanges(file: string): Promise<Exchange[]> {
   const out: Exchange[] = [];
@@ -25,7 +25,7 @@ async function exchanges(file: string): Promise<Exchange[]> {
   return out;
 }
 
-test('docker-http-upgrade.pcap vs docker-engine v1.41: all calls documented, no shadow', async () => {
+test('docker-http-upgrade.pcap vs docker-engine v1.41: all calls documented, no shadow', needsCorpus, async () => {
   const spec = await loadSpec(corpus('specs', 'docker-engine', 'v1.41.yaml'));
   const xs = await exchanges(corpus('pcaps', 'zeek', 'http', 'docker-http-upgrade.pcap'));
   const a = createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });

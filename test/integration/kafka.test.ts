@@ -4,7 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { createKafkaConsumer, createKafkaPublisher, type KafkaPublisher } from '../../engine/adapters/bus/kafka.js';
+import {
+  createKafkaConsumer,
+  createKafkaPublisher,
+  type KafkaPublisher,
+} from '../../engine/adapters/bus/kafka/index.js';
 import {
   BUS_COUNTERS,
   type BatchInfo,
@@ -307,7 +311,7 @@ describe('kafka bus (real broker)', () => {
     await broker.kill();
     const stopMs = Date.now() - tStop;
     publishN(300); // buffered: the broker is gone
-    await new Promise((r) => setTimeout(r, 1_500)); // let sends fail a few times
+    await waitFor(() => pc.get(BUS_COUNTERS.publishErrors) >= 2, 30_000, 'sends failing while the broker is down');
     publishN(200); // 100 fit, 100 are dropped: the buffer holds at most BUF
     assert.ok(pc.get(BUS_COUNTERS.publishErrors) >= 1, 'sends failed while the broker was down');
     assert.equal(pub.buffered(), BUF);

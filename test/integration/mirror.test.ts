@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import type { Store } from '../../engine/adapters/store/types.js';
 import { useCluster } from '../support/cluster.js';
-import { uniqueName } from '../support/kafka.js';
+import { groupLag, uniqueName } from '../support/kafka.js';
+import { waitFor } from '../support/wait.js';
 import { createLab, labUnavailableReason, type Lab } from '../support/netns/lab.js';
 import { repoRoot } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
@@ -150,7 +151,10 @@ async function runScenario(s: Scenario): Promise<void> {
       counters?: Record<string, number>;
     };
     const c = final.counters ?? {};
-    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(async () => (await groupLag(cluster.broker.bootstrap, `${topic}-g`, topic)) === 0, {
+      timeoutMs: 60_000,
+      what: `the analyzer group committing every record of ${topic} (analyzer: ${analyzer.stderr().slice(-400)})`,
+    });
     const after = Number((await st.query('SELECT count() AS c FROM exchanges FINAL'))[0]?.['c'] ?? 0);
     assert.equal(after, rows, 'rows stable after the collector flushed');
 

@@ -12,8 +12,32 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { createLab, labUnavailableReason } from '../support/netns/lab.js';
 import { repoRoot } from '../support/paths.js';
+import { waitFor } from '../support/wait.js';
 
 const run = promisify(execFile);
+
+/** Distinct TCP endpoints (ip:port) that sent a FIN, in the mirrored frames written so far. The file
+ * is still being written, so its last record may be cut short (tshark then exits non-zero). */
+async function mirroredFinSenders(pcap: string): Promise<number> {
+  const args = [
+    '-r',
+    pcap,
+    '-n',
+    '-Y',
+    'vxlan && tcp.flags.fin == 1',
+    '-T',
+    'fields',
+    '-e',
+    'ip.src',
+    '-e',
+    'tcp.srcport',
+  ];
+  const out = await run('tshark', args, { maxBuffer: 16 << 20 }).then(
+    (r) => r.stdout,
+    (e: { stdout?: string }) => e.stdout ?? '',
+  );
+  return new Set(out.split('\n').filter((l) => l.length > 0)).size;
+}
 const unavailable = labUnavailableReason();
 
 /** Starts tcpdump and resolves once it is listening (it says so on stderr). */
@@ -118,7 +142,13 @@ test(
         u('/api/v1/users/me'),
       );
       await lab.exec('cli', argv);
-      await new Promise((r) => setTimeout(r, 300)); // let the last mirrored frames cross the veth
+      // curl has exited: the mirror is complete once it holds the FIN of both ends of the connection
+      // (each direction is mirrored in order, so everything each end sent came before its FIN).
+      await waitFor(async () => (await mirroredFinSenders(pcap)) >= 2, {
+        timeoutMs: 15_000,
+        what: 'the FIN of client and server in the mirror',
+        everyMs: 100,
+      });
       await dump.stop();
       assert.ok(statSync(pcap).size > 24, 'tcpdump wrote no packets');
 

@@ -28,6 +28,7 @@ import type { CaptureStatsRow, ExchangeRow, Store } from '../../engine/adapters/
 import { spawnClickHouseFront } from '../support/clickhouse-front.js';
 import type { ClickHouseFront } from '../support/clickhouse-front.js';
 import { repoRoot } from '../support/paths.js';
+import { waitFor } from '../support/wait.js';
 
 const tempDirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -558,8 +559,13 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       it('a write that fails once while the front restarts succeeds on retry', async () => {
         const s = '.restart.test';
         await front().stop();
+        const retries = counters.get('store_retries');
         const pending = store.writeEndpoints([endpoint(`api${s}`, '/r')]);
-        setTimeout(() => void front().start(), 30);
+        await waitFor(() => counters.get('store_retries') > retries, {
+          timeoutMs: 10_000,
+          what: 'the write failing once against the stopped front',
+        });
+        await front().start();
         await pending;
         assert.equal(mine(await store.endpoints(), s).length, 1);
       });

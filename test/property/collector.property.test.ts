@@ -38,7 +38,7 @@ import { httpFrame, tcp, ipv4, ethernet } from '../../collectors/decode/testing.
 import { readCapture } from '../../collectors/source/capture.js';
 import { Exchange } from '../../engine/contracts/exchange.js';
 import { Counters } from '../../engine/contracts/counters.js';
-import { corpus } from '../support/paths.js';
+import { corpus, needsCorpus } from '../support/paths.js';
 
 interface Pkt {
   frame: Buffer;
@@ -453,7 +453,7 @@ const cutOpts = fc.record({
   share: fc.double({ min: 0.2, max: 1, noNaN: true }),
 });
 
-describe('collector properties: same streams, same exchanges', () => {
+describe('collector properties: same streams, same exchanges', needsCorpus, () => {
   it('the baselines are non-trivial', async () => {
     for (const c of await captures()) {
       assert.ok(c.baseline.length > 0, `${c.rel} gives exchanges`);
@@ -685,7 +685,7 @@ describe('collector properties: never throws, emits only valid exchanges', () =>
     );
   });
 
-  it('real captures with random bit flips and truncations', async () => {
+  it('real captures with random bit flips and truncations', needsCorpus, async () => {
     const cs = await captures();
     fc.assert(
       fc.property(

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import { repoRoot } from './paths.js';
+import { waitFor as waitForCondition } from './wait.js';
 
 const run = promisify(execFile);
 export const brokerScript = join(repoRoot, 'deploy', 'kafka', 'broker.sh');
@@ -182,11 +183,26 @@ export function makeExchange(id: string, host: string, seq = 0): Exchange {
   };
 }
 
-/** Polls `cond` every `everyMs` until true or `timeoutMs` passed (then throws with `what`). */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+/** Polls `cond` every `everyMs` until true or `timeoutMs` passed (then throws with `what`): waitFor
+ * of ./wait.ts with positional arguments. */
+export function waitFor(cond: () => boolean, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
+  return waitForCondition(cond, { timeoutMs, what, everyMs });
+}
+
+/** Sum over the partitions of `topic` of the records not yet committed by `groupId` (its lag). */
+export async function groupLag(bootstrap: string, groupId: string, topic: string): Promise<number> {
+  const admin = testKafka(bootstrap).admin();
+  await admin.connect();
+  try {
+    const high = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    let lag = 0;
+    for (const p of high) {
+      const c = Number(committed.find((q) => q.partition === p.partition)?.offset ?? '-1');
+      lag += Number(p.high) - Math.max(0, c);
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliCommand } from './cli.js';
 import { repoRoot } from './paths.js';
+import { waitFor } from './wait.js';
 
 export interface Proc {
   readonly child: ChildProcess;
@@ -52,7 +53,8 @@ export function startApitap(args: readonly string[], env: Record<string, string>
   };
 }
 
-/** Polls `probe` until it returns a value accepted by `done`, or throws with the last value after `timeoutMs`. */
+/** Polls `probe` until it returns a value accepted by `done` (waitFor of ./wait.ts), and returns that
+ * value; on timeout the error quotes the last value and the last error. */
 export async function until<T>(
   probe: () => Promise<T>,
   done: (v: T) => boolean,
@@ -60,20 +62,13 @@ export async function until<T>(
   what: string,
   everyMs = 250,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
   let last: T | undefined;
-  let lastErr: unknown = null;
-  for (;;) {
-    try {
+  await waitFor(
+    async () => {
       last = await probe();
-      if (done(last)) return last;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > end)
-      throw new Error(
-        `timed out waiting for ${what}; last value ${JSON.stringify(last)}${lastErr ? `, last error ${(lastErr as Error).message}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+      return done(last);
+    },
+    { timeoutMs, everyMs, what: () => `${what}; last value ${JSON.stringify(last)}` },
+  );
+  return last as T;
 }

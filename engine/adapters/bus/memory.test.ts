@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Exchange } from '../../contracts/exchange.js';
 import { Counters } from '../../contracts/counters.js';
+import { waitFor } from '../../../test/support/wait.js';
 import { createMemoryBus } from './memory.js';
 import { BUS_COUNTERS, BusClosedError, BusTimeoutError, backoffMs } from './types.js';
 
 /** Only `id` matters to the memory bus (records are kept by reference). */
 const ex = (id: string): Exchange => ({ id }) as unknown as Exchange;
-const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('memory bus', () => {
   test('bounded: publish refuses when full and counts the drop', () => {
@@ -41,14 +41,14 @@ describe('memory bus', () => {
 
     let ready = false;
     const r = publisher.ready().then(() => (ready = true));
-    await tick(5);
+    await waitFor(() => sizes.length === 1, { timeoutMs: 5_000, what: 'the first batch handed to the handler' });
     assert.equal(ready, false, 'full queue: ready() waits');
     const next = (): void => {
       release();
       gate = new Promise<void>((res) => (release = res));
     };
     next(); // first batch (4) handled: 6 left, above low water (5)
-    await tick(5);
+    await waitFor(() => sizes.length === 2, { timeoutMs: 5_000, what: 'the second batch handed to the handler' });
     assert.equal(ready, false);
     next(); // second batch handled: 2 left
     await r;

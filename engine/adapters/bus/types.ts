@@ -1,5 +1,5 @@
 // The bus: how Exchange records travel from collectors to analyzers, in process (memory.ts) or across
-// machines (kafka.ts). Both implement the same two interfaces, so the pipeline wiring picks one by
+// machines (kafka/). Both implement the same two interfaces, so the pipeline wiring picks one by
 // config and nothing else changes.
 //
 // Delivery contract (both implementations):

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import { loadOverrides } from '../../../analyzers/endpoints/index.js';
-import { createKafkaConsumer, createKafkaPublisher } from '../../adapters/bus/kafka.js';
+import { createKafkaConsumer, createKafkaPublisher } from '../../adapters/bus/kafka/index.js';
 import { Counters } from '../../contracts/counters.js';
 import { collectFiles, collectVxlan } from '../pipelines/collect.js';
 import { createAnalyzerWorker } from '../pipelines/worker.js';
