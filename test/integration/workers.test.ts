@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apitap } from '../support/cli.js';
-import { corpus, repoRoot } from '../support/paths.js';
+import { corpus, needsCorpus, repoRoot } from '../support/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'apitap-workers-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -53,7 +53,7 @@ function run(workers: number, store: boolean): { report: string; jsonl: string; 
   return { report: r.stdout, jsonl: readFileSync(jsonl, 'utf8'), rows };
 }
 
-test('report, exchanges and findings are byte-identical for 0, 1, 2 and 4 analysis threads', () => {
+test('report, exchanges and findings are byte-identical for 0, 1, 2 and 4 analysis threads', needsCorpus, () => {
   const base = run(0, false);
   const rep = JSON.parse(base.report) as { endpoints: { host: string }[]; findings: { kind: string }[] };
   assert.ok(new Set(rep.endpoints.map((e) => e.host)).size > 50, 'many hosts, so every shard has some');
@@ -68,7 +68,7 @@ test('report, exchanges and findings are byte-identical for 0, 1, 2 and 4 analys
   }
 });
 
-test('store rows are identical for 0 and 3 analysis threads', () => {
+test('store rows are identical for 0 and 3 analysis threads', needsCorpus, () => {
   const a = run(0, true);
   const b = run(3, true);
   assert.equal(b.report, a.report);
