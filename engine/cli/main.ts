@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { loadSpec, type LoadedSpec } from '../../analyzers/spec/index.js';
+import { specReports, specWarningLines } from './spec-warnings.js';
 import { loadOverrides } from '../../analyzers/endpoints/index.js';
 import { toOpenApi } from '../../analyzers/openapi/index.js';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../contracts/inventory.js';
@@ -149,6 +150,12 @@ storeOptions(
       ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
       ...(flags.progress && process.stderr.isTTY && flags.format === 'table' ? { onProgress: progress(true) } : {}),
     } as Parameters<typeof replay>[0]);
+    const specInfo = [
+      ...specReports(flags.spec, specs, 'current'),
+      ...specReports(flags.specPrevious, previousSpecs, 'previous'),
+    ];
+    if (specInfo.length > 0) report.specs = specInfo;
+    if (flags.format === 'table') for (const l of specWarningLines(specInfo)) process.stderr.write(l + '\n');
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
