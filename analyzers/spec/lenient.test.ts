@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { corpus } from '../../test/support/paths.js';
 import { loadSpec, MAX_SPEC_WARNINGS, parseSpec, SpecError } from './load.js';
 import { createSpecIndex } from './match.js';
+import { pruneYaml } from './parse.js';
 import type { LoadedSpec } from './types.js';
 
 function specFiles(dir: string): string[] {
@@ -401,5 +402,19 @@ test('relative file $refs are followed (cycle-safe, once per file); URLs and abs
     assert.match(W(t).join('\n'), /file reference paths\/users.yaml needs the spec's directory/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('large YAML is pruned before parsing without changing what loads (every corpus YAML spec)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const files = specFiles(corpus('specs')).filter((f) => /\.ya?ml$/.test(f));
+  assert.ok(files.length > 40);
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const pruned = pruneYaml(text);
+    const a = parseSpec(text, 'x.yaml');
+    const b = parseSpec(pruned, 'x.yaml');
+    assert.deepEqual({ ...b, warnings: [], warningCount: 0 }, { ...a, warnings: [], warningCount: 0 }, f);
+    assert.deepEqual(b.warnings, a.warnings, f);
   }
 });

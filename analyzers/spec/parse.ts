@@ -11,7 +11,12 @@
 //   merge keys (`<<`), which hand-written specs use for shared parameters. YAML 1.1 booleans
 //   (`yes`/`no`/`on`/`off`) arrive as strings and are coerced where a boolean is expected (load.ts);
 // - duplicate mapping keys (YAML 1.2 §3.2.1.3 forbids them, generators emit them): the later value
-//   wins, as in JSON.parse and in the loaders behind Swagger UI, with one warning naming the first.
+//   wins, as in JSON.parse and in the loaders behind Swagger UI, with one warning naming the first;
+// - large YAML (>= PRUNE_MIN_BYTES): block values the loader never reads (schemas, content,
+//   examples, descriptions) are cut before parsing, which is most of a large spec's text; if the cut
+//   text does not parse (an anchor defined inside a cut block, say), the whole text is parsed.
+//   Measured (test/bench/spec-load.bench.ts): js-yaml spends ~170 ms per MB on schema-heavy YAML,
+//   so a 10 MB document took 1.5-2.3 s on the shared 2-core machine; cut, it takes a fraction.
 import * as jsyaml from 'js-yaml';
 import type { Type } from 'js-yaml';
 
@@ -44,8 +49,92 @@ function firstLine(msg: string): string {
   return (msg.split('\n')[0] ?? '').trim();
 }
 
+/** YAML texts from this size on are pruned before parsing (see the file comment). */
+export const PRUNE_MIN_BYTES = 1_000_000;
+
+const METHOD_KEYS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']);
+/** Keys whose values the loader never reads, by the kind of object they sit in. */
+const IN_OPERATION = new Set(['requestBody', 'responses', 'callbacks', 'externalDocs', 'description', 'summary']);
+const IN_RESPONSE_OR_MEDIA = new Set(['content', 'headers', 'links', 'schema', 'examples', 'example', 'description']);
+const IN_PARAMETER = new Set(['schema', 'content', 'examples', 'example', 'description']);
+
+/**
+ * May the block under `key` be cut, given its parent key (and whether the key opens or follows a list
+ * item)? Only where OpenAPI fixes the meaning of the key: in an operation, a response (status code)
+ * or media type, a parameter given inline in a list; `schemas` under `components`, `definitions` at
+ * the root. Never under a map of names (`components.parameters.headers` is a parameter named headers).
+ */
+function prunable(parent: string | null, key: string, inList: boolean): boolean {
+  if (parent === null) return key === 'definitions';
+  if (key === 'schemas') return parent === 'components';
+  if (METHOD_KEYS.has(parent) && !inList) return IN_OPERATION.has(key);
+  if (/^([1-5]\d\d|[1-5]XX|default)$/.test(parent) || (parent.includes('/') && !parent.startsWith('/')))
+    return IN_RESPONSE_OR_MEDIA.has(key);
+  if (parent === 'parameters' && inList) return IN_PARAMETER.has(key);
+  return false;
+}
+
+const KEY_LINE = /^( *)(- +)?("[^"]*"|'[^']*'|[^\s#'"{[][^:#]*?):(?:[ \t]+(.*))?$/;
+
+/**
+ * Cut the indented block under each prunable key (block style only): the key stays with an empty
+ * value (`{}`, or `''` for text), so presence checks (`responses`) still see it.
+ */
+export function pruneYaml(text: string): string {
+  const out: string[] = [];
+  const stack: { indent: number; key: string; list: boolean }[] = [];
+  let cut = -1; // indentation of the key whose block is being cut
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const line = text.slice(pos, end);
+    pos = end + 1;
+    const body = line.trim();
+    let ind = 0;
+    while (line.charCodeAt(ind) === 32) ind++;
+    if (cut >= 0) {
+      if (body === '' || body.startsWith('#') || ind > cut) continue;
+      cut = -1;
+    }
+    const m = line.length < 300 ? KEY_LINE.exec(line.trimEnd()) : null;
+    if (!m) {
+      out.push(line);
+      continue;
+    }
+    const list = m[2] !== undefined;
+    const keyIndent = ind + (m[2]?.length ?? 0);
+    while (stack.length > 0 && (stack[stack.length - 1]?.indent ?? 0) >= keyIndent) stack.pop();
+    const raw = m[3] ?? '';
+    const key = /^["']/.test(raw) ? raw.slice(1, -1) : raw.trim();
+    const parent = stack.length > 0 ? (stack[stack.length - 1]?.key ?? null) : null;
+    // A list item's first key: its siblings are the item's keys; the item's parent is the list's key.
+    const inList = list || (stack.length > 0 && stack[stack.length - 1]?.list === true);
+    const value = (m[4] ?? '').replace(/^#.*$/, '').trim();
+    const block = value === '' || /^[|>][-+0-9]*\s*(#.*)?$/.test(value);
+    if (block && prunable(parent, key, inList)) {
+      cut = keyIndent;
+      const prefix = line.slice(0, keyIndent);
+      out.push(`${prefix}${raw}: ${key === 'description' || key === 'summary' || key === 'example' ? "''" : '{}'}`);
+      continue;
+    }
+    if (list) stack.push({ indent: ind, key: stack[stack.length - 1]?.key ?? '', list: true });
+    stack.push({ indent: keyIndent, key, list: false });
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
 export function parseText(input: string): ParsedText {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  if (text.length >= PRUNE_MIN_BYTES && !/^\s*[{[]/.test(text)) {
+    const pruned = parseYamlText(pruneYaml(text));
+    if (pruned.error === null) return pruned;
+  }
+  return parseYamlText(text);
+}
+
+function parseYamlText(text: string): ParsedText {
   const warnings: string[] = [];
   const lead = /^\s*(.)/.exec(text)?.[1];
   if (lead === '{' || lead === '[') {
