@@ -578,7 +578,9 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
       }
       out.push(names.sort());
     }
-    return out;
+    // `security: []` states that no security applies (OpenAPI 3 "Security Requirement Object"):
+    // explicitly anonymous, unlike an absent field.
+    return out.length === 0 && Array.isArray(n.v) ? [[]] : out;
   };
   const docSecurity = security(at(root, 'security')) ?? [];
 
