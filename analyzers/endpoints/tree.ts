@@ -26,7 +26,9 @@
 // wins) and the template keeps the spec's segment (`{Sid}.json`). Without a spec, traffic segments
 // with a format extension (`.json`, `.xml`, ... for any stem; see FORMAT_EXT for word stems) are
 // classified by their stem, and parameters merged from them keep the extension: `/files/{fileId}.json`
-// beside `/files/{fileId}` rather than one parameter that hides the representation.
+// beside `/files/{fileId}` rather than one parameter that hides the representation. Google-style
+// custom methods (`…/jobs/nightly:pause`) keep their `:verb` the same way, also under a whole spec
+// parameter: the spec's `{job}` does not document `{job}:pause`.
 //
 // Restored parameters (insertTemplate, used by Analysis.restore): a stored template's `{name}`
 // segment becomes a 'restored' child that stands for the values an earlier analysis merged there.
@@ -186,6 +188,12 @@ const FORMAT_EXT = new Set([
 
 /** (value class, suffix) of a literal segment: the stem's class when it ends in a format extension. */
 function classifyLiteral(seg: string): { cls: ValueClass; suffix: string } {
+  // Google-style custom method (AIP-136): `{name}:cancel` is another method than `{name}`.
+  const cm = /^([^:]+)(:[A-Za-z][A-Za-z0-9]*)$/.exec(seg);
+  if (cm) {
+    const stem = classifySegment(cm[1] ?? '');
+    if (stem !== 'version' && stem !== 'reserved') return { cls: stem, suffix: cm[2] ?? '' };
+  }
   const whole = classifySegment(seg);
   if (whole === 'email' || whole === 'version' || whole === 'reserved' || whole === 'date')
     return { cls: whole, suffix: '' };
@@ -565,7 +573,9 @@ export class PathTree {
     const bySuffix = new Map<string, typeof merged>();
     if (specParams.length > 0 || overflows.length > 0 || restoreds.length > 0) bySuffix.set('', []);
     for (const m of merged) {
-      const suf = specParams.length > 0 ? '' : (literals.get(m.label)?.[0]?.suffix ?? '');
+      const own = literals.get(m.label)?.[0]?.suffix ?? '';
+      // Under a whole spec parameter only custom methods split off (`{name}:pause` is not `{name}`).
+      const suf = specParams.length > 0 && !own.startsWith(':') ? '' : own;
       const l = bySuffix.get(suf);
       if (l) l.push(m);
       else bySuffix.set(suf, [m]);

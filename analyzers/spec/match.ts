@@ -171,8 +171,12 @@ export function createSpecIndex(specs: readonly LoadedSpec[]): SpecIndex {
     for (let i = 0; i < spec.length; i++) {
       const a = spec[i] as SpecSeg;
       const b = tpl[i];
-      if (a.kind === 'param') s += 1;
-      else if (b === null || b === undefined) return -1;
+      // A whole parameter matches any literal or parameter, but not a custom-method segment
+      // (`{job}:pause` is another method than `{job}`, AIP-136).
+      if (a.kind === 'param') {
+        if (b !== null && b !== undefined && b.includes('{') && b.includes(':')) return -1;
+        s += 1;
+      } else if (b === null || b === undefined) return -1;
       else if (a.kind === 'literal') {
         if (a.text !== b) return -1;
         s += 1000;
