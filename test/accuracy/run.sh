@@ -137,7 +137,7 @@ T2=$(date +%s)
 
 NOTES=(--note "capture: $PACKETS packets, $BYTES bytes, over a veth pair between two network namespaces (seed $SEED, scale $SCALE); traffic $([ "$REUSE" = 1 ] && echo "reused from $OUT" || echo "$((T1 - T0)) s"), replay $((T2 - T1)) s"
        --note "scored: $WHAT"
-       --note "specs: $(for f in "${SPECS[@]}"; do printf '%s ' "${f#"$S"/}"; done); previous: ${PREVIOUS[*]#"$S"/}")
+       --note "specs: $(for f in "${SPECS[@]}"; do f=${f#"$S"/}; printf '%s ' "${f#"$ROOT"/}"; done); previous: ${PREVIOUS[*]#"$S"/}")
 RESULT_ARGS=()
 [ "$RESULTS" = 1 ] && [ "$FAKE" = 0 ] && RESULT_ARGS=(--out test/accuracy/last-results.md)
 SCORE_RC=0
