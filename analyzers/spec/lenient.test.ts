@@ -418,3 +418,32 @@ test('large YAML is pruned before parsing without changing what loads (every cor
     assert.deepEqual(b.warnings, a.warnings, f);
   }
 });
+
+test('spec index: mixed segments, Google HTTP-rule paths, label form, most literal first', () => {
+  const s = parseSpec(
+    [
+      'openapi: 3.0.3',
+      'info: {title: t, version: "1"}',
+      'paths:',
+      '  /v1/{name=projects/*/jobs/*}:cancel: {post: {responses: {"200": {description: ok}}}}',
+      '  /v1/projects/{project}/jobs/{job}: {post: {responses: {"200": {description: ok}}}}',
+      '  /files/{name}{.format}: {get: {responses: {"200": {description: ok}}}}',
+      '  /files/{name}.gz: {get: {responses: {"200": {description: ok}}}}',
+      '  /files/{name}.tar.gz: {get: {responses: {"200": {description: ok}}}}',
+      '  /files/latest.tar.gz: {get: {responses: {"200": {description: ok}}}}',
+    ].join('\n'),
+    'mixed.yaml',
+  );
+  const idx = createSpecIndex([s]);
+  const path = (m: string, segs: (string | null)[]): string | undefined => idx.match('h', m, segs)?.entry.op.path;
+  assert.equal(path('POST', ['v1', 'projects', 'p1', 'jobs', 'nightly:cancel']), '/v1/{name=projects/*/jobs/*}:cancel');
+  assert.equal(path('POST', ['v1', 'projects', 'p1', 'jobs', 'nightly']), '/v1/projects/{project}/jobs/{job}');
+  assert.equal(path('POST', ['v1', 'projects', 'p1', 'jobs', '{job}:cancel']), '/v1/{name=projects/*/jobs/*}:cancel');
+  // A whole parameter does not stand for a custom method.
+  assert.equal(path('POST', ['v1', 'projects', 'p1', 'jobs', '{job}:pause']), undefined);
+  assert.equal(path('GET', ['files', 'latest.tar.gz']), '/files/latest.tar.gz');
+  assert.equal(path('GET', ['files', 'db.tar.gz']), '/files/{name}.tar.gz');
+  assert.equal(path('GET', ['files', 'db.gz']), '/files/{name}.gz');
+  assert.equal(path('GET', ['files', 'readme']), '/files/{name}{.format}');
+  assert.equal(path('GET', ['files', 'readme.txt']), '/files/{name}{.format}');
+});
