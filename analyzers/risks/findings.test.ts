@@ -361,3 +361,14 @@ test('an operation the spec declares anonymous (security: []) answering without 
     ['/orders'],
   );
 });
+
+test('auth calls: which paths take credentials by design, which are public by design', async () => {
+  const { isAuthCall, isPublicAuthCall } = await import('./findings.js');
+  for (const p of ['/api/v1/login', '/oauth2/token', '/v1.41/auth', '/users/{id}/password', '/sign-in', '/apikeys'])
+    assert.equal(isAuthCall(p), true, p);
+  for (const p of ['/v1.41/networks/{id}/connect', '/keys/{keyId}', '/users/{userId}', '/tokens-report/{login}'])
+    assert.equal(isAuthCall(p), false, p);
+  assert.equal(isPublicAuthCall('/api/v1/login'), true);
+  assert.equal(isPublicAuthCall('/apikeys'), false); // key management needs credentials
+  assert.equal(isPublicAuthCall('/users/{id}/password'), false);
+});

@@ -57,10 +57,11 @@ export function piiSeverity(kind: PiiKind, location: PiiLocation, example: boole
 }
 
 /**
- * Calls that issue or take credentials by design: a literal path segment naming login, tokens,
- * OAuth, sessions, sign-up or passwords (`/api/v1/login`, `/oauth2/token`, `/auth`, `/users/{id}/password`).
+ * Calls that issue or take credentials by design, by a literal path segment: login, tokens, OAuth,
+ * sessions, sign-up, password changes, key management (`/api/v1/login`, `/oauth2/token`, `/auth`,
+ * `/users/{id}/password`, `/apikeys`). A credential in their bodies is where it belongs.
  */
-const AUTH_SEGMENTS = new Set([
+const CREDENTIAL_SEGMENTS = new Set([
   'login',
   'logon',
   'signin',
@@ -84,16 +85,36 @@ const AUTH_SEGMENTS = new Set([
   'sso',
   'saml',
   'openid',
-  'connect',
   'credentials',
   'apikeys',
-  'keys',
 ]);
-export function isAuthCall(path: string): boolean {
-  return path
-    .split('/')
-    .some((seg) => !seg.includes('{') && AUTH_SEGMENTS.has(seg.toLowerCase().replace(/[-_.]/g, '')));
-}
+/**
+ * Of those, the calls a client makes before it has credentials: public by design, so answering them
+ * without credentials is no finding (key management, introspection, password changes are not here).
+ */
+const PUBLIC_SEGMENTS = new Set([
+  'login',
+  'logon',
+  'signin',
+  'signon',
+  'token',
+  'oauth',
+  'oauth2',
+  'auth',
+  'authenticate',
+  'authorize',
+  'sessions',
+  'signup',
+  'register',
+  'refresh',
+  'sso',
+  'saml',
+  'openid',
+]);
+const hasSegment = (path: string, words: ReadonlySet<string>): boolean =>
+  path.split('/').some((seg) => !seg.includes('{') && words.has(seg.toLowerCase().replace(/[-_.]/g, '')));
+export const isAuthCall = (path: string): boolean => hasSegment(path, CREDENTIAL_SEGMENTS);
+export const isPublicAuthCall = (path: string): boolean => hasSegment(path, PUBLIC_SEGMENTS);
 
 /** Header names that carry credentials by design (tokenised: `X-Api-Key`, `X-Auth-Token`, `X-CSRF-Token`). */
 const CREDENTIAL_HEADER_WORDS = new Set([
@@ -292,7 +313,7 @@ export function computeFindings(inp: FindingsInput): Finding[] {
     // authenticated to, is public by design: no finding (mixed_auth still reports a mix).
     const sec = ag.match?.entry.op.security ?? [];
     const specAnonymous = sec.some((alt) => alt.length === 0);
-    const publicByDesign = specAnonymous || (s.authed === 0 && isAuthCall(r.path));
+    const publicByDesign = specAnonymous || (s.authed === 0 && isPublicAuthCall(r.path));
     if (api && s.unauth2xx > 0 && !publicByDesign) {
       const specRequires = sec.length > 0 && !specAnonymous;
       const write = r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE';
