@@ -27,7 +27,7 @@ import { applyOverrides } from './endpoints/overrides.js';
 import { addExchange, FieldPaths, mergeStats, newLeafStats } from './endpoints/stats.js';
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
-import { parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
+import { matchSegments, parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiScanner } from './pii/types.js';
 import { computeFindings } from './risks/findings.js';
 import type { IndexedOp } from './spec/match.js';
@@ -329,7 +329,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     }
     const out: EndpointAggregate[] = [];
     for (const g of groups.values()) {
-      const nullable = g.tpl.map((s) => (s.param ? null : s.text));
+      const nullable = matchSegments(g.tpl);
       const match = current.match(host, g.method, nullable, on);
       const prev = match ? null : previous.match(host, g.method, nullable, on);
       const explain = [...g.explain].sort(cmp);

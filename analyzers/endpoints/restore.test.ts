@@ -408,3 +408,28 @@ test('restored findings give back auth posture counters of mixed endpoints', () 
   c.restore(stored.endpoints, stored.findings);
   assert.deepEqual(c.findings(), b.findings());
 });
+
+test('restore: Deprecation/Sunset counts folded into a deprecated_operation finding come back', () => {
+  const spec = parseSpec(
+    JSON.stringify({
+      openapi: '3.0.3',
+      info: { title: 'old', version: '1' },
+      servers: [{ url: 'https://api.example.com' }],
+      paths: { '/old': { get: { deprecated: true, responses: { '200': { description: 'ok' } } } } },
+    }),
+    'old.json',
+  );
+  const mk = (): Analysis => createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });
+  const a = mk();
+  a.observe(ex('GET', '/old', { resHeaders: [['Deprecation', 'true']] }));
+  const zombie = a.findings().filter((f) => f.kind === 'zombie_api');
+  assert.deepEqual(
+    zombie.map((f) => [f.details['reason'], f.details['deprecationResponses']]),
+    [['deprecated_operation', 1]],
+  );
+  const b = mk();
+  b.restore(a.endpoints(), a.findings());
+  b.observe(ex('GET', '/old', { resHeaders: [['Deprecation', 'true']], seq: 99 }));
+  const again = b.findings().find((f) => f.kind === 'zombie_api');
+  assert.equal(again?.details['deprecationResponses'], 2);
+});

@@ -182,7 +182,11 @@ export function leafFromRecord(r: EndpointRecord, findings: readonly Finding[]):
         break;
       }
       case 'zombie_api': {
-        if (str(d, 'reason') !== 'deprecation_header') break;
+        // Header counts ride on deprecation_header, or on deprecated_operation when the spec also
+        // marks the operation deprecated (findings.ts folds them into one finding).
+        const reason = str(d, 'reason');
+        if (reason !== 'deprecation_header' && reason !== 'deprecated_operation') break;
+        if (reason === 'deprecated_operation' && num(d, 'deprecationResponses') === null) break;
         s.deprecationHeader = num(d, 'deprecationResponses') ?? 0;
         s.sunsetHeader = num(d, 'sunsetResponses') ?? 0;
         s.sunsetIso = str(d, 'sunset');

@@ -232,3 +232,76 @@ test('bounded tree: values past the per-node cap fall into an overflow parameter
   assert.equal(a.stats()['analysis_tree_children_overflow'], 89); // 601 distinct children, 512 kept
   assert.ok(a.endpoints()[1]?.explain.some((l) => l.includes('overflow(>=512)')));
 });
+
+const sid = (p: string, i: number): string =>
+  `${p}${(0x1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6dn + BigInt(i * 7919)).toString(16)}`;
+
+test('mixed spec segments: {Sid}.json, v{major}, {name}:cancel, most literal first', () => {
+  const spec = parseSpec(
+    [
+      'openapi: 3.0.3',
+      'info: {title: t, version: "1"}',
+      'servers: [{url: "https://api.example.com/v{major}", variables: {major: {default: "1"}}}]',
+      'paths:',
+      '  /Accounts/{AccountSid}/Calls/{Sid}.json: {get: {responses: {"200": {description: ok}}}}',
+      '  /Accounts/{AccountSid}/Calls.json: {get: {responses: {"200": {description: ok}}}}',
+      '  /jobs/{name}:cancel: {post: {responses: {"200": {description: ok}}}}',
+      '  /jobs/{name}: {get: {responses: {"200": {description: ok}}}}',
+      '  /items:batchGet: {get: {responses: {"200": {description: ok}}}}',
+    ].join('\n'),
+    'mixed.yaml',
+  );
+  const acc = sid('AC', 0);
+  const xs = [
+    ...[1, 2, 3].map((i) => ex('GET', `/v1/Accounts/${acc}/Calls/${sid('CA', i)}.json`)),
+    ex('GET', `/v2/Accounts/${acc}/Calls.json`),
+    ex('POST', '/v1/jobs/nightly-build:cancel'),
+    ex('POST', '/v1/jobs/nightly-build:pause'),
+    ex('GET', '/v1/jobs/nightly-build'),
+    ex('GET', '/v1/items:batchGet'),
+  ];
+  const a = createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });
+  for (const x of xs) a.observe(x);
+  // The server variable without enum stays a template: /v1 and /v2 are the same operations.
+  assert.deepEqual(
+    a
+      .endpoints()
+      .map((e) => `${e.method} ${e.path} ${e.documented}`)
+      .sort(),
+    [
+      'GET /v{major}/Accounts/{AccountSid}/Calls.json true',
+      'GET /v{major}/Accounts/{AccountSid}/Calls/{Sid}.json true',
+      'GET /v{major}/items:batchGet true',
+      'GET /v{major}/jobs/{name} true',
+      'POST /v{major}/jobs/{name}:cancel true',
+      'POST /v{major}/jobs/{name}:pause false',
+    ],
+  );
+  // An undocumented custom method is not hidden by the spec's whole {name} parameter.
+  assert.deepEqual(
+    a
+      .findings()
+      .filter((f) => f.kind === 'shadow_api')
+      .map((f) => `${f.method} ${f.path}`),
+    ['POST /v{major}/jobs/{name}:pause'],
+  );
+});
+
+test('without a spec, parameters keep a format extension: /files/{fileId}.json beside /files/{fileId}', () => {
+  const xs = [
+    ...[1, 2, 3, 4, 5, 6].map((i) => ex('GET', `/2010-04-01/Accounts/${sid('AC', 1)}/Calls/${sid('CA', i)}.json`)),
+    ...[11, 12].map((i) => ex('GET', `/files/${i}.json`)),
+    ...[13, 14].map((i) => ex('GET', `/files/${i}`)),
+    ...['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((w) => ex('GET', `/reports/${w}.csv`)),
+    ...['example.com', 'example.org', 'acme.io', 'globex.net', 'initech.dev'].map((d) =>
+      ex('GET', `/domains/${d}/dns`),
+    ),
+  ];
+  assert.deepEqual(paths(xs), [
+    'GET /2010-04-01/Accounts/{accountId}/Calls/{callId}.json',
+    'GET /domains/{domainId}/dns',
+    'GET /files/{fileId}',
+    'GET /files/{fileId}.json',
+    'GET /reports/{reportId}.csv',
+  ]);
+});

@@ -20,6 +20,16 @@
 // The segments merged into a parameter are then decided together one level down (their children
 // unioned), so /users/{userId}/orders/{orderId} emerges from many users each with few orders.
 //
+// Mixed segments. A spec segment mixing literal text and expressions (`{Sid}.json`, `v{major}`,
+// `{name}:cancel`) seeds a spec-pattern child; at decide time a literal it fits (that is not a spec
+// literal) joins it (rule spec_pattern, before a whole spec parameter: the most literal template
+// wins) and the template keeps the spec's segment (`{Sid}.json`). Without a spec, traffic segments
+// with a format extension (`.json`, `.xml`, ... for any stem; see FORMAT_EXT for word stems) are
+// classified by their stem, and parameters merged from them keep the extension: `/files/{fileId}.json`
+// beside `/files/{fileId}` rather than one parameter that hides the representation. Google-style
+// custom methods (`…/jobs/nightly:pause`) keep their `:verb` the same way, also under a whole spec
+// parameter: the spec's `{job}` does not document `{job}:pause`.
+//
 // Restored parameters (insertTemplate, used by Analysis.restore): a stored template's `{name}`
 // segment becomes a 'restored' child that stands for the values an earlier analysis merged there.
 // It keeps the position a parameter (its values are gone, and value-class and spec merges only grow
@@ -32,6 +42,8 @@
 // Value-class, spec and same-shape cardinality merges restore exactly (restore.test.ts properties).
 import type { ValueClass } from './classify.js';
 import { classifySegment, isParamClass, isVersionSegment, paramNameFromParent } from './classify.js';
+import type { SpecSeg } from '../spec/match.js';
+import { compileSegment, segmentShape, templateSegments } from '../spec/match.js';
 import type { LeafStats } from './stats.js';
 import { newLeafStats } from './stats.js';
 
@@ -55,18 +67,27 @@ const PREFIX_WORDS = new Set([
 export interface RawNode {
   seg: string;
   cls: ValueClass;
-  kind: 'root' | 'literal' | 'spec_param' | 'overflow' | 'restored';
+  kind: 'root' | 'literal' | 'spec_param' | 'spec_pattern' | 'overflow' | 'restored';
+  /** For literal nodes: the format extension classified apart from the stem ('' when none). */
+  suffix: string;
   /** Raw segments from the root (OVERFLOW for overflow positions). */
   concrete: string[];
   children: Map<string, RawNode>;
   specParam: RawNode | null;
+  /** Spec-pattern children (mixed segments) by shape (`{}.json`). */
+  specPatterns: Map<string, RawNode>;
+  /** For spec_pattern nodes: the compiled segment. */
+  pattern: SpecSeg | null;
   overflow: RawNode | null;
   /** Restored parameter child (see the file comment). */
   restored: RawNode | null;
   /** For restored nodes: what the stored explain line said about the parameter. */
   restoredInfo: RestoredParamInfo | null;
   specLiteral: boolean;
-  /** For spec_param nodes: parameter names by seeding rank (current specs first), then seeding order. */
+  /**
+   * For spec_param nodes: parameter names by seeding rank (current specs first), then seeding order;
+   * for spec_pattern nodes the spec segments themselves (`{Sid}.json`), in the same order.
+   */
   specNames: string[];
   /** Rank of each specNames entry (parallel array). */
   specRanks: number[];
@@ -77,8 +98,11 @@ export interface RawNode {
 }
 
 export interface TemplateSeg {
+  /** Literal text, or the (first) parameter name. */
   text: string;
   param: boolean;
+  /** For a parameter inside a segment: the whole segment with `{name}` expressions (`{Sid}.json`). */
+  form?: string;
 }
 
 /** A restored parameter's earlier decision: merge rules, distinct values and value classes. */
@@ -109,17 +133,93 @@ export interface LeafDecision {
 }
 
 export function templateString(tpl: readonly TemplateSeg[]): string {
-  return tpl.length === 0 ? '/' : '/' + tpl.map((s) => (s.param ? `{${s.text}}` : s.text)).join('/');
+  return tpl.length === 0 ? '/' : '/' + tpl.map((s) => (s.param ? (s.form ?? `{${s.text}}`) : s.text)).join('/');
 }
 
+/** Template segments as the spec index matches them: whole parameters null, mixed ones their form. */
+export function matchSegments(tpl: readonly TemplateSeg[]): (string | null)[] {
+  return tpl.map((s) => (s.param ? (s.form ?? null) : s.text));
+}
+
+/**
+ * Representation extensions learned as suffixes from word stems (`report.json`); any extension
+ * counts after a stem that is a value class (`CA42….json`, `123.xml`). Domain-like endings (`.com`)
+ * are not here, so `/domains/example.com` is not split.
+ */
+const FORMAT_EXT = new Set([
+  'json',
+  'xml',
+  'csv',
+  'tsv',
+  'txt',
+  'html',
+  'htm',
+  'pdf',
+  'yaml',
+  'yml',
+  'zip',
+  'gz',
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'svg',
+  'webp',
+  'mp3',
+  'mp4',
+  'wav',
+  'ics',
+  'vcf',
+  'atom',
+  'rss',
+  'jsonl',
+  'ndjson',
+  'geojson',
+  'xlsx',
+  'docx',
+  'md',
+  'bin',
+  'twiml',
+  'proto',
+  'pb',
+  'avro',
+  'parquet',
+]);
+
+/** (value class, suffix) of a literal segment: the stem's class when it ends in a format extension. */
+function classifyLiteral(seg: string): { cls: ValueClass; suffix: string } {
+  // Google-style custom method (AIP-136): `{name}:cancel` is another method than `{name}`.
+  const cm = /^([^:]+)(:[A-Za-z][A-Za-z0-9]*)$/.exec(seg);
+  if (cm) {
+    const stem = classifySegment(cm[1] ?? '');
+    if (stem !== 'version' && stem !== 'reserved') return { cls: stem, suffix: cm[2] ?? '' };
+  }
+  const whole = classifySegment(seg);
+  if (whole === 'email' || whole === 'version' || whole === 'reserved' || whole === 'date')
+    return { cls: whole, suffix: '' };
+  const m = /^(.+?)(\.[A-Za-z][A-Za-z0-9]{0,7})$/.exec(seg);
+  if (!m) return { cls: whole, suffix: '' };
+  const stem = classifySegment(m[1] ?? '');
+  const ext = (m[2] ?? '').slice(1).toLowerCase();
+  if (isParamClass(stem) || (stem === 'word' && FORMAT_EXT.has(ext))) return { cls: stem, suffix: m[2] ?? '' };
+  return { cls: whole, suffix: '' };
+}
+
+/** First expression name of a mixed segment (`{Sid}.json` → Sid). */
+const firstName = (form: string): string => /\{([^{}]*)\}/.exec(form)?.[1] ?? 'id';
+
 function node(seg: string, kind: RawNode['kind'], concrete: string[]): RawNode {
+  const c = kind === 'literal' ? classifyLiteral(seg) : { cls: 'word' as const, suffix: '' };
   return {
     seg,
-    cls: kind === 'literal' ? classifySegment(seg) : 'word',
+    cls: c.cls,
     kind,
+    suffix: c.suffix,
     concrete,
     children: new Map(),
     specParam: null,
+    specPatterns: new Map(),
+    pattern: kind === 'spec_pattern' ? compileSegment(seg) : null,
     overflow: null,
     restored: null,
     restoredInfo: null,
@@ -160,6 +260,24 @@ export function paramName(prefix: readonly TemplateSeg[], specName: string | nul
   return cand;
 }
 
+/**
+ * The spec-pattern nodes (of one shape, across `nodes`) that fit `seg`, the most literal shape first
+ * (then the shape text, for determinism); null when none fits.
+ */
+function bestPattern(nodes: readonly RawNode[], seg: string): RawNode[] | null {
+  let best: { shape: string; lit: number; ns: RawNode[] } | null = null;
+  for (const n of nodes) {
+    for (const [shape, c] of n.specPatterns) {
+      const p = c.pattern;
+      if (p === null || p.kind !== 'mixed' || !p.re.test(seg)) continue;
+      if (best !== null && best.shape === shape) best.ns.push(c);
+      else if (best === null || p.literalChars > best.lit || (p.literalChars === best.lit && shape < best.shape))
+        best = { shape, lit: p.literalChars, ns: [c] };
+    }
+  }
+  return best === null ? null : best.ns;
+}
+
 export class PathTree {
   readonly root: RawNode = node('', 'root', []);
   private nodes = 1;
@@ -173,11 +291,23 @@ export class PathTree {
    */
   seedSpec(path: string, specName: string, rank = 0): void {
     let cur = this.root;
-    for (const seg of path
-      .split('/')
-      .filter((s) => s !== '')
-      .slice(0, TREE_LIMITS.MAX_DEPTH)) {
-      if (/^\{[^}]*\}$/.test(seg)) {
+    for (const seg of templateSegments(path).slice(0, TREE_LIMITS.MAX_DEPTH)) {
+      if (seg.includes('{') && !/^\{[^{}]*\}$/.test(seg)) {
+        const shape = segmentShape(seg);
+        let c = cur.specPatterns.get(shape);
+        if (!c) {
+          c = node(seg, 'spec_pattern', [...cur.concrete, seg]);
+          cur.specPatterns.set(shape, c);
+          this.nodes++;
+        }
+        cur = c;
+        if (!cur.specNames.includes(seg)) {
+          let at = cur.specRanks.length;
+          while (at > 0 && (cur.specRanks[at - 1] ?? 0) > rank) at--;
+          cur.specNames.splice(at, 0, seg);
+          cur.specRanks.splice(at, 0, rank);
+        }
+      } else if (/^\{[^}]*\}$/.test(seg)) {
         if (cur.specParam === null) {
           cur.specParam = node(seg, 'spec_param', [...cur.concrete, seg]);
           this.nodes++;
@@ -225,7 +355,8 @@ export class PathTree {
     for (let i = 0; i < n; i++) {
       const seg = segs[i] ?? '';
       if (!/^\{[^}]*\}$/.test(seg)) {
-        cur = this.insert1(cur, seg);
+        const pat = seg.includes('{') ? cur.specPatterns.get(segmentShape(seg)) : undefined;
+        cur = pat ?? this.insert1(cur, seg);
         continue;
       }
       if (cur.specParam !== null) {
@@ -292,17 +423,29 @@ export class PathTree {
       const lits = nodes.map((n) => n.children.get(seg)).filter((x): x is RawNode => x !== undefined);
       const specParams = nodes.map((n) => n.specParam).filter((x): x is RawNode => x !== null);
       const cls = classifySegment(seg);
+      const pat = lits.some((l) => l.specLiteral) ? null : bestPattern(nodes, seg);
       if (lits.some((l) => l.specLiteral)) {
         out.push({ text: seg, param: false });
         nodes = lits;
+      } else if (pat !== null) {
+        const form = pat[0]?.specNames[0] ?? seg;
+        out.push({ text: firstName(form), param: true, form });
+        nodes = [...pat, ...lits];
       } else if (specParams.length > 0 && cls !== 'reserved') {
         out.push({ text: paramName(out, specParams[0]?.specNames[0] ?? null), param: true });
         nodes = [...specParams, ...lits];
-      } else if (cls === 'version' || cls === 'reserved' || structural(out) || !isParamClass(cls)) {
+      } else if (
+        cls === 'version' ||
+        cls === 'reserved' ||
+        structural(out) ||
+        !isParamClass(classifyLiteral(seg).cls)
+      ) {
         out.push({ text: seg, param: false });
         nodes = lits;
       } else {
-        out.push({ text: paramName(out, null), param: true });
+        const name = paramName(out, null);
+        const suffix = classifyLiteral(seg).suffix;
+        out.push(suffix === '' ? { text: name, param: true } : { text: name, param: true, form: `{${name}}${suffix}` });
         nodes = lits;
       }
     }
@@ -326,7 +469,13 @@ export class PathTree {
     const specParams: RawNode[] = [];
     const overflows: RawNode[] = [];
     const restoreds: RawNode[] = [];
+    const patterns = new Map<string, RawNode[]>();
     for (const n of nodes) {
+      for (const [sh, c] of n.specPatterns) {
+        const l = patterns.get(sh);
+        if (l) l.push(c);
+        else patterns.set(sh, [c]);
+      }
       for (const [k, c] of n.children) {
         const l = literals.get(k);
         if (l) l.push(c);
@@ -336,18 +485,32 @@ export class PathTree {
       if (n.overflow) overflows.push(n.overflow);
       if (n.restored) restoreds.push(n.restored);
     }
-    if (literals.size === 0 && specParams.length === 0 && overflows.length === 0 && restoreds.length === 0) return;
+    if (
+      literals.size === 0 &&
+      specParams.length === 0 &&
+      overflows.length === 0 &&
+      restoreds.length === 0 &&
+      patterns.size === 0
+    )
+      return;
     const pos = prefix.length;
     const isStructural = structural(prefix);
     const labels = [...literals.keys()].sort();
     const kept: { label: string; reason: string }[] = [];
     const merged: { label: string; rule: string; cls: ValueClass }[] = [];
     const candidates: string[] = [];
+    const patternMerged = new Map<string, string[]>();
     for (const label of labels) {
       const ns = literals.get(label) as RawNode[];
       const cls = ns[0]?.cls ?? 'word';
+      const pat = ns.some((x) => x.specLiteral) ? null : bestPattern(nodes, label);
       if (ns.some((x) => x.specLiteral)) kept.push({ label, reason: 'spec_literal' });
-      else if (specParams.length > 0 && cls !== 'reserved') merged.push({ label, rule: 'spec_param', cls });
+      else if (pat !== null) {
+        const sh = segmentShape(pat[0]?.seg ?? '');
+        const l = patternMerged.get(sh);
+        if (l) l.push(label);
+        else patternMerged.set(sh, [label]);
+      } else if (specParams.length > 0 && cls !== 'reserved') merged.push({ label, rule: 'spec_param', cls });
       else if (cls === 'version' || cls === 'reserved') kept.push({ label, reason: cls });
       else if (isStructural) kept.push({ label, reason: 'structural' });
       else if (isParamClass(cls)) merged.push({ label, rule: 'value_class', cls });
@@ -362,7 +525,10 @@ export class PathTree {
         }
         return s;
       };
-      const shapeOf = (label: string): string => [...shapeSet(literals.get(label) ?? [])].sort().join('|');
+      // Words with a format extension group apart per extension (`{x}.json` vs `{x}`).
+      const suffixOf = (label: string): string => literals.get(label)?.[0]?.suffix ?? '';
+      const shapeOf = (label: string): string =>
+        suffixOf(label) + '\u0000' + [...shapeSet(literals.get(label) ?? [])].sort().join('|');
       const classShapes = new Map<string, number>();
       for (const m of merged) {
         const sh = shapeOf(m.label);
@@ -373,7 +539,9 @@ export class PathTree {
         shape: shapeSet([r]),
         distinct: Math.max(1, r.restoredInfo?.distinct ?? 1),
       }));
-      const restoredFor = (sh: string): number => {
+      const restoredFor = (key: string): number => {
+        const [suf, sh] = key.split('\u0000') as [string, string];
+        if (suf !== '') return 0;
         const need = sh === '' ? [] : sh.split('|');
         let n = 0;
         for (const r of restoredShapes) if (need.every((x) => r.shape.has(x))) n += r.distinct;
@@ -394,39 +562,74 @@ export class PathTree {
         }
       }
     }
-    const hasParam = merged.length > 0 || specParams.length > 0 || overflows.length > 0 || restoreds.length > 0;
-    if (hasParam) {
-      const specName = specParams[0]?.specNames[0] ?? null;
-      const name = paramName(prefix, specName);
+    const hasParam =
+      merged.length > 0 ||
+      specParams.length > 0 ||
+      overflows.length > 0 ||
+      restoreds.length > 0 ||
+      patternMerged.size > 0 ||
+      patterns.size > 0;
+    // Merged literals split by format extension (none under a whole spec parameter: the spec decides).
+    const bySuffix = new Map<string, typeof merged>();
+    if (specParams.length > 0 || overflows.length > 0 || restoreds.length > 0) bySuffix.set('', []);
+    for (const m of merged) {
+      const own = literals.get(m.label)?.[0]?.suffix ?? '';
+      // Under a whole spec parameter only custom methods split off (`{name}:pause` is not `{name}`).
+      const suf = specParams.length > 0 && !own.startsWith(':') ? '' : own;
+      const l = bySuffix.get(suf);
+      if (l) l.push(m);
+      else bySuffix.set(suf, [m]);
+    }
+    const specName = specParams[0]?.specNames[0] ?? null;
+    const name = paramName(prefix, specName);
+    for (const suf of [...bySuffix.keys()].sort()) {
+      const part = bySuffix.get(suf) ?? [];
+      const plain = suf === '';
       const rules = new Set<string>();
       const classes = new Map<string, number>();
-      let distinct = merged.length;
-      for (const m of merged) {
+      let distinct = part.length;
+      for (const m of part) {
         rules.add(m.rule);
         classes.set(m.cls, (classes.get(m.cls) ?? 0) + 1);
       }
       // Restored values may repeat among the new ones: distinct is then an upper bound.
-      for (const r of [...specParams, ...restoreds]) {
+      for (const r of plain ? [...specParams, ...restoreds] : []) {
         const info = r.restoredInfo;
         if (info === null) continue;
         for (const x of info.rules) rules.add(x);
         for (const [k, v] of info.classes) classes.set(k, (classes.get(k) ?? 0) + v);
         distinct += info.distinct;
       }
-      if (specParams.length > 0) rules.add('spec_param');
-      if (overflows.length > 0) rules.add(`overflow(>=${TREE_LIMITS.MAX_CHILDREN})`);
+      if (plain && specParams.length > 0) rules.add('spec_param');
+      if (plain && overflows.length > 0) rules.add(`overflow(>=${TREE_LIMITS.MAX_CHILDREN})`);
       const cls = [...classes]
         .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([k, v]) => `${k}:${v}`)
         .join(',');
-      const specs = [...new Set(specParams.flatMap((s) => s.specSources))].sort().join(',');
+      const specs = plain ? [...new Set(specParams.flatMap((s) => s.specSources))].sort().join(',') : '';
       const line =
         `{${name}} at segment ${pos}: rule=${[...rules].sort().join('+')} distinct=${distinct}` +
         (cls ? ` classes=${cls}` : '') +
+        (specs ? ` spec=${specs}` : '') +
+        (plain ? '' : ` suffix=${suf}`);
+      const group = plain ? [...specParams, ...overflows, ...restoreds] : [];
+      for (const m of part) group.push(...(literals.get(m.label) ?? []));
+      const seg: TemplateSeg = plain
+        ? { text: name, param: true }
+        : { text: name, param: true, form: `{${name}}${suf}` };
+      this.decideAt(group, [...prefix, seg], [...explain, line], out);
+    }
+    for (const sh of [...patterns.keys()].sort()) {
+      const ns = patterns.get(sh) ?? [];
+      const labels = patternMerged.get(sh) ?? [];
+      const form = ns.map((n) => n.specNames[0]).find((x) => x !== undefined) ?? sh;
+      const specs = [...new Set(ns.flatMap((n) => n.specSources))].sort().join(',');
+      const line =
+        `{${firstName(form)}} at segment ${pos}: rule=spec_pattern distinct=${labels.length} form=${form}` +
         (specs ? ` spec=${specs}` : '');
-      const group = [...specParams, ...overflows, ...restoreds];
-      for (const m of merged) group.push(...(literals.get(m.label) ?? []));
-      this.decideAt(group, [...prefix, { text: name, param: true }], [...explain, line], out);
+      const group = [...ns];
+      for (const l of labels) group.push(...(literals.get(l) ?? []));
+      this.decideAt(group, [...prefix, { text: firstName(form), param: true, form }], [...explain, line], out);
     }
     for (const k of kept) {
       const ex =

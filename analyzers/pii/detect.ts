@@ -20,6 +20,7 @@ import {
   validateBsn,
   validateCard,
   validateDate,
+  isDocumentationEmail,
   validateEmail,
   validateIban,
   validateIp,
@@ -555,7 +556,7 @@ function runDetector(
   const validity = d.validate(v, o, ev);
   // Detectors with a validator need it to say 'valid'; shape-only detectors (key-hinted) too.
   if (validity !== 'valid') return validity;
-  const example = d.examples?.has(compact(v)) ?? false;
+  const example = (d.examples?.has(compact(v)) ?? false) || (d.kind === 'email' && isDocumentationEmail(v));
   score(out, d.kind, d.id, v, start, d.base, strengthOf(d, v), validity, ev, example, via, null);
   return 'valid';
 }

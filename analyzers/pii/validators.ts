@@ -214,28 +214,38 @@ export function validateStrongNationalId(v: string): Validity {
   return 'n/a';
 }
 
-/** Domains reserved for documentation and testing (RFC 2606, RFC 6761): never a real person's mailbox. */
+/** Domains reserved for documentation and testing (RFC 2606, RFC 6761). */
 const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'invalid', 'localhost', 'example', 'local']);
 
-/** Email: local@domain where the domain ends in a real ICANN suffix; example.* and RFC 2606 names drop. */
+/** example.*, *.test, *.invalid, *.localhost, *.example, *.local: documentation and test mailboxes. */
+function isDocumentationDomain(domain: string): boolean {
+  const tld = domain.slice(domain.lastIndexOf('.') + 1);
+  if (RESERVED_TLDS.has(tld)) return true;
+  return parseDomain(domain, { allowPrivateDomains: false }).domainWithoutSuffix === 'example';
+}
+
+/**
+ * Email: local@domain where the domain ends in a real ICANN suffix, or is a documentation domain:
+ * a field carrying `jane@example.com` in staging carries real addresses in production, so those stay
+ * emails and the detector marks them as examples (lower confidence), like test card numbers.
+ */
 export function validateEmail(v: string): Validity {
   const at = v.lastIndexOf('@');
   if (at <= 0 || at === v.length - 1 || v.length > 254) return 'n/a';
   const domain = v.slice(at + 1).toLowerCase();
   if (domain.endsWith('.') || domain.includes('..')) return 'invalid';
+  if (isDocumentationDomain(domain)) return 'valid';
   const p = parseDomain(domain, { allowPrivateDomains: false });
   if (p.isIp === true || p.isIcann !== true || p.domain === null || p.publicSuffix === null) return 'invalid';
-  const tld = domain.slice(domain.lastIndexOf('.') + 1);
-  if (RESERVED_TLDS.has(tld)) return 'invalid';
-  if (p.domainWithoutSuffix === 'example') return 'invalid';
   // A public suffix alone (user@co.uk) is not a mailbox domain.
   if (p.domain === p.publicSuffix) return 'invalid';
   return 'valid';
 }
 
-/** Whether the email's domain is a documentation domain (kept for tests of the drop rule). */
+/** Whether the email's domain is a documentation or test domain (reported as an example). */
 export function isDocumentationEmail(v: string): boolean {
-  return validateEmail(v) === 'invalid' && v.includes('@');
+  const at = v.lastIndexOf('@');
+  return at > 0 && isDocumentationDomain(v.slice(at + 1).toLowerCase());
 }
 
 /**

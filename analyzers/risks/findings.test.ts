@@ -8,7 +8,7 @@ import { corpus, needsCorpus } from '../../test/support/paths.js';
 import { createAnalysis } from '../analysis.js';
 import type { AnalysisOptions } from '../analysis.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner } from '../pii/types.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec, parseSpec } from '../spec/load.js';
 import { ex } from '../testing.js';
 import { findingId, mergeShardFindings } from './findings.js';
 import { apiHost as hostOf } from '../../engine/contracts/exchange.js';
@@ -327,3 +327,93 @@ test(
     }
   },
 );
+
+test('credentials: no finding where they belong (bearer, cookies, login); a finding where they do not', async () => {
+  const { createPiiFieldAggregator, createPiiScanner } = await import('../pii/index.js');
+  const jwtOf = (sub: string): string =>
+    [
+      { alg: 'HS256', typ: 'JWT' },
+      { sub, exp: 1_900_000_000 },
+    ]
+      .map((o) => Buffer.from(JSON.stringify(o)).toString('base64url'))
+      .join('.') + '.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU';
+  const xs: Exchange[] = [];
+  for (let i = 1; i <= 6; i++) {
+    const tok = jwtOf(`user-${i}`);
+    xs.push(
+      ex('POST', '/api/v1/login', {
+        reqJson: { username: `user${i}`, password: `Correct-Horse-${i}-Battery` },
+        resJson: { access_token: tok, token_type: 'Bearer' },
+        resHeaders: [['Set-Cookie', `session=${tok}; HttpOnly`]],
+      }),
+      ex('GET', `/api/v1/orders/${i}`, { headers: [['Authorization', `Bearer ${tok}`]], resJson: { id: i } }),
+      // Misplaced: a token echoed in a response body of an ordinary call, and one in a tracing header.
+      ex('GET', `/api/v1/profile/${i}`, {
+        headers: [
+          ['Authorization', `Bearer ${tok}`],
+          ['X-Request-Trace', tok],
+        ],
+        resJson: { name: 'x', debug: { upstreamToken: tok } },
+      }),
+    );
+  }
+  const a = createAnalysis({
+    specs: [],
+    previousSpecs: [],
+    overrides: null,
+    pii: { scanner: createPiiScanner({ secret: Buffer.from('s') }), aggregator: createPiiFieldAggregator() },
+  });
+  for (const x of xs) a.observe(x);
+  const pii = a
+    .findings()
+    .filter((f) => f.kind === 'pii_exposure')
+    .map((f) => `${f.method} ${f.path} ${String(f.details['location'])} ${f.severity}`);
+  assert.ok(!pii.some((l) => l.includes('/login')), pii.join('\n'));
+  assert.ok(!pii.some((l) => l.startsWith('GET /api/v1/orders')), pii.join('\n'));
+  assert.ok(pii.includes('GET /api/v1/profile/{profileId} response.body critical'), pii.join('\n'));
+  assert.ok(pii.includes('GET /api/v1/profile/{profileId} request.header medium'), pii.join('\n'));
+  // The credentials are still in the inventory: the endpoint's auth posture and PII fields.
+  const orders = a.endpoints().find((e) => e.path === '/api/v1/orders/{orderId}');
+  assert.deepEqual(orders?.auth, ['jwt']);
+  // A login nobody authenticated to is public by design: no unauthenticated_endpoint finding.
+  assert.ok(!a.findings().some((f) => f.kind === 'unauthenticated_endpoint' && f.path === '/api/v1/login'));
+});
+
+test('an operation the spec declares anonymous (security: []) answering without credentials is no finding', () => {
+  const spec = parseSpec(
+    [
+      'openapi: 3.0.3',
+      'info: {title: t, version: "1"}',
+      'servers: [{url: "https://api.example.com"}]',
+      'security: [{bearer: []}]',
+      'components: {securitySchemes: {bearer: {type: http, scheme: bearer}}}',
+      'paths:',
+      '  /catalog: {get: {security: [], responses: {"200": {description: ok}}}}',
+      '  /orders: {get: {responses: {"200": {description: ok}}}}',
+    ].join('\n'),
+    'anon.yaml',
+  );
+  assert.deepEqual(
+    spec.operations.map((o) => [o.path, o.security]),
+    [
+      ['/catalog', [[]]],
+      ['/orders', [['bearer']]],
+    ],
+  );
+  const { findings } = run([ex('GET', '/catalog'), ex('GET', '/orders')], { specs: [spec] });
+  assert.deepEqual(
+    findings.filter((f) => f.kind === 'unauthenticated_endpoint').map((f) => f.path),
+    ['/orders'],
+  );
+});
+
+test('auth calls: which paths take credentials by design, which are public by design', async () => {
+  const { isAuthCall, isPublicAuthCall } = await import('./findings.js');
+  for (const p of ['/api/v1/login', '/oauth2/token', '/v1.41/auth', '/users/{id}/password', '/sign-in', '/apikeys'])
+    assert.equal(isAuthCall(p), true, p);
+  for (const p of ['/v1.41/networks/{id}/connect', '/keys/{keyId}', '/users/{userId}', '/tokens-report/{login}'])
+    assert.equal(isAuthCall(p), false, p);
+  assert.equal(isPublicAuthCall('/api/v1/login'), true);
+  assert.equal(isPublicAuthCall('/apikeys'), false); // key management needs credentials
+  assert.equal(isPublicAuthCall('/users/{id}/password'), false);
+});

@@ -42,14 +42,134 @@ export function qualityFactor(impaired: number, total: number): number {
 /** A single sighting is weaker evidence than repeated ones. */
 const sampleFactor = (hits: number): number => Math.min(1, 0.8 + 0.04 * hits);
 
+/**
+ * Severity of one PII field. Credentials where they belong never get here (credentialBelongs); a
+ * credential in another header or cookie is medium (proxies and logs keep headers they do not know).
+ */
 export function piiSeverity(kind: PiiKind, location: PiiLocation, example: boolean): Severity {
   if (example) return 'low';
   const isUrl = location === 'request.path' || location === 'request.query';
   const isResponse = location.startsWith('response.');
-  if (SECRET_KINDS.has(kind) && (location === 'request.header' || location === 'request.cookie')) return 'info'; // credentials where they belong
+  if (SECRET_KINDS.has(kind) && (location === 'request.header' || location === 'request.cookie')) return 'medium';
   let s: Severity = SECRET_KINDS.has(kind) || HIGH_KINDS.has(kind) ? 'high' : LOW_KINDS.has(kind) ? 'low' : 'medium';
   if (isUrl || isResponse) s = bump(s, 1);
   return s;
+}
+
+/**
+ * Calls that issue or take credentials by design, by a literal path segment: login, tokens, OAuth,
+ * sessions, sign-up, password changes, key management (`/api/v1/login`, `/oauth2/token`, `/auth`,
+ * `/users/{id}/password`, `/apikeys`). A credential in their bodies is where it belongs.
+ */
+const CREDENTIAL_SEGMENTS = new Set([
+  'login',
+  'logon',
+  'signin',
+  'signon',
+  'token',
+  'tokens',
+  'oauth',
+  'oauth2',
+  'auth',
+  'authenticate',
+  'authorize',
+  'session',
+  'sessions',
+  'signup',
+  'register',
+  'password',
+  'passwords',
+  'refresh',
+  'introspect',
+  'revoke',
+  'sso',
+  'saml',
+  'openid',
+  'credentials',
+  'apikeys',
+]);
+/**
+ * Of those, the calls a client makes before it has credentials: public by design, so answering them
+ * without credentials is no finding (key management, introspection, password changes are not here).
+ */
+const PUBLIC_SEGMENTS = new Set([
+  'login',
+  'logon',
+  'signin',
+  'signon',
+  'token',
+  'oauth',
+  'oauth2',
+  'auth',
+  'authenticate',
+  'authorize',
+  'sessions',
+  'signup',
+  'register',
+  'refresh',
+  'sso',
+  'saml',
+  'openid',
+]);
+const hasSegment = (path: string, words: ReadonlySet<string>): boolean =>
+  path.split('/').some((seg) => !seg.includes('{') && words.has(seg.toLowerCase().replace(/[-_.]/g, '')));
+export const isAuthCall = (path: string): boolean => hasSegment(path, CREDENTIAL_SEGMENTS);
+export const isPublicAuthCall = (path: string): boolean => hasSegment(path, PUBLIC_SEGMENTS);
+
+/** Header names that carry credentials by design (tokenised: `X-Api-Key`, `X-Auth-Token`, `X-CSRF-Token`). */
+const CREDENTIAL_HEADER_WORDS = new Set([
+  'authorization',
+  'auth',
+  'token',
+  'key',
+  'apikey',
+  'secret',
+  'session',
+  'sessionid',
+  'signature',
+  'credential',
+  'credentials',
+  'password',
+  'csrf',
+  'xsrf',
+  'jwt',
+  'bearer',
+  'cookie',
+  'subscription',
+]);
+function isCredentialHeader(name: string, specHeaders: ReadonlySet<string>): boolean {
+  const n = name.toLowerCase();
+  return specHeaders.has(n) || n.split(/[-_.\s]+/).some((w) => CREDENTIAL_HEADER_WORDS.has(w));
+}
+
+/**
+ * A credential (password, API key, session token, JWT) where it belongs is auth posture, not a PII
+ * finding: in Authorization or another credential header (or one a spec security scheme names), in a
+ * cookie or Set-Cookie, and in the request or response body of a call that issues or takes
+ * credentials (login, token, sign-up). Everywhere else (URL, other headers, other bodies) it is one.
+ */
+export function credentialBelongs(
+  kind: PiiKind,
+  location: PiiLocation,
+  field: string,
+  path: string,
+  specHeaders: ReadonlySet<string>,
+): boolean {
+  if (!SECRET_KINDS.has(kind)) return false;
+  switch (location) {
+    case 'request.cookie':
+    case 'response.cookie':
+      return true;
+    case 'request.header':
+      return isCredentialHeader(field, specHeaders);
+    case 'response.header':
+      return isAuthCall(path) && isCredentialHeader(field, specHeaders);
+    case 'request.body':
+    case 'response.body':
+      return isAuthCall(path);
+    default:
+      return false;
+  }
 }
 
 function maxSeverity(list: Severity[]): Severity {
@@ -100,7 +220,12 @@ export function computeFindings(inp: FindingsInput): Finding[] {
 
     // zombie: deprecated operation still called, operation removed since the previous spec, or the
     // server itself announcing deprecation (RFC 9745 Deprecation, RFC 8594 Sunset).
+    // One zombie finding per endpoint and evidence: when the spec marks the operation deprecated,
+    // the server's Deprecation / Sunset headers are folded into that finding.
     let removed = false;
+    const headers = s.deprecationHeader > 0 || s.sunsetHeader > 0;
+    const headerText = `; ${s.deprecationHeader} responses with Deprecation, ${s.sunsetHeader} with Sunset`;
+    const specDeprecated = ag.match !== null && ag.match.entry.op.deprecated;
     if (ag.match && ag.match.entry.op.deprecated) {
       const e = ag.match.entry;
       push(
@@ -109,7 +234,8 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         'deprecated_operation',
         'medium',
         0.95 * q,
-        `${r.method} ${r.path} called ${r.hits} times although ${e.spec.name} marks ${e.op.method} ${e.op.path} deprecated`,
+        `${r.method} ${r.path} called ${r.hits} times although ${e.spec.name} marks ${e.op.method} ${e.op.path} deprecated` +
+          (headers ? headerText : ''),
         {
           reason: 'deprecated_operation',
           spec: e.spec.name,
@@ -117,6 +243,9 @@ export function computeFindings(inp: FindingsInput): Finding[] {
           operationId: e.op.operationId,
           hits: r.hits,
           statusClasses: r.statusClasses,
+          ...(headers
+            ? { deprecationResponses: s.deprecationHeader, sunsetResponses: s.sunsetHeader, sunset: s.sunsetIso }
+            : {}),
         },
         r.firstSeen,
         r.lastSeen,
@@ -144,7 +273,7 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         r.lastSeen,
       );
     }
-    if (s.deprecationHeader > 0 || s.sunsetHeader > 0) {
+    if (headers && !specDeprecated) {
       push(
         'zombie_api',
         r,
@@ -180,9 +309,13 @@ export function computeFindings(inp: FindingsInput): Finding[] {
     }
 
     // auth posture (API traffic only: static assets, health checks and preflights are public by design).
-    if (api && s.unauth2xx > 0) {
-      const sec = ag.match?.entry.op.security ?? [];
-      const specRequires = sec.length > 0 && !sec.some((alt) => alt.length === 0);
+    // A spec that declares the operation anonymous (`security: []`), or a login/token call nobody
+    // authenticated to, is public by design: no finding (mixed_auth still reports a mix).
+    const sec = ag.match?.entry.op.security ?? [];
+    const specAnonymous = sec.some((alt) => alt.length === 0);
+    const publicByDesign = specAnonymous || (s.authed === 0 && isPublicAuthCall(r.path));
+    if (api && s.unauth2xx > 0 && !publicByDesign) {
+      const specRequires = sec.length > 0 && !specAnonymous;
       const write = r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE';
       let sev: Severity = specRequires || s.authed > 0 ? 'high' : write ? 'medium' : 'low';
       if (r.pii.some((p) => p.location.startsWith('response.'))) sev = bump(sev, 1);
@@ -262,9 +395,14 @@ export function computeFindings(inp: FindingsInput): Finding[] {
       );
     }
 
-    // pii_exposure: one finding per endpoint and location.
+    // pii_exposure: one finding per endpoint and location; credentials where they belong are auth
+    // posture (the endpoint's `auth`), not exposure.
+    const specHeaders = new Set<string>();
+    for (const sc of Object.values(ag.match?.entry.spec.securitySchemes ?? {}))
+      if (sc.in === 'header' && sc.name !== null) specHeaders.add(sc.name.toLowerCase());
     const byLoc = new Map<PiiLocation, typeof ag.pii>();
     for (const p of ag.pii) {
+      if (credentialBelongs(p.kind, p.location, p.field, r.path, specHeaders)) continue;
       const l = byLoc.get(p.location);
       if (l) l.push(p);
       else byLoc.set(p.location, [p]);

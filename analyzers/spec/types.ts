@@ -2,6 +2,14 @@
 // boundary (load.ts). Everything downstream (endpoint seeding, spec diff) reads only these.
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+/** OpenAPI 3.2 adds the QUERY method (draft-ietf-httpbis-safe-method-w-body) as a path item field. */
+export const HTTP_METHODS_32 = [...HTTP_METHODS, 'query'] as const;
+
+/** Something the loader skipped or coerced: where (JSON pointer, prefixed by the file for other files) and what. */
+export interface SpecWarning {
+  pointer: string;
+  message: string;
+}
 
 export interface SpecOperation {
   /** Upper-case HTTP method. */
@@ -10,7 +18,8 @@ export interface SpecOperation {
   path: string;
   /**
    * Full request paths the operation answers on: every base path (server URL path or Swagger
-   * basePath) joined with `path`; always at least one entry. Templates keep `{name}` segments.
+   * basePath) joined with `path`; always at least one entry. Templates keep `{name}` expressions, whole
+   * segments or inside one (`{Sid}.json`, `v{major}`, `{name}:cancel`).
    */
   fullPaths: string[];
   /**
@@ -26,7 +35,10 @@ export interface SpecOperation {
    * segment is a parameter (a root parameter would swallow every other path of the host).
    */
   versionlessPaths: string[];
-  /** Lower-case hosts (port kept, default ports 80/443 removed) the operation is served on; empty = any host. */
+  /**
+   * Lower-case hosts (port kept, default ports 80/443 removed) the operation is served on; empty = any
+   * host. An entry may hold server variables without enum (`{region}.api.example.com`): a host pattern.
+   */
   hosts: string[];
   /** Path parameter names in path order. */
   pathParams: string[];
@@ -55,7 +67,7 @@ export interface SpecSecurityScheme {
 export interface LoadedSpec {
   /** Display name (file base name by default); also the deterministic tie-breaker between specs. */
   name: string;
-  format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1';
+  format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1' | 'openapi-3.2';
   title: string;
   apiVersion: string;
   /** Hosts from the document's servers / Swagger host; empty = the spec applies to any host. */
@@ -67,4 +79,8 @@ export interface LoadedSpec {
   /** Sorted by (path, method). */
   operations: SpecOperation[];
   securitySchemes: Record<string, SpecSecurityScheme>;
+  /** What the loader skipped or coerced, in document order, at most MAX_SPEC_WARNINGS (load.ts). */
+  warnings: SpecWarning[];
+  /** All warnings, including those beyond the cap. */
+  warningCount: number;
 }

@@ -130,6 +130,46 @@ export const SHADOW: readonly ShadowRoute[] = [
   },
   { host: 'chat.twilio.com', method: 'DELETE', template: '/v2/Services/{ServiceSid}/Users', status: 204 },
   {
+    host: 'api.twilio.com',
+    method: 'GET',
+    template: '/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}/Events.json',
+    params: {
+      AccountSid: { type: 'string', pattern: '^AC[0-9a-fA-F]{32}$' },
+      CallSid: { type: 'string', pattern: '^CA[0-9a-fA-F]{32}$' },
+    },
+    response: obj({ events: { type: 'array', items: obj({ name: str, timestamp: { type: 'string' } }) } }),
+  },
+  {
+    host: 'api.twilio.com',
+    method: 'GET',
+    template: '/2010-04-01/Accounts/{AccountSid}/Usage/Records.json',
+    params: { AccountSid: { type: 'string', pattern: '^AC[0-9a-fA-F]{32}$' } },
+    response: obj({ usage: { type: 'integer' } }),
+  },
+  {
+    host: 'api.twilio.com',
+    method: 'DELETE',
+    template: '/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json',
+    params: {
+      AccountSid: { type: 'string', pattern: '^AC[0-9a-fA-F]{32}$' },
+      MessageSid: { type: 'string', pattern: '^SM[0-9a-fA-F]{32}$' },
+      Sid: { type: 'string', pattern: '^ME[0-9a-fA-F]{32}$' },
+    },
+    status: 204,
+  },
+  {
+    host: 'eu.jobs.example.net',
+    method: 'POST',
+    template: '/projects/{project}/jobs/{job}:pause',
+    response: obj({ name: str, done: { type: 'boolean' } }),
+  },
+  {
+    host: 'eu.jobs.example.net',
+    method: 'GET',
+    template: '/projects/{project}/quotas',
+    response: obj({ jobsPerDay: { type: 'integer' } }),
+  },
+  {
     host: 'docker-engine.apitap.test',
     method: 'GET',
     template: '/containers/{id}/debug',
@@ -329,6 +369,24 @@ export function matchRoute(
       if (m?.[1] !== undefined) {
         if (s === '') ok = false;
         params[m[1]] = decodeURIComponent(s);
+        rank += '2';
+      } else if (t.includes('{')) {
+        // A segment mixing text and expressions (`{Sid}.json`, `{job}:cancel`): ranks between.
+        const names: string[] = [];
+        const re = new RegExp(
+          '^' +
+            t.replace(/\{([^}]+)\}|([^{]+)/g, (_a, name: string | undefined, lit: string | undefined) => {
+              if (name !== undefined) {
+                names.push(name);
+                return '(.+?)';
+              }
+              return (lit ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+            }) +
+            '$',
+        );
+        const got = re.exec(s);
+        if (got === null) ok = false;
+        else names.forEach((n, k) => (params[n] = decodeURIComponent(got[k + 1] ?? '')));
         rank += '1';
       } else {
         ok = t === s;

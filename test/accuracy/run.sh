@@ -35,7 +35,8 @@ done
 
 CORPUS=${APITAP_CORPUS:-$ROOT/../shared/corpus}
 S=$CORPUS/specs
-SPECS=("$S/swagger-petstore/openapi.yaml" "$S/adyen/RecurringService-v68.yaml" "$S/redocly-museum/openapi.yaml" "$S/twilio/twilio_chat_v2.json" "$S/docker-engine/v1.41.yaml")
+HERE_SPECS=$ROOT/test/accuracy/specs # crafted: in-segment templates, custom methods, server variables
+SPECS=("$S/swagger-petstore/openapi.yaml" "$S/adyen/RecurringService-v68.yaml" "$S/redocly-museum/openapi.yaml" "$S/twilio/twilio_chat_v2.json" "$S/docker-engine/v1.41.yaml" "$HERE_SPECS/twilio-api-v2010.yaml" "$HERE_SPECS/jobs-v1.yaml")
 PREVIOUS=("$S/twilio/twilio_chat_v1.json")
 for f in "${SPECS[@]}" "${PREVIOUS[@]}"; do [ -f "$f" ] || { echo "run.sh: missing spec $f" >&2; exit 2; }; done
 SRV_ARGS=() APITAP_ARGS=()
@@ -50,7 +51,8 @@ PCAP=$OUT/capture.pcap
 # Unique names per run; the subnet only has to be unique inside our own namespaces.
 ID=$$
 NET=$(( ID % 250 + 1 ))
-NS_S=apitap-acc-s-$ID NS_C=apitap-acc-c-$ID
+NSP=${APITAP_NS_PREFIX:-apitap-acc} # namespace name prefix (a parallel session may pick its own)
+NS_S=$NSP-s-$ID NS_C=$NSP-c-$ID
 VS=acs$ID VC=acc$ID
 IP_S=10.214.$NET.1 IP_C=10.214.$NET.2
 PIDS=()
@@ -159,7 +161,7 @@ T2=$(date +%s)
 
 NOTES=(--note "capture: $PACKETS packets, $BYTES bytes, over a veth pair between two network namespaces (seed $SEED, scale $SCALE); traffic $([ "$REUSE" = 1 ] && echo "reused from $OUT" || echo "$((T1 - T0)) s"), replay $((T2 - T1)) s"
        --note "scored: $WHAT"
-       --note "specs: $(for f in "${SPECS[@]}"; do printf '%s ' "${f#"$S"/}"; done); previous: ${PREVIOUS[*]#"$S"/}")
+       --note "specs: $(for f in "${SPECS[@]}"; do f=${f#"$S"/}; printf '%s ' "${f#"$ROOT"/}"; done); previous: ${PREVIOUS[*]#"$S"/}")
 RESULT_ARGS=()
 [ "$RESULTS" = 1 ] && [ "$FAKE" = 0 ] && RESULT_ARGS=(--out test/accuracy/last-results.md)
 SCORE_RC=0

@@ -113,6 +113,27 @@ function makeMetric(
   return { name, tp, fp, fn, precision, recall, f1, target: parts.join(', '), pass, falsePositives, falseNegatives };
 }
 
+/**
+ * A report path whose leading segments are a template of the prefix (`/v{version}/jobs` for the
+ * prefix `/v1`: a server variable kept as a template) loses them like a literal prefix would.
+ */
+function stripTemplatedPrefix(path: string, prefix: string): string {
+  const ps = prefix.split('/').filter((x) => x !== '');
+  const ts = path.split('/').filter((x) => x !== '');
+  if (ts.length < ps.length) return path;
+  for (let i = 0; i < ps.length; i++) {
+    const t = ts[i] ?? '';
+    if (!t.includes('{')) return path;
+    const re = new RegExp(
+      '^' +
+        t.replace(/\{[^}]*\}|[^{]+/g, (x) => (x.startsWith('{') ? '.+?' : x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))) +
+        '$',
+    );
+    if (!re.test(ps[i] ?? '')) return path;
+  }
+  return '/' + ts.slice(ps.length).join('/');
+}
+
 export function score(truth: Truth, report: Report): Score {
   const prefixes = new Map<string, string>();
   for (const a of truth.apis) prefixes.set(normHost(a.host), a.prefix);
@@ -126,6 +147,7 @@ export function score(truth: Truth, report: Report): Score {
     const p = prefixes.get(h) ?? '';
     let t = path.split('?')[0] ?? '';
     if (p !== '' && (t === p || t.startsWith(`${p}/`))) t = t.slice(p.length) || '/';
+    else if (p !== '') t = stripTemplatedPrefix(t, p);
     return routeKey({ host: h, method, template: shape(t) });
   };
 

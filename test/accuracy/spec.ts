@@ -63,8 +63,14 @@ export function deref(root: JsonObject, node: Json | undefined): JsonObject {
 function hostAndPrefix(root: JsonObject, file: string): { host: string; prefix: string } {
   const servers = root['servers'];
   if (Array.isArray(servers) && isObj(servers[0]) && typeof servers[0]['url'] === 'string') {
+    // Server variables take their defaults (`https://{region}-jobs.example/v{version}`).
+    const vars = isObj(servers[0]['variables']) ? servers[0]['variables'] : {};
+    const url = servers[0]['url'].replace(/\{([^}]+)\}/g, (m, name: string) => {
+      const v = vars[name];
+      return isObj(v) && v['default'] !== undefined ? String(v['default']) : m;
+    });
     try {
-      const u = new URL(servers[0]['url']);
+      const u = new URL(url);
       return { host: u.host, prefix: u.pathname.replace(/\/+$/, '') };
     } catch {
       /* relative server url: fall through */

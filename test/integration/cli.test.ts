@@ -243,3 +243,27 @@ test('a truncated capture is processed up to the truncation and reported', needs
   assert.ok(rep.capture.packets > 0 && rep.capture.packets < 14);
   assert.equal(rep.capture.requests, 1);
 });
+
+test('a sloppy spec loads with warnings (report specs[], stderr with the table); a non-API file is refused in one line', () => {
+  const sloppy = join(tmp, 'sloppy.yaml');
+  writeFileSync(
+    sloppy,
+    'swagger: 2.0\ninfo: {title: sloppy, version: 1}\nhost: null\nbasePath: /v1.41\npaths:\n  /_ping:\n    get: {parameters: null, responses: {200: {description: ok}}}\n',
+  );
+  const j = apitap(['replay', docker, '--spec', sloppy, '--store', join(tmp, 'sl1'), '--format', 'json'], SECRET);
+  assert.equal(j.code, 0, j.stderr);
+  const rep = JSON.parse(j.stdout) as { specs: { file: string; operations: number; warnings: string[] }[] };
+  assert.equal(rep.specs.length, 1);
+  assert.equal(rep.specs[0]?.file, sloppy);
+  assert.equal(rep.specs[0]?.operations, 1);
+  assert.ok(rep.specs[0]?.warnings.includes('#/host: host is null, expected a string: ignored'), j.stdout);
+  const t = apitap(['replay', docker, '--spec', sloppy, '--store', join(tmp, 'sl2')], SECRET);
+  assert.equal(t.code, 0, t.stderr);
+  assert.match(t.stderr, /sloppy\.yaml: loaded 1 operations with 4 warning\(s\)\n {2}#\/swagger: swagger is a number/);
+  const notApi = join(tmp, 'notes.yaml');
+  writeFileSync(notApi, 'shopping: [milk, eggs]\n');
+  const r = apitap(['replay', docker, '--spec', notApi, '--store', join(tmp, 'sl3')], SECRET);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /notes\.yaml: not an API description/);
+});

@@ -104,8 +104,21 @@ test('validators: known valid and invalid numbers', () => {
   assert.equal(v.validateNationalId('44051401458', ['pl_pesel']), 'valid');
   assert.equal(v.validateNationalId('44051401459', ['pl_pesel']), 'invalid');
   assert.equal(v.validateEmail('jan@bedrijf.nl'), 'valid');
-  for (const e of ['a@example.com', 'a@foo.test', 'a@x.invalid', 'a@host.localhost', 'a@example.org', 'a@co.uk'])
-    assert.equal(v.validateEmail(e), 'invalid', e);
+  assert.equal(v.validateEmail('a@co.uk'), 'invalid');
+  // Documentation and test domains are still mailboxes (marked as examples by the detector).
+  for (const e of [
+    'a@example.com',
+    'a@foo.test',
+    'a@x.invalid',
+    'a@host.localhost',
+    'a@example.org',
+    'a@example.co.uk',
+  ]) {
+    assert.equal(v.validateEmail(e), 'valid', e);
+    assert.equal(v.isDocumentationEmail(e), true, e);
+  }
+  assert.equal(v.isDocumentationEmail('jan@bedrijf.nl'), false);
+  assert.equal(v.isDocumentationEmail('jan@examples.com'), false);
   assert.equal(v.validatePhone('+31 6 12345678'), 'valid');
   assert.equal(v.validatePhone('0612345678'), 'n/a');
   assert.equal(v.validatePhone('0612345678', 'NL'), 'valid');
@@ -180,6 +193,13 @@ test('documentation values are kept but marked example', () => {
   assert.equal(c?.example, true);
   assert.equal(detectValue('NL91ABNA0417164300', []).find((x) => x.kind === 'iban')?.example, true);
   assert.equal(detectValue('AKIAIOSFODNN7EXAMPLE', []).find((x) => x.kind === 'api_key')?.example, true);
+  // Emails at documentation domains: reported, as examples, at lower confidence than a real domain's.
+  const doc = detectValue('jane.doe@example.com', ['email']).find((x) => x.kind === 'email');
+  const real = detectValue('jane.doe@bedrijf.nl', ['email']).find((x) => x.kind === 'email');
+  assert.equal(doc?.example, true);
+  assert.equal(real?.example, false);
+  assert.ok(doc !== undefined && real !== undefined && doc.confidence < real.confidence);
+  assert.equal(detectValue('ops@staging.test', []).find((x) => x.kind === 'email')?.example, true);
 });
 
 test('JWT: header validated, alg none / no exp flagged, claims scanned', () => {

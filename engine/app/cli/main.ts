@@ -16,6 +16,7 @@ import { createAnalysisSession } from '../pipelines/analyze.js';
 import { replay } from '../pipelines/replay.js';
 import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
+import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
@@ -155,6 +156,12 @@ storeOptions(
                 : null,
             ...optional,
           });
+    const specInfo = [
+      ...specReports(flags.spec, specs, 'current'),
+      ...specReports(flags.specPrevious, previousSpecs, 'previous'),
+    ];
+    if (specInfo.length > 0) report.specs = specInfo;
+    if (flags.format === 'table') for (const l of specWarningLines(specInfo)) process.stderr.write(l + '\n');
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }

@@ -22,9 +22,22 @@ export interface CaptureReport {
   seconds: number;
 }
 
+/** One `--spec` / `--spec-previous` file as loaded: what the lenient loader skipped or coerced. */
+export interface SpecReport {
+  file: string;
+  role: 'current' | 'previous';
+  format: string;
+  operations: number;
+  /** All warnings; `warnings` holds the first ones (capped), each `<JSON pointer>: <message>`. */
+  warningCount: number;
+  warnings: string[];
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   capture: CaptureReport;
+  /** Present when specs were given. */
+  specs?: SpecReport[];
   endpoints?: EndpointRecord[];
   findings?: Finding[];
 }
