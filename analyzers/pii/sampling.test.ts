@@ -52,7 +52,8 @@ function exchange(i: number, res: unknown, reqHeaders: HeaderPair[] = [], status
       endUs: i * 1000 + 3,
     },
     latencyUs: 2,
-    quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false, anomalies: [] },
+    anomalies: [],
+    quality: { gapBytes: 0, truncated: false, oneSided: false, midstream: false },
   } as unknown as Exchange;
 }
 
