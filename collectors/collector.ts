@@ -31,6 +31,10 @@ export interface Collector extends FrameSink {
   readonly firstUs: number;
   readonly lastUs: number;
   readonly openFlows: number;
+  /** Estimated bytes of all open flows' state (bounded by flow.maxStateBytes). */
+  readonly flowStateBytes: number;
+  /** Bytes held out of order by reassembly, all flows (bounded by flow.maxTotalBufferedBytes). */
+  readonly bufferedBytes: number;
 }
 
 export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => void, counters: Counters): Collector {
@@ -49,6 +53,12 @@ export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => 
     },
     get openFlows() {
       return table.size;
+    },
+    get flowStateBytes() {
+      return table.stateBytes;
+    },
+    get bufferedBytes() {
+      return table.bufferedBytes;
     },
     onFrame(frame: Buffer, linkType: number, tsUs: number, wireLen: number): void {
       counters.inc('packets');

@@ -1,8 +1,10 @@
 // The PII analyzer's public surface: the scanner and the field aggregator (contract in types.ts),
 // plus the pure pieces the tests pin down (detectors, validators, key tokeniser, secret rules).
 export type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner, PiiScanStats } from './types.js';
-export { createPiiScanner, SAMPLING, SCAN_LIMITS } from './scanner.js';
-export type { SamplingOptions, ScannerOptions } from './scanner.js';
+export { createPiiScanner, SCAN_LIMITS } from './scanner.js';
+export type { ScannerOptions } from './scanner.js';
+export { MAX_SHAPES, SAMPLING, shapeCode } from './sampling.js';
+export type { SamplingOptions } from './sampling.js';
 export { createPiiFieldAggregator, MIN_DISTINCT, MAX_HASHES } from './aggregate.js';
 export { detectSecretsOnly, detectText, detectValue, VALUE_DETECTORS } from './detect.js';
 export type { Candidate, DetectOptions, ValueContext, ValueDetector } from './detect.js';

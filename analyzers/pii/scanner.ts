@@ -16,7 +16,8 @@
 // everywhere else a resource identifier (ids.ts: SIDs, UUIDs, object ids, digests) is not a secret
 // unless a prefixed secret rule matches it. Path segments are judged as ids of the collection named by
 // the segment before them.
-// Per-field sampling after saturation when the caller passes the endpoint key: see SamplingOptions.
+// Per-field sampling when the caller passes the endpoint key: which values are fully scanned, and the
+// detection bound for a change in a settled field, are stated in sampling.ts.
 // Rejections: a weak checksum kind whose checksum failed is reported as a value-less hit
 // (validated false) so the aggregator can apply pii.md's "all values validate" rule.
 import type { Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
@@ -24,9 +25,11 @@ import { PII_KINDS } from '../../engine/contracts/inventory.js';
 import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import type { Candidate, DetectOptions, ValueContext } from './detect.js';
 import { bodyJson as sharedBodyJson, parseJsonPrefix } from '../shared/json.js';
-import { detectSecretsOnly, detectText, detectValue } from './detect.js';
+import { detectText, detectValue } from './detect.js';
 import type { PiiHit, PiiScanner, PiiScanStats } from './types.js';
 import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
+import type { FieldState, SamplingOptions, SamplingStats } from './sampling.js';
+import { decide, DECISION, fnv1a, newFieldState, recordOutcome, SAMPLING, shapeCode } from './sampling.js';
 import { validateEmail } from './validators.js';
 import { shannon } from './validators.js';
 
@@ -42,51 +45,11 @@ export interface ScannerOptions {
   secret: Buffer | string;
   defaultCountry?: string;
   /**
-   * Per-field sampling after saturation; applies only to scanExchange calls that pass an endpoint key.
+   * Per-field sampling (sampling.ts); applies only to scanExchange calls that pass an endpoint key.
    * `false` turns it off. Defaults: SAMPLING.
    */
   sampling?: Partial<SamplingOptions> | false;
 }
-
-/**
- * Per-field sampling (design: pii.md "aggregate per field"; the labels come from field aggregation,
- * so once a field's outcome is settled, rescanning every value of it adds cost, not evidence).
- *
- * A field is (endpoint key, location, normalised field), e.g. ("h GET /users/{}", response.body,
- * $.items[*].email). Every whole value scanned there records its outcome: the set of kinds the scan
- * produced (nested JSON / base64 included). Once the last `saturation` scans of a field all had the
- * same outcome, further values of it are fully scanned at a deterministic 1-in-`rate`: the decision is
- * a hash of (exchange id, field, occurrence of the field in that exchange), never randomness, so a
- * capture replays to the same output. Values not picked still go through the strong prefixed-secret
- * rules (gitleaks: `ghp_`, `AKIA`, `sk_live_`, JWT, PEM, URL credentials), so a leaked key in a
- * settled field is reported at once. A scan with a different outcome resets the streak: the field is
- * fully scanned again until it has settled anew.
- * Never sampled: fields not seen before (no streak), headers Authorization / Proxy-Authorization,
- * Cookie / Set-Cookie (credential locations, always scanned), free-text bodies, and every call
- * without an endpoint key.
- * The streak counts scans, not distinct values: counting distinct values would mean keeping a
- * fingerprint of raw values across exchanges (CONTRIBUTING rule 8 keeps only the HMAC of *hits*).
- * A constant value settles as fast as varying ones, which is right: it has one outcome.
- * Bounded: at most `maxFields` fields are tracked; later fields are always fully scanned (counted in
- * stats().fieldsUntracked).
- */
-export interface SamplingOptions {
-  /** Consecutive scans with the same outcome before a field is sampled. */
-  saturation: number;
-  /** 1-in-`rate` values of a settled field are fully scanned. */
-  rate: number;
-  /** Fields tracked across all endpoints. */
-  maxFields: number;
-  /**
-   * Consecutive exchanges of an endpoint in which every body field was already settled (no new field,
-   * no changed outcome) before that endpoint's bodies are walked at 1-in-`rate` exchanges (picked by a
-   * hash of the exchange id). Walking a body costs a JSON parse and a visit per leaf even when each
-   * leaf is sampled out; at steady state that per-exchange cost dominated the whole replay (measured
-   * in test/bench/replay.bench.ts). Headers, cookies, path and query are always scanned. 0 disables.
-   */
-  bodySaturation: number;
-}
-export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 8, maxFields: 65_536, bodySaturation: 256 };
 
 /** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
 const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS.map((k, i) => [k, 1 << i])) as Record<
@@ -94,49 +57,97 @@ const KIND_BIT: Readonly<Record<PiiKind, number>> = Object.fromEntries(PII_KINDS
   number
 >;
 
-interface FieldState {
-  /** Outcome of the last scans (kind bits) and how many consecutive scans had it. */
-  mask: number;
-  streak: number;
-  /** Hash of the endpoint key, location and field: spreads the 1-in-K picks over fields. */
-  salt: number;
-  /** Scan serial of the exchange that last visited this field, and the visits within it. */
-  lastScan: number;
-  occ: number;
+/**
+ * A JSON body path of one endpoint and location, interned: walking a body builds no path string for a
+ * path seen before, and the node holds the field's sampling state.
+ */
+interface PathNode {
+  field: string;
+  keys: Map<string, PathNode> | null;
+  item: PathNode | null;
+  st: FieldState | null;
 }
 
-function fnv1a(s: string, h = 0x811c9dc5): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+/** The fields of one endpoint key: string fields (path, query, headers) per location, and JSON path tries. */
+interface EndpointFields {
+  byLocation: Map<string, Map<string, FieldState>>;
+  roots: Map<string, PathNode>;
 }
 
 /** The sampling state of one scanner: fields per endpoint key, shared by its scans. */
 class Sampler {
-  /** endpoint key → location → field → state (nested maps: no key string is built per value). */
-  readonly endpoints = new Map<string, Map<string, Map<string, FieldState>>>();
-  /** endpoint key → consecutive exchanges whose bodies held only settled fields. */
-  readonly bodyStreak = new Map<string, number>();
+  readonly endpoints = new Map<string, EndpointFields>();
   size = 0;
-  serial = 0;
-  sampledOut = 0;
-  bodiesSampledOut = 0;
+  nodes = 0;
   untracked = 0;
+  readonly stats: SamplingStats = { sampledOut: 0, novelShapes: 0, shapesOverflow: 0, outcomeChanges: 0 };
   constructor(readonly opts: Readonly<SamplingOptions>) {}
 
   /** The endpoint's fields; null (no sampling for this exchange) once maxFields endpoints are known. */
-  fieldsOf(endpointKey: string): Map<string, Map<string, FieldState>> | null {
+  fieldsOf(endpointKey: string): EndpointFields | null {
     let m = this.endpoints.get(endpointKey);
     if (m === undefined) {
       if (this.endpoints.size >= this.opts.maxFields) {
         this.untracked++;
         return null;
       }
-      m = new Map();
+      m = { byLocation: new Map(), roots: new Map() };
       this.endpoints.set(endpointKey, m);
     }
     return m;
   }
+
+  /** The child of a JSON path node (`key` null: the array item), or null once the trie is full. */
+  child(parent: PathNode, key: string | null): PathNode | null {
+    if (key === null) {
+      if (parent.item !== null) return parent.item;
+    } else {
+      const c = parent.keys?.get(key);
+      if (c !== undefined) return c;
+    }
+    if (this.nodes >= this.opts.maxFields * 2) return null;
+    this.nodes++;
+    const node: PathNode = {
+      field: key === null ? parent.field + '[*]' : `${parent.field}.${fieldName(key)}`,
+      keys: null,
+      item: null,
+      st: null,
+    };
+    if (key === null) parent.item = node;
+    else (parent.keys ??= new Map()).set(key, node);
+    return node;
+  }
 }
+
+/**
+ * HMAC per distinct value, not per hit: a bounded two-generation cache (young/old maps; a hit in old is
+ * promoted, young becomes old when full), keyed by a 53-bit FNV fingerprint of the normalised value so
+ * no raw value is kept (CONTRIBUTING rule 8). A fingerprint collision (probability ~ entries / 2^53 per
+ * lookup) would give a value another value's hash; the HMAC itself stays the only hash that leaves.
+ */
+class HmacCache {
+  private young = new Map<number, string>();
+  private old = new Map<number, string>();
+  constructor(
+    private readonly secret: Buffer | string,
+    private readonly cap: number,
+  ) {}
+
+  get(norm: string): string {
+    const k = fnv1a(norm) * 0x200000 + (fnv1a(norm, 0x9dc5811c) & 0x1fffff);
+    let h = this.young.get(k);
+    if (h !== undefined) return h;
+    h = this.old.get(k);
+    if (h === undefined) h = hmacHex(this.secret, norm);
+    if (this.young.size >= this.cap) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(k, h);
+    return h;
+  }
+}
+const HMAC_CACHE = 8192;
 
 type Side = 'request' | 'response';
 const loc = (side: Side, part: 'path' | 'query' | 'header' | 'cookie' | 'body'): PiiLocation =>
@@ -184,26 +195,22 @@ class Scan {
   leaves = 0;
   /** Kind bits of what the value being scanned produced so far (see Sampler). */
   private mask = 0;
-  /** A body field of this exchange was new or not yet settled, or changed its outcome. */
-  unsettled = false;
   /** Reused per value: weak checksum kinds whose checksum failed on it (detectValue's `rejected`). */
   private readonly rejected: PiiHit['kind'][] = [];
   constructor(
-    private readonly secret: Buffer | string,
+    private readonly hmac: HmacCache,
     private readonly o: DetectOptions,
     private readonly tokens: Map<string, readonly Redacted[]>,
-    /** Sampling for this exchange: the scanner's sampler, this endpoint's fields, the exchange's hash. */
+    /** Sampling for this exchange: the scanner's sampler and this endpoint's fields. */
     private readonly sampler: Sampler | null = null,
-    private readonly fields: Map<string, Map<string, FieldState>> | null = null,
+    private readonly fields: EndpointFields | null = null,
     private readonly endpointKey = '',
-    private readonly exHash = 0,
-    private readonly serial = 0,
   ) {}
 
   hashOf(norm: string): string {
     let hash = this.hashes.get(norm);
     if (hash === undefined) {
-      hash = hmacHex(this.secret, norm);
+      hash = this.hmac.get(norm);
       this.hashes.set(norm, hash);
     }
     return hash;
@@ -298,10 +305,10 @@ class Scan {
     const fields = this.fields;
     const sampler = this.sampler;
     if (fields === null || sampler === null) return null;
-    let byField = fields.get(location);
+    let byField = fields.byLocation.get(location);
     if (byField === undefined) {
       byField = new Map();
-      fields.set(location, byField);
+      fields.byLocation.set(location, byField);
     }
     let st = byField.get(field);
     if (st === undefined) {
@@ -309,15 +316,30 @@ class Scan {
         sampler.untracked++;
         return null;
       }
-      st = { mask: 0, streak: 0, salt: fnv1a(field, fnv1a(location, fnv1a(this.endpointKey))), lastScan: -1, occ: 0 };
+      st = newFieldState(fnv1a(field, fnv1a(location, fnv1a(this.endpointKey))));
       byField.set(field, st);
       sampler.size++;
     }
-    if (st.streak < sampler.opts.saturation) this.unsettled = true;
     return st;
   }
 
-  /** One whole value: fully scanned, or (settled field, not picked) through the strong secret rules only. */
+  /** The interned root of a JSON body at `location` (null: not sampling). */
+  jsonRoot(location: PiiLocation): PathNode | null {
+    const fields = this.fields;
+    if (fields === null) return null;
+    let r = fields.roots.get(location);
+    if (r === undefined) {
+      r = { field: '$', keys: null, item: null, st: null };
+      fields.roots.set(location, r);
+    }
+    return r;
+  }
+
+  childNode(pn: PathNode | null, key: string | null): PathNode | null {
+    return pn === null || this.sampler === null ? null : this.sampler.child(pn, key);
+  }
+
+  /** One whole value: fully scanned, or sampled out (settled field, known shape, not picked: sampling.ts). */
   value(
     v: string,
     keyPath: readonly string[],
@@ -325,25 +347,25 @@ class Scan {
     field: string,
     depth: number,
     where: ValueContext = 'field',
+    pn: PathNode | null = null,
   ): void {
     if (this.leaves >= SCAN_LIMITS.maxLeaves) {
       this.leaves++;
       return;
     }
-    const st = this.fieldState(location, field);
+    let st: FieldState | null;
+    if (pn !== null) {
+      st = pn.st;
+      if (st === null) st = pn.st = this.fieldState(location, field);
+    } else st = this.fieldState(location, field);
     if (st === null) {
       this.valueFull(v, keyPath, location, field, depth, where);
       return;
     }
     const sampler = this.sampler as Sampler;
-    if (st.lastScan !== this.serial) {
-      st.lastScan = this.serial;
-      st.occ = 0;
-    } else st.occ++;
-    if (st.streak >= sampler.opts.saturation && !this.picked(st, sampler.opts.rate)) {
+    if (decide(st, shapeCode(v), sampler.opts, sampler.stats) === DECISION.sampled) {
       this.leaves++;
-      sampler.sampledOut++;
-      this.emit(detectSecretsOnly(v, keyPath, this.o), location, field, false);
+      sampler.stats.sampledOut++;
       return;
     }
     const outer = this.mask;
@@ -351,22 +373,7 @@ class Scan {
     this.valueFull(v, keyPath, location, field, depth, where);
     const m = this.mask;
     this.mask = outer | m;
-    if (m === st.mask) {
-      if (st.streak < 0x3fffffff) st.streak++;
-    } else {
-      st.mask = m;
-      st.streak = 1;
-      this.unsettled = true;
-    }
-  }
-
-  /** Deterministic 1-in-`rate` pick from (exchange id, field, occurrence in this exchange). */
-  private picked(st: FieldState, rate: number): boolean {
-    let h = Math.imul(this.exHash ^ st.salt, 0x9e3779b1) ^ Math.imul(st.occ + 1, 0x85ebca6b);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 13;
-    return (h >>> 0) % rate === 0;
+    if (recordOutcome(st, m, sampler.opts)) sampler.stats.outcomeChanges++;
   }
 
   private valueFull(
@@ -400,15 +407,24 @@ class Scan {
     }
   }
 
-  json(x: unknown, keyPath: string[], path: string, location: PiiLocation, nest: number, depth: number): void {
+  /** A JSON node at `path`; `pn` is the interned node of `path` when there is one (then path === pn.field). */
+  json(
+    x: unknown,
+    keyPath: string[],
+    path: string,
+    location: PiiLocation,
+    nest: number,
+    depth: number,
+    pn: PathNode | null = null,
+  ): void {
     if (depth > SCAN_LIMITS.maxDepth || this.leaves >= SCAN_LIMITS.maxLeaves) return;
     if (typeof x === 'string') {
-      this.value(x, keyPath, location, path, nest);
+      this.value(x, keyPath, location, path, nest, 'field', pn);
       return;
     }
     if (typeof x === 'number') {
       // Numbers keep their JSON spelling; integers beyond 2^53 are already rounded by JSON.parse.
-      if (Number.isInteger(x) && Math.abs(x) >= 1e5) this.value(String(x), keyPath, location, path, 1);
+      if (Number.isInteger(x) && Math.abs(x) >= 1e5) this.value(String(x), keyPath, location, path, 1, 'field', pn);
       return;
     }
     if (Array.isArray(x)) {
@@ -418,10 +434,11 @@ class Scan {
         if (/^(?:coordinates|coords|lnglat|lonlat|latlng|position)$/i.test(leaf))
           this.geo(x[1], x[0], keyPath, location, path);
       }
-      const p = path + '[*]';
+      const cn = this.childNode(pn, null);
+      const p = cn !== null ? cn.field : path + '[*]';
       for (let i = 0; i < x.length; i++) {
         if (this.leaves >= SCAN_LIMITS.maxLeaves) return;
-        this.json(x[i], keyPath, p, location, nest, depth + 1);
+        this.json(x[i], keyPath, p, location, nest, depth + 1, cn);
       }
       return;
     }
@@ -433,7 +450,8 @@ class Scan {
       for (const k in o) {
         if (this.leaves >= SCAN_LIMITS.maxLeaves) return;
         keyPath.push(k);
-        this.json(o[k], keyPath, `${path}.${fieldName(k)}`, location, nest, depth + 1);
+        const cn = this.childNode(pn, k);
+        this.json(o[k], keyPath, cn !== null ? cn.field : `${path}.${fieldName(k)}`, location, nest, depth + 1, cn);
         keyPath.pop();
       }
     }
@@ -622,7 +640,7 @@ class Scan {
       // Parsed once per body and shared with the endpoint layer (analyzers/shared/json.ts).
       const parsed = b.encoding === 'utf8' && text === b.data ? sharedBodyJson(b) : tryJson(t);
       if (parsed !== undefined) {
-        this.json(parsed, [], '$', bl, 0, 0);
+        this.json(parsed, [], '$', bl, 0, 0, this.jsonRoot(bl));
         return;
       }
     }
@@ -747,38 +765,26 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const o: DetectOptions = opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry } : {};
   const secret = opts.secret;
   const tokens = new Map<string, readonly Redacted[]>();
+  const hmac = new HmacCache(secret, HMAC_CACHE);
   const sampler = opts.sampling === false ? null : new Sampler({ ...SAMPLING, ...opts.sampling });
   return {
     scanExchange(ex: Exchange, endpointKey?: string): PiiHit[] {
       const fields = sampler !== null && endpointKey !== undefined ? sampler.fieldsOf(endpointKey) : null;
       const s =
         fields !== null && sampler !== null && endpointKey !== undefined
-          ? new Scan(secret, o, tokens, sampler, fields, endpointKey, fnv1a(ex.id), ++sampler.serial)
-          : new Scan(secret, o, tokens);
-      // Bodies of an endpoint whose body fields have all been settled for `bodySaturation` exchanges
-      // are walked at 1-in-rate (deterministic by exchange id); see SamplingOptions.bodySaturation.
-      let walkBodies = true;
-      if (fields !== null && sampler !== null && endpointKey !== undefined && sampler.opts.bodySaturation > 0) {
-        const streak = sampler.bodyStreak.get(endpointKey) ?? 0;
-        if (streak >= sampler.opts.bodySaturation && fnv1a(ex.id, 0x2545f491) % sampler.opts.rate !== 0) {
-          walkBodies = false;
-          sampler.bodiesSampledOut++;
-        }
-      }
+          ? new Scan(hmac, o, tokens, sampler, fields, endpointKey)
+          : new Scan(hmac, o, tokens);
       try {
         if (ex.request !== null) {
           s.target('request', ex.request.target);
           s.headers('request', ex.request.headers);
-          if (walkBodies) s.body('request', ex.request.body);
+          s.body('request', ex.request.body);
           if (ex.request.trailers.length > 0) s.headers('request', ex.request.trailers);
         }
         if (ex.response !== null) {
           s.headers('response', ex.response.headers);
-          if (walkBodies) s.body('response', ex.response.body);
+          s.body('response', ex.response.body);
           if (ex.response.trailers.length > 0) s.headers('response', ex.response.trailers);
-        }
-        if (walkBodies && fields !== null && sampler !== null && endpointKey !== undefined) {
-          sampler.bodyStreak.set(endpointKey, s.unsettled ? 0 : (sampler.bodyStreak.get(endpointKey) ?? 0) + 1);
         }
       } catch {
         // Defensive: a detector bug must not take down the analyzer loop. The partial hits stand.
@@ -789,8 +795,10 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
       return {
         fieldsTracked: sampler?.size ?? 0,
         fieldsUntracked: sampler?.untracked ?? 0,
-        valuesSampledOut: sampler?.sampledOut ?? 0,
-        bodiesSampledOut: sampler?.bodiesSampledOut ?? 0,
+        valuesSampledOut: sampler?.stats.sampledOut ?? 0,
+        novelShapeScans: sampler?.stats.novelShapes ?? 0,
+        shapesOverflow: sampler?.stats.shapesOverflow ?? 0,
+        outcomeChanges: sampler?.stats.outcomeChanges ?? 0,
       };
     },
   };

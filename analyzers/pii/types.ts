@@ -66,8 +66,12 @@ export interface PiiScanStats {
   fieldsUntracked: number;
   /** Values of settled fields not picked for a full scan (secret rules only). */
   valuesSampledOut: number;
-  /** Exchanges whose bodies were not walked: their endpoint's body fields were all settled. */
-  bodiesSampledOut: number;
+  /** Full scans of settled fields because the value's shape was new for the field (sampling.ts). */
+  novelShapeScans: number;
+  /** Values whose shape was not remembered: the field had MAX_SHAPES shapes already. */
+  shapesOverflow: number;
+  /** Full scans whose outcome differed from the settled field's (the field was scanned fully again). */
+  outcomeChanges: number;
 }
 
 /** The labels an endpoint field earns once enough evidence is in. */

@@ -7,7 +7,7 @@
 // stdnum builds an Error (with a stack) for every rejected input.
 import { isIP } from 'node:net';
 import { isValidIBAN } from 'ibantools';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { CountryCode } from 'libphonenumber-js/max';
 import { stdnum } from 'stdnum';
 import { parse as parseDomain } from 'tldts';
@@ -248,6 +248,26 @@ export function isDocumentationEmail(v: string): boolean {
   return at > 0 && isDocumentationDomain(v.slice(at + 1).toLowerCase());
 }
 
+// Metadata.hasCallingCode is public in libphonenumber-js but missing from its type declarations.
+const PHONE_METADATA = new Metadata() as unknown as { hasCallingCode?: (code: string) => boolean };
+const hasCallingCode: (code: string) => boolean =
+  typeof PHONE_METADATA.hasCallingCode === 'function'
+    ? (code) => (PHONE_METADATA.hasCallingCode as (c: string) => boolean).call(PHONE_METADATA, code)
+    : () => true;
+
+/** Whether the digits after '+' start with a country calling code (ITU E.164: 1 to 3 digits). */
+function knownCallingCode(s: string): boolean {
+  let code = '';
+  for (let i = 1; i < s.length && code.length < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (isDigit(c)) {
+      code += s[i] as string;
+      if (hasCallingCode(code)) return true;
+    } else if (code.length > 0 || (c !== 32 && c !== 40 && c !== 41 && c !== 45 && c !== 46)) return false;
+  }
+  return false;
+}
+
 /**
  * Phone via libphonenumber-js (max metadata) `isValid`. Without a leading + or 00 the number needs a
  * default country (from config, or a key hint supplies none: the caller passes its default).
@@ -260,6 +280,9 @@ export function validatePhone(v: string, defaultCountry?: string): Validity {
   if (s.startsWith('00')) s = '+' + s.slice(2);
   const international = s.startsWith('+');
   if (!international && defaultCountry === undefined) return 'n/a';
+  // Shape gate: an international number whose first 1-3 digits are no country calling code is what
+  // the library rejects by building and catching a ParseError (INVALID_COUNTRY): same answer, no throw.
+  if (international && !knownCallingCode(s)) return 'invalid';
   try {
     const p = international
       ? parsePhoneNumberFromString(s)

@@ -45,6 +45,11 @@ export class BodyCollector {
     this.keepCap = this.codings.length > 0 ? limits.maxEncodedBytes : limits.bodyCaptureBytes;
   }
 
+  /** Bytes copied and kept so far (for state estimates). */
+  get keptBytes(): number {
+    return this.kept;
+  }
+
   /** `buf` is valid only during the call: the kept part is copied. */
   add(buf: Buffer, off: number, len: number): void {
     this.size += len;

@@ -31,6 +31,8 @@ export interface HttpConnection {
   onTruncated(dir: Direction): void;
   /** The connection is over: flush every pending message (unpaired ones are emitted, flagged). */
   onEnd(tsUs: number, reason: EndReason, oneSided: boolean): void;
+  /** Estimated bytes of this connection's state (fixed costs + bytes it holds), for the flow table's byte bound. */
+  stateBytes?(): number;
 }
 
 export interface HttpOptions {

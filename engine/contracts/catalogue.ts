@@ -113,7 +113,12 @@ const COLLECTOR = section('collector', 'stat', 'packets', {
 
 const FLOW = section('flow', 'anomaly', 'flows', {
   flows: ['stat', 'flows', 'TCP connections tracked'],
-  flow_evicted: ['drop', 'flows', 'the flow table was full; the stalest flow was ended early'],
+  flow_evicted: ['drop', 'flows', 'the flow table was full (flow count); the stalest flow was ended early'],
+  flow_evicted_bytes: [
+    'drop',
+    'flows',
+    "the flows' estimated state reached maxStateBytes; the stalest flow was ended early",
+  ],
   flow_idle_expired: 'a flow saw no packet for the idle timeout (packet time) and was ended',
   flow_stray_control: [
     'anomaly',
