@@ -20,7 +20,7 @@ import type { EndpointRecord, Finding } from '../engine/contracts/inventory.js';
 import { classifyAuth, queryNames } from './auth/classify.js';
 import type { EndpointAggregate } from './endpoints/aggregate.js';
 import { leafFromRecord, usFromIso } from './endpoints/restore.js';
-import { buildRecord, renamePathField } from './endpoints/aggregate.js';
+import { buildRecord } from './endpoints/aggregate.js';
 import { categoryOf } from './endpoints/classify.js';
 import type { Overrides } from './endpoints/overrides.js';
 import { applyOverrides } from './endpoints/overrides.js';
@@ -28,8 +28,10 @@ import { addExchange, FieldPaths, mergeStats, newLeafStats } from './endpoints/s
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
 import { matchSegments, parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
-import type { PiiFieldAggregator, PiiFieldResult, PiiScanner } from './pii/types.js';
-import { computeFindings } from './risks/findings.js';
+import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
+import { sortFindings } from './risks/findings.js';
+import type { Observed, Snapshot } from './plugin.js';
+import { createAnalyzers } from './registry.js';
 import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
@@ -118,6 +120,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const pending = new Map<string, PendingVersionless[]>();
   /** Bumped by forget(): PII aggregator keys of a host's earlier state are not reused. */
   const generations = new Map<string, number>();
+  /** The analyzers beside the inventory core (registry.ts), in their order. */
+  const plugins = createAnalyzers({ pii: opts.pii });
   const counts = {
     analysis_exchanges: 0,
     analysis_without_request: 0,
@@ -203,11 +207,6 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     return { tpl: o.tpl, note: o.explain };
   };
 
-  const piiKey = (host: string, method: string, path: string): string => {
-    const g = generations.get(host) ?? 0;
-    return `${host}${g > 0 ? `#${g}` : ''} ${method} ${path}`;
-  };
-
   function observe(ex: Exchange): Attribution {
     counts.analysis_exchanges++;
     const t0 = ex.request?.startUs ?? ex.response?.startUs;
@@ -233,12 +232,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight), fieldPaths);
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
-    if (opts.pii) {
-      const key = piiKey(host, method, path);
-      const hits = opts.pii.scanner.scanExchange(ex, key).map((h) => ({ ...h, field: renamePathField(h.field, tpl) }));
-      opts.pii.aggregator.add(key, hits);
-      leaf.coarseKeys.add(key);
-    }
+    const o: Observed = { ex, host, method, path, tpl, leaf, generation: generations.get(host) ?? 0 };
+    for (const p of plugins) p.observe?.(o);
     return { host, method, path };
   }
 
@@ -256,6 +251,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
         generations.set(h, (generations.get(h) ?? 0) + 1);
       }
     }
+    for (const p of plugins) p.forget?.(hosts);
     findingsCache = null;
   }
 
@@ -290,24 +286,6 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     }
   }
 
-  function piiFor(s: LeafStats, tpl: readonly TemplateSeg[]): PiiFieldResult[] {
-    if (!opts.pii && s.restoredPii.length === 0) return [];
-    const best = new Map<string, PiiFieldResult>();
-    const offer = (r: PiiFieldResult): void => {
-      const field = renamePathField(r.field, tpl);
-      const id = `${r.location}\u0000${field}\u0000${r.kind}`;
-      const prev = best.get(id);
-      if (!prev || r.confidence > prev.confidence || (r.confidence === prev.confidence && r.hash < prev.hash)) {
-        best.set(id, { ...r, field, distinct: Math.max(r.distinct, prev?.distinct ?? 0) });
-      } else if (r.distinct > prev.distinct) {
-        prev.distinct = r.distinct;
-      }
-    };
-    if (opts.pii) for (const k of s.coarseKeys.values()) for (const r of opts.pii.aggregator.results(k)) offer(r);
-    for (const r of s.restoredPii) offer(r);
-    return [...best.keys()].sort(cmp).map((k) => best.get(k) as PiiFieldResult);
-  }
-
   function computeHost(host: string): EndpointAggregate[] {
     const cached = hostCache.get(host);
     if (cached) return cached;
@@ -334,7 +312,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       const prev = match ? null : previous.match(host, g.method, nullable, on);
       const explain = [...g.explain].sort(cmp);
       if (explain.length === 0) explain.push('literal path (no segment templated)');
-      out.push(buildRecord(host, g.method, g.tpl, g.stats, explain, match, prev, piiFor(g.stats, g.tpl)));
+      const ag = buildRecord(host, g.method, g.tpl, g.stats, explain, match, prev, []);
+      for (const p of plugins) p.contribute?.(ag);
+      out.push(ag);
     }
     const key = (a: EndpointAggregate): string => `${a.record.path}\u0000${a.record.method}`;
     out.sort((a, b) => cmp(key(a), key(b)));
@@ -361,13 +341,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
 
   function allFindings(): Finding[] {
     if (findingsCache) return findingsCache;
-    findingsCache = computeFindings({
-      aggregates: aggregates(),
-      current,
-      previous,
-      window: window(),
-      hostsSeen: hosts(),
-    });
+    const snapshot: Snapshot = { aggregates: aggregates(), current, previous, window: window(), hostsSeen: hosts() };
+    findingsCache = sortFindings(plugins.flatMap((p) => p.findings?.(snapshot) ?? []));
     return findingsCache;
   }
 
@@ -385,6 +360,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
         out.analysis_tree_path_too_deep = (out.analysis_tree_path_too_deep ?? 0) + t.drops.path_too_deep;
         out.analysis_tree_children_overflow = (out.analysis_tree_children_overflow ?? 0) + t.drops.children_overflow;
         out.analysis_tree_nodes_overflow = (out.analysis_tree_nodes_overflow ?? 0) + t.drops.nodes_overflow;
+      }
+      for (const p of plugins) {
+        for (const [k, v] of Object.entries(p.stats?.() ?? {}) as [CounterName, number][]) out[k] = (out[k] ?? 0) + v;
       }
       return out;
     },

@@ -22,6 +22,11 @@ export interface EndpointAggregate {
   pii: PiiFieldResult[];
 }
 
+/** The record's view of an endpoint's PII fields. */
+export function endpointPii(pii: readonly PiiFieldResult[]): EndpointPii[] {
+  return pii.map((p) => ({ kind: p.kind, location: p.location, field: p.field }));
+}
+
 /** Rename `path[i]` fields to `{name}` when segment i of the template is a parameter. */
 export function renamePathField(field: string, tpl: readonly TemplateSeg[]): string {
   if (!field.startsWith('path[')) return field; // most fields: no regexp run
@@ -74,7 +79,6 @@ export function buildRecord(
   }
   const uniq = [...new Set(ex)];
   if (uniq.length > MAX_EXPLAIN) uniq.length = MAX_EXPLAIN;
-  const piiOut: EndpointPii[] = pii.map((p) => ({ kind: p.kind, location: p.location, field: p.field }));
   const statusClasses: Record<string, number> = {};
   for (const k of [...s.statusClasses.keys()].sort()) statusClasses[k] = s.statusClasses.get(k) ?? 0;
   const record: EndpointRecord = {
@@ -85,7 +89,7 @@ export function buildRecord(
     documented: match !== null,
     deprecated: match?.entry.op.deprecated ?? false,
     auth: [...s.auth].sort(),
-    pii: piiOut,
+    pii: endpointPii(pii),
     firstSeen: isoFromUs(Number.isFinite(s.firstUs) ? s.firstUs : 0),
     lastSeen: isoFromUs(Number.isFinite(s.lastUs) ? s.lastUs : 0),
     statusClasses,

@@ -1,0 +1,14 @@
+// The analyzers beside the inventory core, listed by hand (no registration by side effect). Order
+// matters only for contribute(): a plug-in may read fields an earlier one contributed.
+import type { AnalyzerPlugin } from './plugin.js';
+import { createPiiAnalyzer } from './pii/plugin.js';
+import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
+import { createRiskAnalyzer } from './risks/plugin.js';
+
+export interface RegistryOptions {
+  pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
+}
+
+export function createAnalyzers(opts: RegistryOptions): AnalyzerPlugin[] {
+  return [createPiiAnalyzer(opts.pii), createRiskAnalyzer()];
+}
