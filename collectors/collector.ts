@@ -14,6 +14,8 @@ import type { FrameSink } from './source/types.js';
 
 export interface CollectorOptions {
   vxlanPorts: number[];
+  /** UDP destination ports carrying Geneve (default 6081; AWS Gateway Load Balancer). */
+  genevePorts?: number[];
   flow: FlowTableOptions;
   http: HttpOptions;
 }
@@ -34,7 +36,10 @@ export interface Collector extends FrameSink {
 }
 
 export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => void, counters: Counters): Collector {
-  const decoder = createDecoder({ vxlanPorts: opts.vxlanPorts }, counters);
+  const decoder = createDecoder(
+    { vxlanPorts: opts.vxlanPorts, ...(opts.genevePorts !== undefined ? { genevePorts: opts.genevePorts } : {}) },
+    counters,
+  );
   const view = decoder.view;
   const table = createFlowTable(opts.flow, (meta) => createHttpConnection(meta, opts.http, emit, counters), counters);
   let firstUs = -1;
@@ -58,6 +63,7 @@ export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => 
       // its last high-water mark so flows are not expired twice.
       if (tsUs > lastUs) lastUs = tsUs;
       if (frame.length < wireLen) counters.inc('packets_truncated');
+      // Anything but OK was counted by the decoder under exactly one not-analysed reason (reasons.ts).
       const status = decoder.decode(frame, linkType, tsUs, wireLen);
       if (status !== DecodeStatus.OK) return;
       counters.inc('tcp_packets');

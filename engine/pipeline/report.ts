@@ -8,6 +8,7 @@ import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
 import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
 import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
 import { TCP_ANOMALIES } from '../../collectors/reassembly/stream.js';
+import { NOT_ANALYSED } from '../../collectors/decode/reasons.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 
@@ -22,6 +23,11 @@ export interface CaptureReport {
   exchanges: number;
   /** Every anomaly and drop by stable name. */
   anomalies: Record<string, number>;
+  /**
+   * Packets not analysed, by reason (collectors/decode/reasons.ts), zeros left out:
+   * packets == (TCP segments tracked by a flow) + the sum of these.
+   */
+  notAnalysed: Record<string, number>;
   seconds: number;
 }
 
@@ -55,7 +61,11 @@ const isAnomaly = (name: string): boolean =>
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
   const all = counters.snapshot();
   const anomalies: Record<string, number> = {};
-  for (const [k, v] of Object.entries(all)) if (isAnomaly(k)) anomalies[k] = v;
+  const notAnalysed: Record<string, number> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (isAnomaly(k)) anomalies[k] = v;
+    if (k in NOT_ANALYSED) notAnalysed[k] = v;
+  }
   return {
     files,
     packets: counters.get('packets'),
@@ -65,6 +75,23 @@ export function captureReport(counters: Counters, files: number, firstUs: number
     responses: counters.get('http_responses'),
     exchanges: counters.get('http_exchanges_paired'),
     anomalies,
+    notAnalysed,
     seconds: firstUs >= 0 && lastUs >= firstUs ? Math.round((lastUs - firstUs) / 1000) / 1000 : 0,
   };
+}
+
+/**
+ * One line naming the three largest not-analysed reasons when more than 1 % of the packets were not
+ * analysed (so a capture that yields nothing says why), else null.
+ */
+export function notAnalysedSummary(c: CaptureReport): string | null {
+  const entries = Object.entries(c.notAnalysed ?? {});
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  if (c.packets === 0 || total * 100 <= c.packets) return null;
+  const top = entries
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 3)
+    .map(([k, n]) => `${k} ${n}`);
+  const pct = Math.round((total * 1000) / c.packets) / 10;
+  return `not analysed: ${total} of ${c.packets} packets (${pct} %): ${top.join(', ')}`;
 }
