@@ -73,6 +73,7 @@ interface ReplayFlags extends StoreFlags {
   openapi?: string;
   bodyCap: string;
   vxlanPort: string[];
+  genevePort: string[];
   analyze: boolean;
   progress: boolean;
 }
@@ -95,7 +96,7 @@ storeOptions(
   program
     .command('replay')
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
-    .argument('<captures...>', 'capture files or directories')
+    .argument('<captures...>', "capture files or directories ('-' = pcap/pcapng on standard input)")
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
     .option('--spec <file>', 'OpenAPI 3.x / Swagger 2.0 spec of an API (repeatable)', collect, [])
@@ -114,6 +115,7 @@ storeOptions(
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
+    .option('--geneve-port <port>', 'UDP port carrying Geneve (repeatable; default 6081)', collect, [])
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -134,6 +136,11 @@ storeOptions(
     fail(2, `--body-cap must be a non-negative integer, got ${flags.bodyCap}`);
   const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
   if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
+  const genevePorts = flags.genevePort.length > 0 ? flags.genevePort.map(Number) : [6081];
+  if (genevePorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--geneve-port must be 1..65535`);
+  // A live pipe ends on SIGINT/SIGTERM like end of input: flows flushed, report printed.
+  const stop = new AbortController();
+  if (captures.includes('-')) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => stop.abort());
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
@@ -144,8 +151,13 @@ storeOptions(
     const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
     const { report } = await replay({
       inputs: captures,
-      collector: { vxlanPorts: ports, http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap } },
+      collector: {
+        vxlanPorts: ports,
+        genevePorts,
+        http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap },
+      },
       analysis,
+      signal: stop.signal,
       ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
       ...(flags.progress && process.stderr.isTTY && flags.format === 'table' ? { onProgress: progress(true) } : {}),
     } as Parameters<typeof replay>[0]);
