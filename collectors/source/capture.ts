@@ -180,7 +180,7 @@ class CaptureReader {
     let src: ByteSource;
     let total: number;
     try {
-      const o = await openCaptureSource(this.path);
+      const o = await openCaptureSource(this.path, this.opts.signal);
       src = o.src;
       total = o.total;
       this.compression = o.compression;
@@ -234,6 +234,10 @@ class CaptureReader {
       src instanceof StreamSource && src.failure !== null && this.end < 24 && this.eof ? await src.failure() : null;
     if (early !== null) {
       this.problem('capture_read_failed', early, true);
+      return;
+    }
+    if (signal?.aborted === true && this.end < 24) {
+      this.problem('capture_aborted', `aborted after ${this.end} bytes, before the capture header`, true);
       return;
     }
     if (this.stopped || !this.detect()) return;

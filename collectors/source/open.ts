@@ -61,6 +61,9 @@ export class StreamSource implements ByteSource {
   private cur: Buffer | null = null;
   private curOff = 0;
   private done = false;
+  /** Resolves when abort() is called, so a read pending on a silent pipe returns at once. */
+  private readonly aborted: Promise<IteratorResult<Buffer>>;
+  private wake: () => void = () => undefined;
   truncated = false;
   /** For a child decompressor: resolves, once it exited, to why it failed (its stderr) or null. Awaited at end of data. */
   failure: (() => Promise<string | null>) | null = null;
@@ -71,6 +74,9 @@ export class StreamSource implements ByteSource {
     private readonly cleanup: () => void = () => undefined,
   ) {
     this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.aborted = new Promise((resolve) => {
+      this.wake = () => resolve({ done: true, value: undefined });
+    });
   }
 
   async read(dst: Buffer, off: number, len: number): Promise<number> {
@@ -80,7 +86,7 @@ export class StreamSource implements ByteSource {
         if (n > 0) break; // hand over what we have rather than wait
         let r: IteratorResult<Buffer>;
         try {
-          r = await this.it.next();
+          r = await Promise.race([this.it.next(), this.aborted]);
         } catch (err) {
           this.done = true;
           const code = (err as NodeJS.ErrnoException).code;
@@ -110,7 +116,9 @@ export class StreamSource implements ByteSource {
   }
   abort(): void {
     this.done = true;
+    this.wake();
     this.stream.destroy();
+    this.cleanup();
   }
   async close(): Promise<void> {
     this.stream.destroy();
@@ -192,8 +200,8 @@ export interface OpenedSource {
  * Open `path` ('-' = standard input) for the capture reader. Rejects on open/read errors and with
  * DecompressorMissing; the caller turns those into problems.
  */
-export async function openCaptureSource(path: string): Promise<OpenedSource> {
-  if (path === '-') return openStdin();
+export async function openCaptureSource(path: string, signal?: AbortSignal): Promise<OpenedSource> {
+  if (path === '-') return openStdin(signal);
   const fh = await open(path, 'r');
   let total: number;
   let kind: Compression;
@@ -216,14 +224,23 @@ export async function openCaptureSource(path: string): Promise<OpenedSource> {
 }
 
 /** Standard input, peeking at the first bytes for compression without losing them. */
-async function openStdin(): Promise<OpenedSource> {
+async function openStdin(signal?: AbortSignal): Promise<OpenedSource> {
   const stdin = process.stdin;
   const it = stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const headParts: Buffer[] = [];
   let have = 0;
   let ended = false;
+  // Abort while no byte came yet: end as empty input.
+  const aborted = new Promise<IteratorResult<Buffer>>((resolve) => {
+    const done = (): void => {
+      stdin.destroy();
+      resolve({ done: true, value: undefined });
+    };
+    if (signal?.aborted === true) done();
+    else signal?.addEventListener('abort', done, { once: true });
+  });
   while (have < 6) {
-    const r = await it.next();
+    const r = await Promise.race([it.next(), aborted]);
     if (r.done === true) {
       ended = true;
       break;

@@ -140,7 +140,12 @@ storeOptions(
   if (genevePorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--geneve-port must be 1..65535`);
   // A live pipe ends on SIGINT/SIGTERM like end of input: flows flushed, report printed.
   const stop = new AbortController();
-  if (captures.includes('-')) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => stop.abort());
+  if (captures.includes('-')) {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => stop.abort());
+    process.stderr.write(
+      'apitap: reading a capture from standard input; end of input or Ctrl-C ends it with the report\n',
+    );
+  }
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
