@@ -36,6 +36,13 @@ export const RECONCILE_COUNTERS = {
   tcp_segments_tracked: 'TCP segments that reached a tracked connection (reassembly, HTTP)',
 } as const;
 
+/**
+ * Reasons for segments that carry no payload (the trailing ACK of a closed connection, a stray ACK of a
+ * connection never seen): counted and reconciled, but they hide no traffic, so the human report's
+ * warning ignores them.
+ */
+export const NOT_ANALYSED_WITHOUT_PAYLOAD: ReadonlySet<string> = new Set(['flow_stray_control', 'tcp_after_close']);
+
 /** Every reason, decode then flow: what the report lists under "not analysed". */
 export const NOT_ANALYSED: Readonly<Record<string, string>> = { ...DECODE_NOT_ANALYSED, ...FLOW_NOT_ANALYSED };
 

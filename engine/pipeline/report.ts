@@ -8,7 +8,7 @@ import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
 import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
 import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
 import { TCP_ANOMALIES } from '../../collectors/reassembly/stream.js';
-import { NOT_ANALYSED } from '../../collectors/decode/reasons.js';
+import { NOT_ANALYSED, NOT_ANALYSED_WITHOUT_PAYLOAD } from '../../collectors/decode/reasons.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 
@@ -82,10 +82,11 @@ export function captureReport(counters: Counters, files: number, firstUs: number
 
 /**
  * One line naming the three largest not-analysed reasons when more than 1 % of the packets were not
- * analysed (so a capture that yields nothing says why), else null.
+ * analysed (so a capture that yields nothing says why), else null. Segments without payload (trailing
+ * ACKs of closed connections) hide nothing and do not count here.
  */
 export function notAnalysedSummary(c: CaptureReport): string | null {
-  const entries = Object.entries(c.notAnalysed ?? {});
+  const entries = Object.entries(c.notAnalysed ?? {}).filter(([k]) => !NOT_ANALYSED_WITHOUT_PAYLOAD.has(k));
   const total = entries.reduce((a, [, n]) => a + n, 0);
   if (c.packets === 0 || total * 100 <= c.packets) return null;
   const top = entries

@@ -11,7 +11,12 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createCollector, DEFAULT_COLLECTOR_OPTIONS, type Collector } from '../../collectors/collector.js';
-import { DECODE_NOT_ANALYSED, FLOW_NOT_ANALYSED, NOT_ANALYSED } from '../../collectors/decode/reasons.js';
+import {
+  DECODE_NOT_ANALYSED,
+  FLOW_NOT_ANALYSED,
+  NOT_ANALYSED,
+  NOT_ANALYSED_WITHOUT_PAYLOAD,
+} from '../../collectors/decode/reasons.js';
 import {
   erspan,
   ethernet,
@@ -36,6 +41,7 @@ import { LINKTYPE } from '../../collectors/source/types.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import { captureReport, notAnalysedSummary } from '../../engine/pipeline/report.js';
 import { Counters } from '../../engine/telemetry/counters.js';
+import { reportTable } from '../../engine/cli/output.js';
 import { corpus, corpusDir } from '../support/paths.js';
 
 function sum(c: Counters, names: Readonly<Record<string, string>>): number {
@@ -83,10 +89,15 @@ describe('reconciliation on the corpus', () => {
       assertReconciled(counters, file);
       const rep = captureReport(counters, 1, col.firstUs, col.lastUs);
       let listed = 0;
-      for (const n of Object.values(rep.notAnalysed)) listed += n;
+      let hiding = 0;
+      for (const [k, n] of Object.entries(rep.notAnalysed)) {
+        listed += n;
+        if (!NOT_ANALYSED_WITHOUT_PAYLOAD.has(k)) hiding += n;
+      }
       assert.equal(counters.get('tcp_segments_tracked') + listed, rep.packets);
       const line = notAnalysedSummary(rep);
-      if (listed * 100 > rep.packets) assert.match(line ?? '', /^not analysed: \d+ of \d+ packets/);
+      if (hiding * 100 > rep.packets)
+        assert.match(line ?? '', /^not analysed: \d+ of \d+ packets \([\d.]+ %\): \w+ \d+/);
       else assert.equal(line, null);
     });
   }
@@ -190,5 +201,26 @@ describe('reconciliation on random frames', () => {
     assert.equal(c.get('decode_unsupported_ethertype'), 1);
     assert.equal(c.get('decode_not_tcp'), 2);
     assert.equal(c.get('decode_ip_fragment'), 2);
+  });
+});
+
+describe('the human report says why a capture yielded nothing', () => {
+  it('names the three largest reasons when more than 1 % of the packets were not analysed', () => {
+    const counters = new Counters();
+    const col = createCollector(DEFAULT_COLLECTOR_OPTIONS, () => undefined, counters);
+    const dns = ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 53 }, Buffer.alloc(30))));
+    const arp = ethernet(0x0806, Buffer.alloc(28));
+    const cut = httpFrame().subarray(0, 30);
+    const frames = [...Array<Buffer>(5).fill(dns), ...Array<Buffer>(3).fill(arp), cut, cut, httpFrame()];
+    frames.forEach((f, i) => col.onFrame(f, 1, 1_700_000_000_000_000 + i, 60));
+    col.finish();
+    const rep = captureReport(counters, 1, col.firstUs, col.lastUs);
+    const text = reportTable({ schema: 'report/v1', capture: rep });
+    assert.match(
+      text,
+      /\nnot analysed: 10 of 11 packets \(90\.9 %\): decode_not_tcp 5, decode_unsupported_ethertype 3, decode_truncated 2\n/,
+    );
+    const clean = captureReport(new Counters(), 1, -1, -1);
+    assert.ok(!reportTable({ schema: 'report/v1', capture: clean }).includes('not analysed'));
   });
 });
