@@ -28,6 +28,13 @@ export interface ByteSource {
 
 export type Compression = 'gzip' | 'zstd' | 'xz' | null;
 
+/** Capture problems this module adds to those of capture.ts (SourceProblem codes). */
+export const OPEN_PROBLEMS = {
+  capture_decompressor_missing:
+    'the capture is zstd/xz-compressed and neither node nor a `zstd`/`xz` command can decode it',
+  capture_aborted: 'reading stopped by a signal (SIGINT/SIGTERM on a live pipe); what was read is reported',
+} as const;
+
 export function detectCompression(head: Buffer, n: number): Compression {
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (n >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
