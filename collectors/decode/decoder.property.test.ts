@@ -31,7 +31,27 @@ import {
   vxlan,
 } from './testing.js';
 
-const LINKTYPES = [0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239, 276, LINKTYPE_VXLAN_PAYLOAD, 147];
+const LINKTYPES = [
+  0,
+  1,
+  9,
+  12,
+  14,
+  50,
+  51,
+  101,
+  104,
+  108,
+  109,
+  113,
+  117,
+  228,
+  229,
+  239,
+  276,
+  LINKTYPE_VXLAN_PAYLOAD,
+  147,
+];
 
 function checkView(d: Decoder, status: DecodeStatus): void {
   const v = d.view;

@@ -120,6 +120,7 @@ const ETH_TEB = 0x6558;
 const ETH_ERSPAN_2 = 0x88be;
 const ETH_ERSPAN_3 = 0x22eb;
 const ETH_PPP = 0x880b;
+const ETH_WCCP = 0x883e;
 const MAX_VLAN = 8;
 const MAX_MPLS = 8;
 const MAX_IPV6_EXT = 8;
@@ -232,6 +233,23 @@ class DecoderImpl implements Decoder {
         return this.pppoe(frame, 0, len, wire);
       case LINKTYPE.NFLOG:
         return this.nflog(frame, len, wire);
+      case LINKTYPE.PFLOG: {
+        // OpenBSD/FreeBSD pfloghdr: length(1) af(1) ...; the packet starts at length rounded up to 4.
+        if (len < 2) return this.bad('link_truncated');
+        const hlen = (frame[0]! + 3) & ~3;
+        if (hlen < 4 || len < hlen) return this.bad('link_truncated');
+        return this.family(frame, frame[1]!, hlen, len, wire);
+      }
+      case LINKTYPE.ENC:
+        // OpenBSD enc(4): af(4, host order) spi(4) flags(4), then the packet.
+        if (len < 12) return this.bad('link_truncated');
+        return this.family(
+          frame,
+          frame.readUInt32LE(0) > 0xffff ? frame.readUInt32BE(0) : frame.readUInt32LE(0),
+          12,
+          len,
+          wire,
+        );
       case LINKTYPE.VXLAN_PAYLOAD:
         return this.vxlan(frame, 0, len, wire);
       default:
@@ -452,6 +470,14 @@ class DecoderImpl implements Decoder {
     return this.notIp();
   }
 
+  /** An IP packet named by a BSD/Linux address family: AF_INET 2; AF_INET6 10 (Linux), 24, 28, 30 (BSDs). */
+  private family(buf: Buffer, fam: number, off: number, cap: number, wire: number): DecodeStatus {
+    if (fam === 2) return this.ipv4(buf, off, cap, wire);
+    if (fam === 10 || fam === 24 || fam === 28 || fam === 30) return this.ipv6(buf, off, cap, wire);
+    this.counters.inc('null_unknown_family');
+    return this.notIp();
+  }
+
   /** RFC 791. Checksums are not verified: mirrored traffic with checksum offload carries bad ones. */
   private ipv4(buf: Buffer, off: number, cap: number, wire: number): DecodeStatus {
     if (cap - off < 20) return this.bad('ipv4_truncated');
@@ -662,6 +688,8 @@ class DecoderImpl implements Decoder {
     if (!this.enter(TUNNEL.GRE, key, hasKey)) return DecodeStatus.BAD;
     if (proto === ETH_TEB) return this.ethernet(buf, p, cap, wire);
     if (proto === ETH_PPP) return this.ppp(buf, p, cap, wire);
+    // Cisco WCCP redirection: WCCPv2 puts a 4-byte redirect header before the IPv4 packet, WCCPv1 none.
+    if (proto === ETH_WCCP) return this.ipv4(buf, cap - p >= 1 && buf[p]! >> 4 === 4 ? p : p + 4, cap, wire);
     return this.etherType(buf, proto, p, cap, wire, 0);
   }
 

@@ -92,6 +92,29 @@ describe('link types', () => {
     }
   });
 
+  it('pflog (header length rounded to 4, address family) and enc (af, spi, flags)', () => {
+    const { d, v, counters } = setup();
+    const pf = (af: number, pkt: Buffer): Buffer => {
+      const h = Buffer.alloc(64);
+      h[0] = 61;
+      h[1] = af;
+      return Buffer.concat([h, pkt]);
+    };
+    for (const [f, ver] of [
+      [pf(2, v4()), 4],
+      [pf(24, v6()), 6],
+    ] as const) {
+      assert.equal(d.decode(f, LINKTYPE.PFLOG, 0, f.length), DecodeStatus.OK);
+      expectInner(v, ver);
+    }
+    const enc = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0]), v4()]);
+    assert.equal(d.decode(enc, LINKTYPE.ENC, 0, enc.length), DecodeStatus.OK);
+    expectInner(v, 4);
+    const unknown = pf(99, v4());
+    assert.equal(d.decode(unknown, LINKTYPE.PFLOG, 0, unknown.length), DecodeStatus.NOT_TCP);
+    assert.equal(counters.get('decode_unsupported_ethertype'), 1);
+  });
+
   it('PPP control protocols (LCP) are unsupported EtherTypes, not anomalies', () => {
     const { d, counters } = setup();
     const lcp = ppp(0xc021, Buffer.from([1, 1, 0, 4]), { hdlc: true });
@@ -238,6 +261,16 @@ describe('tunnels', () => {
     const f = outer4(17, udp({ sport: 2152, dport: 2152 }, echo));
     assert.equal(d.decode(f, 1, 0, f.length), DecodeStatus.NOT_TCP);
     assert.equal(counters.get('not_tcp_ip_proto_17'), 1);
+  });
+
+  it('WCCP over GRE, with (v2) and without (v1) the redirect header', () => {
+    const { d, v } = setup();
+    for (const hdr of [Buffer.alloc(0), Buffer.from([0x00, 0x00, 0x01, 0x02])]) {
+      const f = outer4(47, gre({ proto: 0x883e }, Buffer.concat([hdr, v4()])));
+      assert.equal(d.decode(f, 1, 0, f.length), DecodeStatus.OK);
+      expectInner(v, 4);
+      assert.deepEqual(tunnelOf(v), ['gre', 0]);
+    }
   });
 
   it('Teredo with origin indication; PPTP enhanced GRE with the call id', () => {

@@ -44,6 +44,10 @@ export const LINKTYPE = {
   /** Cisco HDLC: address, control, EtherType. */
   C_HDLC: 104,
   LOOP: 108,
+  /** OpenBSD enc(4) IPsec: af, spi, flags, then the (decrypted) packet. */
+  ENC: 109,
+  /** OpenBSD/FreeBSD pf log: pfloghdr, then the packet. */
+  PFLOG: 117,
   LINUX_SLL: 113,
   /** Linux netfilter NFLOG (nflog:N in tcpdump): TLVs around the IP packet. */
   NFLOG: 239,
@@ -59,7 +63,7 @@ export const LINKTYPE = {
 
 /** Link types a capture file may declare and the decoder accepts, for "supported:" messages. */
 export const SUPPORTED_FILE_LINKTYPES: ReadonlySet<number> = new Set([
-  0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 228, 229, 239, 276,
+  0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 109, 113, 117, 228, 229, 239, 276,
 ]);
 export const SUPPORTED_LINKTYPES_TEXT =
-  'Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108), PPP(9), PPP-HDLC(50), PPPoE(51), Cisco HDLC(104), NFLOG(239)';
+  'Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108), PPP(9), PPP-HDLC(50), PPPoE(51), Cisco HDLC(104), NFLOG(239), pflog(117), enc(109)';

@@ -142,7 +142,26 @@ describe('reconciliation on random frames', () => {
     [sll2(0x0800, v4(21)), LINKTYPE.LINUX_SLL2],
     [vxlan(22, eth(22)), LINKTYPE.VXLAN_PAYLOAD],
   ];
-  const LINKTYPES = [0, 1, 9, 12, 50, 51, 101, 104, 108, 113, 147, 228, 229, 239, 276, LINKTYPE.VXLAN_PAYLOAD];
+  const LINKTYPES = [
+    0,
+    1,
+    9,
+    12,
+    50,
+    51,
+    101,
+    104,
+    108,
+    109,
+    113,
+    117,
+    147,
+    228,
+    229,
+    239,
+    276,
+    LINKTYPE.VXLAN_PAYLOAD,
+  ];
 
   function run(frames: readonly (readonly [Buffer, number, number])[]): Counters {
     const counters = new Counters();
