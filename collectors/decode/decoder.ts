@@ -96,11 +96,14 @@ export interface DecoderOptions {
   gtpuPorts?: readonly number[];
   /** UDP ports (either end) carrying Teredo (RFC 4380, 3544). */
   teredoPorts?: readonly number[];
+  /** UDP ports (either end) carrying AYIYA (draft-massar-v6ops-ayiya, 5072). */
+  ayiyaPorts?: readonly number[];
 }
 
 export const DEFAULT_GENEVE_PORTS: readonly number[] = [6081];
 const DEFAULT_GTPU_PORTS: readonly number[] = [2152];
 const DEFAULT_TEREDO_PORTS: readonly number[] = [3544];
+const DEFAULT_AYIYA_PORTS: readonly number[] = [5072];
 
 export interface Decoder {
   readonly view: PacketView;
@@ -164,6 +167,7 @@ class DecoderImpl implements Decoder {
   private readonly genevePort: Uint8Array;
   private readonly gtpuPort: Uint8Array;
   private readonly teredoPort: Uint8Array;
+  private readonly ayiyaPort: Uint8Array;
   private readonly ether = new Map<number, EtherHandler>();
   private readonly frags = new Map<string, FragDatagram>();
   /** Tunnels entered for the current packet. */
@@ -179,6 +183,7 @@ class DecoderImpl implements Decoder {
     this.genevePort = portTable(opts.genevePorts ?? DEFAULT_GENEVE_PORTS);
     this.gtpuPort = portTable(opts.gtpuPorts ?? DEFAULT_GTPU_PORTS);
     this.teredoPort = portTable(opts.teredoPorts ?? DEFAULT_TEREDO_PORTS);
+    this.ayiyaPort = portTable(opts.ayiyaPorts ?? DEFAULT_AYIYA_PORTS);
     const ipv4: EtherHandler = (b, o, c, w) => this.ipv4(b, o, c, w);
     const ipv6: EtherHandler = (b, o, c, w) => this.ipv6(b, o, c, w);
     const vlan: EtherHandler = (b, o, c, w, d) => this.vlan(b, o, c, w, d);
@@ -615,6 +620,7 @@ class DecoderImpl implements Decoder {
     if (this.genevePort[dst] === 1) return this.geneve(buf, off + 8, cap, wire);
     if (this.gtpuPort[dst] === 1 || this.gtpuPort[src] === 1) return this.gtpu(buf, off + 8, cap, wire);
     if (this.teredoPort[dst] === 1 || this.teredoPort[src] === 1) return this.teredo(buf, off + 8, cap, wire);
+    if (this.ayiyaPort[dst] === 1 || this.ayiyaPort[src] === 1) return this.ayiya(buf, off + 8, cap, wire);
     return this.notTcp(17);
   }
 
@@ -780,9 +786,24 @@ class DecoderImpl implements Decoder {
       p += 8;
       if (p > cap) return this.bad('teredo_truncated');
     }
-    if (cap - p < 40 || buf[p]! >> 4 !== 6) return this.notTcp(17);
+    // Not Teredo unless an IPv6 header whose payload length fills the datagram (as Zeek checks).
+    if (cap - p < 40 || buf[p]! >> 4 !== 6 || 40 + buf.readUInt16BE(p + 4) !== wire - p) return this.notTcp(17);
     if (!this.enter(TUNNEL.TEREDO, 0, false)) return DecodeStatus.BAD;
     return this.ipv6(buf, p, cap, wire);
+  }
+
+  /**
+   * AYIYA (draft-massar-v6ops-ayiya §5): IDLen(4) IDType(4) SigLen(4) HshMeth(4) AutMeth(4) OpCode(4)
+   * NextHeader(8) Epoch(32), identity of 2^IDLen bytes, signature of SigLen*4 bytes. OpCode 1 is a
+   * forwarded packet of IP protocol NextHeader (41 IPv6, 4 IPv4); other opcodes are plain UDP.
+   */
+  private ayiya(buf: Buffer, off: number, cap: number, wire: number): DecodeStatus {
+    if (cap - off < 8) return this.notTcp(17);
+    const p = off + 8 + (1 << (buf[off]! >> 4)) + (buf[off + 1]! >> 4) * 4;
+    const next = buf[off + 3]!;
+    if ((buf[off + 2]! & 0x0f) !== 1 || (next !== 41 && next !== 4) || p > cap) return this.notTcp(17);
+    if (!this.enter(TUNNEL.AYIYA, 0, false)) return DecodeStatus.BAD;
+    return next === 41 ? this.ipv6(buf, p, cap, wire) : this.ipv4(buf, p, cap, wire);
   }
 
   /** IPv4 fragment (RFC 791 §3.2): keyed by (tunnel, src, dst, id, proto). */

@@ -263,6 +263,18 @@ describe('tunnels', () => {
     assert.equal(counters.get('not_tcp_ip_proto_17'), 1);
   });
 
+  it('AYIYA forwards IPv6 (identity and signature skipped by length); Teredo needs a consistent IPv6 header', () => {
+    const { d, v, counters } = setup();
+    const ay = Buffer.concat([Buffer.from([0x41, 0x52, 0x11, 41, 0, 0, 0, 1]), Buffer.alloc(16 + 20, 7), v6()]);
+    const f = outer4(17, udp({ sport: 40000, dport: 5072 }, ay));
+    assert.equal(d.decode(f, 1, 0, f.length), DecodeStatus.OK);
+    expectInner(v, 6);
+    assert.deepEqual(tunnelOf(v), ['ayiya', 0]);
+    const notTeredo = outer4(17, udp({ sport: 3544, dport: 40000 }, Buffer.concat([v6(), Buffer.alloc(3)])));
+    assert.equal(d.decode(notTeredo, 1, 0, notTeredo.length), DecodeStatus.NOT_TCP);
+    assert.equal(counters.get('not_tcp_ip_proto_17'), 1);
+  });
+
   it('WCCP over GRE, with (v2) and without (v1) the redirect header', () => {
     const { d, v } = setup();
     for (const hdr of [Buffer.alloc(0), Buffer.from([0x00, 0x00, 0x01, 0x02])]) {

@@ -54,6 +54,7 @@ export const TUNNEL_KINDS = [
   'teredo',
   'pptp',
   'mplsip',
+  'ayiya',
 ] as const;
 export type TunnelKindName = (typeof TUNNEL_KINDS)[number];
 export const TUNNEL = {
@@ -70,6 +71,7 @@ export const TUNNEL = {
   TEREDO: 10,
   PPTP: 11,
   MPLSIP: 12,
+  AYIYA: 13,
 } as const;
 
 /** A number that names the tunnel identity exactly (flow keys): -1 when not tunnelled. */

@@ -79,7 +79,7 @@ export const Exchange = z.object({
   vni: z.number().int().nullable(),
   /**
    * The tunnel the packets came through: kind ('vxlan', 'geneve', 'gre', 'erspan', 'ipip', '6in4',
-   * '4in6', 'ip6ip6', 'gtpu', 'teredo', 'pptp', 'mplsip') and id of the outermost tunnel that carries
+   * '4in6', 'ip6ip6', 'gtpu', 'teredo', 'ayiya', 'pptp', 'mplsip') and id of the outermost tunnel that carries
    * one (VNI, GRE key, ERSPAN session, TEID, call id); else the outermost tunnel with id 0. Null when
    * not tunnelled. Records written before the field existed read as null.
    */
