@@ -65,6 +65,7 @@ export function ex(method: string, target: string, o: ExOpts = {}): Exchange {
     flowId: `flow-${seq}`,
     seq: 0,
     vni: o.vni ?? null,
+    tunnel: null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
     request: {

@@ -14,12 +14,15 @@ import type { FrameSink } from './source/types.js';
 
 export interface CollectorOptions {
   vxlanPorts: number[];
+  /** UDP destination ports carrying Geneve (default 6081; AWS Gateway Load Balancer). */
+  genevePorts?: number[];
   flow: FlowTableOptions;
   http: HttpOptions;
 }
 
 export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
   vxlanPorts: [4789],
+  genevePorts: [6081],
   flow: DEFAULT_FLOW_OPTIONS,
   http: DEFAULT_HTTP_OPTIONS,
 };
@@ -38,7 +41,10 @@ export interface Collector extends FrameSink {
 }
 
 export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => void, counters: Counters): Collector {
-  const decoder = createDecoder({ vxlanPorts: opts.vxlanPorts }, counters);
+  const decoder = createDecoder(
+    { vxlanPorts: opts.vxlanPorts, ...(opts.genevePorts !== undefined ? { genevePorts: opts.genevePorts } : {}) },
+    counters,
+  );
   const view = decoder.view;
   const table = createFlowTable(opts.flow, (meta) => createHttpConnection(meta, opts.http, emit, counters), counters);
   let firstUs = -1;
@@ -68,6 +74,7 @@ export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => 
       // its last high-water mark so flows are not expired twice.
       if (tsUs > lastUs) lastUs = tsUs;
       if (frame.length < wireLen) counters.inc('packets_truncated');
+      // Anything but OK was counted by the decoder under exactly one not-analysed reason (reasons.ts).
       const status = decoder.decode(frame, linkType, tsUs, wireLen);
       if (status !== DecodeStatus.OK) return;
       counters.inc('tcp_packets');

@@ -29,6 +29,9 @@ export const FlowConfig = z
     reorderWindowUs: int(0, 60_000_000)
       .default(DEFAULT_FLOW_OPTIONS.reorderWindowUs)
       .describe('how long (packet time) a hole the peer acknowledged may wait for a late copy'),
+    maxStateBytes: int(16 * MiB, 256 * 1024 * MiB)
+      .default(DEFAULT_FLOW_OPTIONS.maxStateBytes ?? 256 * MiB)
+      .describe("estimated bytes of all flows' state; the stalest flow is ended beyond it (flow_evicted_bytes)"),
   })
   .strict();
 
@@ -63,6 +66,12 @@ export const CollectorConfig = z
       .max(16)
       .default([4789])
       .describe('UDP destination ports carrying VXLAN (IANA 4789)'),
+    genevePorts: z
+      .array(port)
+      .min(1)
+      .max(16)
+      .default([6081])
+      .describe('UDP destination ports carrying Geneve (IANA 6081; AWS Gateway Load Balancer)'),
     flow: FlowConfig.default(FlowConfig.parse({})),
     http: HttpConfig.default(HttpConfig.parse({})),
   })

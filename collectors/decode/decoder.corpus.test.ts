@@ -71,7 +71,7 @@ describe('decoder on the corpus: tunnels', needsCorpus, () => {
     assert.ok(seen.every((s) => s.vni === 5569041));
     assert.ok(seen.every((s) => s.sport === 22 || s.dport === 22));
     assert.ok(seen.every((s) => s.src.startsWith('172.31.') || s.dst.startsWith('172.31.')));
-    assert.deepEqual(Object.keys(counters.snapshot()), ['decode_not_tcp']);
+    assert.deepEqual(Object.keys(counters.snapshot()), ['decode_not_tcp', 'not_tcp_ip_proto_17']);
   });
 
   it('nDPI vxlan: every TCP frame tunnelled', async () => {

@@ -8,6 +8,14 @@ import { LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
 import type { Decoder } from './decoder.js';
 import { DecodeStatus } from './packet.js';
 import {
+  erspan,
+  fragHeader,
+  geneve,
+  gre,
+  gtpu,
+  nflog,
+  ppp,
+  pppoe,
   ethernet,
   ethernetVlan,
   ext8,
@@ -23,7 +31,27 @@ import {
   vxlan,
 } from './testing.js';
 
-const LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, LINKTYPE_VXLAN_PAYLOAD, 147];
+const LINKTYPES = [
+  0,
+  1,
+  9,
+  12,
+  14,
+  50,
+  51,
+  101,
+  104,
+  108,
+  109,
+  113,
+  117,
+  228,
+  229,
+  239,
+  276,
+  LINKTYPE_VXLAN_PAYLOAD,
+  147,
+];
 
 function checkView(d: Decoder, status: DecodeStatus): void {
   const v = d.view;
@@ -89,6 +117,25 @@ const VALID: readonly (readonly [Buffer, number])[] = [
   [nullLoop(2, false, v4), 108],
   [v4, 101],
   [v6, 229],
+  [nflog(2, v4), 239],
+  [nflog(10, v6, false), 239],
+  [ppp(0x21, v4, { hdlc: true }), 50],
+  [ppp(0x57, v6, { compress: true }), 9],
+  [pppoe(1, 0x21, v4), 51],
+  [ethernetVlan([[0x88a8, 7]], 0x8864, pppoe(2, 0x57, v6)), 1],
+  [ethernet(0x0800, ipv4({ proto: 17 }, udp({ dport: 6081 }, geneve(5, 0x6558, httpFrame(GET), 2)))), 1],
+  [ethernet(0x0800, ipv4({ proto: 47 }, gre({ proto: 0x6558, key: 1, seq: 2, checksum: true }, httpFrame(GET)))), 1],
+  [
+    ethernet(
+      0x86dd,
+      ipv6({ next: 47 }, gre({ proto: 0x22eb, seq: 1 }, erspan(3, 9, httpFrame(GET), { subheader: true }))),
+    ),
+    1,
+  ],
+  [ethernet(0x0800, ipv4({ proto: 47 }, gre({ proto: 0x88be, seq: 1 }, erspan(2, 9, httpFrame(GET))))), 1],
+  [ethernet(0x0800, ipv4({ proto: 4 }, v4)), 1],
+  [ethernet(0x86dd, ipv6({ next: 41 }, v6)), 1],
+  [ethernet(0x0800, ipv4({ proto: 17 }, udp({ sport: 2152, dport: 2152 }, gtpu(3, v4, true)))), 1],
 ];
 
 describe('decoder properties', () => {
@@ -155,6 +202,34 @@ describe('decoder properties', () => {
             const data = Buffer.alloc(len);
             payload.copy(data, 0, Math.min(off8 * 8, payload.length));
             const f = ethernet(0x0800, ipv4({ proto: 6, id, mf, fragOffset8: off8 }, data));
+            checkView(d, d.decode(f, 1, (ts += 1_000_000), f.length));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('random IPv6 fragments never throw', () => {
+    const d = createDecoder({ vxlanPorts: [4789] }, new Counters());
+    const payload = tcp({}, Buffer.alloc(600, 0x62));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 80 }),
+            fc.integer({ min: 1, max: 600 }),
+            fc.boolean(),
+            fc.integer({ min: 0, max: 3 }),
+          ),
+          { maxLength: 20 },
+        ),
+        (frags) => {
+          let ts = 0;
+          for (const [off8, len, mf, id] of frags) {
+            const data = Buffer.alloc(len);
+            payload.copy(data, 0, Math.min(off8 * 8, payload.length));
+            const f = ethernet(0x86dd, ipv6({ next: 6, ext: [[44, fragHeader(off8, mf, id)]] }, data));
             checkView(d, d.decode(f, 1, (ts += 1_000_000), f.length));
           }
         },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Counters } from '../../engine/contracts/counters.js';
-import { LINKTYPE_VXLAN_PAYLOAD, createDecoder } from './decoder.js';
+import { LINKTYPE_VXLAN_PAYLOAD, MAX_TUNNEL_DEPTH, createDecoder } from './decoder.js';
 import { DecodeStatus, TCP_ACK, TCP_PSH, formatAddr } from './packet.js';
 import {
   ethernet,
@@ -64,11 +64,11 @@ describe('decoder: link types', () => {
     assert.equal(v.payloadWireLen, 0);
   });
 
-  it('802.3/LLC frames and ARP are NOT_TCP, not anomalies', () => {
+  it('802.3/LLC frames and ARP are NOT_TCP, not anomalies, counted as unsupported EtherTypes', () => {
     const { d, counters } = setup();
     assert.equal(d.decode(ethernet(0x0026, Buffer.alloc(38)), 1, 0, 0), DecodeStatus.NOT_TCP);
     assert.equal(d.decode(ethernet(0x0806, Buffer.alloc(28)), 1, 0, 0), DecodeStatus.NOT_TCP);
-    assert.deepEqual(counters.snapshot(), { decode_not_tcp: 2 });
+    assert.deepEqual(counters.snapshot(), { decode_unsupported_ethertype: 2 });
   });
 
   for (const [name, tags] of [
@@ -195,7 +195,7 @@ describe('decoder: IP', () => {
     const badLen = Buffer.from(f);
     badLen.writeUInt16BE(10, 16);
     assert.equal(d.decode(badLen, 1, 0, 0), DecodeStatus.BAD);
-    assert.deepEqual(counters.snapshot(), { ipv4_bad_header: 2, ipv4_bad_length: 1 });
+    assert.deepEqual(counters.snapshot(), { decode_malformed: 3, ipv4_bad_header: 2, ipv4_bad_length: 1 });
   });
 
   it('IPv4 total length 0 (TSO) uses the captured length', () => {
@@ -272,7 +272,7 @@ describe('decoder: IP', () => {
       DecodeStatus.NOT_TCP,
     );
     assert.deepEqual([v.proto, v.srcPort, v.dstPort, v.payloadLen], [17, 5353, 53, 12]);
-    assert.deepEqual(counters.snapshot(), { decode_not_tcp: 1 });
+    assert.deepEqual(counters.snapshot(), { decode_not_tcp: 1, not_tcp_ip_proto_17: 1 });
   });
 });
 
@@ -353,10 +353,12 @@ describe('decoder: VXLAN', () => {
     const twice = outer(7, 4789, 0x08, outer(8));
     assert.equal(d.decode(twice, 1, 0, 0), DecodeStatus.OK);
     assert.equal(v.vni, 8);
-    const thrice = outer(7, 4789, 0x08, outer(8, 4789, 0x08, outer(9)));
-    assert.equal(d.decode(thrice, 1, 0, 0), DecodeStatus.BAD);
+    let nested = outer(9);
+    for (let i = 1; i < MAX_TUNNEL_DEPTH; i++) nested = outer(9 + i, 4789, 0x08, nested);
+    assert.equal(d.decode(nested, 1, 0, 0), DecodeStatus.OK, `${MAX_TUNNEL_DEPTH} levels are followed`);
+    assert.equal(d.decode(outer(7, 4789, 0x08, nested), 1, 0, 0), DecodeStatus.BAD);
     assert.deepEqual(
-      [counters.get('vxlan_bad_flags'), counters.get('vxlan_truncated'), counters.get('vxlan_too_deep')],
+      [counters.get('vxlan_bad_flags'), counters.get('vxlan_truncated'), counters.get('tunnel_depth_exceeded')],
       [1, 1, 1],
     );
   });

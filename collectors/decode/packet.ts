@@ -8,8 +8,15 @@ export interface PacketView {
   tsUs: number;
   /** Bytes on the wire for the outermost frame (> frame.length when snaplen or mirror MTU cut it). */
   wireLen: number;
-  /** VXLAN network identifier, or -1 when the packet was not tunnelled. */
+  /** VXLAN network identifier (innermost VXLAN header), or -1 when the packet came through no VXLAN tunnel. */
   vni: number;
+  /**
+   * Tunnel identity: index into TUNNEL_KINDS (0 = not tunnelled) and id of the outermost tunnel that
+   * carries an id (VXLAN/Geneve VNI, GRE key, ERSPAN session, GTP-U TEID, PPTP call id); when no
+   * tunnel on the way has one, the outermost tunnel with id 0.
+   */
+  tunnelKind: number;
+  tunnelId: number;
   /** Outermost 802.1Q VLAN id of the innermost frame, or -1. */
   vlan: number;
   /** 4 or 6, 0 when there is no IP layer. */
@@ -30,6 +37,46 @@ export interface PacketView {
   payloadLen: number;
   /** Payload bytes the packet carried on the wire (from IP lengths); > payloadLen when truncated. */
   payloadWireLen: number;
+}
+
+/** Tunnel kinds by index (PacketView.tunnelKind); the names are exchange/v1 `tunnel.kind` values. Stable. */
+export const TUNNEL_KINDS = [
+  '',
+  'vxlan',
+  'geneve',
+  'gre',
+  'erspan',
+  'ipip',
+  '6in4',
+  '4in6',
+  'ip6ip6',
+  'gtpu',
+  'teredo',
+  'pptp',
+  'mplsip',
+  'ayiya',
+] as const;
+export type TunnelKindName = (typeof TUNNEL_KINDS)[number];
+export const TUNNEL = {
+  NONE: 0,
+  VXLAN: 1,
+  GENEVE: 2,
+  GRE: 3,
+  ERSPAN: 4,
+  IPIP: 5,
+  SIX_IN_FOUR: 6,
+  FOUR_IN_SIX: 7,
+  IP6IP6: 8,
+  GTPU: 9,
+  TEREDO: 10,
+  PPTP: 11,
+  MPLSIP: 12,
+  AYIYA: 13,
+} as const;
+
+/** A number that names the tunnel identity exactly (flow keys): -1 when not tunnelled. */
+export function tunnelKey(v: PacketView): number {
+  return v.tunnelKind === 0 ? -1 : v.tunnelKind * 4294967296 + v.tunnelId;
 }
 
 export const TCP_FIN = 0x01;
@@ -56,6 +103,8 @@ export function createPacketView(): PacketView {
     tsUs: 0,
     wireLen: 0,
     vni: -1,
+    tunnelKind: 0,
+    tunnelId: 0,
     vlan: -1,
     ipVersion: 0,
     srcAddrOff: 0,

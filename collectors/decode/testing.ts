@@ -184,3 +184,105 @@ export function httpFrame(
     ),
   );
 }
+
+/** GRE (RFC 2784/2890): optional checksum, key, sequence fields set by presence. */
+export function gre(
+  o: { proto: number; checksum?: boolean; key?: number; seq?: number; version?: number },
+  payload: Buffer,
+): Buffer {
+  let flags = o.version ?? 0;
+  const parts: Buffer[] = [];
+  if (o.checksum === true) {
+    flags |= 0x8000;
+    parts.push(Buffer.alloc(4));
+  }
+  if (o.key !== undefined) {
+    flags |= 0x2000;
+    const k = Buffer.alloc(4);
+    k.writeUInt32BE(o.key >>> 0);
+    parts.push(k);
+  }
+  if (o.seq !== undefined) {
+    flags |= 0x1000;
+    const s = Buffer.alloc(4);
+    s.writeUInt32BE(o.seq >>> 0);
+    parts.push(s);
+  }
+  const h = Buffer.alloc(4);
+  h.writeUInt16BE(flags);
+  h.writeUInt16BE(o.proto, 2);
+  return Buffer.concat([h, ...parts, payload]);
+}
+
+/** Geneve (RFC 8926) with `optWords` 4-byte words of options. */
+export function geneve(vni: number, proto: number, inner: Buffer, optWords = 0): Buffer {
+  const h = Buffer.alloc(8 + optWords * 4, 0x5a);
+  h[0] = optWords & 0x3f;
+  h[1] = 0;
+  h.writeUInt16BE(proto, 2);
+  h.writeUInt32BE((vni << 8) >>> 0, 4);
+  return Buffer.concat([h, inner]);
+}
+
+/** ERSPAN type II (version 1) or III (version 2) header + the mirrored frame. */
+export function erspan(type: 2 | 3, session: number, frame: Buffer, o: { subheader?: boolean } = {}): Buffer {
+  const h = Buffer.alloc(type === 2 ? 8 : 12);
+  h.writeUInt16BE(((type - 1) << 12) | 5, 0);
+  h.writeUInt16BE(session & 0x3ff, 2);
+  if (type === 3 && o.subheader === true) h.writeUInt16BE(1, 10);
+  return Buffer.concat([h, type === 3 && o.subheader === true ? Buffer.alloc(8, 0x77) : Buffer.alloc(0), frame]);
+}
+
+/** PPP: optional RFC 1662 address/control, protocol field (compressed to 1 byte when asked). */
+export function ppp(proto: number, payload: Buffer, o: { hdlc?: boolean; compress?: boolean } = {}): Buffer {
+  const a = o.hdlc === true ? Buffer.from([0xff, 0x03]) : Buffer.alloc(0);
+  const p = o.compress === true && proto < 0x100 ? Buffer.from([proto]) : Buffer.from([proto >> 8, proto & 0xff]);
+  return Buffer.concat([a, p, payload]);
+}
+
+/** PPPoE session header (RFC 2516) around a PPP protocol + payload. */
+export function pppoe(session: number, pppProto: number, payload: Buffer): Buffer {
+  const body = ppp(pppProto, payload);
+  const h = Buffer.alloc(6);
+  h[0] = 0x11;
+  h.writeUInt16BE(session, 2);
+  h.writeUInt16BE(body.length, 4);
+  return Buffer.concat([h, body]);
+}
+
+/** LINKTYPE_NFLOG record: header, a prefix TLV, then NFULA_PAYLOAD; TLVs in the given byte order. */
+export function nflog(family: number, payload: Buffer, littleEndian = true): Buffer {
+  const tlv = (type: number, v: Buffer): Buffer => {
+    const len = 4 + v.length;
+    const h = Buffer.alloc(4);
+    if (littleEndian) {
+      h.writeUInt16LE(len, 0);
+      h.writeUInt16LE(type, 2);
+    } else {
+      h.writeUInt16BE(len, 0);
+      h.writeUInt16BE(type, 2);
+    }
+    return Buffer.concat([h, v, Buffer.alloc((4 - (len % 4)) % 4)]);
+  };
+  const hdr = Buffer.from([family, 0, 0, 5]);
+  return Buffer.concat([hdr, tlv(1, Buffer.from([0x08, 0x00, 3, 0])), tlv(10, Buffer.from('pfx\0')), tlv(9, payload)]);
+}
+
+/** GTP-U G-PDU with an optional PDU session container extension header. */
+export function gtpu(teid: number, payload: Buffer, withExt = false): Buffer {
+  const ext = withExt ? Buffer.from([0, 0, 0, 0x85, 1, 0x10, 0x01, 0x00]) : Buffer.alloc(0);
+  const h = Buffer.alloc(8);
+  h[0] = 0x30 | (withExt ? 0x04 : 0);
+  h[1] = 0xff;
+  h.writeUInt16BE(ext.length + payload.length, 2);
+  h.writeUInt32BE(teid >>> 0, 4);
+  return Buffer.concat([h, ext, payload]);
+}
+
+/** IPv6 fragment header body (8 bytes) for ipv6({ext: [[44, ...]]}). */
+export function fragHeader(offset8: number, more: boolean, id: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt16BE(((offset8 << 3) | (more ? 1 : 0)) & 0xffff, 2);
+  b.writeUInt32BE(id >>> 0, 4);
+  return b;
+}

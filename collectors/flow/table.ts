@@ -2,7 +2,7 @@
 // parser on top.
 //
 // Contract:
-// - A connection is keyed by VNI + the unordered pair of (address, port) endpoints, so both
+// - A connection is keyed by VNI + tunnel identity (kind, id) + the unordered pair of (address, port) endpoints, so both
 //   directions meet in one entry and the same conversation mirrored twice (both ends mirrored to one
 //   target) lands in one entry too; the reassembler then drops the second copy of every segment.
 // - Client/server orientation comes from the handshake (SYN sender is the client; a SYN+ACK seen first
@@ -21,7 +21,17 @@
 //   unanswered connection costs a few hundred bytes, not two parsers.
 import { hash } from 'node:crypto';
 import type { Counters } from '../../engine/contracts/counters.js';
-import { formatAddr, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type PacketView } from '../decode/packet.js';
+import {
+  formatAddr,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  TUNNEL,
+  TUNNEL_KINDS,
+  tunnelKey,
+  type PacketView,
+} from '../decode/packet.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
 import { StreamReassembler, type Budget, type StreamLimits, type StreamOutput } from '../reassembly/stream.js';
 
@@ -99,6 +109,7 @@ class Flow {
   hi4 = -1;
   client4 = -1;
   vni = -1;
+  tkey = -1;
   bucket = 0;
   nextInBucket: Flow | null = null;
   /** LRU list by last packet (head = stalest). */
@@ -214,14 +225,14 @@ class V4Index {
   private readonly buckets = new Map<number, Flow>();
 
   /** 30 bits: a small integer (Smi) key, so the Map neither boxes nor hashes a heap number per lookup. */
-  static hash(a: number, b: number, vni: number): number {
-    return ((mix48(a) + mix48(b)) ^ Math.imul(vni + 1, 0x9e3779b1)) & 0x3fffffff;
+  static hash(a: number, b: number, vni: number, tkey: number): number {
+    return ((mix48(a) + mix48(b)) ^ Math.imul(vni + 1, 0x9e3779b1) ^ (tkey < 0 ? 0 : mix48(tkey))) & 0x3fffffff;
   }
 
-  find(h: number, lo: number, hi: number, vni: number): Flow | undefined {
+  find(h: number, lo: number, hi: number, vni: number, tkey: number): Flow | undefined {
     let f: Flow | null | undefined = this.buckets.get(h);
     while (f !== undefined && f !== null) {
-      if (f.lo4 === lo && f.hi4 === hi && f.vni === vni) return f;
+      if (f.lo4 === lo && f.hi4 === hi && f.vni === vni && f.tkey === tkey) return f;
       f = f.nextInBucket;
     }
     return undefined;
@@ -261,7 +272,7 @@ interface FlowKeys {
   dstKey: string;
 }
 
-/** The string keys (`flows` and `closed` maps): address bytes + port per endpoint; the lower endpoint first, + VNI. */
+/** The string keys (`flows` and `closed` maps): address bytes + port per endpoint; the lower endpoint first, + VNI (+ tunnel). */
 function flowKeys(v: PacketView, alen: number): FlowKeys {
   const srcKey =
     v.frame.toString('latin1', v.srcAddrOff, v.srcAddrOff + alen) +
@@ -269,7 +280,9 @@ function flowKeys(v: PacketView, alen: number): FlowKeys {
   const dstKey =
     v.frame.toString('latin1', v.dstAddrOff, v.dstAddrOff + alen) +
     String.fromCharCode(v.dstPort >> 8, v.dstPort & 0xff);
-  return { key: (srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey) + String(v.vni), srcKey, dstKey };
+  const pair = srcKey < dstKey ? srcKey + dstKey : dstKey + srcKey;
+  const key = v.tunnelKind === TUNNEL.NONE ? pair + String(v.vni) : `${pair}${v.vni}|${tunnelKey(v)}`;
+  return { key, srcKey, dstKey };
 }
 
 export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFactory, counters: Counters): FlowTable {
@@ -365,8 +378,9 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
       if (isV4) {
         src4 = v.frame.readUInt32BE(v.srcAddrOff) * 65536 + v.srcPort;
         dst4 = v.frame.readUInt32BE(v.dstAddrOff) * 65536 + v.dstPort;
-        bucket = V4Index.hash(src4, dst4, v.vni);
-        f = src4 < dst4 ? v4.find(bucket, src4, dst4, v.vni) : v4.find(bucket, dst4, src4, v.vni);
+        const tk = tunnelKey(v);
+        bucket = V4Index.hash(src4, dst4, v.vni, tk);
+        f = src4 < dst4 ? v4.find(bucket, src4, dst4, v.vni, tk) : v4.find(bucket, dst4, src4, v.vni, tk);
       } else {
         keys = flowKeys(v, alen);
         f = flows.get(keys.key);
@@ -407,14 +421,19 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
         const client = srcIsClient ? src : dst;
         const server = srcIsClient ? dst : src;
         const vni = v.vni >= 0 ? v.vni : null;
-        // The first 8 bytes as hex (= the first 16 hex digits): a fresh 16-character string, not a
-        // slice that keeps the 64-digit digest alive as long as the flow.
+        const tunnel = v.tunnelKind === TUNNEL.NONE ? null : { kind: TUNNEL_KINDS[v.tunnelKind] ?? '', id: v.tunnelId };
+        // A VXLAN tunnel whose id is the VNI adds nothing to the VNI: such flow ids stay what they were
+        // before tunnels were generalised.
+        const tpart =
+          tunnel === null || (v.tunnelKind === TUNNEL.VXLAN && v.tunnelId === v.vni)
+            ? ''
+            : `${tunnel.kind}:${tunnel.id}|`;
         const flowId = hash(
           'sha256',
-          `${vni ?? ''}|${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`,
+          `${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`,
           'buffer',
-        ).toString('hex', 0, 8);
-        const meta: ConnectionMeta = { flowId, vni, client, server, handshake };
+        ).toString('hex', 0, 8); // a fresh 16-character string, not a slice keeping the digest alive
+        const meta: ConnectionMeta = { flowId, vni, tunnel, client, server, handshake };
         f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
         flows.set(key, f);
         lru.push(f);
@@ -423,6 +442,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
           f.hi4 = Math.max(src4, dst4);
           f.client4 = srcIsClient ? src4 : dst4;
           f.vni = v.vni;
+          f.tkey = tunnelKey(v);
           f.bucket = bucket;
           v4.add(f);
         }
@@ -431,6 +451,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
 
       f.lastUs = now;
       lru.touch(f);
+      counters.inc('tcp_segments_tracked');
       const dir: Direction = (isV4 ? src4 === f.client4 : keys?.srcKey === f.clientKey) ? 0 : 1;
       const other: Direction = dir === 0 ? 1 : 0;
       f.seen[dir] = true;

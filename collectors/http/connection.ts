@@ -825,6 +825,7 @@ class Connection implements HttpConnection {
       flowId: m.flowId,
       seq: e.seq,
       vni: m.vni,
+      tunnel: m.tunnel === null ? null : { kind: m.tunnel.kind, id: m.tunnel.id },
       client: { ip: client.ip, port: client.port },
       server: { ip: server.ip, port: server.port },
       request,

@@ -15,6 +15,7 @@ function conn(): { c: ReturnType<typeof createHttpConnection>; out: Exchange[]; 
     {
       flowId: 'f',
       vni: null,
+      tunnel: null,
       client: { ip: '10.0.0.1', port: 50000 },
       server: { ip: '10.0.0.2', port: 443 },
       handshake: true,

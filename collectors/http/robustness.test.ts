@@ -15,6 +15,7 @@ import type { Direction } from './types.js';
 const META = {
   flowId: 'f',
   vni: 7,
+  tunnel: null,
   client: { ip: '10.0.0.1', port: 1 },
   server: { ip: '10.0.0.2', port: 80 },
   handshake: true,

@@ -16,6 +16,8 @@ export interface ConnectionMeta {
   /** Deterministic flow id (see flow/). */
   flowId: string;
   vni: number | null;
+  /** Tunnel identity (exchange/v1 `tunnel`), or null when not tunnelled. */
+  tunnel: { kind: string; id: number } | null;
   client: { ip: string; port: number };
   server: { ip: string; port: number };
   /** Orientation came from the handshake (SYN) rather than from a guess. */

@@ -144,7 +144,7 @@ describe('readCapture: pcap', () => {
       {
         code: 'capture_unsupported_linktype',
         fatal: true,
-        message: `${p}: unsupported link type 147 (LINKTYPE_USER0); supported: Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108)`,
+        message: `${p}: unsupported link type 147 (LINKTYPE_USER0); supported: Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108), PPP(9), PPP-HDLC(50), PPPoE(51), Cisco HDLC(104), NFLOG(239), pflog(117), enc(109)`,
       },
     ]);
   });

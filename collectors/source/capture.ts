@@ -1,17 +1,14 @@
 // Capture files → frames: pcap (µs/ns, both byte orders, Kuznetzov "modified" records), pcapng
-// (several sections and interfaces, either byte order), either of them gzip-compressed.
+// (several sections and interfaces, either byte order), either of them gzip-, zstd- or xz-compressed
+// (by magic bytes, see open.ts), from a file or from standard input ('-', a live tcpdump pipe).
 //
 // Memory is bounded by one fixed work buffer (WORK_BYTES) whatever the file size: records are parsed
 // in place and handed to the sink as subarrays of it, so a frame is valid only during onFrame (the
 // FrameSink contract). Record and block lengths come from the file and are checked against caps
 // before they decide how many bytes to wait for, so a hostile length can never grow memory.
 // See docs/decisions/0001-pcap-reader.md for why this replaces the pcap-parser package.
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
-import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { Counters } from '../../engine/contracts/counters.js';
+import { openCaptureSource, StreamSource, type ByteSource, type Compression } from './open.js';
 import { SUPPORTED_FILE_LINKTYPES, SUPPORTED_LINKTYPES_TEXT } from './types.js';
 import type { SourceCounter } from '../../engine/contracts/catalogue.js';
 import type { FrameSink, SourceProblem, SourceResult } from './types.js';
@@ -65,89 +62,6 @@ const LINKTYPE_NAMES: Record<number, string> = {
 function linkTypeName(lt: number): string {
   if (lt >= 147 && lt <= 162) return `LINKTYPE_USER${lt - 147}`;
   return LINKTYPE_NAMES[lt] ?? 'unknown';
-}
-
-/** Pull-style byte source: fills `dst` as far as it can; 0 means end of data. */
-interface ByteSource {
-  read(dst: Buffer, off: number, len: number): Promise<number>;
-  /** Bytes of the underlying file consumed so far. */
-  rawBytes(): number;
-  close(): Promise<void>;
-}
-
-class FileSource implements ByteSource {
-  private pos = 0;
-  constructor(private readonly fh: FileHandle) {}
-  async read(dst: Buffer, off: number, len: number): Promise<number> {
-    const { bytesRead } = await this.fh.read(dst, off, len, this.pos);
-    this.pos += bytesRead;
-    return bytesRead;
-  }
-  rawBytes(): number {
-    return this.pos;
-  }
-  async close(): Promise<void> {
-    await this.fh.close();
-  }
-}
-
-/** gunzip as a pull source. A stream cut short surfaces as `truncated`, not as an error. */
-class GzipSource implements ByteSource {
-  private readonly rs;
-  private readonly gz;
-  private readonly it: AsyncIterator<Buffer>;
-  private cur: Buffer | null = null;
-  private curOff = 0;
-  private done = false;
-  truncated = false;
-
-  constructor(path: string) {
-    this.rs = createReadStream(path, { highWaterMark: 1 << 20 });
-    this.gz = createGunzip({ chunkSize: 1 << 18 });
-    pipeline(this.rs, this.gz, () => {
-      /* errors surface through the iterator */
-    });
-    this.it = this.gz[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  async read(dst: Buffer, off: number, len: number): Promise<number> {
-    let n = 0;
-    while (n < len && !this.done) {
-      if (this.cur === null || this.curOff >= this.cur.length) {
-        if (n > 0) break; // hand over what we have rather than wait
-        let r: IteratorResult<Buffer>;
-        try {
-          r = await this.it.next();
-        } catch (err) {
-          this.done = true;
-          if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
-            this.truncated = true;
-            break;
-          }
-          throw err;
-        }
-        if (r.done === true) {
-          this.done = true;
-          break;
-        }
-        this.cur = r.value;
-        this.curOff = 0;
-        continue;
-      }
-      const take = Math.min(len - n, this.cur.length - this.curOff);
-      this.cur.copy(dst, off + n, this.curOff, this.curOff + take);
-      this.curOff += take;
-      n += take;
-    }
-    return n;
-  }
-  rawBytes(): number {
-    return this.rs.bytesRead;
-  }
-  async close(): Promise<void> {
-    this.rs.destroy();
-    this.gz.destroy();
-  }
 }
 
 interface Iface {
@@ -235,7 +149,7 @@ class CaptureReader {
   private bytes = 0;
   private readonly problems: SourceProblem[] = [];
   private format: Format = 'pcap';
-  private gz = false;
+  private compression: Compression = null;
   // pcap state
   private le = true;
   private nano = false;
@@ -260,38 +174,31 @@ class CaptureReader {
   }
 
   private offsetText(off: number): string {
-    return this.gz ? `byte offset ${off} (uncompressed)` : `byte offset ${off}`;
+    return this.compression !== null ? `byte offset ${off} (uncompressed)` : `byte offset ${off}`;
   }
 
   async run(): Promise<SourceResult> {
-    let fh: FileHandle;
+    let src: ByteSource;
     let total: number;
     try {
-      fh = await open(this.path, 'r');
-      total = (await fh.stat()).size;
+      const o = await openCaptureSource(this.path, this.opts.signal);
+      src = o.src;
+      total = o.total;
+      this.compression = o.compression;
     } catch (err) {
-      this.problems.push({ code: 'capture_open_failed', message: (err as Error).message, fatal: true });
+      const e = err as Error & { code?: string };
+      const code = e.code === 'capture_decompressor_missing' ? e.code : 'capture_open_failed';
+      this.problems.push({ code, message: this.path === '-' ? e.message : `${this.path}: ${e.message}`, fatal: true });
       return this.result();
     }
-    let src: ByteSource;
-    try {
-      const head = Buffer.alloc(2);
-      const { bytesRead } = await fh.read(head, 0, 2, 0);
-      if (bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-        await fh.close();
-        src = new GzipSource(this.path);
-        this.gz = true;
-      } else {
-        src = new FileSource(fh);
-      }
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      this.problem('capture_read_failed', (err as Error).message, true);
-      return this.result();
-    }
+    // Standard input may never deliver again: an abort ends the pending read (then the loop stops).
+    const signal = this.opts.signal;
+    const onAbort = (): void => src.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.loop(src, total);
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       await src.close().catch(() => undefined);
     }
     this.finish();
@@ -324,6 +231,16 @@ class CaptureReader {
   private async loop(src: ByteSource, total: number): Promise<void> {
     const { signal, onProgress, onChunk } = this.opts;
     while (this.end < 24 && !this.eof && !this.stopped) await this.fill(src);
+    const early =
+      src instanceof StreamSource && src.failure !== null && this.end < 24 && this.eof ? await src.failure() : null;
+    if (early !== null) {
+      this.problem('capture_read_failed', early, true);
+      return;
+    }
+    if (signal?.aborted === true && this.end < 24) {
+      this.problem('capture_aborted', `aborted after ${this.end} bytes, before the capture header`, true);
+      return;
+    }
     if (this.stopped || !this.detect()) return;
     for (;;) {
       if (this.format === 'pcap') this.parsePcap();
@@ -339,8 +256,13 @@ class CaptureReader {
       if (this.stopped) return;
       onProgress?.(src.rawBytes(), total);
     }
+    if (signal?.aborted === true) {
+      this.problem('capture_aborted', `aborted at ${this.offsetText(this.base + this.end)}`, true);
+      return;
+    }
     const left = this.end - this.start;
-    const gzTrunc = src instanceof GzipSource && src.truncated;
+    const failed = src instanceof StreamSource && src.failure !== null ? await src.failure() : null;
+    const gzTrunc = src.truncated || failed !== null;
     if (left > 0 || this.skip > 0 || gzTrunc) {
       const at = this.base + this.start;
       const what =
@@ -348,7 +270,7 @@ class CaptureReader {
           ? `block needs ${this.skip} more bytes`
           : left > 0
             ? `record needs ${this.need} bytes, ${left} present`
-            : 'gzip stream ends early';
+            : (failed ?? `${this.compression ?? 'compressed'} stream ends early`);
       this.problem(
         'capture_truncated',
         `capture truncated at ${this.offsetText(at)} (${what}); ${this.frames} frames read before it`,
@@ -385,7 +307,7 @@ class CaptureReader {
     } else {
       this.problem(
         'capture_not_a_capture',
-        `not a pcap or pcapng file (magic 0x${w.toString('hex', 0, 4)}${this.gz ? ', inside gzip' : ''})`,
+        `not a pcap or pcapng file (magic 0x${w.toString('hex', 0, 4)}${this.compression !== null ? `, inside ${this.compression}` : ''})`,
         true,
       );
       return false;
@@ -661,10 +583,11 @@ class CaptureReader {
 }
 
 /**
- * Read a capture file (pcap, pcapng, optionally gzip-compressed) and hand every frame to `sink`
+ * Read a capture file or standard input ('-') (pcap, pcapng, optionally gzip/zstd/xz-compressed) and hand every frame to `sink`
  * synchronously, in file order. Never rejects for bad input: problems of the file come back in
  * the result (`capture_open_failed`, `capture_not_a_capture`, `capture_truncated`,
- * `capture_bad_record`, `capture_unsupported_linktype`, `capture_read_failed`, `capture_aborted`).
+ * `capture_bad_record`, `capture_unsupported_linktype`, `capture_read_failed`, `capture_aborted`,
+ * `capture_decompressor_missing`).
  * `bytes` is the sum of captured frame lengths delivered. An exception thrown by the sink propagates.
  */
 export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptureOptions = {}): Promise<SourceResult> {

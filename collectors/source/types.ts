@@ -3,7 +3,7 @@
 // Ownership: `frame` is only valid during the onFrame call (a source may reuse or slice one big
 // Buffer); a consumer that keeps bytes copies them.
 // Link types are LINKTYPE_* numbers from the tcpdump registry (1 Ethernet, 101 raw IP, 113 Linux SLL,
-// 276 Linux SLL2, 0 BSD null, 108 OpenBSD loop, 228 raw IPv4, 229 raw IPv6).
+// 276 Linux SLL2, 0 BSD null, 108 OpenBSD loop, 228 raw IPv4, 229 raw IPv6, 9/50 PPP, 51 PPPoE, 104 Cisco HDLC, 239 NFLOG).
 import type { SourceCounter } from '../../engine/contracts/catalogue.js';
 export interface FrameSink {
   /**
@@ -32,12 +32,26 @@ export interface SourceResult {
 export const LINKTYPE = {
   NULL: 0,
   ETHERNET: 1,
+  /** PPP (RFC 1661), with or without the RFC 1662 0xFF 0x03 address/control bytes. */
+  PPP: 9,
   /** LINKTYPE_RAW as some BSDs wrote it (DLT_RAW 12 / 14). */
   RAW_12: 12,
   RAW_14: 14,
+  /** PPP in HDLC-like framing (RFC 1662) or Cisco HDLC. */
+  PPP_HDLC: 50,
+  /** PPPoE session (RFC 2516) without the Ethernet header. */
+  PPP_ETHER: 51,
   RAW: 101,
+  /** Cisco HDLC: address, control, EtherType. */
+  C_HDLC: 104,
   LOOP: 108,
+  /** OpenBSD enc(4) IPsec: af, spi, flags, then the (decrypted) packet. */
+  ENC: 109,
+  /** OpenBSD/FreeBSD pf log: pfloghdr, then the packet. */
+  PFLOG: 117,
   LINUX_SLL: 113,
+  /** Linux netfilter NFLOG (nflog:N in tcpdump): TLVs around the IP packet. */
+  NFLOG: 239,
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
@@ -49,6 +63,8 @@ export const LINKTYPE = {
 } as const;
 
 /** Link types a capture file may declare and the decoder accepts, for "supported:" messages. */
-export const SUPPORTED_FILE_LINKTYPES: ReadonlySet<number> = new Set([0, 1, 12, 14, 101, 108, 113, 228, 229, 276]);
+export const SUPPORTED_FILE_LINKTYPES: ReadonlySet<number> = new Set([
+  0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 109, 113, 117, 228, 229, 239, 276,
+]);
 export const SUPPORTED_LINKTYPES_TEXT =
-  'Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108)';
+  'Ethernet(1), raw IP(101,228,229,12,14), Linux SLL(113), SLL2(276), BSD null/loop(0,108), PPP(9), PPP-HDLC(50), PPPoE(51), Cisco HDLC(104), NFLOG(239), pflog(117), enc(109)';

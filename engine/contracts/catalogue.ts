@@ -54,7 +54,9 @@ const SOURCE = section('source', 'drop', 'events', {
   capture_truncated: 'the capture ends inside a record (an interrupted tcpdump): processed up to there',
   capture_bad_record: 'a record whose header is impossible (length beyond the file or the format limit)',
   capture_caplen_over_snaplen: ['anomaly', 'packets', 'a record longer than the snap length the header declares'],
-  capture_aborted: 'reading stopped early on request (signal or error downstream)',
+  capture_aborted: 'reading stopped by a signal (SIGINT/SIGTERM on a live pipe); what was read is reported',
+  capture_decompressor_missing:
+    'the capture is zstd/xz-compressed and neither node nor a `zstd`/`xz` command can decode it',
   vxlan_datagrams_received: ['stat', 'messages', 'UDP datagrams received on the VXLAN socket'],
   vxlan_bytes_received: ['stat', 'bytes', 'bytes received on the VXLAN socket'],
   vxlan_datagram_max_bytes: ['stat', 'bytes', 'largest VXLAN datagram received (high-water mark)'],
@@ -70,7 +72,7 @@ const SOURCE = section('source', 'drop', 'events', {
 
 const DECODE = section('decode', 'anomaly', 'packets', {
   link_unsupported: 'frame of a link type the decoder does not know',
-  link_truncated: 'frame shorter than its link-layer (SLL, SLL2, null/loop) header',
+  link_truncated: 'frame shorter than its link-layer (SLL, SLL2, null/loop, PPP, HDLC) header',
   null_unknown_family: 'BSD null/loop frame whose address family is neither IPv4 nor IPv6',
   eth_truncated: 'Ethernet frame shorter than 14 bytes',
   vlan_truncated: '802.1Q/802.1ad tag cut short',
@@ -78,6 +80,12 @@ const DECODE = section('decode', 'anomaly', 'packets', {
   mpls_truncated: 'MPLS label stack cut short',
   mpls_too_deep: 'more than 8 MPLS labels',
   mpls_unknown_payload: 'MPLS bottom-of-stack payload is neither IPv4, IPv6 nor control word + Ethernet',
+  nflog_truncated: 'NFLOG header or TLV cut short',
+  nflog_bad_tlv: 'NFLOG TLV length below its 4-byte header',
+  nflog_no_payload: 'NFLOG record without an NFULA_PAYLOAD TLV (logged without packet bytes)',
+  ppp_truncated: 'PPP / Cisco HDLC header cut short',
+  pppoe_truncated: 'PPPoE session header cut short',
+  pppoe_bad_header: 'PPPoE session header with version/type other than 1/1 or a code other than 0',
   ipv4_truncated: 'IPv4 header cut short by the capture',
   ipv4_bad_header: 'IPv4 version or header length (IHL) invalid',
   ipv4_bad_length: 'IPv4 total length smaller than its header',
@@ -86,22 +94,51 @@ const DECODE = section('decode', 'anomaly', 'packets', {
   ipv6_bad_header: 'IPv6 version nibble is not 6',
   ipv6_zero_length: 'IPv6 payload length 0 (jumbogram or offload); captured length used instead',
   ipv6_ext_too_long: 'IPv6 extension header chain longer than 8 headers or past the packet end',
-  ip_frag_bad: 'IPv4 fragment with inconsistent offset/length (beyond 64 KiB, or truncated capture)',
-  ip_frag_overlap: 'IPv4 fragment overlapping an earlier one (first copy kept)',
-  ip_frag_expired: 'IPv4 datagram dropped incomplete after 30 s of packet time',
-  ip_frag_evicted: 'IPv4 datagram dropped incomplete because the reassembly table was full',
-  ipv6_fragment: 'IPv6 fragment (not reassembled)',
+  ip_frag_bad: 'IPv4/IPv6 fragment with inconsistent offset/length (beyond 64 KiB, or truncated capture)',
+  ip_frag_overlap: 'IPv4/IPv6 fragment overlapping an earlier one (first copy kept)',
+  ip_frag_expired: 'IPv4/IPv6 datagram dropped incomplete after 30 s of packet time',
+  ip_frag_evicted: 'IPv4/IPv6 datagram dropped incomplete because the reassembly table was full',
   tcp_truncated: 'TCP header (with options) cut short by the capture',
   tcp_bad_offset: 'TCP data offset below 20 or beyond the IP payload',
   udp_truncated: 'UDP header cut short by the capture',
   udp_bad_length: 'UDP length field disagrees with the IP payload length (IP length used)',
   vxlan_truncated: 'VXLAN header cut short',
   vxlan_bad_flags: 'VXLAN flags without the I (valid VNI) bit',
-  vxlan_too_deep: 'VXLAN nested deeper than 2 tunnels',
-  decode_not_tcp: ['stat', 'packets', 'frame decoded fine but carries no TCP segment (ARP, ICMP, plain UDP, LLC...)'],
+  geneve_truncated: 'Geneve header or its options cut short',
+  geneve_bad_version: 'Geneve version other than 0 (RFC 8926 §3.4)',
+  gre_truncated: 'GRE header (checksum, key, sequence, routing) cut short',
+  gre_bad_version: 'GRE version other than 0 (RFC 2784) or 1 (PPTP, RFC 2637)',
+  gre_bad_routing: 'GRE source route entries (RFC 1701) unterminated or too many',
+  erspan_truncated: 'ERSPAN type II/III header cut short',
+  erspan_bad_version: 'ERSPAN version field does not match the GRE protocol (1 for 0x88BE, 2 for 0x22EB)',
+  gtpu_truncated: 'GTP-U header or extension headers cut short',
+  teredo_truncated: 'Teredo authentication / origin indication header cut short',
+  tunnel_depth_exceeded: 'tunnels nested deeper than MAX_TUNNEL_DEPTH; the inner packet is not decoded',
+  decode_not_tcp: [
+    'drop',
+    'packets',
+    'IP packet whose transport is not TCP (ICMP, plain UDP, ESP...); detail in not_tcp_ip_proto_<n>',
+  ],
+  decode_unsupported_linktype: ['drop', 'packets', 'frame of a link type the decoder does not know'],
+  decode_unsupported_ethertype: [
+    'drop',
+    'packets',
+    'link-layer payload that is not IP: ARP, LLDP, LLC, PPP control, PPPoE discovery, an unknown EtherType or family',
+  ],
+  decode_truncated: ['drop', 'packets', 'frame cut short (snaplen, mirror MTU) before the TCP header ended'],
+  decode_malformed: [
+    'drop',
+    'packets',
+    'header field impossible (version, header length, flags); the anomaly counter says which',
+  ],
+  decode_ip_fragment: [
+    'drop',
+    'packets',
+    'IPv4/IPv6 fragment held for (or rejected by) reassembly; a completed datagram is analysed once, on its last fragment',
+  ],
   decode_truncated_packet: ['stat', 'packets', 'packet captured shorter than its IP length; decoded as far as it goes'],
   ip_fragment: ['stat', 'packets', 'IPv4/IPv6 fragment seen'],
-  ip_reassembled: ['stat', 'packets', 'IPv4 datagram reassembled from fragments'],
+  ip_reassembled: ['stat', 'packets', 'IPv4/IPv6 datagram reassembled from fragments'],
 });
 
 const COLLECTOR = section('collector', 'stat', 'packets', {
@@ -109,6 +146,7 @@ const COLLECTOR = section('collector', 'stat', 'packets', {
   bytes: ['stat', 'bytes', 'bytes on the wire of the frames read (original length)'],
   packets_truncated: ['anomaly', 'packets', 'frames captured shorter than their wire length (snaplen, mirror MTU)'],
   tcp_packets: 'frames that decoded to a TCP segment',
+  tcp_segments_tracked: 'TCP segments that reached a tracked connection (reassembly, HTTP)',
 });
 
 const FLOW = section('flow', 'anomaly', 'flows', {
@@ -294,19 +332,69 @@ export const COUNTERS = {
   ...PIPELINE,
 } as const;
 
-export type CounterName = keyof typeof COUNTERS;
+/**
+ * Families: one counter per value of a detail (an IP protocol number), named prefix + value. Each
+ * member has its family's meaning; members appear in /metrics once they count something.
+ */
+export const FAMILIES = {
+  not_tcp_ip_proto_: {
+    layer: 'decode',
+    kind: 'stat',
+    unit: 'packets',
+    meaning: 'IP packets of protocol <n> (RFC 5237 registry), detail of decode_not_tcp',
+  },
+} as const satisfies Record<string, CounterInfo>;
+type FamilyName = `${keyof typeof FAMILIES}${number}`;
+
+export type CounterName = keyof typeof COUNTERS | FamilyName;
+
+/** A member of a family, e.g. family('not_tcp_ip_proto_', 17). */
+export const familyMember = (prefix: keyof typeof FAMILIES, n: number): CounterName => `${prefix}${n}`;
+
+/** What a counter means (catalogue entry or its family's), or undefined for a name not declared. */
+export function counterInfo(name: string): CounterInfo | undefined {
+  if (Object.hasOwn(COUNTERS, name)) return (COUNTERS as Record<string, CounterInfo>)[name];
+  for (const [prefix, info] of Object.entries(FAMILIES)) {
+    if (name.startsWith(prefix) && /^\d{1,3}$/.test(name.slice(prefix.length))) return info;
+  }
+  return undefined;
+}
+
+/**
+ * Why a frame was not analysed: every frame ends as a TCP segment of a tracked connection or under
+ * exactly one of these reasons, so packets == tcp_segments_tracked + Σ reasons (the reconciliation
+ * identity, test/property/reconcile.test.ts). Decode reasons first, then the flow table's.
+ */
+export const NOT_ANALYSED_DECODE = [
+  'decode_unsupported_linktype',
+  'decode_unsupported_ethertype',
+  'decode_not_tcp',
+  'decode_truncated',
+  'decode_malformed',
+  'decode_ip_fragment',
+  'tunnel_depth_exceeded',
+] as const satisfies readonly (keyof typeof COUNTERS)[];
+export const NOT_ANALYSED_FLOW = [
+  'flow_stray_control',
+  'tcp_after_close',
+  'tcp_data_after_close',
+] as const satisfies readonly (keyof typeof COUNTERS)[];
+export const NOT_ANALYSED: ReadonlySet<string> = new Set<string>([...NOT_ANALYSED_DECODE, ...NOT_ANALYSED_FLOW]);
+/** Reasons for segments without payload (trailing ACKs): reconciled, but they hide no traffic. */
+export const NOT_ANALYSED_WITHOUT_PAYLOAD: ReadonlySet<string> = new Set(['flow_stray_control', 'tcp_after_close']);
 export type DecodeAnomaly = keyof typeof DECODE;
+export type DecodeNotAnalysed = (typeof NOT_ANALYSED_DECODE)[number];
 export type HttpCounter = keyof typeof HTTP;
 export type SourceCounter = keyof typeof SOURCE;
 
 /** Reported by name in report/v1 `capture.anomalies` (anomalies and drops, not statistics). */
 export const isReported = (name: string): boolean => {
-  const c = (COUNTERS as Record<string, CounterInfo | undefined>)[name];
+  const c = counterInfo(name);
   return c !== undefined && c.kind !== 'stat';
 };
 
 /** Runtime guard for names that arrive as data (stored capture_stats, Kafka headers). */
-export const isCounterName = (name: string): name is CounterName => Object.hasOwn(COUNTERS, name);
+export const isCounterName = (name: string): name is CounterName => counterInfo(name) !== undefined;
 
 /** High-water marks and settings (Counters.max), exposed as gauges; every other counter only grows. */
 export const GAUGES: ReadonlySet<CounterName> = new Set<CounterName>([

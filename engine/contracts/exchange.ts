@@ -71,12 +71,19 @@ export const Exchange = z.object({
   schema: z.literal(EXCHANGE_SCHEMA),
   /** Deterministic: derived from flowId and seq. */
   id: z.string(),
-  /** Deterministic: derived from VNI, the connection's 4-tuple and its first packet time. */
+  /** Deterministic: derived from VNI, tunnel identity, the connection's 4-tuple and its first packet time. */
   flowId: z.string(),
   /** Position of this exchange on its connection, 0-based. */
   seq: z.number().int().nonnegative(),
-  /** VXLAN network identifier of the mirror session, or null when not tunnelled. */
+  /** VXLAN network identifier of the mirror session, or null when not tunnelled through VXLAN. */
   vni: z.number().int().nullable(),
+  /**
+   * The tunnel the packets came through: kind ('vxlan', 'geneve', 'gre', 'erspan', 'ipip', '6in4',
+   * '4in6', 'ip6ip6', 'gtpu', 'teredo', 'ayiya', 'pptp', 'mplsip') and id of the outermost tunnel that carries
+   * one (VNI, GRE key, ERSPAN session, TEID, call id); else the outermost tunnel with id 0. Null when
+   * not tunnelled. Records written before the field existed read as null.
+   */
+  tunnel: z.object({ kind: z.string(), id: z.number().int().nonnegative() }).nullable().default(null),
   client: Endpoint,
   server: Endpoint,
   request: Request.nullable(),

@@ -88,6 +88,7 @@ function run(): { ms: number; bytes: number; exchanges: number } {
   const meta = {
     flowId: 'bench',
     vni: null,
+    tunnel: null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
     handshake: true,

@@ -246,6 +246,7 @@ export function makeExchange(i: number): { ex: Exchange; leaves: number } {
     flowId: `f${i >> 3}`,
     seq: i & 7,
     vni: null,
+    tunnel: null,
     client: { ip: '10.1.2.3', port: 40000 + (i & 1023) },
     server: { ip: '10.9.8.7', port: 443 },
     request: {

@@ -38,6 +38,7 @@ test('replay --format json prints report/v1 with capture counts, endpoints and f
     'responses',
     'exchanges',
     'anomalies',
+    'notAnalysed',
     'seconds',
   ]);
   assert.equal(rep.capture['packets'], 200);

@@ -47,6 +47,7 @@ function ex(p: {
     flowId: 'f',
     seq: 0,
     vni: null,
+    tunnel: null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
     request: {

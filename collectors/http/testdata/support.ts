@@ -55,6 +55,7 @@ export function metaFor(c: Case): ConnectionMeta {
   return {
     flowId: 'flow-1',
     vni: null,
+    tunnel: null,
     client: { ip: '10.0.0.1', port: 40000 },
     server: { ip: '10.0.0.2', port: 80 },
     handshake: c.handshake ?? true,

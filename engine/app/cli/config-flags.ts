@@ -9,6 +9,7 @@ export interface CollectorFlags {
   config?: string;
   bodyCap?: string;
   vxlanPort?: string[];
+  genevePort?: string[];
   maxFlows?: string;
   idleTimeout?: string;
   workers?: string;
@@ -20,6 +21,7 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--config <file>', 'YAML/JSON settings (keys as printed by `apitap config`); flags override it')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message (default 65536)')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
+    .option('--geneve-port <port>', 'UDP port carrying Geneve (repeatable; default 6081)', collect, [])
     .option('--max-flows <n>', 'connections tracked at once; the stalest is ended beyond it (default 100000)')
     .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
     .option(

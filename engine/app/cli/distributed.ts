@@ -76,7 +76,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
   collectorFlagOptions(program.command('collect'))
     .description('collect exchanges from a VXLAN traffic mirror (or capture files) and publish them to Kafka')
     .option('--vxlan <addr:port>', 'receive AWS VPC Traffic Mirroring (VXLAN over UDP) here, e.g. 0.0.0.0:4789')
-    .option('--pcap <files...>', 'replay capture files (or directories) into the cluster instead')
+    .option('--pcap <files...>', "replay capture files (or directories; '-' = standard input) into the cluster instead")
     .requiredOption('--kafka <brokers>', 'bootstrap brokers host:port[,host:port]')
     .option('--topic <topic>', 'Kafka topic of exchange/v1 records', 'apitap.exchanges')
     .option('--health-port <port>', 'HTTP health/metrics port for load-balancer checks (0 = none)', '0')
@@ -109,8 +109,11 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         };
         const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters, refresh) : null;
         if (pcaps.length > 0) {
+          // A live pipe (--pcap -) ends on SIGINT/SIGTERM like end of input: flows flushed, counters printed.
+          const stop = new AbortController();
+          for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => stop.abort());
           try {
-            await collectFiles(pcaps, publisher, counters, copts);
+            await collectFiles(pcaps, publisher, counters, copts, { signal: stop.signal });
             await publisher.close();
           } catch (e) {
             await publisher.close();

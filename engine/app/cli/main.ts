@@ -96,7 +96,7 @@ const storeOptions = (c: Command): Command =>
 storeOptions(
   collectorFlagOptions(program.command('replay'))
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
-    .argument('<captures...>', 'capture files or directories')
+    .argument('<captures...>', "capture files or directories ('-' = pcap/pcapng on standard input)")
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
     .option('--spec <file>', 'OpenAPI 3.x / Swagger 2.0 spec of an API (repeatable)', collect, [])
@@ -128,6 +128,14 @@ storeOptions(
     }
   }
   const config = configFromFlags(flags, fail);
+  // A live pipe ends on SIGINT/SIGTERM like end of input: flows flushed, report printed.
+  const stop = new AbortController();
+  if (captures.includes('-')) {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => stop.abort());
+    process.stderr.write(
+      'apitap: reading a capture from standard input; end of input or Ctrl-C ends it with the report\n',
+    );
+  }
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
@@ -139,7 +147,8 @@ storeOptions(
   };
   try {
     const { report } =
-      config.pipeline.workers > 0
+      // A live pipe (`-`) stays on one thread: SIGINT ends it like end of input (replay's abort signal).
+      config.pipeline.workers > 0 && !captures.includes('-')
         ? await replayThreads({
             inputs: captures,
             collector: config.collector,
@@ -154,6 +163,7 @@ storeOptions(
               secret !== null
                 ? createAnalysisSession({ specs, previousSpecs, overrides, secret, store }, new Counters())
                 : null,
+            signal: stop.signal,
             ...optional,
           });
     const specInfo = [

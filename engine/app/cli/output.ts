@@ -1,6 +1,6 @@
 // Human and machine renderings of reports: table (default), json, sarif.
 import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
-import type { Report } from '../pipelines/report.js';
+import { notAnalysedSummary, type Report } from '../pipelines/report.js';
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -52,6 +52,8 @@ export function reportTable(r: Report): string {
   const c = r.capture;
   let out = `capture: ${c.files} file(s), ${c.packets} packets, ${c.bytes} bytes, ${c.seconds} s of traffic\n`;
   out += `flows: ${c.flows}  requests: ${c.requests}  responses: ${c.responses}  paired exchanges: ${c.exchanges}\n`;
+  const skipped = notAnalysedSummary(c);
+  if (skipped !== null) out += skipped + '\n';
   const an = Object.entries(c.anomalies);
   out +=
     an.length === 0

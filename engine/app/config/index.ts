@@ -48,6 +48,7 @@ export interface FlagBinding {
 export const COLLECTOR_FLAGS = {
   bodyCap: { flag: '--body-cap', path: ['collector', 'http', 'bodyCaptureBytes'], kind: 'int' },
   vxlanPort: { flag: '--vxlan-port', path: ['collector', 'vxlanPorts'], kind: 'ints' },
+  genevePort: { flag: '--geneve-port', path: ['collector', 'genevePorts'], kind: 'ints' },
   maxFlows: { flag: '--max-flows', path: ['collector', 'flow', 'maxFlows'], kind: 'int' },
   idleTimeout: { flag: '--idle-timeout', path: ['collector', 'flow', 'idleTimeoutUs'], kind: 'seconds' },
   workers: { flag: '--workers', path: ['pipeline', 'workers'], kind: 'int' },

@@ -63,6 +63,7 @@ export async function collectFiles(
     held.length = 0;
   };
   for (const file of files) {
+    if (progress.signal?.aborted === true) break;
     const res = await readCapture(file, collector, {
       counters,
       onChunk: drainHeld,
@@ -73,7 +74,9 @@ export async function collectFiles(
     });
     for (const p of res.problems) {
       counters.inc(p.code);
-      if (p.fatal && p.code !== 'capture_truncated') throw new ReplayError(p.code, p.message);
+      // An aborted read (SIGINT on a live pipe) ends like end of input: flows flushed, report written.
+      if (p.fatal && p.code !== 'capture_truncated' && p.code !== 'capture_aborted')
+        throw new ReplayError(p.code, p.message);
     }
   }
   collector.finish();

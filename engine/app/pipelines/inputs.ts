@@ -2,16 +2,21 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const CAPTURE_NAME = /\.(pcap|pcapng|cap|dmp)(\.gz)?$/i;
+const CAPTURE_NAME = /\.(pcap|pcapng|cap|dmp)(\.(gz|zst|xz))?$/i;
 
 export class InputError extends Error {
   readonly code = 'input_error';
 }
 
-/** Files in argument order; each directory contributes its capture files sorted by path (recursive). */
+/** Files in argument order ('-' = standard input, at most once); each directory contributes its capture files sorted by path (recursive). */
 export function expandInputs(args: readonly string[]): string[] {
   const out: string[] = [];
+  if (args.filter((a) => a === '-').length > 1) throw new InputError('-: standard input can be read only once');
   for (const a of args) {
+    if (a === '-') {
+      out.push(a);
+      continue;
+    }
     let st;
     try {
       st = statSync(a);
@@ -23,7 +28,9 @@ export function expandInputs(args: readonly string[]): string[] {
     if (st.isDirectory()) {
       const found = walk(a);
       if (found.length === 0)
-        throw new InputError(`${a}: directory holds no capture files (*.pcap, *.pcapng, *.cap, *.gz)`);
+        throw new InputError(
+          `${a}: directory holds no capture files (*.pcap, *.pcapng, *.cap, optionally .gz/.zst/.xz)`,
+        );
       out.push(...found);
     } else out.push(a);
   }

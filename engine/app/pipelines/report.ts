@@ -5,6 +5,7 @@
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import { isReported } from '../../contracts/catalogue.js';
+import { NOT_ANALYSED, NOT_ANALYSED_WITHOUT_PAYLOAD } from '../../contracts/catalogue.js';
 
 export const REPORT_SCHEMA = 'report/v1' as const;
 
@@ -19,6 +20,11 @@ export interface CaptureReport {
   exchanges: number;
   /** Every anomaly and drop by stable name (the catalogue's kinds `anomaly` and `drop`). */
   anomalies: Record<string, number>;
+  /**
+   * Packets not analysed, by reason (collectors/decode/reasons.ts), zeros left out:
+   * packets == (TCP segments tracked by a flow) + the sum of these.
+   */
+  notAnalysed: Record<string, number>;
   seconds: number;
 }
 
@@ -45,7 +51,11 @@ export interface Report {
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {
   const all = counters.snapshot();
   const anomalies: Record<string, number> = {};
-  for (const [k, v] of Object.entries(all)) if (isReported(k)) anomalies[k] = v;
+  const notAnalysed: Record<string, number> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (isReported(k)) anomalies[k] = v;
+    if (NOT_ANALYSED.has(k)) notAnalysed[k] = v;
+  }
   return {
     files,
     packets: counters.get('packets'),
@@ -55,6 +65,24 @@ export function captureReport(counters: Counters, files: number, firstUs: number
     responses: counters.get('http_responses'),
     exchanges: counters.get('http_exchanges_paired'),
     anomalies,
+    notAnalysed,
     seconds: firstUs >= 0 && lastUs >= firstUs ? Math.round((lastUs - firstUs) / 1000) / 1000 : 0,
   };
+}
+
+/**
+ * One line naming the three largest not-analysed reasons when more than 1 % of the packets were not
+ * analysed (so a capture that yields nothing says why), else null. Segments without payload (trailing
+ * ACKs of closed connections) hide nothing and do not count here.
+ */
+export function notAnalysedSummary(c: CaptureReport): string | null {
+  const entries = Object.entries(c.notAnalysed ?? {}).filter(([k]) => !NOT_ANALYSED_WITHOUT_PAYLOAD.has(k));
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  if (c.packets === 0 || total * 100 <= c.packets) return null;
+  const top = entries
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, 3)
+    .map(([k, n]) => `${k} ${n}`);
+  const pct = Math.round((total * 1000) / c.packets) / 10;
+  return `not analysed: ${total} of ${c.packets} packets (${pct} %): ${top.join(', ')}`;
 }
