@@ -12,8 +12,9 @@
 // Run: node --import tsx --test test/integration/deploy.test.ts
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
@@ -463,6 +464,9 @@ function dockerInstructions(text: string): Instr[] {
   return out;
 }
 
+/** Node LTS lines the project supports besides 20.19+ (README "Two commands"; test/run.sh runs the newest). */
+const SUPPORTED_LTS = ['24', '26'];
+
 describe('Dockerfile', () => {
   const dockerfile = join(deployDir, 'docker', 'Dockerfile');
   const instr = dockerInstructions(readFileSync(dockerfile, 'utf8'));
@@ -479,7 +483,20 @@ describe('Dockerfile', () => {
       assert.match(image, /^[\w./-]+:\d+[\w.-]*$/, `FROM ${image}: pin a version tag`);
       assert.doesNotMatch(image, /alpine|:latest/, `FROM ${image}: chDB needs glibc`);
     }
-    assert.match(expand(runtime[0]?.args ?? ''), /^node:20\.[\d.]+-bookworm-slim\b/);
+    const base = expand(runtime[0]?.args ?? '');
+    const node = /^node:(\d+)\.\d+\.\d+-bookworm-slim\b/.exec(base);
+    assert.ok(node, `runtime ${base}: node:<exact version>-bookworm-slim`);
+    assert.ok(
+      SUPPORTED_LTS.includes(node[1] ?? ''),
+      `runtime Node ${node[1]}: a supported LTS line (${SUPPORTED_LTS})`,
+    );
+    for (const f of froms) assert.equal(expand(f.args.split(/\s+/)[0] ?? ''), base.split(/\s+/)[0], 'one Node for all');
+  });
+
+  it('npm ci everywhere: the image installs exactly package-lock.json', () => {
+    const npm = instr.filter((i) => i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args)).map((i) => i.args);
+    assert.ok(npm.length >= 2, 'build and deps stages install');
+    for (const run of npm) assert.doesNotMatch(run, /\bnpm (install|i)\b/, `${run}: npm ci, not npm install`);
   });
 
   it('runtime: non-root uid 10001, dist + migrations + prod node_modules, entrypoint, ports, healthcheck', () => {
@@ -501,7 +518,7 @@ describe('Dockerfile', () => {
       assert.match(copies, want);
     }
     assert.ok(
-      instr.some((i) => i.op === 'RUN' && /npm (ci|install) --omit=dev/.test(i.args)),
+      instr.some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)),
       'production dependencies only',
     );
     assert.deepEqual(JSON.parse(ops('ENTRYPOINT')[0] ?? 'null'), ['node', '/app/dist/engine/app/cli/main.js']);
@@ -641,6 +658,56 @@ describe('AWS traffic mirroring (Terraform)', () => {
       const r = runTool(h.path, ['-require-no-change', join(tfDir, f)]);
       assert.equal(r.status, 0, `${f} is not canonically formatted`);
     }
+  });
+});
+
+// ---- npm ci ---------------------------------------------------------------------------------------
+
+describe('package-lock.json: npm ci accepts it (deploy/dev/npm-lock.mjs)', () => {
+  const lockCheck = (file?: string): { status: number | null; out: string } =>
+    runTool(process.execPath, [join(deployDir, 'dev', 'npm-lock.mjs'), '--check', ...(file ? [file] : [])]);
+  const withLock = (lock: Obj, fn: (file: string) => void): void => {
+    const dir = mkdtempSync(join(tmpdir(), 'apitap-lock-'));
+    try {
+      const file = join(dir, 'package-lock.json');
+      writeFileSync(file, JSON.stringify(lock));
+      fn(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it("the repository's lock: every optional dependency it names is in it", () => {
+    const r = lockCheck();
+    assert.equal(r.status, 0, r.out);
+  });
+
+  it('an optional edge to a package the lock lacks is rejected; nested and hoisted ones resolve', () => {
+    const packages: Obj = {
+      '': { name: 'x', optionalDependencies: { a: '1' } },
+      'node_modules/a': { version: '1.0.0', optionalDependencies: { b: '1', c: '1' } },
+      'node_modules/a/node_modules/b': { version: '1.0.0', optionalDependencies: { c: '1' } },
+      'node_modules/c': { version: '1.0.0' },
+    };
+    withLock({ lockfileVersion: 3, packages }, (file) => assert.equal(lockCheck(file).status, 0));
+    const unserved = {
+      ...packages,
+      'node_modules/c': { version: '1.0.0', optionalDependencies: { '@x/lib-darwin': '2' } },
+    };
+    withLock({ lockfileVersion: 3, packages: unserved }, (file) => {
+      const r = lockCheck(file);
+      assert.equal(r.status, 1);
+      assert.match(r.out, /node_modules\/c → optional @x\/lib-darwin@2 is not in the lock/);
+    });
+  });
+
+  it('the test command and the README install with npm ci', () => {
+    const run = readFileSync(join(repoRoot, 'test', 'run.sh'), 'utf8');
+    assert.match(run, /^\[ -f node_modules\/\.package-lock\.json \] \|\| npm ci\b/m);
+    assert.doesNotMatch(run.replace(/^#.*$/gm, ''), /\bnpm (install|i)\b/);
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const first = /```(?:sh|bash)?\n([^\n]*)/.exec(readme.slice(readme.indexOf('## Two commands')));
+    assert.match(first?.[1] ?? '', /^npm ci\b/, "the README's first command");
   });
 });
 
