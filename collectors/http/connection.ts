@@ -12,9 +12,11 @@
 // start line after a gap, an error or a mid-stream join), hold (client bytes after an Upgrade or
 // CONNECT request, kept until the response says whether a tunnel starts), tunnel (ignored).
 import { hash } from 'node:crypto';
-import type { Body, Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
+import type { Body, Exchange, HeaderPair, HttpRequest } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
 import type { Counters } from '../../engine/telemetry/counters.js';
+import { createH2Connection } from '../h2/connection.js';
+import { DEFAULT_MAX_FRAME, findFrameChain } from '../h2/frames.js';
 import { BodyCollector, emptyBody, headerOf } from './body.js';
 import type { BodyLimits } from './body.js';
 import { FEED, GAP, MessageParser } from './parser.js';
@@ -121,6 +123,13 @@ class Connection implements HttpConnection {
   /** Per direction: not HTTP at all (TLS, SSH): its bytes are not parsed or scanned. */
   private readonly notHttp: [boolean, boolean] = [false, false];
   private countedOther = false;
+  /**
+   * The HTTP/2 layer (collectors/h2) once the connection turned out to be h2c: prior-knowledge
+   * preface, frames recognised, or a 101 to Upgrade: h2c. It then receives every later call.
+   */
+  private h2: HttpConnection | null = null;
+  /** Per direction: chunks still sniffed for HTTP/2 frames (mid-stream joins, see sniffH2). */
+  private readonly sniffLeft: [number, number] = [SNIFF_CHUNKS, SNIFF_CHUNKS];
   private readonly bodyLimits: BodyLimits;
   private readonly maxPending: number;
 
@@ -143,23 +152,43 @@ class Connection implements HttpConnection {
   // --- HttpConnection ------------------------------------------------------------------------
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
+    if (this.h2 !== null) {
+      this.h2.onData(dir, chunk, tsUs);
+      return;
+    }
     if (this.ended || this.dead || this.notHttp[dir]) return;
     if (!this.classified[dir] && chunk.length > 0) {
       this.classified[dir] = true;
       const other = otherProtocol(chunk);
+      if (other === 'h2') {
+        // The client connection preface (RFC 9113 §3.4): `dir` is the client.
+        this.startH2(dir, 'preface', chunk, tsUs, dir);
+        return;
+      }
+      if (other === null && isH2Frames(chunk, 0)) {
+        // Frames from the first byte: the server's SETTINGS sent before the client preface was
+        // seen, or a capture joined at a frame boundary.
+        this.startH2(this.reqDir, this.meta.handshake ? 'preface' : 'midstream', chunk, tsUs, dir);
+        return;
+      }
       if (other !== null) {
         // Port-independent: HTTPS and SSH share ports with HTTP in real captures. Counted as a
         // statistic, not an HTTP anomaly, and the encrypted stream is not scanned for start lines.
         // Per direction: a TLS client talking to an HTTP server still gets its 400 parsed.
         this.notHttp[dir] = true;
-        // HTTP/2 (h2c with prior knowledge, gRPC): the server answers with binary frames, not
-        // HTTP/1.x, so the whole connection is skipped.
-        if (other === 'h2') this.notHttp[dir === 0 ? 1 : 0] = true;
         if (!this.countedOther) {
           this.countedOther = true;
           this.counters.inc('tcp_flows_not_http');
           this.counters.inc(`tcp_flows_${other}`);
         }
+        return;
+      }
+    }
+    if (this.sniffLeft[dir] > 0 && !this.established && !this.meta.handshake && chunk.length > 0) {
+      this.sniffLeft[dir]--;
+      const at = findFrameChain(chunk, 0, chunk.length, DEFAULT_MAX_FRAME, 3, false);
+      if (at >= 0) {
+        this.startH2(this.reqDir, 'midstream', chunk.subarray(at), tsUs, dir);
         return;
       }
     }
@@ -174,6 +203,10 @@ class Connection implements HttpConnection {
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
+    if (this.h2 !== null) {
+      this.h2.onGap(dir, length, tsUs);
+      return;
+    }
     if (this.ended || this.dead || this.notHttp[dir] || !(length > 0)) return;
     const side = this.sides[dir];
     try {
@@ -185,6 +218,7 @@ class Connection implements HttpConnection {
   }
 
   onTruncated(dir: Direction): void {
+    this.h2?.onTruncated(dir);
     if (this.ended || this.dead) return;
     const side = this.sides[dir];
     side.truncCalls = 2;
@@ -206,6 +240,61 @@ class Connection implements HttpConnection {
       this.counters.inc('http_internal_error');
     }
     this.queue = [];
+    if (this.h2 !== null) this.h2.onEnd(tsUs, reason, oneSided);
+  }
+
+  /**
+   * Hands the connection to the HTTP/2 layer: `clientDir` carries the requests; `chunk` (of
+   * direction `dir`) is its first data. HTTP/1.x parsing of both directions stops here.
+   */
+  private startH2(
+    clientDir: Direction,
+    start: 'preface' | 'midstream',
+    chunk: Buffer,
+    tsUs: number,
+    dir: Direction,
+  ): void {
+    for (const s of this.sides) s.mode = MODE.ended;
+    this.h2 = createH2Connection(this.meta, this.opts, this.emitFn, this.counters, {
+      clientDir,
+      seqBase: this.nextSeq,
+      start,
+      swapped: this.swapped,
+      upgrade: null,
+    });
+    this.h2.onData(dir, chunk, tsUs);
+  }
+
+  /**
+   * A 101 answered an Upgrade: h2c request (RFC 7540 §3.2): the request becomes stream 1 of the
+   * HTTP/2 layer, which takes over both directions (the held client bytes first: the preface and
+   * frames the client may send before the 101). The HTTP/1.x exchange is not emitted: stream 1 is.
+   */
+  private startH2Upgrade(entry: Entry, rq: Msg): void {
+    const i = this.queue.indexOf(entry);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.flush();
+    const reqSide = this.sides[this.reqDir];
+    const held = reqSide.held;
+    reqSide.held = [];
+    reqSide.heldBytes = 0;
+    this.holdEntry = null;
+    for (const s of this.sides) s.mode = MODE.tunnel;
+    const h2 = createH2Connection(this.meta, this.opts, this.emitFn, this.counters, {
+      clientDir: this.reqDir,
+      seqBase: entry.seq,
+      start: 'upgrade',
+      swapped: this.swapped,
+      upgrade: {
+        request: requestOf(rq),
+        anomalies: [...entry.anomalies, ...rq.anomalies],
+        gapBytes: rq.gapBytes,
+        truncated: rq.truncated,
+      },
+    });
+    this.h2 = h2;
+    if (reqSide.heldBroken) h2.onGap(this.reqDir, 1, reqSide.lastTs);
+    for (const h of held) h2.onData(this.reqDir, h.buf, h.tsUs);
   }
 
   // --- byte processing -----------------------------------------------------------------------
@@ -261,7 +350,9 @@ class Connection implements HttpConnection {
     while (off < buf.length || (side.mode === MODE.resync && side.scanPending)) {
       switch (side.mode) {
         case MODE.tunnel:
-          this.counters.inc('http_tunnel_bytes', buf.length - off);
+          // After a 101 to Upgrade: h2c the rest of this chunk is HTTP/2 (the server's first frames).
+          if (this.h2 !== null) this.h2.onData(side.dir, buf.subarray(off), tsUs);
+          else this.counters.inc('http_tunnel_bytes', buf.length - off);
           return;
         case MODE.ended:
           return;
@@ -640,6 +731,10 @@ class Connection implements HttpConnection {
     const entry = this.queue.find((e) => e.res === msg) ?? null;
     const method = entry?.req?.head.method ?? '';
     const s = msg.head.status;
+    if (s === 101 && entry !== null && entry.req !== null && isH2cUpgrade(entry.req.head.headers)) {
+      this.startH2Upgrade(entry, entry.req);
+      return false;
+    }
     let tunnel = '';
     if (s === 101) tunnel = 'http_upgrade';
     else if (method === 'CONNECT' && s >= 200 && s < 300) tunnel = 'http_connect';
@@ -733,16 +828,7 @@ class Connection implements HttpConnection {
       for (const a of rq.anomalies) anomalies.add(a);
       gapBytes += rq.gapBytes;
       truncated ||= rq.truncated;
-      request = {
-        method: rq.head.method,
-        target: rq.head.target,
-        version: rq.head.version,
-        headers: rq.head.headers,
-        trailers: rq.trailers,
-        body: rq.record ?? emptyBody(rq.head.headers, false),
-        startUs: rq.head.startUs,
-        endUs: rq.endUs,
-      };
+      request = requestOf(rq);
     }
     if (rs !== null) {
       for (const a of rs.anomalies) anomalies.add(a);
@@ -779,6 +865,39 @@ class Connection implements HttpConnection {
       complete: rq !== null && rs !== null && rq.complete && rs.complete,
     };
   }
+}
+
+function requestOf(rq: Msg): HttpRequest {
+  return {
+    method: rq.head.method,
+    target: rq.head.target,
+    version: rq.head.version,
+    headers: rq.head.headers,
+    trailers: rq.trailers,
+    body: rq.record ?? emptyBody(rq.head.headers, false),
+    startUs: rq.head.startUs,
+    endUs: rq.endUs,
+  };
+}
+
+/** HTTP/1.x chunks of a direction sniffed for HTTP/2 frames on a connection joined mid-stream. */
+const SNIFF_CHUNKS = 4;
+
+/** The request asks for h2c (RFC 7540 §3.2): an Upgrade token "h2c" (with Connection: upgrade, checked by the caller). */
+function isH2cUpgrade(headers: readonly HeaderPair[]): boolean {
+  const up = headerOf(headers, 'upgrade');
+  if (up === null) return false;
+  for (const t of up.split(',')) if (t.trim().toLowerCase() === 'h2c') return true;
+  return false;
+}
+
+/**
+ * HTTP/2 frames start at b[off]: two plausible frame headers in a chain, or one frame that ends
+ * exactly at the end of the chunk (frames.ts). Text protocols never match: their first three bytes
+ * read as a length far above the 16384-byte default frame size.
+ */
+function isH2Frames(b: Buffer, off: number): boolean {
+  return findFrameChain(b, off, b.length, DEFAULT_MAX_FRAME, 2, true) === off;
 }
 
 /**

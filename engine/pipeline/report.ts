@@ -6,6 +6,7 @@ import type { EndpointRecord, Finding } from '../contracts/inventory.js';
 import type { Counters } from '../telemetry/counters.js';
 import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
 import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
+import { H2_ANOMALIES } from '../../collectors/h2/anomalies.js';
 import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
 import { TCP_ANOMALIES } from '../../collectors/reassembly/stream.js';
 
@@ -42,6 +43,7 @@ const ANOMALY_NAMES = new Set<string>([
   ...Object.keys(FLOW_ANOMALIES),
   ...Object.keys(TCP_ANOMALIES),
   ...Object.keys(HTTP_ANOMALIES),
+  ...Object.keys(H2_ANOMALIES),
   'tcp_gap_bytes',
   'http_resync_skipped_bytes',
   'packets_truncated',
