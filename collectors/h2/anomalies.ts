@@ -24,7 +24,7 @@ export const H2_ANOMALIES = {
     'a request without :method or :path, or a response without :status (lost to desync or a gap)',
   h2_stream_midstream: 'the stream was already open when the capture (or a resynchronisation) picked it up',
   h2_stream_reset: 'RST_STREAM ended the stream (RFC 9113 §6.4)',
-  h2_goaway: 'GOAWAY announced the end of the connection (RFC 9113 §6.8); streams above its last id were not processed',
+  h2_goaway_unprocessed: 'the stream was opened above the last stream id of a GOAWAY (RFC 9113 §6.8): not processed',
   h2_body_gap: 'a gap inside a DATA frame: the body is incomplete',
   h2_cut_short: 'the connection ended while the stream was still open',
   h2_request_without_response: 'the stream ended with a request and no response headers',
@@ -41,6 +41,7 @@ export const H2_ANOMALIES = {
   grpc_decompression_capped: 'a compressed gRPC message decoded past maxDecodedBytes (decompression bomb cap)',
   grpc_unsupported_encoding: 'a compressed message with a grpc-encoding this layer cannot decode',
   grpc_not_protobuf: 'a gRPC message that does not parse as protobuf (kept as base64)',
+  grpc_guessed: 'the content-type was lost to an HPACK desync; a POST to /package.Service/Method was taken for gRPC',
   grpc_error_status: 'the call ended with a grpc-status other than 0 (OK)',
   grpc_messages_capped: 'more messages than the body keeps: the rest are counted, not decoded',
 } as const;
@@ -49,6 +50,8 @@ export const H2_ANOMALIES = {
 export const H2_COUNTERS = {
   tcp_flows_h2: 'connections decoded as HTTP/2 (prior knowledge, Upgrade: h2c, or recognised from frames)',
   h2_frames: 'HTTP/2 frames read',
+  h2_goaway: 'GOAWAY frames (RFC 9113 §6.8): the end of a connection announced',
+  h2_hpack_desync_fields: 'header fields left out because they referenced an unknown dynamic-table entry',
   h2_streams: 'HTTP/2 streams emitted as exchanges',
   h2_exchanges: 'exchanges emitted by the HTTP/2 layer',
   grpc_calls: 'streams carrying gRPC (content-type application/grpc*)',

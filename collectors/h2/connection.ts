@@ -496,7 +496,7 @@ export class H2Connection implements HttpConnection {
         // clients open odd ids, servers (push) even ones.
         const receiverOdd = side.dir !== this.clientDir;
         for (const st of this.streams.values()) {
-          if (st.id > last && (st.id % 2 === 1) === receiverOdd) this.flag(st, 'h2_goaway');
+          if (st.id > last && (st.id % 2 === 1) === receiverOdd) this.flag(st, 'h2_goaway_unprocessed');
         }
         return;
       }
@@ -596,6 +596,12 @@ export class H2Connection implements HttpConnection {
     this.blockAnomalies(st, status, lost);
     const ct = headerOf(headers, 'content-type');
     if (isGrpcContentType(ct)) st.grpc = true;
+    else if (isReq && ct === null && status === HPACK.desync && looksGrpc(half.pseudo)) {
+      // The content-type was a dynamic-table reference lost to the desync; a POST to
+      // /package.Service/Method is taken for gRPC (its bodies are then read as gRPC messages).
+      st.grpc = true;
+      this.flag(st, 'grpc_guessed');
+    }
     if (half.body === null) half.body = this.newBody(st, headers);
     if (isReq && (!half.pseudo.has(':method') || !(half.pseudo.has(':path') || half.pseudo.has(':authority')))) {
       this.flag(st, 'h2_missing_pseudo_header');
@@ -990,6 +996,13 @@ export class H2Connection implements HttpConnection {
       streamId: st.id,
     };
   }
+}
+
+/** gRPC's request shape (PROTOCOL-HTTP2.md): POST to /{package.}Service/Method. */
+const GRPC_PATH = /^\/[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
+
+function looksGrpc(pseudo: ReadonlyMap<string, string>): boolean {
+  return pseudo.get(':method') === 'POST' && GRPC_PATH.test(pseudo.get(':path') ?? '');
 }
 
 function findPseudo(fields: readonly [string, string][], name: string): string | null {
