@@ -10,7 +10,11 @@ import type { Direction } from '../http/types.js';
 export interface Recorded {
   dir: Direction;
   data: Buffer;
+  /** Packet time: 100 µs per recorded chunk (pieces of a re-split chunk keep their chunk's time). */
+  tsUs: number;
 }
+
+const T0 = 1_700_000_000_000_000;
 
 export interface Relay {
   port: number;
@@ -30,11 +34,11 @@ export async function startRelay(target: number): Promise<Relay> {
     sockets.add(a);
     sockets.add(b);
     a.on('data', (d: Buffer) => {
-      rec.push({ dir: 0, data: Buffer.from(d) });
+      rec.push({ dir: 0, data: Buffer.from(d), tsUs: T0 + 100 * (rec.length + 1) });
       b.write(d);
     });
     b.on('data', (d: Buffer) => {
-      rec.push({ dir: 1, data: Buffer.from(d) });
+      rec.push({ dir: 1, data: Buffer.from(d), tsUs: T0 + 100 * (rec.length + 1) });
       a.write(d);
     });
     a.on('end', () => b.end());
@@ -78,8 +82,11 @@ export function replay(
     (ex) => exchanges.push(ex),
     counters,
   );
-  let t = 1_700_000_000_000_000;
-  for (const ch of chunks) c.onData(ch.dir, ch.data, (t += 100));
+  let t = T0;
+  for (const ch of chunks) {
+    t = ch.tsUs;
+    c.onData(ch.dir, ch.data, t);
+  }
   c.onEnd(t + 100, 'fin', false);
   return { exchanges, counters };
 }

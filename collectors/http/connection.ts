@@ -128,7 +128,9 @@ class Connection implements HttpConnection {
    * preface, frames recognised, or a 101 to Upgrade: h2c. It then receives every later call.
    */
   private h2: HttpConnection | null = null;
-  /** Per direction: chunks still sniffed for HTTP/2 frames (mid-stream joins, see sniffH2). */
+  /** Per direction: first bytes that are a strict prefix of the HTTP/2 preface, held until decided. */
+  private readonly prefaceHeld: [Buffer | null, Buffer | null] = [null, null];
+  /** Per direction: chunks still sniffed for HTTP/2 frames on a connection joined mid-stream. */
   private readonly sniffLeft: [number, number] = [SNIFF_CHUNKS, SNIFF_CHUNKS];
   private readonly bodyLimits: BodyLimits;
   private readonly maxPending: number;
@@ -158,6 +160,16 @@ class Connection implements HttpConnection {
     }
     if (this.ended || this.dead || this.notHttp[dir]) return;
     if (!this.classified[dir] && chunk.length > 0) {
+      const held = this.prefaceHeld[dir];
+      if (held !== null) {
+        chunk = Buffer.concat([held, chunk]);
+        this.prefaceHeld[dir] = null;
+      }
+      if (chunk.length < H2_PREFACE.length && H2_PREFACE.subarray(0, chunk.length).equals(chunk)) {
+        // A strict prefix of the HTTP/2 preface: undecided until more bytes come.
+        this.prefaceHeld[dir] = Buffer.from(chunk); // copy: outlives the call
+        return;
+      }
       this.classified[dir] = true;
       const other = otherProtocol(chunk);
       if (other === 'h2') {
@@ -227,6 +239,14 @@ class Connection implements HttpConnection {
 
   onEnd(tsUs: number, reason: EndReason, oneSided: boolean): void {
     if (this.ended) return;
+    for (const dir of [0, 1] as const) {
+      // Bytes that only began like the preface: HTTP/1.x after all (e.g. a lone "PRI").
+      const held = this.prefaceHeld[dir];
+      if (held === null || this.h2 !== null) continue;
+      this.prefaceHeld[dir] = null;
+      this.classified[dir] = true;
+      this.onData(dir, held, this.sides[dir].lastTs);
+    }
     this.oneSided = oneSided;
     try {
       if (!this.dead) this.finishAll(tsUs, reason);
@@ -907,7 +927,7 @@ function isH2Frames(b: Buffer, off: number): boolean {
  * - an SSH identification string "SSH-" (RFC 4253 §4.2);
  * - the HTTP/2 client connection preface "PRI * HTTP/2.0" (RFC 9113 §3.4), h2c and gRPC.
  */
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 function otherProtocol(b: Buffer): 'tls' | 'ssh' | 'h2' | null {
   const b0 = b[0] as number;
@@ -915,6 +935,6 @@ function otherProtocol(b: Buffer): 'tls' | 'ssh' | 'h2' | null {
     if (b.readUInt16BE(3) <= 16384 + 2048) return 'tls';
   }
   if (b.length >= 4 && b0 === 0x53 && b[1] === 0x53 && b[2] === 0x48 && b[3] === 0x2d) return 'ssh';
-  if (b.length >= H2_PREFACE.length && b0 === 0x50 && b.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) return 'h2';
+  if (b.length >= 16 && b0 === 0x50 && b.subarray(0, 16).equals(H2_PREFACE.subarray(0, 16))) return 'h2';
   return null;
 }

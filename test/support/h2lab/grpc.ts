@@ -46,8 +46,11 @@ function service(): { svc: grpc.ServiceDefinition; Client: Ctor } {
   return { svc: C.service, Client: C };
 }
 
-/** Starts the server on 127.0.0.1:port; resolves with a stop function. */
-export async function startGrpcServer(port: number, log: GrpcCall[]): Promise<() => Promise<void>> {
+/** Starts the server on 127.0.0.1:port (0: any free port); resolves with the port and a stop function. */
+export async function startGrpcServer(
+  port: number,
+  log: GrpcCall[],
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const { svc } = service();
   const server = new grpc.Server();
   const P = '/apitap.lab.v1.Customers/';
@@ -90,13 +93,14 @@ export async function startGrpcServer(port: number, log: GrpcCall[]): Promise<()
       });
     },
   });
-  await new Promise<void>((res, rej) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
+  const bound = await new Promise<number>((res, rej) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
   );
-  return () => {
+  const stop = (): Promise<void> => {
     server.forceShutdown(); // the clients closed their channels: nothing in flight
     return Promise.resolve();
   };
+  return { port: bound, stop };
 }
 
 type Cb<T> = (e: grpc.ServiceError | null, v?: T) => void;

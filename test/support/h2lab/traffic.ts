@@ -58,7 +58,7 @@ async function main(out: string): Promise<void> {
     });
   });
   await new Promise<void>((r) => server.listen(PORTS.h2, '127.0.0.1', r));
-  const stopGrpc = await startGrpcServer(PORTS.grpc, log.grpcServer);
+  const grpcServer = await startGrpcServer(PORTS.grpc, log.grpcServer);
 
   // node:http2 client, prior knowledge, one connection.
   const c = http2.connect(`http://127.0.0.1:${PORTS.h2}`);
@@ -116,7 +116,7 @@ async function main(out: string): Promise<void> {
     .map((m) => `${m[1]} ${m[2]}`);
 
   await runGrpcClient(PORTS.grpc);
-  await stopGrpc();
+  await grpcServer.stop();
   // nghttpx keeps its backend connection to :8080 open: the process exits without waiting for it.
   server.close();
   writeFileSync(out, JSON.stringify(log, null, 1));
