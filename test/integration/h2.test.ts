@@ -21,6 +21,7 @@ import { Exchange } from '../../engine/contracts/exchange.js';
 import type { Exchange as ExchangeT } from '../../engine/contracts/exchange.js';
 import { Counters } from '../../engine/telemetry/counters.js';
 import { labUnavailableReason } from '../support/netns/lab.js';
+import { apitap } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 import type { LabLog } from '../support/h2lab/traffic.js';
 
@@ -317,7 +318,7 @@ describe(
       // Schema-less protobuf: Customer {1: id, 2: email, 3: {1: street, 2: city}, 4: [tags]}.
       const unary = exs.find((e) => e.request?.target.endsWith('/GetCustomer') && e.request.body.data === '{"1":1}');
       const cust = JSON.parse(unary?.response?.body.data ?? '{}') as Record<string, unknown>;
-      assert.equal(cust['2'], 'customer1@mail.example.org');
+      assert.equal(cust['2'], 'customer1@posteo.de');
       assert.deepEqual(cust['3'], { '1': '1 Rue de la Paix', '2': 'Paris' });
       assert.deepEqual(cust['4'], ['gold', 'eu']);
       // gzip on the second channel: compressed messages decoded.
@@ -439,6 +440,43 @@ describe(
       assert.ok(clean > 0, 'streams the gaps did not touch decode');
       const touched = gaps.exchanges.filter((e) => e.anomalies.length > 0).length;
       assert.ok(touched > 0, 'gaps are reported on the streams they hit');
+    });
+
+    it('the CLI report: endpoints carry their protocol; PII inside protobuf messages is found by field path', () => {
+      const r = apitap(['replay', pcap, '--no-store', '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as {
+        endpoints: {
+          host: string;
+          method: string;
+          path: string;
+          protocol: string;
+          fields: string[];
+          pii: { kind: string; location: string; field: string }[];
+        }[];
+      };
+      const ep = (method: string, path: string): (typeof report.endpoints)[number] | undefined =>
+        report.endpoints.find((e) => e.method === method && e.path === path);
+      const get = ep('POST', '/apitap.lab.v1.Customers/GetCustomer');
+      assert.equal(get?.protocol, 'grpc');
+      assert.equal(get?.host, `127.0.0.1:${PORTS.grpc}`);
+      const email = get?.pii.find((p) => p.kind === 'email' && p.location === 'response.body');
+      assert.ok(email !== undefined, JSON.stringify(get?.pii));
+      assert.equal(email.field, '$.2');
+      const list = ep('POST', '/apitap.lab.v1.Customers/ListCustomers');
+      assert.equal(list?.protocol, 'grpc');
+      // A server stream: an array of messages.
+      assert.ok(
+        list?.pii.some((p) => p.kind === 'email' && p.field === '$[*].2'),
+        JSON.stringify(list?.pii),
+      );
+      // Field shapes of nested messages: Customer.address (3) {street (1), city (2)}, tags (4) repeated.
+      for (const f of ['response.body $.3.1:string', 'response.body $.4[*]:string', 'request.body $.1:integer']) {
+        assert.ok(get?.fields.includes(f), `${f} in ${JSON.stringify(get?.fields)}`);
+      }
+      const users = report.endpoints.find((e) => e.path.startsWith('/api/v1/users/') && e.method === 'GET');
+      assert.equal(users?.protocol, 'h2c');
+      assert.ok(report.endpoints.some((e) => e.path === '/index.html' && e.protocol === 'h2c'));
     });
 
     it('every anomaly and counter name is declared', () => {

@@ -28,7 +28,7 @@ interface Customer {
 export function customer(id: number): Customer {
   return {
     id,
-    email: `customer${id}@mail.example.org`,
+    email: `customer${id}@posteo.de`,
     address: { street: `${id} Rue de la Paix`, city: 'Paris' },
     tags: ['gold', 'eu'],
     active: id % 2 === 0,
