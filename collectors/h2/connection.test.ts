@@ -208,6 +208,86 @@ describe('HTTP/2 layer on recorded node:http2 and grpc-js traffic', () => {
     );
   });
 
+  it('h2c with prior knowledge inside a CONNECT tunnel (preface before or after the 200)', () => {
+    const connect: Recorded = {
+      dir: 0,
+      data: Buffer.from('CONNECT api.internal:8080 HTTP/1.1\r\nHost: api.internal:8080\r\n\r\n'),
+      tsUs: 1_699_999_999_999_000,
+    };
+    const ok: Recorded = {
+      dir: 1,
+      data: Buffer.from('HTTP/1.1 200 Connection Established\r\n\r\n'),
+      tsUs: 1_699_999_999_999_500,
+    };
+    const after200 = replay([connect, ok, ...h2conn]);
+    const before200 = replay([connect, ...h2conn.slice(0, 1), ok, ...h2conn.slice(1)]);
+    for (const r of [after200, before200]) {
+      assert.deepEqual(
+        r.exchanges.map((e) => `${e.seq} ${e.protocol ?? 'http'} ${e.request?.method} ${e.request?.target}`),
+        [
+          '0 http CONNECT api.internal:8080',
+          '1 h2c GET /v1/a',
+          '2 h2c GET /v1/b?q=1',
+          '3 h2c GET /v1/c',
+          '4 h2c GET /v1/a',
+        ],
+      );
+    }
+  });
+
+  it('Upgrade: h2c: the upgrade request is stream 1, answered in HTTP/2 after the 101', () => {
+    const frame = (type: number, flags: number, sid: number, payload: Buffer): Buffer => {
+      const h = Buffer.alloc(9);
+      h.writeUIntBE(payload.length, 0, 3);
+      h[3] = type;
+      h[4] = flags;
+      h.writeUInt32BE(sid, 5);
+      return Buffer.concat([h, payload]);
+    };
+    const settings = frame(4, 0, 0, Buffer.alloc(0));
+    const t = 1_700_000_000_000_000;
+    const chunks: Recorded[] = [
+      {
+        dir: 0,
+        data: Buffer.from(
+          'GET /up HTTP/1.1\r\nHost: svc:80\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+        ),
+        tsUs: t,
+      },
+      // The 101 and the server's first frames in one segment: SETTINGS, HEADERS (:status 200 =
+      // static index 8), DATA with END_STREAM.
+      {
+        dir: 1,
+        data: Buffer.concat([
+          Buffer.from('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n'),
+          settings,
+          frame(1, 4, 1, Buffer.from([0x88])),
+          frame(0, 1, 1, Buffer.from('hello')),
+        ]),
+        tsUs: t + 100,
+      },
+      { dir: 0, data: Buffer.concat([PREFACE, settings]), tsUs: t + 200 },
+    ];
+    for (const cs of [
+      chunks,
+      chunks.flatMap((c) => [...c.data].map((_, i) => ({ ...c, data: c.data.subarray(i, i + 1) }))),
+    ]) {
+      const { exchanges, counters } = replay(cs);
+      assert.equal(exchanges.length, 1);
+      const e = exchanges[0] as Exchange;
+      assert.equal(e.streamId, 1);
+      assert.equal(e.protocol, 'h2c');
+      assert.equal(e.request?.version, 'HTTP/1.1');
+      assert.equal(e.request?.target, '/up');
+      assert.equal(e.response?.status, 200);
+      assert.deepEqual(e.response?.interim, [101]);
+      assert.equal(e.response?.body.data, 'hello');
+      assert.deepEqual(e.anomalies, ['h2_upgrade']);
+      assert.equal(e.complete, true);
+      assert.equal(counters.get('http_upgrade'), 0);
+    }
+  });
+
   it('grpc-js bytes: every logged call, messages per direction, identical at any split', () => {
     const all = grpcConns.flatMap((c) => replay(c).exchanges);
     assert.equal(all.length, grpcLog.length);

@@ -128,6 +128,8 @@ class Connection implements HttpConnection {
    * preface, frames recognised, or a 101 to Upgrade: h2c. It then receives every later call.
    */
   private h2: HttpConnection | null = null;
+  /** A CONNECT tunnel started and the client's first tunnel bytes were not seen yet. */
+  private connectTunnel = false;
   /** Per direction: first bytes that are a strict prefix of the HTTP/2 preface, held until decided. */
   private readonly prefaceHeld: [Buffer | null, Buffer | null] = [null, null];
   /** Per direction: chunks still sniffed for HTTP/2 frames on a connection joined mid-stream. */
@@ -371,8 +373,16 @@ class Connection implements HttpConnection {
       switch (side.mode) {
         case MODE.tunnel:
           // After a 101 to Upgrade: h2c the rest of this chunk is HTTP/2 (the server's first frames).
-          if (this.h2 !== null) this.h2.onData(side.dir, buf.subarray(off), tsUs);
-          else this.counters.inc('http_tunnel_bytes', buf.length - off);
+          if (this.h2 !== null) {
+            this.h2.onData(side.dir, buf.subarray(off), tsUs);
+          } else if (this.connectTunnel && side.dir === this.reqDir) {
+            this.connectTunnel = false;
+            const rest = buf.subarray(off);
+            if (otherProtocol(rest) === 'h2') this.startH2(this.reqDir, 'preface', rest, tsUs, side.dir);
+            else this.counters.inc('http_tunnel_bytes', rest.length);
+          } else {
+            this.counters.inc('http_tunnel_bytes', buf.length - off);
+          }
           return;
         case MODE.ended:
           return;
@@ -761,14 +771,19 @@ class Connection implements HttpConnection {
     if (tunnel !== '') {
       if (entry !== null) this.flagEntry(entry, tunnel);
       else this.counters.inc(tunnel);
+      // A CONNECT tunnel may carry HTTP/2 with prior knowledge (the client's first tunnel bytes).
+      this.connectTunnel = tunnel === 'http_connect';
+      const reqSide = this.sides[this.reqDir];
+      const held = this.connectTunnel && !reqSide.heldBroken ? reqSide.held : [];
       for (const s2 of this.sides) {
-        this.skip(s2.heldBytes);
+        if (s2 !== reqSide || held.length === 0) this.skip(s2.heldBytes);
         s2.held = [];
         s2.heldBytes = 0;
         s2.mode = MODE.tunnel;
       }
       this.holdEntry = null;
       this.flush();
+      for (const h of held) this.process(reqSide, h.buf, 0, h.tsUs);
       return false;
     }
     if (entry !== null && entry === this.holdEntry) this.releasePending = true;
