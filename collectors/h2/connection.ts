@@ -238,7 +238,7 @@ export class H2Connection implements HttpConnection {
     this.sides[dir].truncCalls = 2;
   }
 
-  onEnd(tsUs: number, _reason: EndReason, oneSided: boolean): void {
+  onEnd(_tsUs: number, _reason: EndReason, oneSided: boolean): void {
     if (this.ended) return;
     this.oneSided = oneSided;
     try {
@@ -251,7 +251,7 @@ export class H2Connection implements HttpConnection {
     this.ended = true;
     try {
       for (const st of [...this.streams.values()].sort((a, b) => a.id - b.id)) {
-        this.emitStream(st, tsUs, true);
+        this.emitStream(st, true);
       }
     } catch {
       this.counters.inc('h2_internal_error');
@@ -481,7 +481,7 @@ export class H2Connection implements HttpConnection {
           this.flag(st, 'h2_stream_reset');
           const h = this.halfOf(st, side.dir);
           if (h.endUs === 0) h.endUs = tsUs;
-          this.emitStream(st, tsUs, false);
+          this.emitStream(st, false);
         }
         return;
       }
@@ -801,7 +801,7 @@ export class H2Connection implements HttpConnection {
     if (this.streams.size >= MAX_STREAMS) {
       const oldest = this.streams.values().next().value as Stream;
       this.flag(oldest, 'h2_stream_overflow');
-      this.emitStream(oldest, oldest.res.endUs || oldest.req.endUs || oldest.req.startUs, true);
+      this.emitStream(oldest, true);
     }
     this.streams.set(id, st);
     return st;
@@ -849,7 +849,7 @@ export class H2Connection implements HttpConnection {
     const half = this.halfOf(st, dir);
     half.ended = true;
     half.endUs = tsUs;
-    if (st.req.ended && st.res.ended) this.emitStream(st, tsUs, false);
+    if (st.req.ended && st.res.ended) this.emitStream(st, false);
   }
 
   private flag(st: Stream, anomaly: string): void {
@@ -866,13 +866,13 @@ export class H2Connection implements HttpConnection {
 
   // --- emission ------------------------------------------------------------------------------
 
-  private emitStream(st: Stream, tsUs: number, atEnd: boolean): void {
+  private emitStream(st: Stream, atEnd: boolean): void {
     if (!this.streams.delete(st.id)) return;
     this.closed.add(st.id);
     if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.values().next().value as number);
     const open = !st.req.ended || !st.res.ended;
     if (atEnd && open && !st.anomalies.has('h2_stream_reset')) this.flag(st, 'h2_cut_short');
-    const ex = this.build(st, tsUs);
+    const ex = this.build(st);
     this.counters.inc('h2_streams');
     this.counters.inc('h2_exchanges');
     if (st.grpc) this.counters.inc('grpc_calls');
@@ -896,7 +896,7 @@ export class H2Connection implements HttpConnection {
     return half.record;
   }
 
-  private build(st: Stream, tsUs: number): Exchange {
+  private build(st: Stream): Exchange {
     const rq = st.req;
     const rs = st.res;
     const reqBody = this.finishBody(st, rq, true);
@@ -977,7 +977,6 @@ export class H2Connection implements HttpConnection {
       !st.anomalies.has('h2_hpack_desync') &&
       !st.anomalies.has('h2_hpack_error');
     const latency = request !== null && response !== null ? Math.max(0, response.startUs - request.endUs) : null;
-    void tsUs;
     return {
       schema: EXCHANGE_SCHEMA,
       id: exchangeId(m.flowId, seq),
