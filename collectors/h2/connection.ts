@@ -359,7 +359,10 @@ export class H2Connection implements HttpConnection {
     if (side.type === FRAME.data) {
       side.padPending = (side.flags & FLAG.padded) !== 0;
       side.dataLeft = side.padPending ? 0 : len;
+      const fresh = !this.streams.has(side.sid);
       const st = this.streamFor(side.sid, true);
+      // DATA before any HEADERS of its stream: the stream began before the capture or a resync.
+      if (st !== null && fresh) this.flag(st, 'h2_stream_midstream');
       if (st !== null) {
         const half = this.halfOf(st, side.dir);
         if (half.startUs === 0) half.startUs = tsUs;
@@ -557,10 +560,14 @@ export class H2Connection implements HttpConnection {
       return;
     }
     this.orient(side, fields);
+    const fresh = !this.streams.has(sid);
     const st = this.streamFor(sid, true);
     if (st === null) return;
     const half = this.halfOf(st, side.dir);
     const isReq = half === st.req;
+    // A stream first seen by its response, or by a request block without :method (its trailers):
+    // it began before the capture or a resynchronisation.
+    if (fresh && (!isReq || findPseudo(fields, ':method') === null)) this.flag(st, 'h2_stream_midstream');
     const statusCode = isReq ? -1 : Number(findPseudo(fields, ':status') ?? '-1');
     if (!isReq && statusCode >= 100 && statusCode < 200 && half.headers === null) {
       st.interim.push(statusCode); // informational (RFC 9113 §8.1): the final response follows
@@ -812,16 +819,7 @@ export class H2Connection implements HttpConnection {
     const st = this.streams.get(sid);
     if (st !== undefined) return st;
     if (!create || sid === 0 || this.closed.has(sid)) return null;
-    const s = this.open(sid);
-    if (this.midstream || this.sides[0].hpack.unresolved + this.sides[1].hpack.unresolved > 0) {
-      // Frames of a stream that began before the capture or a resync: its start may be missing.
-      if (!this.sidesSynced()) this.flag(s, 'h2_stream_midstream');
-    }
-    return s;
-  }
-
-  private sidesSynced(): boolean {
-    return this.sides[0].mode !== MODE.resync && this.sides[1].mode !== MODE.resync && !this.midstream;
+    return this.open(sid);
   }
 
   private halfOf(st: Stream, dir: Direction): Half {
