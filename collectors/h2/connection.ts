@@ -42,6 +42,7 @@ import {
   findFrameChain,
   plausibleHeader,
 } from './frames.js';
+import type { GrpcSchema } from './descriptor.js';
 import { GrpcCollector, isGrpcContentType } from './grpc.js';
 import { HPACK, HpackDecoder } from './hpack.js';
 
@@ -167,6 +168,7 @@ export class H2Connection implements HttpConnection {
   private readonly midstream: boolean;
   private readonly bodyLimits: BodyLimits;
   private readonly maxBlock: number;
+  private readonly grpcSchema: GrpcSchema | null;
 
   constructor(
     private readonly meta: ConnectionMeta,
@@ -185,6 +187,7 @@ export class H2Connection implements HttpConnection {
       maxEncodedBytes: opts.maxEncodedBytes ?? 1 << 20,
     };
     this.maxBlock = Math.max(opts.maxHeaderBytes, 16384);
+    this.grpcSchema = opts.grpcSchema ?? null;
     const mid = start.start === 'midstream';
     const c = this.newSide(start.clientDir, mid ? MODE.resync : MODE.preface, !mid);
     const s = this.newSide(start.clientDir === 0 ? 1 : 0, mid ? MODE.resync : MODE.header, !mid);
@@ -609,7 +612,7 @@ export class H2Connection implements HttpConnection {
       st.grpc = true;
       this.flag(st, 'grpc_guessed');
     }
-    if (half.body === null) half.body = this.newBody(st, headers);
+    if (half.body === null) half.body = this.newBody(st, headers, isReq);
     if (isReq && (!half.pseudo.has(':method') || !(half.pseudo.has(':path') || half.pseudo.has(':authority')))) {
       this.flag(st, 'h2_missing_pseudo_header');
     } else if (!isReq && !half.pseudo.has(':status')) {
@@ -623,15 +626,24 @@ export class H2Connection implements HttpConnection {
     else if (status === HPACK.error) this.flag(st, 'h2_hpack_error');
   }
 
-  private newBody(st: Stream, headers: HeaderPair[]): BodyCollector | GrpcCollector {
+  private newBody(st: Stream, headers: HeaderPair[], isReq: boolean): BodyCollector | GrpcCollector {
     const ct = headerOf(headers, 'content-type');
     if (st.grpc || isGrpcContentType(ct)) {
-      return new GrpcCollector(ct, headerOf(headers, 'grpc-encoding'), {
-        bodyCaptureBytes: this.bodyLimits.bodyCaptureBytes,
-        maxEncodedBytes: this.bodyLimits.maxEncodedBytes,
-        maxDecodedBytes: this.bodyLimits.maxDecodedBytes,
-        maxMessages: GRPC_MAX_MESSAGES,
-      });
+      const schema = this.grpcSchema;
+      const method = schema?.methods.get(st.req.pseudo.get(':path') ?? '');
+      const type = method !== undefined ? (schema?.types.get(isReq ? method.input : method.output) ?? null) : null;
+      return new GrpcCollector(
+        ct,
+        headerOf(headers, 'grpc-encoding'),
+        {
+          bodyCaptureBytes: this.bodyLimits.bodyCaptureBytes,
+          maxEncodedBytes: this.bodyLimits.maxEncodedBytes,
+          maxDecodedBytes: this.bodyLimits.maxDecodedBytes,
+          maxMessages: GRPC_MAX_MESSAGES,
+        },
+        type,
+        schema ?? null,
+      );
     }
     return new BodyCollector(ct, headerOf(headers, 'content-encoding'), this.bodyLimits);
   }
@@ -829,13 +841,13 @@ export class H2Connection implements HttpConnection {
 
   private dataBytes(st: Stream, dir: Direction, buf: Buffer, off: number, len: number): void {
     const half = this.halfOf(st, dir);
-    half.body ??= this.newBody(st, half.headers ?? []);
+    half.body ??= this.newBody(st, half.headers ?? [], half === st.req);
     half.body.add(buf, off, len);
   }
 
   private dataGap(st: Stream, dir: Direction, len: number): void {
     const half = this.halfOf(st, dir);
-    half.body ??= this.newBody(st, half.headers ?? []);
+    half.body ??= this.newBody(st, half.headers ?? [], half === st.req);
     half.body.addGap(len);
     half.gapBytes += len;
     this.flag(st, 'h2_body_gap');

@@ -9,6 +9,7 @@
 // only when their prefix is seen again (it is not: the framing is lost, the rest is skipped).
 import zlib from 'node:zlib';
 import type { Body } from '../../engine/contracts/exchange.js';
+import type { GrpcSchema, PbMessageSchema } from './descriptor.js';
 import { decodeProtobuf } from './protobuf.js';
 import type { PbValue } from './protobuf.js';
 
@@ -49,10 +50,16 @@ export class GrpcCollector {
   private parts: Buffer[] | null = null;
   private capped = false;
 
+  /**
+   * `type`: the message type of this direction when a schema names it (descriptor.ts), with the
+   * whole `schema` for its nested types; else messages are decoded by field number.
+   */
   constructor(
     private readonly contentType: string | null,
     private readonly encoding: string | null,
     private readonly limits: GrpcLimits,
+    private readonly type: PbMessageSchema | null = null,
+    private readonly schema: GrpcSchema | null = null,
   ) {}
 
   /** `buf` is valid only during the call: kept bytes are copied. */
@@ -132,7 +139,7 @@ export class GrpcCollector {
         raw = d;
       }
       decodedSize += raw.length;
-      const msg = decodeProtobuf(raw);
+      const msg = decodeProtobuf(raw, 0, raw.length, undefined, this.type, this.schema);
       if (msg === null) {
         flag('grpc_not_protobuf');
         values.push(raw.toString('base64'));

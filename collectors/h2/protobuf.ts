@@ -10,8 +10,10 @@
 // Bounded: depth, fields per decode; groups (wire types 3, 4) are not decoded (the bytes are not a
 // message for this decoder). Never throws.
 import { isUtf8 } from 'node:buffer';
+import { PB_TYPE } from './descriptor.js';
+import type { GrpcSchema, PbMessageSchema } from './descriptor.js';
 
-export type PbValue = number | string | PbMessage | PbValue[];
+export type PbValue = number | string | boolean | PbMessage | PbValue[];
 export interface PbMessage {
   [field: string]: PbValue;
 }
@@ -24,14 +26,91 @@ export interface PbLimits {
 
 export const DEFAULT_PB_LIMITS: PbLimits = { maxDepth: 8, maxFields: 4000 };
 
-/** Decodes b[off, end) as a message, or null when the bytes are not a well-formed message. */
-export function decodeProtobuf(b: Buffer, off = 0, end = b.length, limits = DEFAULT_PB_LIMITS): PbMessage | null {
-  const budget = { fields: limits.maxFields };
-  return message(b, off, end, 0, limits, budget);
+/**
+ * Decodes b[off, end) as a message, or null when the bytes are not a well-formed message. With a
+ * message type from a FileDescriptorSet (descriptor.ts) known fields get their names and types
+ * (strings, bytes, nested types, packed scalars, zigzag, doubles and floats, booleans); unknown
+ * fields stay by number, guessed as without a schema.
+ */
+export function decodeProtobuf(
+  b: Buffer,
+  off = 0,
+  end = b.length,
+  limits = DEFAULT_PB_LIMITS,
+  type: PbMessageSchema | null = null,
+  schema: GrpcSchema | null = null,
+): PbMessage | null {
+  const budget = { fields: limits.maxFields, schema };
+  return message(b, off, end, 0, limits, budget, type);
 }
 
 interface Budget {
   fields: number;
+  schema: GrpcSchema | null;
+}
+
+const VARINT_TYPES: ReadonlySet<number> = new Set([
+  PB_TYPE.int64,
+  PB_TYPE.uint64,
+  PB_TYPE.int32,
+  PB_TYPE.bool,
+  PB_TYPE.uint32,
+  PB_TYPE.enum,
+  PB_TYPE.sint32,
+  PB_TYPE.sint64,
+]);
+const FIXED64_TYPES: ReadonlySet<number> = new Set([PB_TYPE.double, PB_TYPE.fixed64, PB_TYPE.sfixed64]);
+const FIXED32_TYPES: ReadonlySet<number> = new Set([PB_TYPE.float, PB_TYPE.fixed32, PB_TYPE.sfixed32]);
+
+/** A varint as its declared type says: zigzag for sint*, booleans, else as read. */
+function typedVarint(v: number | string, type: number): PbValue {
+  if (type === PB_TYPE.bool) return v !== 0 && v !== '0';
+  if ((type === PB_TYPE.sint32 || type === PB_TYPE.sint64) && typeof v === 'number') {
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+  if ((type === PB_TYPE.int32 || type === PB_TYPE.int64) && typeof v === 'string') {
+    return BigInt.asIntN(64, BigInt(v)).toString(); // negative int64 values are 10-byte varints
+  }
+  return v;
+}
+
+function fixed64(b: Buffer, pos: number, type: number): PbValue {
+  if (type === PB_TYPE.double) return finite(b.readDoubleLE(pos));
+  const x = type === PB_TYPE.sfixed64 ? b.readBigInt64LE(pos) : b.readBigUInt64LE(pos);
+  return x <= BigInt(Number.MAX_SAFE_INTEGER) && x >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(x) : x.toString();
+}
+
+function fixed32(b: Buffer, pos: number, type: number): PbValue {
+  if (type === PB_TYPE.float) return finite(b.readFloatLE(pos));
+  return type === PB_TYPE.sfixed32 ? b.readInt32LE(pos) : b.readUInt32LE(pos);
+}
+
+/** JSON has no NaN or Infinity: those become strings. */
+function finite(x: number): PbValue {
+  return Number.isFinite(x) ? x : String(x);
+}
+
+/** Packed repeated scalars (wire type 2 for a scalar field), or null when malformed. */
+function packed(b: Buffer, s: number, e: number, type: number): PbValue[] | null {
+  const out: PbValue[] = [];
+  let p = s;
+  while (p < e) {
+    if (VARINT_TYPES.has(type)) {
+      const r = varint(b, p, e);
+      if (r === null) return null;
+      out.push(typedVarint(r[0], type));
+      p = r[1];
+    } else if (FIXED64_TYPES.has(type) && p + 8 <= e) {
+      out.push(fixed64(b, p, type));
+      p += 8;
+    } else if (FIXED32_TYPES.has(type) && p + 4 <= e) {
+      out.push(fixed32(b, p, type));
+      p += 4;
+    } else {
+      return null;
+    }
+  }
+  return out;
 }
 
 /** Varint at `pos`: [value, next position], value a number when safe, else a decimal string; null when malformed. */
@@ -66,6 +145,7 @@ function message(
   depth: number,
   limits: PbLimits,
   budget: Budget,
+  type: PbMessageSchema | null,
 ): PbMessage | null {
   const out: PbMessage = {};
   let pos = off;
@@ -76,25 +156,26 @@ function message(
     const field = Math.floor(key[0] / 8);
     const wt = key[0] % 8;
     if (field < 1 || field > 0x1fffffff) return null;
+    const fs = type?.fields.get(field);
+    const ft = fs?.type ?? 0;
     let v: PbValue;
     switch (wt) {
       case 0: {
         const r = varint(b, pos, end);
         if (r === null) return null;
-        v = r[0];
+        v = typedVarint(r[0], ft);
         pos = r[1];
         break;
       }
       case 1: {
         if (pos + 8 > end) return null;
-        const x = b.readBigUInt64LE(pos);
-        v = x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString();
+        v = fixed64(b, pos, ft);
         pos += 8;
         break;
       }
       case 5: {
         if (pos + 4 > end) return null;
-        v = b.readUInt32LE(pos);
+        v = fixed32(b, pos, ft);
         pos += 4;
         break;
       }
@@ -103,21 +184,49 @@ function message(
         if (r === null || typeof r[0] !== 'number' || r[1] + r[0] > end) return null;
         const s = r[1];
         pos = s + r[0];
-        v = lengthDelimited(b, s, pos, depth, limits, budget);
+        v = typedLengthDelimited(b, s, pos, depth, limits, budget, fs?.type ?? 0, fs?.typeName ?? '');
         break;
       }
       default:
         return null;
     }
     if (budget.fields-- <= 0) return out; // bounded: the rest of the message is not shown
-    const k = String(field);
+    const k = fs?.name ?? String(field);
     const prev = out[k];
-    // Values are never arrays themselves: an array is a repeated field.
+    // An array value is a repeated field (several occurrences, or packed scalars).
     if (prev === undefined) out[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[k] = [prev, v];
+    else if (Array.isArray(prev)) {
+      if (Array.isArray(v)) prev.push(...v);
+      else prev.push(v);
+    } else out[k] = Array.isArray(v) ? [prev, ...v] : [prev, v];
   }
   return out;
+}
+
+function typedLengthDelimited(
+  b: Buffer,
+  s: number,
+  e: number,
+  depth: number,
+  limits: PbLimits,
+  budget: Budget,
+  type: number,
+  typeName: string,
+): PbValue {
+  if (type === PB_TYPE.string) {
+    const sub = b.subarray(s, e);
+    return isUtf8(sub) ? sub.toString('utf8') : sub.toString('base64');
+  }
+  if (type === PB_TYPE.bytes) return b.subarray(s, e).toString('base64');
+  if (type === PB_TYPE.message && depth + 1 < limits.maxDepth) {
+    const nested = budget.schema?.types.get(typeName) ?? null;
+    const m = message(b, s, e, depth + 1, limits, budget, nested);
+    if (m !== null) return m;
+  } else if (type !== 0 && type !== PB_TYPE.message && type !== PB_TYPE.group) {
+    const arr = packed(b, s, e, type);
+    if (arr !== null) return arr;
+  }
+  return lengthDelimited(b, s, e, depth, limits, budget);
 }
 
 function lengthDelimited(b: Buffer, s: number, e: number, depth: number, limits: PbLimits, budget: Budget): PbValue {
@@ -129,7 +238,7 @@ function lengthDelimited(b: Buffer, s: number, e: number, depth: number, limits:
   const first = b[s] as number;
   if (text && first !== 0x09 && first !== 0x0a && first !== 0x0d) return sub.toString('utf8');
   if (depth + 1 < limits.maxDepth) {
-    const m = message(b, s, e, depth + 1, limits, budget);
+    const m = message(b, s, e, depth + 1, limits, budget, null);
     if (m !== null) return m;
   }
   return text ? sub.toString('utf8') : sub.toString('base64');

@@ -73,6 +73,7 @@ interface ReplayFlags extends StoreFlags {
   openapi?: string;
   bodyCap: string;
   vxlanPort: string[];
+  protoDescriptor?: string;
   analyze: boolean;
   progress: boolean;
 }
@@ -114,6 +115,7 @@ storeOptions(
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
+    .option('--proto-descriptor <file>', 'FileDescriptorSet (protoc --descriptor_set_out) naming gRPC message fields')
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -135,6 +137,16 @@ storeOptions(
   const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
   if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
 
+  let grpcSchema = {};
+  if (flags.protoDescriptor !== undefined) {
+    const { loadDescriptorSet } = await import('../../collectors/h2/descriptor.js');
+    try {
+      grpcSchema = { grpcSchema: loadDescriptorSet(readFileSync(flags.protoDescriptor)) };
+    } catch (e) {
+      fail(2, `${flags.protoDescriptor}: not a FileDescriptorSet (${(e as Error).message})`);
+    }
+  }
+
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
   const analysis = flags.analyze
@@ -144,7 +156,10 @@ storeOptions(
     const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
     const { report } = await replay({
       inputs: captures,
-      collector: { vxlanPorts: ports, http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap } },
+      collector: {
+        vxlanPorts: ports,
+        http: { ...DEFAULT_COLLECTOR_OPTIONS.http, bodyCaptureBytes: bodyCap, ...grpcSchema },
+      },
       analysis,
       ...(flags.exchanges !== undefined ? { exchangesPath: flags.exchanges } : {}),
       ...(flags.progress && process.stderr.isTTY && flags.format === 'table' ? { onProgress: progress(true) } : {}),

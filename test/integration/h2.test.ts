@@ -22,6 +22,7 @@ import type { Exchange as ExchangeT } from '../../engine/contracts/exchange.js';
 import { Counters } from '../../engine/telemetry/counters.js';
 import { labUnavailableReason } from '../support/netns/lab.js';
 import { apitap } from '../support/cli.js';
+import { labDescriptorSet } from '../support/h2lab/descriptor.js';
 import { repoRoot } from '../support/paths.js';
 import type { LabLog } from '../support/h2lab/traffic.js';
 
@@ -477,6 +478,31 @@ describe(
       const users = report.endpoints.find((e) => e.path.startsWith('/api/v1/users/') && e.method === 'GET');
       assert.equal(users?.protocol, 'h2c');
       assert.ok(report.endpoints.some((e) => e.path === '/index.html' && e.protocol === 'h2c'));
+    });
+
+    it('--proto-descriptor names gRPC message fields in the inventory and the PII findings', () => {
+      const desc = join(dir, 'lab.desc');
+      writeFileSync(desc, labDescriptorSet().bytes);
+      const r = apitap(['replay', pcap, '--no-store', '--format', 'json', '--proto-descriptor', desc]);
+      assert.equal(r.code, 0, r.stderr);
+      const report = JSON.parse(r.stdout) as {
+        endpoints: { method: string; path: string; fields: string[]; pii: { kind: string; field: string }[] }[];
+      };
+      const get = report.endpoints.find((e) => e.path === '/apitap.lab.v1.Customers/GetCustomer');
+      for (const f of [
+        'request.body $.id:integer',
+        'response.body $.email:string',
+        'response.body $.address.city:string',
+      ]) {
+        assert.ok(get?.fields.includes(f), `${f} in ${JSON.stringify(get?.fields)}`);
+      }
+      assert.ok(
+        get?.pii.some((p) => p.kind === 'email' && p.field === '$.email'),
+        JSON.stringify(get?.pii),
+      );
+      const bad = apitap(['replay', pcap, '--no-store', '--proto-descriptor', join(dir, 'www', 'index.html')]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /not a FileDescriptorSet/);
     });
 
     it('every anomaly and counter name is declared', () => {
