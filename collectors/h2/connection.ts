@@ -959,6 +959,12 @@ export class H2Connection implements HttpConnection {
       if (rs.headers === null) this.flag(st, 'h2_request_without_response');
       else this.flag(st, 'h2_missing_pseudo_header');
     }
+    // Report totals (report/v1 capture): the upgrade request and its 101 were counted as HTTP/1.1.
+    if (st.upgradeReq === null) {
+      if (request !== null) this.counters.inc('h2_requests');
+      if (response !== null) this.counters.inc('h2_responses');
+    }
+    if (request !== null && response !== null) this.counters.inc('h2_exchanges_paired');
     if (st.grpc && response !== null) {
       // Trailers-only responses carry grpc-status in the header block (PROTOCOL-HTTP2.md).
       const gs = headerOf(response.trailers, 'grpc-status') ?? headerOf(response.headers, 'grpc-status');

@@ -447,6 +447,7 @@ describe(
       const r = apitap(['replay', pcap, '--no-store', '--format', 'json']);
       assert.equal(r.code, 0, r.stderr);
       const report = JSON.parse(r.stdout) as {
+        capture: { exchanges: number };
         endpoints: {
           host: string;
           method: string;
@@ -456,6 +457,8 @@ describe(
           pii: { kind: string; location: string; field: string }[];
         }[];
       };
+      const paired = full.exchanges.filter((e) => e.request !== null && e.response !== null).length;
+      assert.equal(report.capture.exchanges, paired, 'capture totals count HTTP/2 streams');
       const ep = (method: string, path: string): (typeof report.endpoints)[number] | undefined =>
         report.endpoints.find((e) => e.method === method && e.path === path);
       const get = ep('POST', '/apitap.lab.v1.Customers/GetCustomer');
