@@ -55,6 +55,8 @@ const MAX_STREAMS = 1024;
 const MAX_CLOSED = 4096;
 /** Frames in a resync chain before the boundary is trusted. */
 const RESYNC_CHAIN = 3;
+/** Largest frame a resync chain may contain: the bytes held while deciding stay under ~200 KiB. */
+const RESYNC_MAX_FRAME = 65536;
 /** gRPC messages decoded into one body (the rest are counted). */
 const GRPC_MAX_MESSAGES = 256;
 
@@ -750,7 +752,9 @@ export class H2Connection implements HttpConnection {
       from = 0;
       side.carry = null;
     }
-    const r = findFrameChain(win, from, win.length, side.maxFrame, RESYNC_CHAIN, atEnd);
+    // Frames larger than RESYNC_MAX_FRAME are not used as resync anchors (bounds the carry).
+    const maxLen = Math.min(side.maxFrame, RESYNC_MAX_FRAME);
+    const r = findFrameChain(win, from, win.length, maxLen, RESYNC_CHAIN, atEnd);
     if (r >= 0) {
       this.counters.inc('h2_resync_skipped_bytes', r - from);
       side.mode = MODE.header;
@@ -764,7 +768,7 @@ export class H2Connection implements HttpConnection {
     } else {
       keepFrom = -r - 2;
       // A candidate needing more than a chain's worth of bytes is given up.
-      const bound = RESYNC_CHAIN * (side.maxFrame + FRAME_HEADER_BYTES) + FRAME_HEADER_BYTES;
+      const bound = RESYNC_CHAIN * (maxLen + FRAME_HEADER_BYTES) + FRAME_HEADER_BYTES;
       if (win.length - keepFrom > bound) keepFrom++;
     }
     this.counters.inc('h2_resync_skipped_bytes', keepFrom - from);
