@@ -281,6 +281,26 @@ export function isGrpc(mt: string): boolean {
   return mt === 'application/grpc' || mt.startsWith('application/grpc+');
 }
 
+/**
+ * HTTP status of each gRPC code (google/rpc/code.proto): OK 200, CANCELLED 499, UNKNOWN 500,
+ * INVALID_ARGUMENT 400, DEADLINE_EXCEEDED 504, NOT_FOUND 404, ALREADY_EXISTS 409, PERMISSION_DENIED
+ * 403, RESOURCE_EXHAUSTED 429, FAILED_PRECONDITION 400, ABORTED 409, OUT_OF_RANGE 400,
+ * UNIMPLEMENTED 501, INTERNAL 500, UNAVAILABLE 503, DATA_LOSS 500, UNAUTHENTICATED 401.
+ */
+const GRPC_HTTP_STATUS = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401] as const;
+
+/**
+ * The status an exchange's outcome counts as. gRPC answers HTTP 200 and carries the call's outcome
+ * in grpc-status (trailers, or the headers of a trailers-only response): a call rejected with
+ * UNAUTHENTICATED counts as 401, not as a 2xx that would look like an open endpoint.
+ */
+export function effectiveStatus(ex: Exchange, res: NonNullable<Exchange['response']>): number {
+  if (res.status !== 200 || exchangeProtocol(ex) !== 'grpc') return res.status;
+  const gs = headerValue(res.trailers, 'grpc-status') ?? headerValue(res.headers, 'grpc-status');
+  if (gs === null || !/^\d{1,3}$/.test(gs.trim())) return res.status;
+  return GRPC_HTTP_STATUS[Number(gs.trim())] ?? 500;
+}
+
 /** The most frequent protocol (ties: the first by name), 'http' when none was counted. */
 export function protocolOf(s: LeafStats): string {
   let best = 'http';
@@ -316,7 +336,8 @@ export function addExchange(
   const t1 = res?.endUs ?? req?.endUs ?? t0;
   if (t0 < s.firstUs) s.firstUs = t0;
   if (t1 > s.lastUs) s.lastUs = t1;
-  inc(s.statusClasses, res ? `${Math.floor(res.status / 100)}xx` : 'none');
+  const status = res !== null ? effectiveStatus(ex, res) : 0;
+  inc(s.statusClasses, res ? `${Math.floor(status / 100)}xx` : 'none');
   if (ex.latencyUs !== null) addLatency(s.latency, fnv1a(ex.id), ex.latencyUs);
   const impaired = isImpaired(ex);
   if (impaired) s.impaired++;
@@ -325,7 +346,7 @@ export function addExchange(
   inc(s.categories, category);
   inc(s.protocols, exchangeProtocol(ex));
   for (const scheme of auth.schemes) s.auth.add(scheme);
-  const ok = res !== null && res.status >= 200 && res.status < 300;
+  const ok = res !== null && status >= 200 && status < 300;
   if (req !== null) {
     if (auth.schemes.length === 1 && auth.schemes[0] === 'none') {
       s.unauthed++;
