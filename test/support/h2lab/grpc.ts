@@ -1,11 +1,12 @@
 // gRPC server and client of the HTTP/2 lab (@grpc/grpc-js + @grpc/proto-loader, real HTTP/2 from
 // grpc-js' own stack over node:http2). Every call the server handles is logged with what it saw.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { repoRoot } from '../paths.js';
 
-const PROTO = join(dirname(fileURLToPath(import.meta.url)), 'lab.proto');
+/** From the source tree: tsc does not copy .proto files into dist/. */
+const PROTO = join(repoRoot, 'test', 'support', 'h2lab', 'lab.proto');
 
 export interface GrpcCall {
   /** "/apitap.lab.v1.Customers/GetCustomer" */
