@@ -4,7 +4,7 @@ import { isoFromUs } from '../../engine/contracts/inventory.js';
 import type { PiiFieldResult } from '../pii/types.js';
 import type { OpMatch } from '../spec/match.js';
 import type { LeafStats } from './stats.js';
-import { percentileMs } from './stats.js';
+import { percentileMs, protocolOf } from './stats.js';
 import type { TemplateSeg } from './tree.js';
 import { templateString } from './tree.js';
 
@@ -101,6 +101,7 @@ export function buildRecord(
     category: categoryOf(s),
     explain: uniq,
     vnis: [...s.vnis].sort((a, b) => a - b),
+    protocol: protocolOf(s),
   };
   return { record, stats: s, tpl, match, previousMatch, pii };
 }

@@ -288,6 +288,7 @@ test('a stored template acts like a seed: /users/{userId} and a cardinality {tea
     fields: [],
     category: 'api' as const,
     vnis: [],
+    protocol: 'http',
   };
   const stored: EndpointRecord[] = [
     {

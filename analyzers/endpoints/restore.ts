@@ -146,6 +146,7 @@ export function leafFromRecord(r: EndpointRecord, findings: readonly Finding[]):
   for (const x of r.auth) s.auth.add(x);
   for (const x of r.vnis) if (s.vnis.size < LIMITS.vnis) s.vnis.add(x);
   if (r.hits > 0) s.categories.set(r.category, r.hits);
+  if (r.hits > 0) s.protocols.set(r.protocol, r.hits);
   s.restoredPii = piiFromRecord(r, findings);
   // Credentials in query parameters by name (count unknown: 1; the sensitive_in_url finding, when
   // given, replaces these with its counts; userinfo credentials come back only from it).

@@ -6,7 +6,7 @@
 // exchange id (the k exchanges with the smallest hashes, whatever order they arrived in).
 import { bodyJson as sharedBodyJson } from '../shared/json.js';
 import type { Body, Exchange } from '../../engine/contracts/exchange.js';
-import { headerValue } from '../../engine/contracts/exchange.js';
+import { exchangeProtocol, headerValue } from '../../engine/contracts/exchange.js';
 import type { AuthResult } from '../auth/classify.js';
 import type { PiiFieldResult } from '../pii/types.js';
 
@@ -71,6 +71,8 @@ export interface LeafStats {
   auth: Set<string>;
   vnis: Set<number>;
   categories: Map<string, number>;
+  /** Exchanges per protocol (exchange/v1 `protocol`). */
+  protocols: Map<string, number>;
   /** Exchanges with any capture-quality problem (gap, truncation, one-sided, mid-stream, unpaired). */
   impaired: number;
   /** Requests carrying credentials / none. */
@@ -106,6 +108,7 @@ export function newLeafStats(): LeafStats {
     auth: new Set(),
     vnis: new Set(),
     categories: new Map(),
+    protocols: new Map(),
     impaired: 0,
     authed: 0,
     unauthed: 0,
@@ -214,8 +217,9 @@ export class FieldPaths {
   }
 }
 
+/** Identifiers and numbers (protobuf field numbers of gRPC bodies: $.3.1) after '.', other keys quoted. */
 function keySeg(k: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(k) || /^\d{1,10}$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
 }
 
 /**
@@ -259,7 +263,7 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
 function bodyJson(body: Body, mt: string | null): unknown {
   if (
     mt === null ||
-    !(mt === 'application/json' || mt.endsWith('+json')) ||
+    !(mt === 'application/json' || mt.endsWith('+json') || isGrpc(mt)) ||
     body.encoding !== 'utf8' ||
     body.data === ''
   ) {
@@ -267,6 +271,47 @@ function bodyJson(body: Body, mt: string | null): unknown {
   }
   // A body cut by the capture cap still shows the shape of its complete part; parsed once per body.
   return sharedBodyJson(body);
+}
+
+/**
+ * gRPC bodies (application/grpc, application/grpc+proto...) hold the collector's schema-less JSON
+ * rendering of their protobuf messages (exchange/v1 Body of a 'grpc' exchange).
+ */
+export function isGrpc(mt: string): boolean {
+  return mt === 'application/grpc' || mt.startsWith('application/grpc+');
+}
+
+/**
+ * HTTP status of each gRPC code (google/rpc/code.proto): OK 200, CANCELLED 499, UNKNOWN 500,
+ * INVALID_ARGUMENT 400, DEADLINE_EXCEEDED 504, NOT_FOUND 404, ALREADY_EXISTS 409, PERMISSION_DENIED
+ * 403, RESOURCE_EXHAUSTED 429, FAILED_PRECONDITION 400, ABORTED 409, OUT_OF_RANGE 400,
+ * UNIMPLEMENTED 501, INTERNAL 500, UNAVAILABLE 503, DATA_LOSS 500, UNAUTHENTICATED 401.
+ */
+const GRPC_HTTP_STATUS = [200, 499, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401] as const;
+
+/**
+ * The status an exchange's outcome counts as. gRPC answers HTTP 200 and carries the call's outcome
+ * in grpc-status (trailers, or the headers of a trailers-only response): a call rejected with
+ * UNAUTHENTICATED counts as 401, not as a 2xx that would look like an open endpoint.
+ */
+export function effectiveStatus(ex: Exchange, res: NonNullable<Exchange['response']>): number {
+  if (res.status !== 200 || exchangeProtocol(ex) !== 'grpc') return res.status;
+  const gs = headerValue(res.trailers, 'grpc-status') ?? headerValue(res.headers, 'grpc-status');
+  if (gs === null || !/^\d{1,3}$/.test(gs.trim())) return res.status;
+  return GRPC_HTTP_STATUS[Number(gs.trim())] ?? 500;
+}
+
+/** The most frequent protocol (ties: the first by name), 'http' when none was counted. */
+export function protocolOf(s: LeafStats): string {
+  let best = 'http';
+  let n = 0;
+  for (const [k, v] of [...s.protocols].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (v > n) {
+      n = v;
+      best = k;
+    }
+  }
+  return best;
 }
 
 /** HTTP-date → ISO string, or null. */
@@ -291,15 +336,17 @@ export function addExchange(
   const t1 = res?.endUs ?? req?.endUs ?? t0;
   if (t0 < s.firstUs) s.firstUs = t0;
   if (t1 > s.lastUs) s.lastUs = t1;
-  inc(s.statusClasses, res ? `${Math.floor(res.status / 100)}xx` : 'none');
+  const status = res !== null ? effectiveStatus(ex, res) : 0;
+  inc(s.statusClasses, res ? `${Math.floor(status / 100)}xx` : 'none');
   if (ex.latencyUs !== null) addLatency(s.latency, fnv1a(ex.id), ex.latencyUs);
   const impaired = isImpaired(ex);
   if (impaired) s.impaired++;
   for (const q of query) s.queryParams.add(q);
   if (ex.vni !== null && (s.vnis.size < LIMITS.vnis || s.vnis.has(ex.vni))) s.vnis.add(ex.vni);
   inc(s.categories, category);
+  inc(s.protocols, exchangeProtocol(ex));
   for (const scheme of auth.schemes) s.auth.add(scheme);
-  const ok = res !== null && res.status >= 200 && res.status < 300;
+  const ok = res !== null && status >= 200 && status < 300;
   if (req !== null) {
     if (auth.schemes.length === 1 && auth.schemes[0] === 'none') {
       s.unauthed++;
@@ -348,6 +395,7 @@ export function mergeStats(a: LeafStats, b: LeafStats): void {
   for (const x of b.auth) a.auth.add(x);
   for (const x of b.vnis) if (a.vnis.size < LIMITS.vnis || a.vnis.has(x)) a.vnis.add(x);
   for (const [k, v] of b.categories) inc(a.categories, k, v);
+  for (const [k, v] of b.protocols) inc(a.protocols, k, v);
   a.impaired += b.impaired;
   a.authed += b.authed;
   a.unauthed += b.unauthed;

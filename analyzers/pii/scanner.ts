@@ -635,6 +635,8 @@ class Scan {
     const t = text.trimStart();
     if (
       ct.includes('json') ||
+      // gRPC: the collector renders protobuf messages as JSON ({"1": ..., "2": {"1": ...}}).
+      ct.startsWith('application/grpc') ||
       ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))
     ) {
       // Parsed once per body and shared with the endpoint layer (analyzers/shared/json.ts).
@@ -732,8 +734,9 @@ const SKIP_HEADERS: ReadonlySet<string> = new Set([
   'referer',
 ]);
 
+/** A key as a path segment after '.': identifiers and numbers as is ($.user.email, $.2.1: protobuf field numbers of gRPC bodies), anything else quoted. */
 function fieldName(k: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : `[${JSON.stringify(k)}]`;
+  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) || /^\d{1,10}$/.test(k) ? k : `[${JSON.stringify(k)}]`;
 }
 
 /** A JSON document, or the complete part of one cut short by the capture cap (analyzers/shared/json.ts). */

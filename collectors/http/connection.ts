@@ -12,10 +12,12 @@
 // start line after a gap, an error or a mid-stream join), hold (client bytes after an Upgrade or
 // CONNECT request, kept until the response says whether a tunnel starts), tunnel (ignored).
 import { hash } from 'node:crypto';
-import type { Body, Exchange, HeaderPair } from '../../engine/contracts/exchange.js';
+import type { Body, Exchange, HeaderPair, HttpRequest } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
 import type { HttpCounter } from '../../engine/contracts/catalogue.js';
 import type { Counters } from '../../engine/contracts/counters.js';
+import { createH2Connection } from '../h2/connection.js';
+import { DEFAULT_MAX_FRAME, findFrameChain } from '../h2/frames.js';
 import { BodyCollector, emptyBody, headerOf } from './body.js';
 import type { BodyLimits } from './body.js';
 import { FEED, GAP, MessageParser } from './parser.js';
@@ -126,6 +128,17 @@ class Connection implements HttpConnection {
   /** Per direction: not HTTP at all (TLS, SSH): its bytes are not parsed or scanned. */
   private readonly notHttp: [boolean, boolean] = [false, false];
   private countedOther = false;
+  /**
+   * The HTTP/2 layer (collectors/h2) once the connection turned out to be h2c: prior-knowledge
+   * preface, frames recognised, or a 101 to Upgrade: h2c. It then receives every later call.
+   */
+  private h2: HttpConnection | null = null;
+  /** A CONNECT tunnel started and the client's first tunnel bytes were not seen yet. */
+  private connectTunnel = false;
+  /** Per direction: first bytes that are a strict prefix of the HTTP/2 preface, held until decided. */
+  private readonly prefaceHeld: [Buffer | null, Buffer | null] = [null, null];
+  /** Per direction: chunks still sniffed for HTTP/2 frames on a connection joined mid-stream. */
+  private readonly sniffLeft: [number, number] = [SNIFF_CHUNKS, SNIFF_CHUNKS];
   private readonly bodyLimits: BodyLimits;
   private readonly maxPending: number;
 
@@ -148,23 +161,53 @@ class Connection implements HttpConnection {
   // --- HttpConnection ------------------------------------------------------------------------
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
+    if (this.h2 !== null) {
+      this.h2.onData(dir, chunk, tsUs);
+      return;
+    }
     if (this.ended || this.dead || this.notHttp[dir]) return;
     if (!this.classified[dir] && chunk.length > 0) {
+      const held = this.prefaceHeld[dir];
+      if (held !== null) {
+        chunk = Buffer.concat([held, chunk]);
+        this.prefaceHeld[dir] = null;
+      }
+      if (chunk.length < H2_PREFACE.length && H2_PREFACE.subarray(0, chunk.length).equals(chunk)) {
+        // A strict prefix of the HTTP/2 preface: undecided until more bytes come.
+        this.prefaceHeld[dir] = Buffer.from(chunk); // copy: outlives the call
+        return;
+      }
       this.classified[dir] = true;
       const other = otherProtocol(chunk);
+      if (other === 'h2') {
+        // The client connection preface (RFC 9113 §3.4): `dir` is the client.
+        this.startH2(dir, 'preface', chunk, tsUs, dir);
+        return;
+      }
+      if (other === null && isH2Frames(chunk, 0)) {
+        // Frames from the first byte: the server's SETTINGS sent before the client preface was
+        // seen, or a capture joined at a frame boundary.
+        this.startH2(this.reqDir, this.meta.handshake ? 'preface' : 'midstream', chunk, tsUs, dir);
+        return;
+      }
       if (other !== null) {
         // Port-independent: HTTPS and SSH share ports with HTTP in real captures. Counted as a
         // statistic, not an HTTP anomaly, and the encrypted stream is not scanned for start lines.
         // Per direction: a TLS client talking to an HTTP server still gets its 400 parsed.
         this.notHttp[dir] = true;
-        // HTTP/2 (h2c with prior knowledge, gRPC): the server answers with binary frames, not
-        // HTTP/1.x, so the whole connection is skipped.
-        if (other === 'h2') this.notHttp[dir === 0 ? 1 : 0] = true;
         if (!this.countedOther) {
           this.countedOther = true;
           this.counters.inc('tcp_flows_not_http');
           this.counters.inc(`tcp_flows_${other}`);
         }
+        return;
+      }
+    }
+    if (this.sniffLeft[dir] > 0 && !this.established && !this.meta.handshake && chunk.length > 0) {
+      this.sniffLeft[dir]--;
+      const at = findFrameChain(chunk, 0, chunk.length, DEFAULT_MAX_FRAME, 3, false);
+      if (at >= 0) {
+        this.startH2(this.reqDir, 'midstream', chunk.subarray(at), tsUs, dir);
         return;
       }
     }
@@ -179,6 +222,10 @@ class Connection implements HttpConnection {
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
+    if (this.h2 !== null) {
+      this.h2.onGap(dir, length, tsUs);
+      return;
+    }
     if (this.ended || this.dead || this.notHttp[dir] || !(length > 0)) return;
     const side = this.sides[dir];
     try {
@@ -190,6 +237,7 @@ class Connection implements HttpConnection {
   }
 
   onTruncated(dir: Direction): void {
+    this.h2?.onTruncated(dir);
     if (this.ended || this.dead) return;
     const side = this.sides[dir];
     side.truncCalls = 2;
@@ -198,6 +246,14 @@ class Connection implements HttpConnection {
 
   onEnd(tsUs: number, reason: EndReason, oneSided: boolean): void {
     if (this.ended) return;
+    for (const dir of [0, 1] as const) {
+      // Bytes that only began like the preface: HTTP/1.x after all (e.g. a lone "PRI").
+      const held = this.prefaceHeld[dir];
+      if (held === null || this.h2 !== null) continue;
+      this.prefaceHeld[dir] = null;
+      this.classified[dir] = true;
+      this.onData(dir, held, this.sides[dir].lastTs);
+    }
     this.oneSided = oneSided;
     try {
       if (!this.dead) this.finishAll(tsUs, reason);
@@ -211,6 +267,61 @@ class Connection implements HttpConnection {
       this.counters.inc('http_internal_error');
     }
     this.queue = [];
+    if (this.h2 !== null) this.h2.onEnd(tsUs, reason, oneSided);
+  }
+
+  /**
+   * Hands the connection to the HTTP/2 layer: `clientDir` carries the requests; `chunk` (of
+   * direction `dir`) is its first data. HTTP/1.x parsing of both directions stops here.
+   */
+  private startH2(
+    clientDir: Direction,
+    start: 'preface' | 'midstream',
+    chunk: Buffer,
+    tsUs: number,
+    dir: Direction,
+  ): void {
+    for (const s of this.sides) s.mode = MODE.ended;
+    this.h2 = createH2Connection(this.meta, this.opts, this.emitFn, this.counters, {
+      clientDir,
+      seqBase: this.nextSeq,
+      start,
+      swapped: this.swapped,
+      upgrade: null,
+    });
+    this.h2.onData(dir, chunk, tsUs);
+  }
+
+  /**
+   * A 101 answered an Upgrade: h2c request (RFC 7540 §3.2): the request becomes stream 1 of the
+   * HTTP/2 layer, which takes over both directions (the held client bytes first: the preface and
+   * frames the client may send before the 101). The HTTP/1.x exchange is not emitted: stream 1 is.
+   */
+  private startH2Upgrade(entry: Entry, rq: Msg): void {
+    const i = this.queue.indexOf(entry);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.flush();
+    const reqSide = this.sides[this.reqDir];
+    const held = reqSide.held;
+    reqSide.held = [];
+    reqSide.heldBytes = 0;
+    this.holdEntry = null;
+    for (const s of this.sides) s.mode = MODE.tunnel;
+    const h2 = createH2Connection(this.meta, this.opts, this.emitFn, this.counters, {
+      clientDir: this.reqDir,
+      seqBase: entry.seq,
+      start: 'upgrade',
+      swapped: this.swapped,
+      upgrade: {
+        request: requestOf(rq),
+        anomalies: [...(entry.anomalies ?? []), ...(rq.anomalies ?? [])],
+        gapBytes: rq.gapBytes,
+        truncated: rq.truncated,
+      },
+    });
+    this.h2 = h2;
+    if (reqSide.heldBroken) h2.onGap(this.reqDir, 1, reqSide.lastTs);
+    for (const h of held) h2.onData(this.reqDir, h.buf, h.tsUs);
   }
 
   // --- byte processing -----------------------------------------------------------------------
@@ -314,7 +425,17 @@ class Connection implements HttpConnection {
     while (off < buf.length || (side.mode === MODE.resync && side.scanPending)) {
       switch (side.mode) {
         case MODE.tunnel:
-          this.counters.inc('http_tunnel_bytes', buf.length - off);
+          // After a 101 to Upgrade: h2c the rest of this chunk is HTTP/2 (the server's first frames).
+          if (this.h2 !== null) {
+            this.h2.onData(side.dir, buf.subarray(off), tsUs);
+          } else if (this.connectTunnel && side.dir === this.reqDir) {
+            this.connectTunnel = false;
+            const rest = buf.subarray(off);
+            if (otherProtocol(rest) === 'h2') this.startH2(this.reqDir, 'preface', rest, tsUs, side.dir);
+            else this.counters.inc('http_tunnel_bytes', rest.length);
+          } else {
+            this.counters.inc('http_tunnel_bytes', buf.length - off);
+          }
           return;
         case MODE.ended:
           return;
@@ -694,20 +815,29 @@ class Connection implements HttpConnection {
     const entry = this.queue.find((e) => e.res === msg) ?? null;
     const method = entry?.req?.head.method ?? '';
     const s = msg.head.status;
+    if (s === 101 && entry !== null && entry.req !== null && isH2cUpgrade(entry.req.head.headers)) {
+      this.startH2Upgrade(entry, entry.req);
+      return false;
+    }
     let tunnel: HttpCounter | '' = '';
     if (s === 101) tunnel = 'http_upgrade';
     else if (method === 'CONNECT' && s >= 200 && s < 300) tunnel = 'http_connect';
     if (tunnel !== '') {
       if (entry !== null) this.flagEntry(entry, tunnel);
       else this.counters.inc(tunnel);
+      // A CONNECT tunnel may carry HTTP/2 with prior knowledge (the client's first tunnel bytes).
+      this.connectTunnel = tunnel === 'http_connect';
+      const reqSide = this.sides[this.reqDir];
+      const held = this.connectTunnel && !reqSide.heldBroken ? reqSide.held : [];
       for (const s2 of this.sides) {
-        this.skip(s2.heldBytes);
+        if (s2 !== reqSide || held.length === 0) this.skip(s2.heldBytes);
         s2.held = [];
         s2.heldBytes = 0;
         s2.mode = MODE.tunnel;
       }
       this.holdEntry = null;
       this.flush();
+      for (const h of held) this.process(reqSide, h.buf, 0, h.tsUs);
       return false;
     }
     if (entry !== null && entry === this.holdEntry) this.releasePending = true;
@@ -789,16 +919,7 @@ class Connection implements HttpConnection {
       if (rq.anomalies !== null) for (const a of rq.anomalies) anomalies.add(a);
       gapBytes += rq.gapBytes;
       truncated ||= rq.truncated;
-      request = {
-        method: rq.head.method,
-        target: rq.head.target,
-        version: rq.head.version,
-        headers: rq.head.headers,
-        trailers: rq.trailers,
-        body: rq.record ?? emptyBody(rq.head.headers, false),
-        startUs: rq.head.startUs,
-        endUs: rq.endUs,
-      };
+      request = requestOf(rq);
     }
     if (rs !== null) {
       if (rs.anomalies !== null) for (const a of rs.anomalies) anomalies.add(a);
@@ -838,6 +959,39 @@ class Connection implements HttpConnection {
   }
 }
 
+function requestOf(rq: Msg): HttpRequest {
+  return {
+    method: rq.head.method,
+    target: rq.head.target,
+    version: rq.head.version,
+    headers: rq.head.headers,
+    trailers: rq.trailers,
+    body: rq.record ?? emptyBody(rq.head.headers, false),
+    startUs: rq.head.startUs,
+    endUs: rq.endUs,
+  };
+}
+
+/** HTTP/1.x chunks of a direction sniffed for HTTP/2 frames on a connection joined mid-stream. */
+const SNIFF_CHUNKS = 4;
+
+/** The request asks for h2c (RFC 7540 §3.2): an Upgrade token "h2c" (with Connection: upgrade, checked by the caller). */
+function isH2cUpgrade(headers: readonly HeaderPair[]): boolean {
+  const up = headerOf(headers, 'upgrade');
+  if (up === null) return false;
+  for (const t of up.split(',')) if (t.trim().toLowerCase() === 'h2c') return true;
+  return false;
+}
+
+/**
+ * HTTP/2 frames start at b[off]: two plausible frame headers in a chain, or one frame that ends
+ * exactly at the end of the chunk (frames.ts). Text protocols never match: their first three bytes
+ * read as a length far above the 16384-byte default frame size.
+ */
+function isH2Frames(b: Buffer, off: number): boolean {
+  return findFrameChain(b, off, b.length, DEFAULT_MAX_FRAME, 2, true) === off;
+}
+
 /**
  * The protocol of a direction whose first bytes are plainly not HTTP/1.x, or null. Strong
  * signatures only, so that an odd HTTP message still goes to the parser (and its anomalies):
@@ -845,7 +999,7 @@ class Connection implements HttpConnection {
  * - an SSH identification string "SSH-" (RFC 4253 §4.2);
  * - the HTTP/2 client connection preface "PRI * HTTP/2.0" (RFC 9113 §3.4), h2c and gRPC.
  */
-const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n');
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 function otherProtocol(b: Buffer): 'tls' | 'ssh' | 'h2' | null {
   const b0 = b[0] as number;
@@ -853,7 +1007,7 @@ function otherProtocol(b: Buffer): 'tls' | 'ssh' | 'h2' | null {
     if (b.readUInt16BE(3) <= 16384 + 2048) return 'tls';
   }
   if (b.length >= 4 && b0 === 0x53 && b[1] === 0x53 && b[2] === 0x48 && b[3] === 0x2d) return 'ssh';
-  if (b.length >= H2_PREFACE.length && b0 === 0x50 && b.subarray(0, H2_PREFACE.length).equals(H2_PREFACE)) return 'h2';
+  if (b.length >= 16 && b0 === 0x50 && b.subarray(0, 16).equals(H2_PREFACE.subarray(0, 16))) return 'h2';
   return null;
 }
 

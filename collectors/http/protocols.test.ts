@@ -70,7 +70,7 @@ test('an HTTP request whose bytes merely start with a token is not mistaken for 
   assert.equal(counters.get('tcp_flows_not_http'), 0);
 });
 
-test('an HTTP/2 connection with prior knowledge (h2c, gRPC) is skipped in both directions', () => {
+test('an HTTP/2 connection with prior knowledge (h2c, gRPC) goes to the HTTP/2 layer in both directions', () => {
   const { c, out, counters } = conn();
   c.onData(
     0,
@@ -80,6 +80,12 @@ test('an HTTP/2 connection with prior knowledge (h2c, gRPC) is skipped in both d
   c.onData(1, Buffer.from([0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100]), 2); // SETTINGS frame
   c.onData(0, Buffer.from([0, 0, 8, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84, 0x41, 0x8a, 0x08, 0x9d, 0x5c]), 3); // HEADERS
   c.onEnd(4, 'fin', false);
-  assert.equal(out.length, 0);
-  assert.deepEqual(counters.snapshot(), { tcp_flows_h2: 1, tcp_flows_not_http: 1 });
+  // The HEADERS (GET http://www.example.com/, RFC 7541 C.4.1) opens stream 1, never answered.
+  assert.equal(out.length, 1);
+  assert.equal(out[0]?.request?.target, '/');
+  assert.equal(out[0]?.protocol, 'h2c');
+  assert.equal(out[0]?.response, null);
+  assert.equal(counters.get('tcp_flows_h2'), 1);
+  assert.equal(counters.get('tcp_flows_not_http'), 0);
+  assert.equal(counters.get('http_requests'), 0);
 });

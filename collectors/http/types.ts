@@ -4,6 +4,7 @@
 // the end. Direction 0 is client→server as the flow layer believes; the HTTP layer may find the
 // orientation was inferred wrongly (a response line arriving in direction 0) and swap it.
 import type { Exchange } from '../../engine/contracts/exchange.js';
+import type { GrpcSchema } from '../h2/descriptor.js';
 
 export const CLIENT_TO_SERVER = 0;
 export const SERVER_TO_CLIENT = 1;
@@ -53,6 +54,11 @@ export interface HttpOptions {
    * kept, and only the prefix is decoded (anomaly http_encoded_body_capped). Default 1 MiB.
    */
   maxEncodedBytes?: number;
+  /**
+   * Message types of gRPC methods (a FileDescriptorSet, collectors/h2/descriptor.ts): fields of
+   * those methods' messages get their names instead of their numbers.
+   */
+  grpcSchema?: GrpcSchema;
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {

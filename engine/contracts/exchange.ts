@@ -1,8 +1,9 @@
 // exchange/v1: the only record that crosses from collectors to analyzers (in process, or over Kafka).
 //
 // Contract:
-// - Every field is always present (null where unknown), so JSON.stringify of an Exchange built by the
-//   collector is byte-identical across runs of the same capture: key order is the order below.
+// - Every field is always present (null where unknown), except `protocol` and `streamId` which
+//   HTTP/1.x records leave out, so JSON.stringify of an Exchange built by the collector is
+//   byte-identical across runs of the same capture: key order is the order below.
 // - Times are packet time in integer microseconds since the Unix epoch, never wall clock.
 // - Header names and values are kept as on the wire (names not lower-cased), in wire order.
 // - Body `data` holds at most the configured capture cap of the *decoded* body (transfer and content
@@ -104,6 +105,14 @@ export const Exchange = z.object({
   }),
   /** Both messages present and complete. */
   complete: z.boolean(),
+  /**
+   * The protocol the exchange was carried in: 'http' (HTTP/1.x), 'h2c' (HTTP/2 cleartext), 'grpc'
+   * (gRPC over h2c); later 'websocket', 'graphql'. HTTP/1.x records leave it out (their bytes stay
+   * as before the field existed): absent means 'http'.
+   */
+  protocol: z.string().default('http'),
+  /** HTTP/2 stream identifier; absent or null outside HTTP/2. */
+  streamId: z.number().int().nonnegative().nullable().default(null),
 });
 
 export type Endpoint = z.infer<typeof Endpoint>;
@@ -111,7 +120,16 @@ export type HeaderPair = z.infer<typeof HeaderPair>;
 export type Body = z.infer<typeof Body>;
 export type HttpRequest = z.infer<typeof Request>;
 export type HttpResponse = z.infer<typeof Response>;
-export type Exchange = z.infer<typeof Exchange>;
+/**
+ * As producers build it: `protocol` and `streamId` may be absent (their defaults apply when a record
+ * is parsed); read them with exchangeProtocol().
+ */
+export type Exchange = z.input<typeof Exchange>;
+
+/** The exchange's protocol, 'http' when the record does not say. */
+export function exchangeProtocol(ex: Exchange): string {
+  return ex.protocol ?? 'http';
+}
 
 /** Case-insensitive header lookup: the first value, or null. */
 export function headerValue(headers: readonly HeaderPair[], name: string): string | null {

@@ -94,6 +94,11 @@ export const EndpointRecord = z.object({
   explain: z.array(z.string()),
   /** VXLAN network identifiers the traffic came from (empty when not tunnelled). */
   vnis: z.array(z.number().int()),
+  /**
+   * The protocol its exchanges were carried in (exchange/v1 `protocol`): 'http' (HTTP/1.x), 'h2c',
+   * 'grpc'; the most frequent one when several. Records from before the field: 'http'.
+   */
+  protocol: z.string().default('http'),
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;
 

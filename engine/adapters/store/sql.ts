@@ -68,6 +68,7 @@ export const COLUMNS = {
     'vnis',
     'version',
     'applied',
+    'protocol',
   ],
   findings: [
     'id',
@@ -184,6 +185,7 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
     vnis: e.vnis,
     version: usFromIso(e.lastSeen, 'endpoint.lastSeen'),
     applied,
+    protocol: e.protocol,
   };
 }
 
@@ -219,6 +221,7 @@ export function endpointFromRow(r: Row): EndpointRecord {
     category: r['category'],
     explain: strings(r['explain']),
     vnis: (Array.isArray(r['vnis']) ? (r['vnis'] as unknown[]) : []).map(num),
+    protocol: typeof r['protocol'] === 'string' && r['protocol'] !== '' ? r['protocol'] : 'http',
   });
 }
 

@@ -75,6 +75,7 @@ interface ReplayFlags extends StoreFlags, CollectorFlags {
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
+  protoDescriptor?: string;
   analyze: boolean;
   progress: boolean;
 }
@@ -113,6 +114,7 @@ storeOptions(
       ),
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
+    .option('--proto-descriptor <file>', 'FileDescriptorSet (protoc --descriptor_set_out) naming gRPC message fields')
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -128,6 +130,17 @@ storeOptions(
     }
   }
   const config = configFromFlags(flags, fail);
+  if (flags.protoDescriptor !== undefined) {
+    const { loadDescriptorSet } = await import('../../../collectors/h2/descriptor.js');
+    try {
+      config.collector.http = {
+        ...config.collector.http,
+        grpcSchema: loadDescriptorSet(readFileSync(flags.protoDescriptor)),
+      } as typeof config.collector.http;
+    } catch (e) {
+      fail(2, `${flags.protoDescriptor}: not a FileDescriptorSet (${(e as Error).message})`);
+    }
+  }
   // A live pipe ends on SIGINT/SIGTERM like end of input: flows flushed, report printed.
   const stop = new AbortController();
   if (captures.includes('-')) {
@@ -148,7 +161,8 @@ storeOptions(
   try {
     const { report } =
       // A live pipe (`-`) stays on one thread: SIGINT ends it like end of input (replay's abort signal).
-      config.pipeline.workers > 0 && !captures.includes('-')
+      // So does a descriptor-named gRPC decode (its schema object stays in this thread).
+      config.pipeline.workers > 0 && !captures.includes('-') && flags.protoDescriptor === undefined
         ? await replayThreads({
             inputs: captures,
             collector: config.collector,

@@ -61,9 +61,10 @@ export function captureReport(counters: Counters, files: number, firstUs: number
     packets: counters.get('packets'),
     bytes: counters.get('bytes'),
     flows: counters.get('flows'),
-    requests: counters.get('http_requests'),
-    responses: counters.get('http_responses'),
-    exchanges: counters.get('http_exchanges_paired'),
+    // HTTP/1.x and HTTP/2 streams (collectors/h2) together.
+    requests: counters.get('http_requests') + counters.get('h2_requests'),
+    responses: counters.get('http_responses') + counters.get('h2_responses'),
+    exchanges: counters.get('http_exchanges_paired') + counters.get('h2_exchanges_paired'),
     anomalies,
     notAnalysed,
     seconds: firstUs >= 0 && lastUs >= firstUs ? Math.round((lastUs - firstUs) / 1000) / 1000 : 0,
