@@ -16,6 +16,7 @@
 import type { Exchange } from '../engine/contracts/exchange.js';
 import { apiHost, headerValue } from '../engine/contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../engine/contracts/inventory.js';
+import type { TlsEndpoint, TlsHandshake } from '../engine/contracts/tls.js';
 import { classifyAuth, queryNames } from './auth/classify.js';
 import type { EndpointAggregate } from './endpoints/aggregate.js';
 import { leafFromRecord, usFromIso } from './endpoints/restore.js';
@@ -32,6 +33,9 @@ import { computeFindings } from './risks/findings.js';
 import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
+import { createCleartextTracker } from './tls/cleartext.js';
+import type { TlsAnalyzerOptions } from './tls/inventory.js';
+import { createTlsInventory } from './tls/inventory.js';
 
 export interface AnalysisOptions {
   specs: LoadedSpec[];
@@ -39,6 +43,8 @@ export interface AnalysisOptions {
   previousSpecs: LoadedSpec[];
   overrides: Overrides | null;
   pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
+  /** TLS inventory options (certificate_expiring threshold, bounds). */
+  tls?: Partial<TlsAnalyzerOptions>;
 }
 
 export interface Attribution {
@@ -73,6 +79,10 @@ export interface Analysis {
   findings(host?: string): Finding[];
   /** Counted drops and oddities (tree caps, exchanges without a request). */
   stats(): Record<string, number>;
+  /** Fold one tls/v1 record into the inventory of encrypted hosts (analyzers/tls). */
+  observeTls(rec: TlsHandshake): void;
+  /** The encrypted hosts, sorted by (server, port, sni). */
+  tls(): TlsEndpoint[];
 }
 
 /** Host and raw path segments of a request target (origin-form, absolute-form, asterisk/authority-form). */
@@ -121,6 +131,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
   const fieldPaths = new FieldPaths();
   let findingsCache: Finding[] | null = null;
+  const tlsInventory = createTlsInventory(opts.tls);
+  const cleartext = createCleartextTracker();
 
   const touch = (host: string): void => {
     hostCache.delete(host);
@@ -232,10 +244,13 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       opts.pii.aggregator.add(key, hits);
       leaf.coarseKeys.add(key);
     }
+    cleartext.observe(ex, host, method, path);
     return { host, method, path };
   }
 
   function forget(hosts: readonly string[]): void {
+    cleartext.forget(hosts);
+    tlsInventory.forget(hosts);
     for (const h of hosts) {
       const had = trees.delete(h) || windows.has(h);
       windows.delete(h);
@@ -354,13 +369,20 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
 
   function allFindings(): Finding[] {
     if (findingsCache) return findingsCache;
-    findingsCache = computeFindings({
-      aggregates: aggregates(),
-      current,
-      previous,
-      window: window(),
-      hostsSeen: hosts(),
-    });
+    const all = [
+      ...computeFindings({
+        aggregates: aggregates(),
+        current,
+        previous,
+        window: window(),
+        hostsSeen: hosts(),
+      }),
+      ...cleartext.findings(),
+      ...tlsInventory.findings(),
+    ];
+    // The order of analyzers/risks: (host, path, method, kind, id).
+    const key = (f: Finding): string => `${f.host}\u0000${f.path}\u0000${f.method}\u0000${f.kind}\u0000${f.id}`;
+    findingsCache = all.sort((a, b) => cmp(key(a), key(b)));
     return findingsCache;
   }
 
@@ -375,7 +397,13 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       const out: Record<string, number> = { ...counts };
       for (const t of trees.values())
         for (const [k, v] of Object.entries(t.drops)) out[`tree_${k}`] = (out[`tree_${k}`] ?? 0) + v;
+      for (const [k, v] of Object.entries(tlsInventory.stats())) if (v > 0) out[k] = v;
       return out;
     },
+    observeTls(rec) {
+      tlsInventory.observe(rec);
+      findingsCache = null;
+    },
+    tls: () => tlsInventory.entries(),
   };
 }

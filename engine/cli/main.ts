@@ -16,7 +16,7 @@ import { createAnalysisSession } from '../pipeline/analyze.js';
 import { replay } from '../pipeline/replay.js';
 import { Counters } from '../telemetry/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
-import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
+import { endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
 import { registerDistributed } from './distributed.js';
 
 const VERSION = '0.1.0';
@@ -207,9 +207,24 @@ storeOptions(
 
 storeOptions(
   program
+    .command('tls')
+    .description('list the encrypted hosts (TLS handshakes: SNI, versions, ALPN, cipher, certificate) from the store')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (flags: StoreFlags & { format: string }) => {
+  const store = await openStoreFromFlags(flags);
+  try {
+    const rows = await store.tls();
+    process.stdout.write(flags.format === 'json' ? JSON.stringify(rows) + '\n' : tlsTable(rows));
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  program
     .command('query')
     .description(
-      'run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats)',
+      'run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats, tls)',
     )
     .argument('<sql>', 'the query')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),

@@ -10,6 +10,7 @@ import type { LoadedSpec } from '../../analyzers/spec/index.js';
 import type { Overrides } from '../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+import type { TlsEndpoint, TlsHandshake } from '../contracts/tls.js';
 import type { Counters } from '../telemetry/counters.js';
 import type { ExchangeRow, Store } from '../store/types.js';
 import type { CaptureReport } from './report.js';
@@ -28,12 +29,14 @@ export interface AnalysisConfig {
 export interface AnalysisSession {
   /** Fold one exchange in; returns its metadata row (buffered for the store when the session has one). */
   observe(ex: Exchange): ExchangeRow;
+  /** Fold one tls/v1 record in (the inventory of encrypted hosts; written to the store at finish). */
+  observeTls(rec: TlsHandshake): void;
   /** Write buffered exchange rows when a batch is full (call between input chunks). */
   drain(): Promise<void>;
   finish(
     capture: CaptureReport,
     files: readonly string[],
-  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
+  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[]; tls: TlsEndpoint[] }>;
   readonly analysis: Analysis;
 }
 
@@ -88,6 +91,11 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       if (cfg.store !== null) rows.push(row);
       return row;
     },
+    observeTls(rec: TlsHandshake): void {
+      analysis.observeTls(rec);
+      if (firstUs < 0 || rec.timeUs < firstUs) firstUs = rec.timeUs;
+      if (rec.timeUs > lastUs) lastUs = rec.timeUs;
+    },
     async drain(): Promise<void> {
       if (rows.length >= batchRows) await flushRows();
     },
@@ -95,9 +103,11 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       const findings = analysis.findings();
+      const tls = analysis.tls();
       if (cfg.store !== null) {
         await cfg.store.writeEndpoints(endpoints);
         await cfg.store.writeFindings(findings);
+        await cfg.store.writeTls(tls);
         const id = createHash('sha256')
           .update(
             JSON.stringify({ files: files.length, packets: capture.packets, bytes: capture.bytes, firstUs, lastUs }),
@@ -112,7 +122,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
           stats: JSON.stringify(capture),
         });
       }
-      return { endpoints, findings };
+      return { endpoints, findings, tls };
     },
   };
 }

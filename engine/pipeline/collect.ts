@@ -14,6 +14,7 @@ import {
 import { readCapture } from '../../collectors/source/capture.js';
 import { createVxlanReceiver, type VxlanReceiver } from '../../collectors/source/vxlan-udp.js';
 import type { Exchange } from '../contracts/exchange.js';
+import type { TlsEmitter } from '../contracts/tls.js';
 import type { ExchangePublisher } from '../bus/types.js';
 import type { Counters } from '../telemetry/counters.js';
 import { expandInputs } from './inputs.js';
@@ -47,6 +48,8 @@ export async function collectFiles(
   counters: Counters,
   copts: Partial<CollectorOptions> = {},
   progress: FileProgress = {},
+  /** tls/v1 records (one per TLS connection), beside the exchanges; none are made without it. */
+  emitTls?: TlsEmitter,
 ): Promise<Collector> {
   const files = expandInputs(inputs);
   const held: Exchange[] = [];
@@ -54,6 +57,7 @@ export async function collectFiles(
     { ...DEFAULT_COLLECTOR_OPTIONS, ...copts },
     publishingEmitter(publisher, counters, held),
     counters,
+    emitTls,
   );
   const drainHeld = async (): Promise<void> => {
     for (const ex of held) {

@@ -3,7 +3,9 @@
 // Deterministic: built only from counters and packet time (no wall clock, no paths beyond what the
 // user passed). `capture.seconds` is the capture's duration in packet time.
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
+import type { TlsEndpoint } from '../contracts/tls.js';
 import type { Counters } from '../telemetry/counters.js';
+import { TLS_ANOMALIES } from '../../collectors/tls/anomalies.js';
 import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
 import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
 import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
@@ -30,6 +32,8 @@ export interface Report {
   capture: CaptureReport;
   endpoints?: EndpointRecord[];
   findings?: Finding[];
+  /** Encrypted hosts from TLS handshakes, per (server ip, port, sni). */
+  tls?: TlsEndpoint[];
 }
 
 /**
@@ -42,6 +46,7 @@ const ANOMALY_NAMES = new Set<string>([
   ...Object.keys(FLOW_ANOMALIES),
   ...Object.keys(TCP_ANOMALIES),
   ...Object.keys(HTTP_ANOMALIES),
+  ...Object.keys(TLS_ANOMALIES),
   'tcp_gap_bytes',
   'http_resync_skipped_bytes',
   'packets_truncated',
