@@ -52,17 +52,17 @@ export const TlsHandshake = z.object({
   /** The side that sent the ClientHello (else the flow layer's guess). */
   client: Endpoint,
   server: Endpoint,
-  /** Packet time of the ClientHello (else of the first TLS byte seen). */
+  /** Packet time of the packet that completed the ClientHello (else of the first TLS byte seen). */
   timeUs: z.number().int(),
   /** server_name extension, host_name entry (RFC 6066 §3), lower-cased; null when absent. */
   sni: z.string().nullable(),
-  /** ClientHello legacy_version and supported_versions (RFC 8446 §4.2.1), wire order, deduplicated. */
+  /** ClientHello supported_versions (RFC 8446 §4.2.1) in wire order, deduplicated; without it, [legacy_version]. */
   versionsOffered: z.array(z.number().int()),
   /** ServerHello: supported_versions when present (TLS 1.3), else legacy_version; null when no ServerHello. */
   version: z.number().int().nullable(),
   /** ALPN protocol names offered (RFC 7301), wire order. */
   alpnOffered: z.array(z.string()),
-  /** ALPN protocol the server selected, or null. */
+  /** ALPN protocol the server selected in its ServerHello, or null (TLS 1.3 sends it encrypted, RFC 8446 §4.3.1). */
   alpn: z.string().nullable(),
   /** Cipher suites offered, wire order. */
   ciphersOffered: z.array(z.number().int()),
