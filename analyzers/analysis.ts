@@ -269,6 +269,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
 
   function restore(endpoints: readonly EndpointRecord[], findings: readonly Finding[] = []): void {
     forget([...new Set(endpoints.map((r) => r.host))]);
+    const restoredHosts = new Set(endpoints.map((r) => r.host));
+    cleartext.restore(findings.filter((f) => restoredHosts.has(f.host)));
     const byEndpoint = new Map<string, Finding[]>();
     for (const f of findings) {
       const k = `${f.host}\u0000${f.method}\u0000${f.path}`;

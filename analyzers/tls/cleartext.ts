@@ -17,6 +17,7 @@ import type { Finding, Severity } from '../../engine/contracts/inventory.js';
 import { isoFromUs } from '../../engine/contracts/inventory.js';
 import { classifyAuth, queryNames } from '../auth/classify.js';
 import type { AuthScheme } from '../auth/classify.js';
+import { usFromIso } from '../endpoints/restore.js';
 import { findingId, qualityFactor } from '../risks/findings.js';
 import { parseJsonPrefix } from '../shared/json.js';
 
@@ -139,6 +140,12 @@ export interface CleartextTracker {
   observe(ex: Exchange, host: string, method: string, path: string): void;
   findings(): Finding[];
   forget(hosts: readonly string[]): void;
+  /**
+   * Seed from stored cleartext_credentials findings (the analyzer group restores a host's state
+   * from the store): counts, window and endpoints come back exactly, the impaired count from the
+   * stored confidence. Findings of other kinds are ignored.
+   */
+  restore(findings: readonly Finding[]): void;
 }
 
 export function createCleartextTracker(): CleartextTracker {
@@ -208,6 +215,30 @@ export function createCleartextTracker(): CleartextTracker {
     forget(hosts) {
       const drop = new Set(hosts);
       for (const [k, a] of acc) if (drop.has(a.host)) acc.delete(k);
+    },
+    restore(findings) {
+      for (const f of findings) {
+        const kind = f.details['credential'];
+        const n = f.details['exchanges'];
+        const first = f.firstSeen === null ? null : usFromIso(f.firstSeen);
+        const last = f.lastSeen === null ? null : usFromIso(f.lastSeen);
+        if (f.kind !== 'cleartext_credentials' || typeof kind !== 'string' || !(kind in CREDENTIAL_KINDS)) continue;
+        if (typeof n !== 'number' || !(n > 0) || first === null || last === null) continue;
+        const eps = f.details['endpoints'];
+        const pairs = new Set(Array.isArray(eps) ? eps.filter((x): x is string => typeof x === 'string') : []);
+        acc.set(`${f.host}\u0000${f.method}\u0000${f.path}\u0000${kind}`, {
+          host: f.host,
+          method: f.method,
+          path: f.path,
+          kind: kind as CredentialKind,
+          exchanges: n,
+          impaired: Math.max(0, Math.min(n, Math.round((1 - f.confidence / 0.9) * 2 * n))),
+          firstUs: first,
+          lastUs: last,
+          pairs,
+          pairsDropped: typeof f.details['endpointsDropped'] === 'number' ? f.details['endpointsDropped'] : 0,
+        });
+      }
     },
   };
 }

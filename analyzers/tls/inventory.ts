@@ -111,11 +111,22 @@ const maxSev = (a: Severity, b: Severity): Severity => (SEVERITIES.indexOf(b) > 
 export function createTlsInventory(opts: Partial<TlsAnalyzerOptions> = {}): TlsInventory {
   const o: TlsAnalyzerOptions = { ...DEFAULT_TLS_ANALYZER_OPTIONS, ...opts };
   const entries = new Map<string, Entry>();
-  const counts = { tls_records: 0, tls_records_incomplete: 0, tls_entries_capped: 0, tls_leaves_capped: 0 };
+  const counts = {
+    tls_records: 0,
+    tls_records_incomplete: 0,
+    tls_records_without_hello: 0,
+    tls_entries_capped: 0,
+    tls_leaves_capped: 0,
+  };
 
   function observe(rec: TlsHandshake): void {
     counts.tls_records++;
     if (!rec.complete) counts.tls_records_incomplete++;
+    // Neither hello parsed: bytes that only looked like TLS (or a capture joined mid-handshake).
+    if (rec.versionsOffered.length === 0 && rec.version === null) {
+      counts.tls_records_without_hello++;
+      return;
+    }
     const key = `${rec.server.ip}\u0000${rec.server.port}\u0000${rec.sni ?? ''}`;
     let e = entries.get(key);
     const us = rec.timeUs;

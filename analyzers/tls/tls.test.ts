@@ -187,6 +187,23 @@ describe('TLS inventory and findings', () => {
     assert.deepEqual(kinds(later.findings()), ['certificate_expired']);
   });
 
+  it('records without any hello (not TLS after all) are counted, not listed', () => {
+    const inv = createTlsInventory();
+    inv.observe(
+      rec({
+        sni: null,
+        versionsOffered: [],
+        version: null,
+        cipher: null,
+        alpn: null,
+        certificates: null,
+        complete: false,
+      }),
+    );
+    assert.deepEqual(inv.entries(), []);
+    assert.equal(inv.stats()['tls_records_without_hello'], 1);
+  });
+
   it('finding ids are deterministic and distinct per server', () => {
     const mk = (): Finding[] => {
       const inv = createTlsInventory();
@@ -289,6 +306,9 @@ describe('cleartext_credentials', () => {
       Finding.parse(f);
       assert.doesNotMatch(JSON.stringify(f), /dXNlcjpwYXNz|abc\.def/);
     }
+    const again = createCleartextTracker();
+    again.restore(fs);
+    assert.deepEqual(again.findings(), fs, 'restore from stored findings gives them back exactly');
     t.forget(['h']);
     assert.deepEqual(t.findings(), []);
   });
