@@ -73,6 +73,7 @@ interface ReplayFlags extends StoreFlags {
   openapi?: string;
   bodyCap: string;
   vxlanPort: string[];
+  expiringDays: string;
   analyze: boolean;
   progress: boolean;
 }
@@ -114,6 +115,11 @@ storeOptions(
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
+    .option(
+      '--expiring-days <days>',
+      'certificate_expiring: certificates expiring within this many days of the packet time',
+      '30',
+    )
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -134,11 +140,23 @@ storeOptions(
     fail(2, `--body-cap must be a non-negative integer, got ${flags.bodyCap}`);
   const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
   if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
+  const expiringDays = Number(flags.expiringDays);
+  if (!Number.isInteger(expiringDays) || expiringDays < 0) fail(2, `--expiring-days must be a non-negative integer`);
 
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
   const analysis = flags.analyze
-    ? createAnalysisSession({ specs, previousSpecs, overrides, secret: installationSecret(storeDir), store }, counters)
+    ? createAnalysisSession(
+        {
+          specs,
+          previousSpecs,
+          overrides,
+          secret: installationSecret(storeDir),
+          store,
+          certificateExpiringDays: expiringDays,
+        },
+        counters,
+      )
     : null;
   try {
     const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');

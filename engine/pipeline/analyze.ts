@@ -24,6 +24,8 @@ export interface AnalysisConfig {
   store: Store | null;
   /** Exchange metadata rows per store write. */
   batchRows?: number;
+  /** certificate_expiring threshold in days (analyzers/tls; default 30). */
+  certificateExpiringDays?: number;
 }
 
 export interface AnalysisSession {
@@ -46,6 +48,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     previousSpecs: cfg.previousSpecs,
     overrides: cfg.overrides,
     pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
+    ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];

@@ -492,4 +492,12 @@ describe('TLS out of band: real servers and clients in network namespaces', { sk
     assert.equal(new Set(ctx.report.findings.map((f) => f.id)).size, ctx.report.findings.length, 'ids are unique');
     assert.doesNotMatch(JSON.stringify(ctx.report), /s3cret|alice:|k-0123456789abcdef/);
   });
+
+  it('--expiring-days moves the certificate_expiring threshold (10-day certificate, 5-day threshold)', () => {
+    const r = apitap(['replay', join(ctx.dir, 'veth.pcap'), '--no-store', '--format', 'json', '--expiring-days', '5']);
+    assert.equal(r.code, 0, r.stderr);
+    const kinds = new Set((JSON.parse(r.stdout) as Ctx['report']).findings.map((f) => f.kind));
+    assert.equal(kinds.has('certificate_expiring'), false);
+    assert.equal(kinds.has('certificate_expired'), true);
+  });
 });
