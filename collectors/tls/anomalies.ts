@@ -20,6 +20,7 @@ export const TLS_ANOMALIES = {
 
 export const TLS_STATS = {
   tls_connections: 'connections whose first bytes in a direction were a TLS record (or an SSLv2 ClientHello)',
+  tls_late_start: 'TLS began after plaintext on the connection (HTTP CONNECT tunnel, STARTTLS)',
   tls_records_emitted: 'tls/v1 records emitted (one per TLS connection)',
   tls_client_hellos: 'ClientHello messages parsed',
   tls_server_hellos: 'ServerHello messages parsed (HelloRetryRequest included)',

@@ -217,6 +217,35 @@ describe('TLS handshake parser', () => {
     assert.deepEqual(recs[0]?.anomalies, ['tls_gap', 'tls_no_client_hello', 'tls_no_server_hello']);
   });
 
+  it('TLS inside an HTTP CONNECT tunnel: the exchange and the handshake record', () => {
+    const { recs, counters, exchanges } = run([
+      [0, Buffer.from('CONNECT api.example.test:443 HTTP/1.1\r\nHost: api.example.test:443\r\n\r\n')],
+      [1, Buffer.from('HTTP/1.1 200 Connection established\r\n\r\n')],
+      [0, records(22, CH13)],
+      [1, Buffer.concat([records(22, SH13), ccs(), appData(500)])],
+    ]);
+    assert.equal(exchanges, 1);
+    assert.equal(recs.length, 1);
+    assert.equal(recs[0]?.sni, 'api.example.test');
+    assert.equal(recs[0]?.version, 0x0304);
+    assert.equal(counters.get('tls_late_start'), 2);
+  });
+
+  it('STARTTLS: TLS after a plaintext exchange (SMTP, RFC 3207)', () => {
+    const { recs } = run([
+      [1, Buffer.from('220 mx.example.test ESMTP\r\n')],
+      [0, Buffer.from('EHLO c\r\n')],
+      [1, Buffer.from('250-mx.example.test\r\n250 STARTTLS\r\n')],
+      [0, Buffer.from('STARTTLS\r\n')],
+      [1, Buffer.from('220 Ready to start TLS\r\n')],
+      [0, records(22, CH13)],
+      [1, records(22, SH13)],
+    ]);
+    assert.equal(recs.length, 1);
+    assert.equal(recs[0]?.complete, true);
+    assert.deepEqual(recs[0]?.client, META.client);
+  });
+
   it('plain HTTP connections get no TLS parser at all', () => {
     const { recs, counters, exchanges } = run([
       [0, Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n\r\n')],

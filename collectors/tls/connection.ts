@@ -61,6 +61,24 @@ export function startsTls(b: Buffer): boolean {
   return isSslv2Hello(b);
 }
 
+/**
+ * Does this chunk begin a TLS handshake record whose first message is a ClientHello or ServerHello
+ * (RFC 8446 §5.1, §4)? Record type 22, version 3.x (x ≤ 4), handshake type 1 or 2 with a length
+ * below 64 KiB, and a hello version 3.x: strong enough to recognise TLS after plaintext.
+ */
+export function handshakeStart(b: Buffer): boolean {
+  return (
+    b.length >= 11 &&
+    b[0] === CT.handshake &&
+    b[1] === 3 &&
+    (b[2] as number) <= 4 &&
+    (b[5] === HS.clientHello || b[5] === HS.serverHello) &&
+    b[6] === 0 &&
+    b[9] === 3 &&
+    (b[10] as number) <= 4
+  );
+}
+
 function isSslv2Hello(b: Buffer): boolean {
   return b.length >= 4 && ((b[0] as number) & 0x80) !== 0 && b[2] === 1 && (b[3] === 0 || b[3] === 3);
 }
@@ -98,12 +116,6 @@ export class TlsConnection {
     private readonly counters: Counters,
   ) {
     counters.inc('tls_connections');
-  }
-
-  /** This direction's first bytes were not TLS: it is not parsed (e.g. a plain-HTTP 400 to a TLS client). */
-  disable(dir: Direction): void {
-    this.dirs[dir].st = ST.done;
-    this.dirs[dir].fresh = false;
   }
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {

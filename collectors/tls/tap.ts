@@ -1,18 +1,31 @@
 // Puts the TLS layer beside the HTTP layer of one connection without changing the HTTP path.
 //
 // Every call goes to the HTTP connection first, unchanged (it recognises TLS itself and skips it,
-// counted tcp_flows_tls). The TLS connection is created only when the first bytes of a direction
-// look like TLS (startsTls), so a plain-HTTP flow costs one boolean test per call. A direction whose
-// first bytes were seen before that and were not TLS is not parsed as TLS.
+// counted tcp_flows_tls). Per direction the tap watches for where TLS starts:
+// - at the first byte: a TLS record header or an SSLv2 ClientHello (startsTls);
+// - later, at the start of a delivered chunk within the first LATE_START_WINDOW bytes: a handshake
+//   record carrying a ClientHello or ServerHello (handshakeStart) — TLS after a plaintext prefix, as
+//   in an HTTP CONNECT tunnel (RFC 9110 §9.3.6) or STARTTLS (RFC 3207, 2595, 4217, ...). A TLS
+//   client sends its hello only after the plaintext answer, so it begins a new segment.
+// The TLS connection is created only then, so a plain-HTTP flow costs a few byte tests on the
+// chunks of its first 64 KiB per direction. Bytes of a direction before its TLS start are not fed.
 import type { TlsEmitter } from '../../engine/contracts/tls.js';
 import type { Counters } from '../../engine/telemetry/counters.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
 import type { TlsOptions } from './connection.js';
-import { startsTls, TlsConnection } from './connection.js';
+import { handshakeStart, startsTls, TlsConnection } from './connection.js';
+
+/** Bytes of a direction in which a late TLS start is looked for. */
+export const LATE_START_WINDOW = 64 * 1024;
+
+const WATCH = 0;
+const TLS = 1;
+const OFF = 2;
 
 class TlsTap implements HttpConnection {
   private tls: TlsConnection | null = null;
-  private readonly checked: [boolean, boolean] = [false, false];
+  private readonly st: [number, number] = [WATCH, WATCH];
+  private readonly seen: [number, number] = [0, 0];
 
   constructor(
     private readonly meta: ConnectionMeta,
@@ -24,25 +37,28 @@ class TlsTap implements HttpConnection {
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
     this.http.onData(dir, chunk, tsUs);
-    if (!this.checked[dir] && chunk.length > 0) {
-      this.checked[dir] = true;
-      if (this.tls === null && startsTls(chunk)) {
-        this.tls = new TlsConnection(this.meta, this.opts, this.emit, this.counters);
-        const other: Direction = dir === 0 ? 1 : 0;
-        if (this.checked[other]) this.tls.disable(other);
-      } else if (this.tls !== null && !startsTls(chunk)) {
-        this.tls.disable(dir);
-        return;
-      }
+    const st = this.st[dir];
+    if (st === TLS) {
+      (this.tls as TlsConnection).onData(dir, chunk, tsUs);
+      return;
     }
-    if (this.tls !== null) this.tls.onData(dir, chunk, tsUs);
+    if (st === OFF || chunk.length === 0) return;
+    const first = this.seen[dir] === 0;
+    this.seen[dir] += chunk.length;
+    if ((first && startsTls(chunk)) || handshakeStart(chunk)) {
+      if (!first) this.counters.inc('tls_late_start');
+      this.st[dir] = TLS;
+      this.tls ??= new TlsConnection(this.meta, this.opts, this.emit, this.counters);
+      this.tls.onData(dir, chunk, tsUs);
+    } else if (this.seen[dir] > LATE_START_WINDOW) {
+      this.st[dir] = OFF;
+    }
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
     this.http.onGap(dir, length, tsUs);
-    // A gap before the first byte of a direction: its start is unknown, so it is not parsed as TLS.
-    if (!this.checked[dir]) this.checked[dir] = true;
-    if (this.tls !== null) this.tls.onGap(dir, length);
+    if (this.st[dir] === TLS) (this.tls as TlsConnection).onGap(dir, length);
+    else this.seen[dir] += length;
   }
 
   onTruncated(dir: Direction): void {
@@ -55,7 +71,7 @@ class TlsTap implements HttpConnection {
   }
 }
 
-/** The HTTP connection `http`, with a TLS parser attached when the connection turns out to be TLS. */
+/** The HTTP connection `http`, with a TLS parser attached when the connection turns out to carry TLS. */
 export function withTls(
   meta: ConnectionMeta,
   http: HttpConnection,
