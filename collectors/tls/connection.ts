@@ -283,6 +283,10 @@ export class TlsConnection {
           this.flag('tls_bad_handshake');
           return;
         }
+        if (this.ch !== null && dir === this.clientDir) {
+          this.flag('tls_bad_handshake'); // a ServerHello from the side that sent the ClientHello
+          return;
+        }
         this.counters.inc('tls_server_hellos');
         if (this.ch === null) this.clientDir = dir === 0 ? 1 : 0;
         this.sh = sh;
@@ -295,7 +299,8 @@ export class TlsConnection {
         return;
       }
       case HS.certificate: {
-        if (this.sh === null || this.sh.version >= TLS13 || this.certs !== null) return;
+        // The server's chain only (a client Certificate follows a CertificateRequest, RFC 5246 §7.4.6).
+        if (this.sh === null || this.sh.version >= TLS13 || this.certs !== null || dir === this.clientDir) return;
         const certs: TlsCertificate[] = [];
         const total = walkCertificates(b, off, end, this.opts.maxCertificates, (o, e) => {
           const c = summarizeCertificate(b.subarray(o, e));
