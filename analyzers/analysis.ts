@@ -244,7 +244,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       opts.pii.aggregator.add(key, hits);
       leaf.coarseKeys.add(key);
     }
-    cleartext.observe(ex, host, method, path);
+    cleartext.observe(ex, host, method, path, auth.schemes);
     return { host, method, path };
   }
 

@@ -59,6 +59,9 @@ const FROM_SCHEME: Partial<Record<AuthScheme, CredentialKind>> = {
 const PASSWORD_KEY =
   /^(password|passwd|passwort|passwoord|wachtwoord|mot_?de_?passe|contrasena|contraseña|pwd|pass|passphrase|user_?password|new_?password|old_?password|current_?password|client_?secret)$/i;
 
+/** A JSON member name that PASSWORD_KEY may match (superset: the walk decides). */
+const PASSWORD_KEY_IN_JSON = /"[a-z_]*(pass|pwd|wachtwoord|contrase|mot_?de|secret)[a-z_]*"\s*:/i;
+
 const MAX_JSON_DEPTH = 8;
 const MAX_KEYS = 2000;
 
@@ -91,6 +94,8 @@ export function hasPassword(ex: Exchange): boolean {
     return false;
   }
   if (ct.includes('json')) {
+    // Cheap prefilter on the text: parse only bodies that name a password key at all.
+    if (!PASSWORD_KEY_IN_JSON.test(body.data)) return false;
     const doc = parseJsonPrefix(body.data, body.truncated);
     let seen = 0;
     const walk = (v: unknown, depth: number): boolean => {
@@ -108,10 +113,10 @@ export function hasPassword(ex: Exchange): boolean {
   return false;
 }
 
-/** Credential kinds a request carries, sorted. */
-export function credentialKinds(ex: Exchange): CredentialKind[] {
+/** Credential kinds a request carries, sorted. `schemes`: classifyAuth(ex).schemes when the caller has it. */
+export function credentialKinds(ex: Exchange, schemes?: readonly AuthScheme[]): CredentialKind[] {
   const kinds = new Set<CredentialKind>();
-  for (const s of classifyAuth(ex).schemes) {
+  for (const s of schemes ?? classifyAuth(ex).schemes) {
     const k = FROM_SCHEME[s];
     if (k !== undefined) kinds.add(k);
   }
@@ -137,7 +142,7 @@ const MAX_PAIRS = 16;
 
 export interface CleartextTracker {
   /** One exchange, attributed to (host, method, path) by the endpoint analyzer. */
-  observe(ex: Exchange, host: string, method: string, path: string): void;
+  observe(ex: Exchange, host: string, method: string, path: string, schemes?: readonly AuthScheme[]): void;
   findings(): Finding[];
   forget(hosts: readonly string[]): void;
   /**
@@ -151,9 +156,9 @@ export interface CleartextTracker {
 export function createCleartextTracker(): CleartextTracker {
   const acc = new Map<string, Acc>();
   return {
-    observe(ex, host, method, path) {
+    observe(ex, host, method, path, schemes) {
       if (ex.request === null || isLoopback(ex.client.ip) || isLoopback(ex.server.ip)) return;
-      const kinds = credentialKinds(ex);
+      const kinds = credentialKinds(ex, schemes);
       if (kinds.length === 0) return;
       const t = ex.request.startUs;
       const q = ex.quality;
