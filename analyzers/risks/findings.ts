@@ -248,14 +248,16 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         Math.max(...urlPii.map((p) => p.confidence)) * q,
         `${r.method} ${r.path} carries ${[...new Set(urlPii.map((p) => p.kind))].sort().join(', ')} in the URL (${urlPii.map((p) => `${p.location} ${p.field}`).join(', ')})`,
         {
-          fields: urlPii.slice(0, 20).map((p) => ({
-            kind: p.kind,
-            location: p.location,
-            field: p.field,
-            distinct: p.distinct,
-            masked: p.masked,
-            hash: p.hash,
-          })),
+          fields: urlPii
+            .slice(0, 20)
+            .map((p) => ({
+              kind: p.kind,
+              location: p.location,
+              field: p.field,
+              distinct: p.distinct,
+              masked: p.masked,
+              hash: p.hash,
+            })),
         },
         r.firstSeen,
         r.lastSeen,
@@ -285,15 +287,17 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         {
           location: loc,
           kinds,
-          fields: list.slice(0, 20).map((p) => ({
-            kind: p.kind,
-            field: p.field,
-            distinct: p.distinct,
-            example: p.example,
-            confidence: round3(p.confidence),
-            masked: p.masked,
-            hash: p.hash,
-          })),
+          fields: list
+            .slice(0, 20)
+            .map((p) => ({
+              kind: p.kind,
+              field: p.field,
+              distinct: p.distinct,
+              example: p.example,
+              confidence: round3(p.confidence),
+              masked: p.masked,
+              hash: p.hash,
+            })),
         },
         r.firstSeen,
         r.lastSeen,
