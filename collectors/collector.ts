@@ -15,7 +15,7 @@ import { createFlowTable, DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './
 import { createHttpConnection } from './http/connection.js';
 import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './http/types.js';
 import type { FrameSink } from './source/types.js';
-import { DEFAULT_TLS_OPTIONS, type TlsOptions } from './tls/connection.js';
+import { createTlsBudget, DEFAULT_TLS_OPTIONS, type TlsOptions } from './tls/connection.js';
 import { withTls } from './tls/tap.js';
 
 export interface CollectorOptions {
@@ -50,11 +50,13 @@ export function createCollector(
   const decoder = createDecoder({ vxlanPorts: opts.vxlanPorts }, counters);
   const view = decoder.view;
   const tlsOpts = opts.tls ?? DEFAULT_TLS_OPTIONS;
+  const tlsBudget = createTlsBudget(tlsOpts.maxTotalHandshakeBytes);
   const table = createFlowTable(
     opts.flow,
     emitTls === undefined
       ? (meta) => createHttpConnection(meta, opts.http, emit, counters)
-      : (meta) => withTls(meta, createHttpConnection(meta, opts.http, emit, counters), tlsOpts, emitTls, counters),
+      : (meta) =>
+          withTls(meta, createHttpConnection(meta, opts.http, emit, counters), tlsOpts, emitTls, counters, tlsBudget),
     counters,
   );
   let firstUs = -1;

@@ -8,6 +8,8 @@ export const TLS_ANOMALIES = {
   tls_bad_handshake: 'a handshake message whose fields run past its length (RFC 8446 §4); the message is ignored',
   tls_handshake_overflow:
     'handshake bytes of one direction exceeded maxHandshakeBytes; that direction is no longer parsed',
+  tls_budget_exceeded:
+    'incomplete handshake bytes held by all connections reached maxTotalHandshakeBytes; that direction is no longer parsed',
   tls_gap: 'a gap in a direction before its cleartext handshake ended; that direction is no longer parsed',
   tls_certificate_unparsed: 'a certificate of the chain that node:crypto X509Certificate could not read',
   tls_chain_capped: 'the Certificate message held more than maxCertificates certificates; the rest are not summarised',

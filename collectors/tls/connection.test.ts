@@ -12,7 +12,7 @@ import { Counters } from '../../engine/telemetry/counters.js';
 import { createHttpConnection } from '../http/connection.js';
 import type { ConnectionMeta, Direction } from '../http/types.js';
 import { DEFAULT_HTTP_OPTIONS } from '../http/types.js';
-import { DEFAULT_TLS_OPTIONS, startsTls, type TlsOptions } from './connection.js';
+import { createTlsBudget, DEFAULT_TLS_OPTIONS, startsTls, type TlsOptions } from './connection.js';
 import { withTls } from './tap.js';
 import {
   alpnExt,
@@ -197,6 +197,29 @@ describe('TLS handshake parser', () => {
     assert.equal(counters.get('tls_handshake_overflow'), 1);
     assert.equal(recs[0]?.anomalies.includes('tls_handshake_overflow'), true);
     assert.equal(recs[0]?.sni, null);
+  });
+
+  it('bounded in total: incomplete messages of all connections share one budget, released at the end', () => {
+    const counters = new Counters();
+    const held = 2000 - CH13.length; // the start of the second ClientHello, after the first 2000-byte record
+    const budget = createTlsBudget(held + 10);
+    const recs: TlsHandshake[] = [];
+    const conns = [1, 2].map((i) => {
+      const meta = { ...META, flowId: `f${i}` };
+      const http = createHttpConnection(meta, DEFAULT_HTTP_OPTIONS, () => {}, counters);
+      return withTls(meta, http, DEFAULT_TLS_OPTIONS, (r) => recs.push(r), counters, budget);
+    });
+    // Two ClientHellos (~1.4 KiB each) in 2000-byte records: after the first record, the second message's start is held.
+    const big = records(22, Buffer.concat([CH13, CH13]), 2000);
+    for (const c of conns) c.onData(0, big.subarray(0, 2005), 1);
+    assert.equal(counters.get('tls_budget_exceeded'), 1);
+    assert.equal(budget.held, held);
+    for (const c of conns) c.onEnd(2, 'fin', false);
+    assert.equal(budget.held, 0);
+    assert.deepEqual(
+      recs.map((r) => r.anomalies.includes('tls_budget_exceeded')),
+      [false, true],
+    );
   });
 
   it('a gap before the handshake ended stops the direction (tls_gap)', () => {

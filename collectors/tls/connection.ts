@@ -34,9 +34,25 @@ export interface TlsOptions {
   maxHandshakeBytes: number;
   /** Max certificates of one chain that are summarised. */
   maxCertificates: number;
+  /** Max bytes of incomplete handshake messages held across all connections of one collector. */
+  maxTotalHandshakeBytes: number;
 }
 
-export const DEFAULT_TLS_OPTIONS: TlsOptions = { maxHandshakeBytes: 256 * 1024, maxCertificates: 10 };
+export const DEFAULT_TLS_OPTIONS: TlsOptions = {
+  maxHandshakeBytes: 256 * 1024,
+  maxCertificates: 10,
+  maxTotalHandshakeBytes: 64 * 1024 * 1024,
+};
+
+/** Bytes held by all TLS connections of one collector (incomplete handshake messages). */
+export interface TlsBudget {
+  held: number;
+  readonly max: number;
+}
+
+export function createTlsBudget(max: number): TlsBudget {
+  return { held: 0, max };
+}
 
 /** RFC 8446 §5.1: TLSPlaintext.length ≤ 2^14; TLSCiphertext ≤ 2^14 + 256 (RFC 5246 allows + 2048). */
 const MAX_RECORD = 16384 + 2048;
@@ -114,6 +130,7 @@ export class TlsConnection {
     private readonly opts: TlsOptions,
     private readonly emitFn: TlsEmitter,
     private readonly counters: Counters,
+    private readonly budget: TlsBudget = createTlsBudget(opts.maxTotalHandshakeBytes),
   ) {
     counters.inc('tls_connections');
   }
@@ -144,6 +161,7 @@ export class TlsConnection {
   }
 
   onEnd(): void {
+    for (const d of this.dirs) this.hold(d, null);
     if (this.emitted) return;
     if (this.ch === null) this.flag('tls_no_client_hello');
     if (this.sh === null) this.flag('tls_no_server_hello');
@@ -221,8 +239,15 @@ export class TlsConnection {
 
   private stop(d: Dir): void {
     d.st = ST.done;
-    d.pending = null;
+    this.hold(d, null);
     d.hdrLen = 0;
+  }
+
+  /** Sets a direction's held bytes, accounted in the collector-wide budget. */
+  private hold(d: Dir, b: Buffer | null): void {
+    if (d.pending !== null) this.budget.held -= d.pending.length;
+    d.pending = b;
+    if (b !== null) this.budget.held += b.length;
   }
 
   // --- handshake messages --------------------------------------------------------------------
@@ -242,7 +267,7 @@ export class TlsConnection {
       buf = Buffer.concat([d.pending, b.subarray(off, off + n)]);
       start = 0;
       end = buf.length;
-      d.pending = null;
+      this.hold(d, null);
     }
     while (end - start >= 4) {
       const type = buf[start] as number;
@@ -257,7 +282,13 @@ export class TlsConnection {
       start += 4 + mlen;
       if (d.st === ST.done) return;
     }
-    if (start < end) d.pending = Buffer.from(buf.subarray(start, end)); // copy: outlives the call
+    if (start >= end) return;
+    if (this.budget.held + (end - start) > this.budget.max) {
+      this.flag('tls_budget_exceeded');
+      this.stop(d);
+      return;
+    }
+    this.hold(d, Buffer.from(buf.subarray(start, end))); // copy: outlives the call
   }
 
   private message(dir: Direction, d: Dir, type: number, b: Buffer, off: number, end: number, tsUs: number): void {

@@ -12,8 +12,8 @@
 import type { TlsEmitter } from '../../engine/contracts/tls.js';
 import type { Counters } from '../../engine/telemetry/counters.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
-import type { TlsOptions } from './connection.js';
-import { handshakeStart, startsTls, TlsConnection } from './connection.js';
+import type { TlsBudget, TlsOptions } from './connection.js';
+import { createTlsBudget, handshakeStart, startsTls, TlsConnection } from './connection.js';
 
 /** Bytes of a direction in which a late TLS start is looked for. */
 export const LATE_START_WINDOW = 64 * 1024;
@@ -33,6 +33,7 @@ class TlsTap implements HttpConnection {
     private readonly opts: TlsOptions,
     private readonly emit: TlsEmitter,
     private readonly counters: Counters,
+    private readonly budget: TlsBudget,
   ) {}
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
@@ -48,7 +49,7 @@ class TlsTap implements HttpConnection {
     if ((first && startsTls(chunk)) || handshakeStart(chunk)) {
       if (!first) this.counters.inc('tls_late_start');
       this.st[dir] = TLS;
-      this.tls ??= new TlsConnection(this.meta, this.opts, this.emit, this.counters);
+      this.tls ??= new TlsConnection(this.meta, this.opts, this.emit, this.counters, this.budget);
       this.tls.onData(dir, chunk, tsUs);
     } else if (this.seen[dir] > LATE_START_WINDOW) {
       this.st[dir] = OFF;
@@ -71,13 +72,17 @@ class TlsTap implements HttpConnection {
   }
 }
 
-/** The HTTP connection `http`, with a TLS parser attached when the connection turns out to carry TLS. */
+/**
+ * The HTTP connection `http`, with a TLS parser attached when the connection turns out to carry TLS.
+ * `budget` is shared by all connections of one collector (createTlsBudget).
+ */
 export function withTls(
   meta: ConnectionMeta,
   http: HttpConnection,
   opts: TlsOptions,
   emit: TlsEmitter,
   counters: Counters,
+  budget: TlsBudget = createTlsBudget(opts.maxTotalHandshakeBytes),
 ): HttpConnection {
-  return new TlsTap(meta, http, opts, emit, counters);
+  return new TlsTap(meta, http, opts, emit, counters, budget);
 }
