@@ -32,6 +32,8 @@ import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
 import { sortFindings } from './risks/findings.js';
 import type { Observed, Snapshot } from './plugin.js';
 import { createAnalyzers } from './registry.js';
+import type { TlsEndpoint, TlsHandshake } from '../engine/contracts/tls.js';
+import { createTlsInventory, type TlsAnalyzerOptions } from './tls/inventory.js';
 import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
@@ -42,6 +44,8 @@ export interface AnalysisOptions {
   previousSpecs: LoadedSpec[];
   overrides: Overrides | null;
   pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
+  /** TLS inventory options (certificate_expiring threshold, bounds). */
+  tls?: Partial<TlsAnalyzerOptions>;
 }
 
 export interface Attribution {
@@ -81,6 +85,10 @@ export interface Analysis {
    * the pipeline folds them into its Counters before it reports.
    */
   stats(): Partial<Record<CounterName, number>>;
+  /** Fold one tls/v1 record into the inventory of encrypted hosts (analyzers/tls). */
+  observeTls(rec: TlsHandshake): void;
+  /** The encrypted hosts, sorted by (server, port, sni). */
+  tls(): TlsEndpoint[];
 }
 
 /** Host and raw path segments of a request target (origin-form, absolute-form, asterisk/authority-form). */
@@ -121,7 +129,8 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   /** Bumped by forget(): PII aggregator keys of a host's earlier state are not reused. */
   const generations = new Map<string, number>();
   /** The analyzers beside the inventory core (registry.ts), in their order. */
-  const plugins = createAnalyzers({ pii: opts.pii });
+  const tlsInventory = createTlsInventory(opts.tls);
+  const plugins = createAnalyzers({ pii: opts.pii, tls: tlsInventory });
   const counts = {
     analysis_exchanges: 0,
     analysis_without_request: 0,
@@ -232,7 +241,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight), fieldPaths);
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
-    const o: Observed = { ex, host, method, path, tpl, leaf, generation: generations.get(host) ?? 0 };
+    const o: Observed = { ex, host, method, path, tpl, leaf, auth, generation: generations.get(host) ?? 0 };
     for (const p of plugins) p.observe?.(o);
     return { host, method, path };
   }
@@ -257,6 +266,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
 
   function restore(endpoints: readonly EndpointRecord[], findings: readonly Finding[] = []): void {
     forget([...new Set(endpoints.map((r) => r.host))]);
+    const restoredHosts = new Set(endpoints.map((r) => r.host));
+    const mine = findings.filter((f) => restoredHosts.has(f.host));
+    for (const p of plugins) p.restore?.(mine);
     const byEndpoint = new Map<string, Finding[]>();
     for (const f of findings) {
       const k = `${f.host}\u0000${f.method}\u0000${f.path}`;
@@ -366,5 +378,10 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       }
       return out;
     },
+    observeTls(rec) {
+      tlsInventory.observe(rec);
+      findingsCache = null;
+    },
+    tls: () => tlsInventory.entries(),
   };
 }

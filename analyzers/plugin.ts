@@ -7,6 +7,7 @@
 //                         fields to the record (assign existing keys: the record's key order is fixed)
 //   findings(snapshot)    at snapshot time, after every contribute; the facade sorts the union
 //   forget(hosts)         the hosts' partitions moved away (analyzer group): drop their state
+//   restore(findings)     the stored findings of hosts being restored (after forget of those hosts)
 //   stats()               counters named in engine/contracts/catalogue.ts, folded into the report
 // State is per API host, so a host's traffic analysed alone gives the same contribution and the
 // same findings for that host (the replay's threads and the analyzer group shard by host). The one
@@ -15,6 +16,7 @@
 import type { CounterName } from '../engine/contracts/catalogue.js';
 import type { Exchange } from '../engine/contracts/exchange.js';
 import type { Finding } from '../engine/contracts/inventory.js';
+import type { AuthResult } from './auth/classify.js';
 import type { EndpointAggregate } from './endpoints/aggregate.js';
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
@@ -31,6 +33,8 @@ export interface Observed {
   readonly tpl: readonly TemplateSeg[];
   /** The exchange's leaf in the host's path tree; it follows the leaf into its final endpoint. */
   readonly leaf: LeafStats;
+  /** The request's credentials (auth/classify.ts). */
+  readonly auth: AuthResult;
   /** Bumped when the host was forgotten: keys of earlier state must not be reused. */
   readonly generation: number;
 }
@@ -53,5 +57,7 @@ export interface AnalyzerPlugin {
   contribute?(ag: EndpointAggregate): void;
   findings?(s: Snapshot): Finding[];
   forget?(hosts: readonly string[]): void;
+  /** Seed from stored findings of hosts whose state is being restored (analyzer group). */
+  restore?(findings: readonly Finding[]): void;
   stats?(): Partial<Record<CounterName, number>>;
 }

@@ -4,11 +4,15 @@ import type { AnalyzerPlugin } from './plugin.js';
 import { createPiiAnalyzer } from './pii/plugin.js';
 import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
 import { createRiskAnalyzer } from './risks/plugin.js';
+import type { TlsInventory } from './tls/inventory.js';
+import { createCleartextAnalyzer, createTlsAnalyzer } from './tls/plugin.js';
 
 export interface RegistryOptions {
   pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
+  /** The inventory of encrypted hosts the facade feeds with tls/v1 records. */
+  tls: TlsInventory;
 }
 
 export function createAnalyzers(opts: RegistryOptions): AnalyzerPlugin[] {
-  return [createPiiAnalyzer(opts.pii), createRiskAnalyzer()];
+  return [createPiiAnalyzer(opts.pii), createRiskAnalyzer(), createCleartextAnalyzer(), createTlsAnalyzer(opts.tls)];
 }

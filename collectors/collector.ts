@@ -1,9 +1,13 @@
 // The collector: frames in, Exchange records out. source → decode → flow → reassembly → http.
 //
+// TLS connections yield no exchanges: when `emitTls` is given, their cleartext handshake becomes one
+// tls/v1 record per connection, emitted through it (collectors/tls/), beside the exchange path.
+//
 // Contract: `onFrame` is synchronous and never throws on bad input (anomalies are counted); exchanges
 // are emitted through `emit` in an order that depends only on the packets (deterministic). `finish`
 // ends every open connection as end of capture and must be called once.
 import type { Exchange } from '../engine/contracts/exchange.js';
+import type { TlsEmitter } from '../engine/contracts/tls.js';
 import type { Counters } from '../engine/contracts/counters.js';
 import { createDecoder } from './decode/decoder.js';
 import { DecodeStatus } from './decode/packet.js';
@@ -11,6 +15,8 @@ import { createFlowTable, DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './
 import { createHttpConnection } from './http/connection.js';
 import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './http/types.js';
 import type { FrameSink } from './source/types.js';
+import { createTlsBudget, DEFAULT_TLS_OPTIONS, type TlsOptions } from './tls/connection.js';
+import { withTls } from './tls/tap.js';
 
 export interface CollectorOptions {
   vxlanPorts: number[];
@@ -18,6 +24,8 @@ export interface CollectorOptions {
   genevePorts?: number[];
   flow: FlowTableOptions;
   http: HttpOptions;
+  /** TLS handshake bounds (used when the collector has a TLS emitter). */
+  tls?: TlsOptions;
 }
 
 export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
@@ -40,13 +48,27 @@ export interface Collector extends FrameSink {
   readonly bufferedBytes: number;
 }
 
-export function createCollector(opts: CollectorOptions, emit: (ex: Exchange) => void, counters: Counters): Collector {
+export function createCollector(
+  opts: CollectorOptions,
+  emit: (ex: Exchange) => void,
+  counters: Counters,
+  emitTls?: TlsEmitter,
+): Collector {
   const decoder = createDecoder(
     { vxlanPorts: opts.vxlanPorts, ...(opts.genevePorts !== undefined ? { genevePorts: opts.genevePorts } : {}) },
     counters,
   );
   const view = decoder.view;
-  const table = createFlowTable(opts.flow, (meta) => createHttpConnection(meta, opts.http, emit, counters), counters);
+  const tlsOpts = opts.tls ?? DEFAULT_TLS_OPTIONS;
+  const tlsBudget = createTlsBudget(tlsOpts.maxTotalHandshakeBytes);
+  const table = createFlowTable(
+    opts.flow,
+    emitTls === undefined
+      ? (meta) => createHttpConnection(meta, opts.http, emit, counters)
+      : (meta) =>
+          withTls(meta, createHttpConnection(meta, opts.http, emit, counters), tlsOpts, emitTls, counters, tlsBudget),
+    counters,
+  );
   let firstUs = -1;
   let lastUs = -1;
 

@@ -13,7 +13,18 @@
 // - stat:    plain statistics (packets, flows, retries that lost nothing); in /metrics, not anomalies.
 
 export type CounterLayer =
-  'source' | 'decode' | 'flow' | 'tcp' | 'http' | 'h2' | 'collector' | 'bus' | 'analysis' | 'store' | 'pipeline';
+  | 'source'
+  | 'decode'
+  | 'flow'
+  | 'tcp'
+  | 'http'
+  | 'h2'
+  | 'tls'
+  | 'collector'
+  | 'bus'
+  | 'analysis'
+  | 'store'
+  | 'pipeline';
 export type CounterKind = 'anomaly' | 'drop' | 'stat';
 export type CounterUnit = 'events' | 'packets' | 'bytes' | 'flows' | 'messages' | 'exchanges' | 'rows' | 'hosts';
 
@@ -306,6 +317,48 @@ const H2_STATS = section('h2', 'stat', 'events', {
   grpc_messages_response: 'gRPC messages sent by servers',
 });
 
+const TLS = section('tls', 'anomaly', 'events', {
+  tls_bad_record:
+    'a record header that is not TLS (content type, version or length) before the handshake ended; that direction is no longer parsed',
+  tls_bad_handshake: 'a handshake message whose fields run past its length (RFC 8446 §4); the message is ignored',
+  tls_handshake_overflow:
+    'handshake bytes of one direction exceeded maxHandshakeBytes; that direction is no longer parsed',
+  tls_budget_exceeded:
+    'incomplete handshake bytes held by all connections reached maxTotalHandshakeBytes; that direction is no longer parsed',
+  tls_gap: 'a gap in a direction before its cleartext handshake ended; that direction is no longer parsed',
+  tls_certificate_unparsed: 'a certificate of the chain that node:crypto X509Certificate could not read',
+  tls_chain_capped: 'the Certificate message held more than maxCertificates certificates; the rest are not summarised',
+  tls_sslv2_client_hello: 'an SSLv2-compatible ClientHello (RFC 5246 Appendix E.2): counted, not parsed',
+  tls_no_client_hello: 'the connection ended without a ClientHello seen (capture joined mid-handshake, or loss)',
+  tls_no_server_hello: 'the connection ended without a ServerHello seen (one-sided capture, refused, or loss)',
+  tls_emit_error: ['drop', 'events', 'the TLS record sink threw; the record was dropped'],
+  tls_internal_error: 'an unexpected exception in the TLS layer: parsing of the connection stopped',
+});
+
+const TLS_STATS = section('tls', 'stat', 'events', {
+  tls_connections: 'connections whose first bytes in a direction were a TLS record (or an SSLv2 ClientHello)',
+  tls_late_start: 'TLS began after plaintext on the connection (HTTP CONNECT tunnel, STARTTLS)',
+  tls_records_emitted: 'tls/v1 records emitted (one per TLS connection)',
+  tls_client_hellos: 'ClientHello messages parsed',
+  tls_server_hellos: 'ServerHello messages parsed (HelloRetryRequest included)',
+  tls_hello_retries: 'HelloRetryRequest messages (RFC 8446 §4.1.4)',
+  tls_certificates: 'certificates summarised from Certificate messages',
+  tls_encrypted_bytes: 'bytes after the cleartext handshake, skipped without buffering',
+  tls_records: 'tls/v1 records the analysis folded into the inventory of encrypted hosts',
+  tls_records_incomplete: 'tls/v1 records without a complete handshake (one side or hello missing)',
+  tls_records_without_hello: 'tls/v1 records without any hello (no server name or version known)',
+  tls_entries_capped: [
+    'drop',
+    'events',
+    'the inventory of encrypted hosts reached its bound: the record was counted, not kept',
+  ],
+  tls_leaves_capped: [
+    'drop',
+    'events',
+    'an encrypted host kept the most leaf certificates it keeps: the new one was counted, not kept',
+  ],
+});
+
 const BUS = section('bus', 'stat', 'messages', {
   bus_published: 'records accepted for delivery',
   bus_publish_errors: 'publish attempts the broker refused (retried)',
@@ -367,6 +420,7 @@ const STORE = section('store', 'stat', 'rows', {
   store_rows_written_findings: 'finding rows written',
   store_rows_written_exchanges: 'exchange rows written',
   store_rows_written_capture_stats: 'capture statistics rows written',
+  store_rows_written_tls: 'TLS endpoint rows written',
   store_exchange_rows: 'exchange rows handed to the store by the analyzer',
   store_findings_resolved: 'finding tombstones written',
   store_errors_unavailable: ['stat', 'events', 'store errors: unreachable or overloaded (retryable)'],
@@ -389,6 +443,8 @@ export const COUNTERS = {
   ...HTTP,
   ...H2,
   ...H2_STATS,
+  ...TLS,
+  ...TLS_STATS,
   ...BUS,
   ...ANALYSIS,
   ...STORE,
@@ -449,6 +505,7 @@ export type DecodeAnomaly = keyof typeof DECODE;
 export type DecodeNotAnalysed = (typeof NOT_ANALYSED_DECODE)[number];
 export type HttpCounter = keyof typeof HTTP;
 export type H2Anomaly = keyof typeof H2;
+export type TlsAnomaly = keyof typeof TLS;
 export type H2Counter = keyof typeof H2 | keyof typeof H2_STATS;
 export type SourceCounter = keyof typeof SOURCE;
 

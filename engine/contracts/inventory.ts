@@ -55,6 +55,11 @@ export const FINDING_KINDS = [
   'unauthenticated_endpoint',
   'mixed_auth',
   'sensitive_in_url',
+  'weak_tls',
+  'certificate_expired',
+  'certificate_expiring',
+  'certificate_name_mismatch',
+  'cleartext_credentials',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;

@@ -25,6 +25,7 @@ import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { StoreError } from '../../engine/adapters/store/errors.js';
 import { COLUMNS, TABLES } from '../../engine/adapters/store/sql.js';
 import type { CaptureStatsRow, ExchangeRow, Store } from '../../engine/adapters/store/types.js';
+import type { TlsEndpoint } from '../../engine/contracts/tls.js';
 import { spawnClickHouseFront } from '../support/clickhouse-front.js';
 import type { ClickHouseFront } from '../support/clickhouse-front.js';
 import { repoRoot } from '../support/paths.js';
@@ -219,6 +220,7 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         ['findings', TABLES.findings],
         ['exchanges', TABLES.exchanges],
         ['captureStats', TABLES.captureStats],
+        ['tls', TABLES.tls],
       ] as const) {
         const cols = await store.query(
           'SELECT name, comment FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position',
@@ -369,6 +371,54 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         back.find((r) => r.id === empty.id),
         empty,
       );
+    });
+
+    it('TLS hosts round-trip and replace by (server, port, sni)', async () => {
+      const cert = {
+        subject: 'CN=api.tls.test, O=Ünïcode',
+        issuer: 'CN=CA',
+        sans: ['DNS:api.tls.test', 'IP Address:10.0.0.1'],
+        validFrom: '2026-01-01T00:00:00Z',
+        validTo: '2027-01-01T00:00:00Z',
+        keyType: 'ec',
+        keyBits: 256,
+        curve: 'prime256v1',
+        signatureAlgorithm: 'ecdsa-with-SHA256',
+        serial: '1000',
+        sha256: 'AB:CD',
+        ca: false,
+        chain: ['CN=api.tls.test, O=Ünïcode', 'CN=CA'],
+      };
+      const rows: TlsEndpoint[] = [
+        {
+          server: '10.77.0.1',
+          port: 443,
+          sni: 'api.tls.test',
+          versions: ['TLS 1.2', 'TLS 1.3'],
+          alpn: ['h2'],
+          cipher: ['TLS_AES_128_GCM_SHA256'],
+          certificate: cert,
+          connections: 3,
+          firstSeen: '2026-03-01T10:00:00.000001Z',
+          lastSeen: '2026-03-01T10:00:05.999999Z',
+        },
+        {
+          server: '10.77.0.1',
+          port: 443,
+          sni: null,
+          versions: [],
+          alpn: [],
+          cipher: [],
+          certificate: null,
+          connections: 1,
+          firstSeen: '2026-03-01T10:00:00.000001Z',
+          lastSeen: '2026-03-01T10:00:00.000001Z',
+        },
+      ];
+      await store.writeTls(rows);
+      await store.writeTls(rows);
+      const back = (await store.tls()).filter((r) => r.server === '10.77.0.1');
+      assert.deepEqual(back, [rows[1], rows[0]]);
     });
 
     it('writing the same rows twice changes nothing a query can see', async () => {

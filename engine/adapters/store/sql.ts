@@ -14,6 +14,7 @@ import type { Counters } from '../../contracts/counters.js';
 import { StoreError, STORE_ERROR_CODES } from './errors.js';
 import { runMigrations } from './migrate.js';
 import type { CaptureStatsRow, ExchangeRow, Store } from './types.js';
+import { selectTls, tlsFromRow, tlsToRow } from './tls.js';
 
 export type Row = Record<string, unknown>;
 export type Params = Record<string, unknown>;
@@ -42,6 +43,7 @@ export const TABLES = {
   findings: 'findings',
   exchanges: 'exchanges',
   captureStats: 'capture_stats',
+  tls: 'tls',
 } as const;
 
 /** Insert column lists, in table order. */
@@ -103,6 +105,19 @@ export const COLUMNS = {
     'source',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
+  tls: [
+    'server',
+    'port',
+    'sni',
+    'versions',
+    'alpn',
+    'cipher',
+    'certificate',
+    'connections',
+    'first_seen',
+    'last_seen',
+    'version',
+  ],
 } as const;
 
 /** Default rows per INSERT. One INSERT makes one part; 10k rows of endpoints is ~3 MB of JSON. */
@@ -465,6 +480,11 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     writeFindings: (rows) => write(TABLES.findings, COLUMNS.findings, rows, findingToRow),
     writeExchanges: (rows) => write(TABLES.exchanges, COLUMNS.exchanges, rows, exchangeToRow),
     writeCaptureStats: (row) => write(TABLES.captureStats, COLUMNS.captureStats, [row], captureStatsToRow),
+    writeTls: (rows) => write(TABLES.tls, COLUMNS.tls, rows, tlsToRow),
+    async tls() {
+      open();
+      return (await backend.select(selectTls())).map(tlsFromRow);
+    },
     async endpoints() {
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
@@ -508,7 +528,7 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     },
     async optimize() {
       open();
-      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats]) {
+      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats, TABLES.tls]) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);
       }
     },

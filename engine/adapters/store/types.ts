@@ -6,6 +6,7 @@
 // Failures are StoreError (errors.ts): 'store_unavailable' (retryable), 'store_rejected',
 // 'store_config', 'store_closed'.
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
+import type { TlsEndpoint } from '../../contracts/tls.js';
 
 /** Per-exchange metadata (never bodies, never header values). */
 export interface ExchangeRow {
@@ -61,6 +62,10 @@ export interface Store {
    */
   resolveFindings(ids: readonly string[]): Promise<void>;
   writeCaptureStats(row: CaptureStatsRow): Promise<void>;
+  /** Encrypted hosts (migration 009), keyed by (server, port, sni). */
+  writeTls(rows: readonly TlsEndpoint[]): Promise<void>;
+  /** Deduplicated current rows, sorted (server, port, sni). */
+  tls(): Promise<TlsEndpoint[]>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */

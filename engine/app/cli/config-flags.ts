@@ -13,6 +13,7 @@ export interface CollectorFlags {
   maxFlows?: string;
   idleTimeout?: string;
   workers?: string;
+  expiringDays?: string;
 }
 
 /** Adds --config, --body-cap, --vxlan-port, --max-flows and --idle-timeout (defaults: `apitap config`). */
@@ -24,6 +25,7 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--geneve-port <port>', 'UDP port carrying Geneve (repeatable; default 6081)', collect, [])
     .option('--max-flows <n>', 'connections tracked at once; the stalest is ended beyond it (default 100000)')
     .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
+    .option('--expiring-days <days>', 'certificate_expiring: certificates expiring within this many days (default 30)')
     .option(
       '--workers <n>',
       'replay: analysis threads beside the collector thread (default: cores - 1; 0 = one thread)',

@@ -18,7 +18,7 @@ import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
-import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
+import { endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
 import { registerDistributed } from './distributed.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 import { describeDefaults } from '../config/index.js';
@@ -166,7 +166,17 @@ storeOptions(
         ? await replayThreads({
             inputs: captures,
             collector: config.collector,
-            analysis: secret !== null ? { specs, previousSpecs, overrides, secret, store } : null,
+            analysis:
+              secret !== null
+                ? {
+                    specs,
+                    previousSpecs,
+                    overrides,
+                    secret,
+                    store,
+                    certificateExpiringDays: config.analysis.certificateExpiringDays,
+                  }
+                : null,
             workers: config.pipeline.workers,
             ...optional,
           })
@@ -175,7 +185,17 @@ storeOptions(
             collector: config.collector,
             analysis:
               secret !== null
-                ? createAnalysisSession({ specs, previousSpecs, overrides, secret, store }, new Counters())
+                ? createAnalysisSession(
+                    {
+                      specs,
+                      previousSpecs,
+                      overrides,
+                      secret,
+                      store,
+                      certificateExpiringDays: config.analysis.certificateExpiringDays,
+                    },
+                    new Counters(),
+                  )
                 : null,
             signal: stop.signal,
             ...optional,
@@ -244,9 +264,24 @@ storeOptions(
 
 storeOptions(
   program
+    .command('tls')
+    .description('list the encrypted hosts (TLS handshakes: SNI, versions, ALPN, cipher, certificate) from the store')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (flags: StoreFlags & { format: string }) => {
+  const store = await openStoreFromFlags(flags);
+  try {
+    const rows = await store.tls();
+    process.stdout.write(flags.format === 'json' ? JSON.stringify(rows) + '\n' : tlsTable(rows));
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  program
     .command('query')
     .description(
-      'run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats)',
+      'run a read-only SQL query against the store (ClickHouse SQL; tables: endpoints, findings, exchanges, capture_stats, tls)',
     )
     .argument('<sql>', 'the query')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),

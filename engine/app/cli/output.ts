@@ -1,6 +1,7 @@
 // Human and machine renderings of reports: table (default), json, sarif.
 import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
 import { notAnalysedSummary, type Report } from '../pipelines/report.js';
+import type { TlsEndpoint } from '../../contracts/tls.js';
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -48,6 +49,26 @@ export function findingsTable(fs: readonly Finding[]): string {
   );
 }
 
+export function tlsTable(rows: readonly TlsEndpoint[]): string {
+  if (rows.length === 0) return 'no TLS hosts\n';
+  return table(
+    rows.map((t) => {
+      const c = t.certificate;
+      return [
+        `${t.server}:${t.port}`,
+        t.sni ?? '-',
+        t.versions.join(',') || '-',
+        t.alpn.join(',') || '-',
+        t.cipher.join(',') || '-',
+        c === null ? '-' : c.subject,
+        c === null ? '-' : c.validTo,
+        String(t.connections),
+      ];
+    }),
+    ['SERVER', 'SNI', 'VERSIONS', 'ALPN', 'CIPHER', 'CERTIFICATE', 'VALID TO', 'CONNS'],
+  );
+}
+
 export function reportTable(r: Report): string {
   const c = r.capture;
   let out = `capture: ${c.files} file(s), ${c.packets} packets, ${c.bytes} bytes, ${c.seconds} s of traffic\n`;
@@ -61,6 +82,7 @@ export function reportTable(r: Report): string {
       : 'anomalies:\n' + an.map(([k, v]) => `  ${k.padEnd(36)} ${v}`).join('\n') + '\n';
   if (r.endpoints !== undefined) out += `\nendpoints (${r.endpoints.length}):\n` + endpointsTable(r.endpoints);
   if (r.findings !== undefined) out += `\nfindings (${r.findings.length}):\n` + findingsTable(r.findings);
+  if (r.tls !== undefined && r.tls.length > 0) out += `\nTLS hosts (${r.tls.length}):\n` + tlsTable(r.tls);
   return out;
 }
 

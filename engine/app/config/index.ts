@@ -24,9 +24,22 @@ export const PipelineConfig = z
   })
   .strict();
 
+export const AnalysisSettings = z
+  .object({
+    certificateExpiringDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(3650)
+      .default(30)
+      .describe('certificate_expiring: certificates expiring within this many days of the packet time'),
+  })
+  .strict();
+
 export const AppConfig = z
   .object({
     collector: CollectorConfig.default(CollectorConfig.parse({})),
+    analysis: AnalysisSettings.default(AnalysisSettings.parse({})),
     pipeline: PipelineConfig.default(PipelineConfig.parse({})),
   })
   .strict();
@@ -52,6 +65,7 @@ export const COLLECTOR_FLAGS = {
   maxFlows: { flag: '--max-flows', path: ['collector', 'flow', 'maxFlows'], kind: 'int' },
   idleTimeout: { flag: '--idle-timeout', path: ['collector', 'flow', 'idleTimeoutUs'], kind: 'seconds' },
   workers: { flag: '--workers', path: ['pipeline', 'workers'], kind: 'int' },
+  expiringDays: { flag: '--expiring-days', path: ['analysis', 'certificateExpiringDays'], kind: 'int' },
 } as const satisfies Record<string, FlagBinding>;
 
 /** Text → number without JavaScript's leniency ('', '0x10', '1e3', ' 5' are not numbers here). */

@@ -12,6 +12,7 @@ import { apiHost, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
+import type { TlsEndpoint, TlsHandshake } from '../../contracts/tls.js';
 import type { CaptureReport } from './report.js';
 
 export interface AnalysisConfig {
@@ -23,17 +24,21 @@ export interface AnalysisConfig {
   store: Store | null;
   /** Exchange metadata rows per store write. */
   batchRows?: number;
+  /** certificate_expiring threshold in days (analyzers/tls; default 30). */
+  certificateExpiringDays?: number;
 }
 
 export interface AnalysisSession {
   /** Fold one exchange in; returns its metadata row (buffered for the store when the session has one). */
   observe(ex: Exchange): ExchangeRow;
+  /** Fold one tls/v1 record in (the inventory of encrypted hosts; written to the store at finish). */
+  observeTls(rec: TlsHandshake): void;
   /** Write buffered exchange rows when a batch is full (call between input chunks). */
   drain(): Promise<void>;
   finish(
     capture: CaptureReport,
     files: readonly string[],
-  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[] }>;
+  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[]; tls: TlsEndpoint[] }>;
   readonly analysis: Analysis;
   /** Packet time of the first and last request (or response) observed, -1 before any. */
   span(): { firstUs: number; lastUs: number };
@@ -79,6 +84,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     previousSpecs: cfg.previousSpecs,
     overrides: cfg.overrides,
     pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
+    ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];
@@ -124,6 +130,11 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       if (cfg.store !== null) rows.push(row);
       return row;
     },
+    observeTls(rec: TlsHandshake): void {
+      analysis.observeTls(rec);
+      if (firstUs < 0 || rec.timeUs < firstUs) firstUs = rec.timeUs;
+      if (rec.timeUs > lastUs) lastUs = rec.timeUs;
+    },
     async drain(): Promise<void> {
       if (rows.length >= batchRows) await flushRows();
     },
@@ -131,8 +142,12 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       const findings = analysis.findings();
-      if (cfg.store !== null) await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
-      return { endpoints, findings };
+      const tls = analysis.tls();
+      if (cfg.store !== null) {
+        await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
+        await cfg.store.writeTls(tls);
+      }
+      return { endpoints, findings, tls };
     },
     span: () => ({ firstUs, lastUs }),
   };

@@ -16,6 +16,7 @@ import { createVxlanReceiver, type VxlanReceiver } from '../../../collectors/sou
 import type { Exchange } from '../../contracts/exchange.js';
 import type { ExchangePublisher } from '../../adapters/bus/types.js';
 import type { Counters } from '../../contracts/counters.js';
+import type { TlsEmitter } from '../../contracts/tls.js';
 import { expandInputs } from './inputs.js';
 import { ReplayError } from './errors.js';
 
@@ -47,6 +48,8 @@ export async function collectFiles(
   counters: Counters,
   copts: Partial<CollectorOptions> = {},
   progress: FileProgress = {},
+  /** tls/v1 records (one per TLS connection), beside the exchanges; none are made without it. */
+  emitTls?: TlsEmitter,
 ): Promise<Collector> {
   const files = expandInputs(inputs);
   const held: Exchange[] = [];
@@ -54,6 +57,7 @@ export async function collectFiles(
     { ...DEFAULT_COLLECTOR_OPTIONS, ...copts },
     publishingEmitter(publisher, counters, held),
     counters,
+    emitTls,
   );
   const drainHeld = async (): Promise<void> => {
     for (const ex of held) {

@@ -11,7 +11,8 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { CollectorOptions } from '../../../collectors/collector.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
-import { mergeShardFindings } from '../../../analyzers/risks/findings.js';
+import { mergeShardFindings, sortFindings } from '../../../analyzers/risks/findings.js';
+import { createTlsInventory } from '../../../analyzers/tls/inventory.js';
 import type { CounterName } from '../../contracts/catalogue.js';
 import { Counters } from '../../contracts/counters.js';
 import type { EndpointRecord } from '../../contracts/inventory.js';
@@ -28,6 +29,8 @@ export interface ThreadedAnalysisConfig {
   overrides: Overrides | null;
   secret: Buffer;
   store: Store | null;
+  /** certificate_expiring threshold (analyzers/tls). */
+  certificateExpiringDays?: number;
 }
 
 export interface ThreadedReplayOptions {
@@ -80,6 +83,10 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
   const shards = opts.analysis === null ? 0 : Math.max(1, opts.workers);
   const channels = Array.from({ length: shards }, () => new MessageChannel());
   const workers: Worker[] = [];
+  // TLS handshakes are few (one record per connection) and their inventory is keyed by server, not by
+  // API host: main keeps it, fed in capture order by the collector thread, as the analysis would.
+  const tlsInventory =
+    opts.analysis === null ? null : createTlsInventory({ expiringDays: opts.analysis.certificateExpiringDays ?? 30 });
   // Exchange rows arrive while the capture is read; main writes them in arrival order (the store
   // deduplicates by id and reads sort by id, so the order of batches does not matter).
   let writes: Promise<void> = Promise.resolve();
@@ -92,6 +99,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         previousSpecs: a.previousSpecs,
         overrides: a.overrides,
         secret: new Uint8Array(a.secret),
+        certificateExpiringDays: a.certificateExpiringDays ?? 30,
         rows: a.store !== null,
       };
       const w = spawn('analysis-worker', { workerData: data, transferList: [ch.port2] });
@@ -109,6 +117,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       ports: channels.map((c) => c.port1),
       exchangesPath: opts.exchangesPath ?? null,
       progress: opts.onProgress !== undefined,
+      tls: tlsInventory !== null,
     };
     const cw = spawn('collector-worker', { workerData: cdata, transferList: cdata.ports });
     workers.push(cw);
@@ -119,6 +128,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
     const collected = await Promise.race([
       finalMessage<CollectorMsg>(cw, (m) => {
         if (m.t === 'progress') opts.onProgress?.(m.done, m.total, m.file);
+        else if (m.t === 'tls') for (const r of m.recs) tlsInventory?.observe(r);
       }),
       failed,
     ]);
@@ -137,6 +147,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       return r;
     });
     for (const r of done) for (const [k, v] of Object.entries(r.stats)) counters.inc(k as CounterName, v);
+    for (const [k, v] of Object.entries(tlsInventory?.stats() ?? {})) if (v > 0) counters.inc(k as CounterName, v);
 
     const report: Report = {
       schema: REPORT_SCHEMA,
@@ -144,7 +155,11 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
     };
     if (opts.analysis !== null) {
       const endpoints = done.flatMap((r) => r.endpoints).sort((a, b) => cmp(endpointKey(a), endpointKey(b)));
-      const findings = mergeShardFindings(done.map((r) => ({ findings: r.findings, window: r.window })));
+      const findings = sortFindings([
+        ...mergeShardFindings(done.map((r) => ({ findings: r.findings, window: r.window }))),
+        ...(tlsInventory?.findings() ?? []),
+      ]);
+      const tls = tlsInventory?.entries() ?? [];
       const spans = done.filter((r) => r.firstUs >= 0);
       const firstUs = spans.length > 0 ? Math.min(...spans.map((r) => r.firstUs)) : -1;
       const lastUs = spans.length > 0 ? Math.max(...spans.map((r) => r.lastUs)) : -1;
@@ -157,9 +172,11 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
           firstUs,
           lastUs,
         });
+        await opts.analysis.store.writeTls(tls);
       }
       report.endpoints = endpoints;
       report.findings = findings;
+      report.tls = tls;
     }
     return { report, counters };
   } finally {

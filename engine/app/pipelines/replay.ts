@@ -68,10 +68,18 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
 
   let collector;
   try {
-    collector = await collectFiles(files, bus.publisher, counters, copts, {
-      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-      ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
-    });
+    collector = await collectFiles(
+      files,
+      bus.publisher,
+      counters,
+      copts,
+      {
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+        ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+      },
+      // TLS handshake records go straight to the analysis (they are few: one per TLS connection).
+      analysis !== null ? (rec) => analysis.observeTls(rec) : undefined,
+    );
     await bus.publisher.flush();
     if (handlerError !== null) throw handlerError;
   } finally {
@@ -95,6 +103,8 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     const out = await analysis.finish(report.capture, files);
     report.endpoints = out.endpoints;
     report.findings = out.findings;
+    report.tls = out.tls;
+    report.tls = out.tls;
   }
   return { report, counters };
 }

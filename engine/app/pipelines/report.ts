@@ -4,6 +4,7 @@
 // user passed). `capture.seconds` is the capture's duration in packet time.
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
+import type { TlsEndpoint } from '../../contracts/tls.js';
 import { isReported } from '../../contracts/catalogue.js';
 import { NOT_ANALYSED, NOT_ANALYSED_WITHOUT_PAYLOAD } from '../../contracts/catalogue.js';
 
@@ -46,6 +47,8 @@ export interface Report {
   specs?: SpecReport[];
   endpoints?: EndpointRecord[];
   findings?: Finding[];
+  /** Encrypted hosts from TLS handshakes, per (server ip, port, sni). */
+  tls?: TlsEndpoint[];
 }
 
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {

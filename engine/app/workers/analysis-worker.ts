@@ -19,6 +19,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
       overrides: data.overrides,
       secret: Buffer.from(data.secret),
       store: null,
+      certificateExpiringDays: data.certificateExpiringDays,
     },
     counters,
   );

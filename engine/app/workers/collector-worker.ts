@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CounterName } from '../../contracts/catalogue.js';
 import { Counters } from '../../contracts/counters.js';
 import type { Exchange } from '../../contracts/exchange.js';
+import type { TlsHandshake } from '../../contracts/tls.js';
 import { createThreadPublisher } from '../../adapters/bus/threads.js';
 import type { ExchangePublisher } from '../../adapters/bus/types.js';
 import { collectFiles } from '../pipelines/collect.js';
@@ -35,19 +36,38 @@ async function main(data: CollectorWorkerData): Promise<CollectorMsg> {
     close: () => (bus === null ? Promise.resolve() : bus.close()),
   };
   let last = 0;
+  let tls: TlsHandshake[] = [];
+  const sendTls = (): void => {
+    if (tls.length === 0) return;
+    parentPort?.postMessage({ t: 'tls', recs: tls } satisfies CollectorMsg);
+    tls = [];
+  };
   try {
-    const collector = await collectFiles(data.files, publisher, counters, data.collector, {
-      ...(data.progress
-        ? {
-            onProgress: (done: number, total: number, file: string) => {
-              const now = Date.now(); // throttles the terminal display only, never in data
-              if (now - last < 200 && done < total) return;
-              last = now;
-              parentPort?.postMessage({ t: 'progress', done, total, file } satisfies CollectorMsg);
-            },
+    const collector = await collectFiles(
+      data.files,
+      publisher,
+      counters,
+      data.collector,
+      {
+        ...(data.progress
+          ? {
+              onProgress: (done: number, total: number, file: string) => {
+                const now = Date.now(); // throttles the terminal display only, never in data
+                if (now - last < 200 && done < total) return;
+                last = now;
+                parentPort?.postMessage({ t: 'progress', done, total, file } satisfies CollectorMsg);
+              },
+            }
+          : {}),
+      },
+      data.tls
+        ? (rec) => {
+            tls.push(rec);
+            if (tls.length >= 256) sendTls();
           }
-        : {}),
-    });
+        : undefined,
+    );
+    sendTls();
     await publisher.close();
     return {
       t: 'done',

@@ -12,6 +12,7 @@ import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import type { CounterName } from '../../contracts/catalogue.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { ExchangeRow } from '../../adapters/store/types.js';
+import type { TlsHandshake } from '../../contracts/tls.js';
 
 export interface CollectorWorkerData {
   files: string[];
@@ -21,10 +22,14 @@ export interface CollectorWorkerData {
   /** Write exchange/v1 JSONL here, in capture order. */
   exchangesPath: string | null;
   progress: boolean;
+  /** Parse TLS handshakes and send their records to main. */
+  tls: boolean;
 }
 
 export type CollectorMsg =
   | { t: 'progress'; done: number; total: number; file: string }
+  /** tls/v1 records in capture order, in batches (main keeps the inventory of encrypted hosts). */
+  | { t: 'tls'; recs: TlsHandshake[] }
   | {
       t: 'done';
       counters: Partial<Record<CounterName, number>>;
@@ -39,6 +44,7 @@ export interface AnalysisWorkerData {
   previousSpecs: LoadedSpec[];
   overrides: Overrides | null;
   secret: Uint8Array;
+  certificateExpiringDays: number;
   /** Send exchange rows to main (it has a store). */
   rows: boolean;
 }
