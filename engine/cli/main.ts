@@ -18,6 +18,7 @@ import { Counters } from '../telemetry/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
+import { registerReport, writeHtmlReport } from '../report/cli.js';
 
 const VERSION = '0.1.0';
 
@@ -71,6 +72,7 @@ interface ReplayFlags extends StoreFlags {
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
+  html?: string;
   bodyCap: string;
   vxlanPort: string[];
   analyze: boolean;
@@ -112,6 +114,7 @@ storeOptions(
       ),
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
+    .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
@@ -152,6 +155,8 @@ storeOptions(
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
+    if (flags.html !== undefined)
+      writeHtmlReport(flags.html, report, { source: captures.map((p) => p.split('/').pop() ?? p).join(', ') });
     if (flags.format === 'json') process.stdout.write(JSON.stringify(report) + '\n');
     else if (flags.format === 'sarif')
       process.stdout.write(JSON.stringify(sarif(report.findings ?? [], VERSION), null, 2) + '\n');
@@ -238,6 +243,7 @@ storeOptions(
 });
 
 registerDistributed(program, { fail, installationSecret, loadSpecs });
+registerReport(program, { fail });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

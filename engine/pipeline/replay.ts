@@ -13,6 +13,7 @@ import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';
 import { collectFiles } from './collect.js';
+import { TrafficAccumulator } from '../report/traffic.js';
 
 export interface ReplayOptions {
   inputs: string[];
@@ -41,6 +42,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
 
   // The in-process bus: the collector publishes, the analysis side consumes in the same order.
   const bus = createMemoryBus({}, counters);
+  const traffic = new TrafficAccumulator();
   // A failing analysis (store write) ends the replay with that error instead of retrying forever.
   let handlerError: Error | null = null;
   await bus.consumer.run(async (batch) => {
@@ -53,6 +55,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
   });
   async function handleBatch(batch: Exchange[]): Promise<void> {
     for (const ex of batch) {
+      traffic.add(ex.request?.startUs ?? ex.response?.startUs ?? -1, ex.response?.status ?? null);
       if (fd >= 0) {
         pending += JSON.stringify(ex) + '\n';
         if (pending.length >= JSONL_FLUSH_BYTES) {
@@ -91,5 +94,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     report.endpoints = out.endpoints;
     report.findings = out.findings;
   }
+  const series = traffic.series();
+  if (series.buckets.length > 0) report.traffic = series;
   return { report, counters };
 }

@@ -4,6 +4,7 @@
 // user passed). `capture.seconds` is the capture's duration in packet time.
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
 import type { Counters } from '../telemetry/counters.js';
+import type { TrafficSeries } from '../report/traffic.js';
 import { DECODE_ANOMALIES } from '../../collectors/decode/decoder.js';
 import { FLOW_ANOMALIES } from '../../collectors/flow/table.js';
 import { HTTP_ANOMALIES } from '../../collectors/http/anomalies.js';
@@ -30,6 +31,8 @@ export interface Report {
   capture: CaptureReport;
   endpoints?: EndpointRecord[];
   findings?: Finding[];
+  /** Exchanges per packet-time bucket (engine/report/traffic.ts); absent when no exchange was seen. */
+  traffic?: TrafficSeries;
 }
 
 /**
