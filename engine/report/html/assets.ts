@@ -48,6 +48,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .controls{display:flex;flex-wrap:wrap;gap:6px 10px;align-items:center;margin:.4em 0}
 .controls input,.controls select{font:inherit;padding:3px 6px;max-width:100%;border:1px solid var(--line);border-radius:4px}
 .controls input[type=search]{flex:1 1 14em;min-width:0}
+.more{margin:0 0 .8em}.more button{font:inherit;padding:3px 12px}
 details>summary{cursor:pointer;color:var(--accent)}
 details pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:48em;margin:.3em 0;font-size:.9em}
 .guide{border:1px solid var(--line);border-radius:6px;padding:4px 12px;margin:.6em 0}
@@ -58,69 +59,135 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 `;
 
 /**
- * Sorting (click a header marked data-sort="num|text"), filtering (selects with data-attr match the
- * row attribute data-<attr>) and search (substring of the row's text) for every table whose id a
- * control names in data-table. Plain ES2017, no library; sorting is stable, and a filtered table keeps
- * its order. Row text is lower-cased once, on the first search.
+ * The tables' behaviour. Small tables (server-rendered rows, table[data-sortable]) sort in place.
+ * Data tables (table[data-rows], table.ts) render from their JSON one page at a time; sorting
+ * (headers with data-sort="num|text|sev"), filtering (selects with data-col: the cell equals the
+ * option) and search (substring of the row's text, lower-cased once on the first search) run over all
+ * rows, and "Show more" adds the next page. Plain ES2017, no library; sorts are stable.
  */
 export const SCRIPT = `
 (function () {
   'use strict';
-  function rows(t) { return Array.prototype.slice.call(t.tBodies[0].rows); }
-  function keyOf(cell, type) {
-    var v = cell ? cell.getAttribute('data-v') : null;
-    if (v === null) v = cell ? cell.textContent : '';
-    if (type === 'num') { var n = parseFloat(v); return isNaN(n) ? -Infinity : n; }
-    return v.toLowerCase();
+  var SEV = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+  var PAGE = 200;
+  var each = function (list, f) { Array.prototype.forEach.call(list, f); };
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
   }
-  function sortBy(t, th, i) {
-    var dir = th.getAttribute('aria-sort') === 'descending' ? 1 : th.getAttribute('aria-sort') === 'ascending' ? -1 : (th.dataset.sort === 'num' ? -1 : 1);
-    Array.prototype.forEach.call(th.parentNode.cells, function (c) { c.removeAttribute('aria-sort'); });
+  function cellText(v) { return v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v); }
+  function cell(col, v) {
+    var td = el('td', col.n ? 'num' : '');
+    switch (col.r) {
+      case 'sev': if (v) td.appendChild(el('span', 'sev sev-' + v, v)); break;
+      case 'kind': var a = el('a', '', v); a.href = '#kind-' + v; td.appendChild(a); break;
+      case 'mono': td.className = 'mono'; td.textContent = cellText(v); break;
+      case 'cls': td.className = 'cls cls-' + v; td.textContent = cellText(v); break;
+      case 'pii':
+        td.className = 'k';
+        if (v) { td.className = 'k ' + (v[0] === 'QR' ? 'qr' : v[0] === 'Q' ? 'q' : 'r'); td.textContent = v[0]; td.title = v[1]; }
+        break;
+      case 'ev':
+        td.className = 'wrap';
+        td.appendChild(el('div', 'ev', v[0]));
+        if (v[1]) {
+          var d = el('details'); d.appendChild(el('summary', '', 'details'));
+          d.appendChild(el('pre', '', v[1])); d.appendChild(el('div', 'muted', v[2])); td.appendChild(d);
+        }
+        break;
+      default: td.textContent = cellText(v);
+    }
+    return td;
+  }
+  function sortKey(type, v) {
+    if (type === 'sev') return v in SEV ? SEV[v] : -1;
+    if (type === 'num') { var n = typeof v === 'number' ? v : parseFloat(v); return isNaN(n) ? -Infinity : n; }
+    return cellText(v).toLowerCase();
+  }
+  function nextDir(th) {
+    var cur = th.getAttribute('aria-sort');
+    var dir = cur === 'descending' ? 1 : cur === 'ascending' ? -1 : (th.dataset.sort === 'text' ? 1 : -1);
+    each(th.parentNode.cells, function (c) { c.removeAttribute('aria-sort'); });
     th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
-    var keyed = rows(t).map(function (r, j) { return [keyOf(r.cells[i], th.dataset.sort), j, r]; });
-    keyed.sort(function (a, b) { return a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1]; });
-    var frag = document.createDocumentFragment();
-    keyed.forEach(function (k) { frag.appendChild(k[2]); });
-    t.tBodies[0].appendChild(frag);
+    return dir;
   }
-  Array.prototype.forEach.call(document.querySelectorAll('table[data-sortable]'), function (t) {
-    Array.prototype.forEach.call(t.tHead.rows[0].cells, function (th, i) {
+  function onActivate(th, f) {
+    th.tabIndex = 0;
+    th.addEventListener('click', f);
+    th.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); f(); } });
+  }
+  // Small server-rendered tables.
+  each(document.querySelectorAll('table[data-sortable]'), function (t) {
+    each(t.tHead.rows[0].cells, function (th, i) {
       if (!th.dataset.sort) return;
-      th.tabIndex = 0;
-      th.addEventListener('click', function () { sortBy(t, th, i); });
-      th.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); sortBy(t, th, i); } });
+      onActivate(th, function () {
+        var dir = nextDir(th);
+        var keyed = Array.prototype.map.call(t.tBodies[0].rows, function (r, j) {
+          var c = r.cells[i]; var v = c.getAttribute('data-v');
+          return [sortKey(th.dataset.sort, v === null ? c.textContent : v), j, r];
+        });
+        keyed.sort(function (a, b) { return a[0] < b[0] ? -dir : a[0] > b[0] ? dir : a[1] - b[1]; });
+        var frag = document.createDocumentFragment();
+        keyed.forEach(function (k) { frag.appendChild(k[2]); });
+        t.tBodies[0].appendChild(frag);
+      });
     });
   });
-  function apply(id) {
-    var t = document.getElementById(id);
-    if (!t) return;
-    var controls = document.querySelectorAll('[data-table="' + id + '"]');
-    var q = '', sels = [];
-    Array.prototype.forEach.call(controls, function (c) {
-      if (c.tagName === 'INPUT') q = c.value.trim().toLowerCase();
-      else if (c.tagName === 'SELECT' && c.value !== '') sels.push(c);
-    });
-    var shown = 0, all = rows(t);
-    all.forEach(function (r) {
-      var ok = true;
-      for (var s = 0; s < sels.length && ok; s++) ok = r.getAttribute('data-' + sels[s].dataset.attr) === sels[s].value;
-      if (ok && q) {
-        if (r._text === undefined) r._text = r.textContent.toLowerCase();
-        ok = r._text.indexOf(q) >= 0;
+  // Data tables.
+  each(document.querySelectorAll('table[data-rows]'), function (t) {
+    var src = document.getElementById(t.getAttribute('data-rows'));
+    var data = JSON.parse(src.textContent);
+    var id = t.id, rows = data.rows, cols = data.cols, n = rows.length;
+    var order = rows.map(function (_, i) { return i; });
+    var matched = order, shown = PAGE, texts = null, timer = 0;
+    var more = document.querySelector('[data-more="' + id + '"]');
+    var count = document.querySelector('[data-count="' + id + '"]');
+    var search = document.querySelector('input[data-table="' + id + '"]');
+    var selects = document.querySelectorAll('select[data-table="' + id + '"]');
+    function draw() {
+      var frag = document.createDocumentFragment();
+      var m = Math.min(shown, matched.length);
+      for (var k = 0; k < m; k++) {
+        var row = rows[matched[k]], tr = document.createElement('tr');
+        for (var c = 0; c < cols.length; c++) tr.appendChild(cell(cols[c], row[c]));
+        frag.appendChild(tr);
       }
-      r.hidden = !ok;
-      if (ok) shown++;
+      t.tBodies[0].textContent = '';
+      t.tBodies[0].appendChild(frag);
+      t.setAttribute('data-matched', String(matched.length));
+      count.textContent = (matched.length === n ? n + ' rows' : matched.length + ' of ' + n + ' rows') +
+        (m < matched.length ? ' · showing ' + m : '');
+      more.hidden = m >= matched.length;
+      more.textContent = 'Show ' + Math.min(PAGE, matched.length - m) + ' more';
+    }
+    function filter() {
+      var q = search ? search.value.trim().toLowerCase() : '';
+      var sel = [];
+      each(selects, function (s) { if (s.value !== '') sel.push([Number(s.dataset.col), s.value]); });
+      if (q && texts === null) texts = rows.map(function (r) { return r.map(cellText).join(' ').toLowerCase(); });
+      matched = order.filter(function (i) {
+        for (var s = 0; s < sel.length; s++) if (cellText(rows[i][sel[s][0]]) !== sel[s][1]) return false;
+        return !q || texts[i].indexOf(q) >= 0;
+      });
+      shown = PAGE;
+      draw();
+    }
+    each(t.tHead.rows[0].cells, function (th, c) {
+      if (!th.dataset.sort) return;
+      onActivate(th, function () {
+        var dir = nextDir(th), type = th.dataset.sort;
+        var keys = rows.map(function (r) { return sortKey(type, r[c]); });
+        order = rows.map(function (_, i) { return i; });
+        order.sort(function (a, b) { return keys[a] < keys[b] ? -dir : keys[a] > keys[b] ? dir : a - b; });
+        filter();
+      });
     });
-    var out = document.querySelector('[data-count="' + id + '"]');
-    if (out) out.textContent = shown === all.length ? all.length + ' rows' : shown + ' of ' + all.length + ' rows';
-  }
-  var timers = {};
-  Array.prototype.forEach.call(document.querySelectorAll('[data-table]'), function (c) {
-    var id = c.getAttribute('data-table');
-    c.addEventListener(c.tagName === 'INPUT' ? 'input' : 'change', function () {
-      clearTimeout(timers[id]);
-      timers[id] = setTimeout(function () { apply(id); }, c.tagName === 'INPUT' ? 120 : 0);
-    });
+    if (search) search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(filter, 120); });
+    each(selects, function (s) { s.addEventListener('change', filter); });
+    more.addEventListener('click', function () { shown += PAGE; draw(); });
+    draw();
   });
   document.documentElement.setAttribute('data-ready', '1');
 })();

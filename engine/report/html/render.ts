@@ -19,6 +19,7 @@ import { FINDING_GUIDE, OWASP_API_2023, guideFor } from '../guidance.js';
 import { hbars, trafficChart, type Bar } from './charts.js';
 import { CSS, SCRIPT } from './assets.js';
 import { bytes, esc, int } from './escape.js';
+import { dataTable, type Cell, type Column } from './table.js';
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
@@ -53,25 +54,6 @@ const statusText = (s: Record<string, number>): string =>
     .sort()
     .map((k) => `${k}:${s[k]}`)
     .join(' ');
-
-function sevBadge(s: Severity): string {
-  return `<span class="sev sev-${s}">${s}</span>`;
-}
-
-function controls(table: string, placeholder: string, selects: { attr: string; label: string; values: string[] }[]) {
-  const out = [`<div class="controls">`];
-  out.push(
-    `<input type="search" data-table="${table}" placeholder="${esc(placeholder)}" aria-label="${esc(placeholder)}">`,
-  );
-  for (const s of selects) {
-    out.push(`<select data-table="${table}" data-attr="${s.attr}" aria-label="${esc(s.label)}">`);
-    out.push(`<option value="">${esc(s.label)}: all</option>`);
-    for (const v of s.values) out.push(`<option value="${esc(v)}">${esc(v)}</option>`);
-    out.push('</select>');
-  }
-  out.push(`<span class="muted" data-count="${table}"></span></div>`);
-  return out.join('');
-}
 
 export function renderHtmlReport(report: Report, opts: HtmlOptions = {}): string {
   const endpoints = report.endpoints ?? [];
@@ -184,34 +166,42 @@ function renderFindings(h: string[], findings: readonly Finding[]): void {
   }
   const sorted = [...findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
   const kinds = [...new Set(findings.map((f) => f.kind))].sort();
-  h.push(
-    controls('t-findings', 'Search findings (path, evidence, field …)', [
-      { attr: 'severity', label: 'Severity', values: [...SEVERITIES].reverse() },
-      { attr: 'kind', label: 'Kind', values: kinds },
-    ]),
-  );
-  h.push(
-    '<div class="tw tall"><table id="t-findings" data-sortable><thead><tr>' +
-      '<th data-sort="num">Severity</th><th data-sort="text">Kind</th><th data-sort="text">Method</th>' +
-      '<th data-sort="text">Path</th><th>Evidence</th><th data-sort="text">OWASP API 2023</th>' +
-      '<th data-sort="text">Host</th><th data-sort="num" class="num">Conf.</th><th data-sort="text">Last seen</th></tr></thead><tbody>',
-  );
-  for (const f of sorted) {
+  const columns: Column[] = [
+    { label: 'Severity', sort: 'sev', render: 'sev' },
+    { label: 'Kind', sort: 'text', render: 'kind' },
+    { label: 'Method', sort: 'text' },
+    { label: 'Path', sort: 'text', render: 'mono' },
+    { label: 'Evidence', sort: null, render: 'ev' },
+    { label: 'OWASP API 2023', sort: 'text' },
+    { label: 'Host', sort: 'text' },
+    { label: 'Conf.', sort: 'num', num: true },
+    { label: 'Last seen', sort: 'text' },
+  ];
+  const rows = sorted.map((f): Cell[] => {
     const g = guideFor(f.kind);
-    const owasp = g === null ? '' : `${g.owasp} ${OWASP_API_2023[g.owasp]}`;
-    const details = JSON.stringify(f.details, null, 1);
-    h.push(
-      `<tr data-severity="${f.severity}" data-kind="${esc(f.kind)}">` +
-        `<td data-v="${SEVERITY_RANK[f.severity]}">${sevBadge(f.severity)}</td>` +
-        `<td><a href="#kind-${esc(f.kind)}">${esc(f.kind)}</a></td><td>${esc(f.method)}</td>` +
-        `<td class="mono">${esc(f.path)}</td>` +
-        `<td class="wrap"><div class="ev">${esc(f.evidence)}</div><details><summary>details</summary><pre>${esc(details)}</pre>` +
-        `<div class="muted">id ${esc(f.id)}${f.firstSeen !== null ? ` · first seen ${esc(f.firstSeen)}` : ''}</div></details></td>` +
-        `<td class="wrap-s">${esc(owasp)}</td><td>${esc(f.host)}</td>` +
-        `<td class="num">${f.confidence.toFixed(2)}</td><td>${esc(f.lastSeen ?? '')}</td></tr>`,
-    );
-  }
-  h.push('</tbody></table></div></section>');
+    const meta = `id ${f.id}${f.firstSeen !== null ? ` · first seen ${f.firstSeen}` : ''}`;
+    return [
+      f.severity,
+      f.kind,
+      f.method,
+      f.path,
+      [f.evidence, JSON.stringify(f.details, null, 1), meta],
+      g === null ? '' : `${g.owasp} ${OWASP_API_2023[g.owasp]}`,
+      f.host,
+      f.confidence.toFixed(2),
+      f.lastSeen ?? '',
+    ];
+  });
+  h.push(
+    dataTable('t-findings', columns, rows, {
+      search: 'Search findings (path, evidence, field …)',
+      filters: [
+        { col: 0, label: 'Severity', values: [...SEVERITIES].reverse() },
+        { col: 1, label: 'Kind', values: kinds },
+      ],
+    }),
+    '</section>',
+  );
 }
 
 function renderPii(h: string[], endpoints: readonly EndpointRecord[]): void {
@@ -225,39 +215,22 @@ function renderPii(h: string[], endpoints: readonly EndpointRecord[]): void {
   // Kind totals: endpoints whose requests / responses carry the kind.
   const reqBy = new Map<string, number>();
   const respBy = new Map<string, number>();
-  h.push(
-    '<p class="legend">Cells: <span class="q">Q</span>request only <span class="r">R</span>response only ' +
-      '<span class="qr">QR</span>both. Hover a cell for the fields.</p>',
-  );
-  h.push(controls('t-pii', 'Search endpoints or fields', []));
-  const head =
-    '<div class="tw tall"><table id="t-pii" class="pii" data-sortable><thead><tr><th data-sort="text">Host</th>' +
-    '<th data-sort="text">Method</th><th data-sort="text">Path</th><th data-sort="text">Auth</th>' +
-    present.map((k) => `<th data-sort="text">${esc(k)}</th>`).join('') +
-    '</tr></thead><tbody>';
-  const body: string[] = [];
-  for (const e of withPii) {
-    const cells: string[] = [];
+  const rows = withPii.map((e): Cell[] => {
+    const cells: Cell[] = [e.host, e.method, e.path, e.auth.join(', ') || 'none'];
     for (const k of present) {
       const hits = e.pii.filter((p) => p.kind === k);
       if (hits.length === 0) {
-        cells.push('<td class="k"></td>');
+        cells.push(null);
         continue;
       }
       const q = hits.some((p) => p.location.startsWith('request.'));
       const r = hits.some((p) => p.location.startsWith('response.'));
       if (q) reqBy.set(k, (reqBy.get(k) ?? 0) + 1);
       if (r) respBy.set(k, (respBy.get(k) ?? 0) + 1);
-      const cls = q && r ? 'qr' : q ? 'q' : 'r';
-      const tip = hits.map((p) => `${p.location} ${p.field}`).join('\n');
-      cells.push(`<td class="k ${cls}" title="${esc(tip)}">${q && r ? 'QR' : q ? 'Q' : 'R'}</td>`);
+      cells.push([q && r ? 'QR' : q ? 'Q' : 'R', hits.map((p) => `${p.location} ${p.field}`).join('\n')]);
     }
-    const fields = e.pii.map((p) => p.field).join(' ');
-    body.push(
-      `<tr data-fields="${esc(fields)}"><td>${esc(e.host)}</td><td>${esc(e.method)}</td><td class="mono">${esc(e.path)}</td>` +
-        `<td>${esc(e.auth.join(', ') || 'none')}</td>${cells.join('')}</tr>`,
-    );
-  }
+    return cells;
+  });
   h.push('<h3>By kind</h3><div class="tw"><table id="t-pii-kinds" data-sortable><thead><tr>');
   h.push(
     '<th data-sort="text">Kind</th><th data-sort="num" class="num">Endpoints (request)</th><th data-sort="num" class="num">Endpoints (response)</th></tr></thead><tbody>',
@@ -266,8 +239,19 @@ function renderPii(h: string[], endpoints: readonly EndpointRecord[]): void {
     h.push(
       `<tr><td>${esc(k)}</td><td class="num">${reqBy.get(k) ?? 0}</td><td class="num">${respBy.get(k) ?? 0}</td></tr>`,
     );
-  h.push('</tbody></table></div><h3>Endpoints × kinds</h3>');
-  h.push(head, body.join(''), '</tbody></table></div></section>');
+  h.push(
+    '</tbody></table></div><h3>Endpoints × kinds</h3>',
+    '<p class="legend">Cells: <span class="q">Q</span>request only <span class="r">R</span>response only ' +
+      '<span class="qr">QR</span>both. Hover a cell for the fields; search matches field names too.</p>',
+  );
+  const columns: Column[] = [
+    { label: 'Host', sort: 'text' },
+    { label: 'Method', sort: 'text' },
+    { label: 'Path', sort: 'text', render: 'mono' },
+    { label: 'Auth', sort: 'text' },
+    ...present.map((k): Column => ({ label: k, sort: 'text', render: 'pii' })),
+  ];
+  h.push(dataTable('t-pii', columns, rows, { search: 'Search endpoints or fields', cls: 'pii' }), '</section>');
 }
 
 function renderAuth(h: string[], endpoints: readonly EndpointRecord[], findings: readonly Finding[]): void {
@@ -320,17 +304,27 @@ function renderAuth(h: string[], endpoints: readonly EndpointRecord[], findings:
     `<h3>Personal data in responses to requests without credentials (${int(open.length)} endpoints, ${int(authFindings.length)} auth findings)</h3>`,
   );
   if (open.length > 0) {
-    h.push('<div class="tw tall"><table id="t-auth-open" data-sortable><thead><tr><th data-sort="text">Host</th>');
-    h.push('<th data-sort="text">Method</th><th data-sort="text">Path</th><th data-sort="text">Auth seen</th>');
-    h.push('<th data-sort="text">PII kinds in responses</th></tr></thead><tbody>');
-    for (const e of open) {
-      const kinds = [...new Set(e.pii.filter((p) => p.location.startsWith('response.')).map((p) => p.kind))].sort();
-      h.push(
-        `<tr><td>${esc(e.host)}</td><td>${esc(e.method)}</td><td class="mono">${esc(e.path)}</td>` +
-          `<td>${esc(e.auth.join(', ') || 'none')}</td><td>${esc(kinds.join(', '))}</td></tr>`,
-      );
-    }
-    h.push('</tbody></table></div>');
+    const rows = open.map((e): Cell[] => [
+      e.host,
+      e.method,
+      e.path,
+      e.auth.join(', ') || 'none',
+      [...new Set(e.pii.filter((p) => p.location.startsWith('response.')).map((p) => p.kind))].sort().join(', '),
+    ]);
+    h.push(
+      dataTable(
+        't-auth-open',
+        [
+          { label: 'Host', sort: 'text' },
+          { label: 'Method', sort: 'text' },
+          { label: 'Path', sort: 'text', render: 'mono' },
+          { label: 'Auth seen', sort: 'text' },
+          { label: 'PII kinds in responses', sort: 'text' },
+        ],
+        rows,
+        { search: 'Search endpoints' },
+      ),
+    );
   }
   h.push('</section>');
 }
@@ -343,34 +337,47 @@ function renderEndpoints(h: string[], endpoints: readonly EndpointRecord[], clas
   }
   const cats = [...new Set(endpoints.map((e) => e.category))].sort();
   const methods = [...new Set(endpoints.map((e) => e.method))].sort();
+  const columns: Column[] = [
+    { label: 'Host', sort: 'text' },
+    { label: 'Method', sort: 'text' },
+    { label: 'Path', sort: 'text', render: 'mono' },
+    { label: 'Class', sort: 'text', render: 'cls' },
+    { label: 'Category', sort: 'text' },
+    { label: 'Hits', sort: 'num', num: true },
+    { label: 'Status', sort: 'text' },
+    { label: 'Auth', sort: 'text' },
+    { label: 'PII', sort: 'text' },
+    { label: 'p50 ms', sort: 'num', num: true },
+    { label: 'p95 ms', sort: 'num', num: true },
+    { label: 'First seen', sort: 'text' },
+    { label: 'Last seen', sort: 'text' },
+  ];
+  const rows = endpoints.map((e, i): Cell[] => [
+    e.host,
+    e.method,
+    e.path,
+    classes[i] as EndpointClass,
+    e.category,
+    e.hits,
+    statusText(e.statusClasses),
+    e.auth.join(', '),
+    [...new Set(e.pii.map((p) => p.kind))].sort().join(', '),
+    fmtMs(e.latencyP50Ms),
+    fmtMs(e.latencyP95Ms),
+    e.firstSeen,
+    e.lastSeen,
+  ]);
   h.push(
-    controls('t-endpoints', 'Search endpoints (host, path, auth, PII …)', [
-      { attr: 'class', label: 'Class', values: ['documented', 'shadow', 'zombie'] },
-      { attr: 'category', label: 'Category', values: cats },
-      { attr: 'method', label: 'Method', values: methods },
-    ]),
+    dataTable('t-endpoints', columns, rows, {
+      search: 'Search endpoints (host, path, auth, PII …)',
+      filters: [
+        { col: 3, label: 'Class', values: ['documented', 'shadow', 'zombie'] },
+        { col: 4, label: 'Category', values: cats },
+        { col: 1, label: 'Method', values: methods },
+      ],
+    }),
+    '</section>',
   );
-  h.push(
-    '<div class="tw tall"><table id="t-endpoints" data-sortable><thead><tr>' +
-      '<th data-sort="text">Host</th><th data-sort="text">Method</th><th data-sort="text">Path</th>' +
-      '<th data-sort="text">Class</th><th data-sort="text">Category</th><th data-sort="num" class="num">Hits</th>' +
-      '<th data-sort="text">Status</th><th data-sort="text">Auth</th><th data-sort="text">PII</th>' +
-      '<th data-sort="num" class="num">p50 ms</th><th data-sort="num" class="num">p95 ms</th>' +
-      '<th data-sort="text">First seen</th><th data-sort="text">Last seen</th></tr></thead><tbody>',
-  );
-  const rows: string[] = new Array<string>(endpoints.length);
-  endpoints.forEach((e, i) => {
-    const cls = classes[i] as EndpointClass;
-    const pii = [...new Set(e.pii.map((p) => p.kind))].sort().join(', ');
-    rows[i] =
-      `<tr data-class="${cls}" data-category="${e.category}" data-method="${esc(e.method)}">` +
-      `<td>${esc(e.host)}</td><td>${esc(e.method)}</td><td class="mono">${esc(e.path)}</td>` +
-      `<td class="cls cls-${cls}">${cls}</td><td>${e.category}</td><td class="num">${e.hits}</td>` +
-      `<td>${esc(statusText(e.statusClasses))}</td><td>${esc(e.auth.join(', '))}</td><td>${esc(pii)}</td>` +
-      `<td class="num">${fmtMs(e.latencyP50Ms)}</td><td class="num">${fmtMs(e.latencyP95Ms)}</td>` +
-      `<td>${esc(e.firstSeen)}</td><td>${esc(e.lastSeen)}</td></tr>`;
-  });
-  h.push(rows.join(''), '</tbody></table></div></section>');
 }
 
 function renderHosts(
@@ -395,23 +402,26 @@ function renderHosts(
     v.findings++;
     v.worst = Math.max(v.worst, SEVERITY_RANK[f.severity]);
   }
-  h.push(controls('t-hosts', 'Search hosts', []));
-  h.push(
-    '<div class="tw tall"><table id="t-hosts" data-sortable><thead><tr><th data-sort="text">Host</th>' +
-      '<th data-sort="num" class="num">Endpoints</th><th data-sort="num" class="num">Hits</th>' +
-      '<th data-sort="num" class="num">Endpoints with PII</th><th data-sort="num" class="num">Findings</th>' +
-      '<th data-sort="num">Worst</th></tr></thead><tbody>',
-  );
-  for (const host of hosts) {
+  const rows = hosts.map((host): Cell[] => {
     const v = by.get(host) as { eps: number; hits: number; pii: number; findings: number; worst: number };
-    const worst = v.worst >= 0 ? (SEVERITIES[v.worst] as Severity) : null;
-    h.push(
-      `<tr><td>${esc(host)}</td><td class="num">${int(v.eps)}</td><td class="num">${int(v.hits)}</td>` +
-        `<td class="num">${int(v.pii)}</td><td class="num">${int(v.findings)}</td>` +
-        `<td data-v="${v.worst}">${worst === null ? '' : sevBadge(worst)}</td></tr>`,
-    );
-  }
-  h.push('</tbody></table></div></section>');
+    return [host, v.eps, v.hits, v.pii, v.findings, v.worst >= 0 ? (SEVERITIES[v.worst] as Severity) : null];
+  });
+  h.push(
+    dataTable(
+      't-hosts',
+      [
+        { label: 'Host', sort: 'text' },
+        { label: 'Endpoints', sort: 'num', num: true },
+        { label: 'Hits', sort: 'num', num: true },
+        { label: 'Endpoints with PII', sort: 'num', num: true },
+        { label: 'Findings', sort: 'num', num: true },
+        { label: 'Worst', sort: 'sev', render: 'sev' },
+      ],
+      rows,
+      { search: 'Search hosts' },
+    ),
+    '</section>',
+  );
 }
 
 function renderRemediation(h: string[], findings: readonly Finding[]): void {
