@@ -19,6 +19,8 @@ import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
 import { registerReport, writeHtmlReport } from '../report/cli.js';
+import { ocsfLines } from '../report/ocsf.js';
+import { toPostman } from '../report/postman.js';
 
 const VERSION = '0.1.0';
 
@@ -66,13 +68,14 @@ function progress(enabled: boolean): ((done: number, total: number, file: string
 
 interface ReplayFlags extends StoreFlags {
   exchanges?: string;
-  format: 'table' | 'json' | 'sarif';
+  format: 'table' | 'json' | 'sarif' | 'ocsf';
   spec: string[];
   specPrevious: string[];
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
   html?: string;
+  postman?: string;
   bodyCap: string;
   vxlanPort: string[];
   analyze: boolean;
@@ -99,7 +102,11 @@ storeOptions(
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
     .argument('<captures...>', 'capture files or directories')
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format (ocsf: one OCSF 1.5 finding event per line)')
+        .choices(['table', 'json', 'sarif', 'ocsf'])
+        .default('table'),
+    )
     .option('--spec <file>', 'OpenAPI 3.x / Swagger 2.0 spec of an API (repeatable)', collect, [])
     .option(
       '--spec-previous <file>',
@@ -115,6 +122,7 @@ storeOptions(
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
+    .option('--postman <file>', 'write a Postman Collection v2.1 of the API reconstructed from the traffic')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
@@ -155,9 +163,12 @@ storeOptions(
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
+    if (flags.postman !== undefined && report.endpoints !== undefined)
+      writeFileSync(flags.postman, JSON.stringify(toPostman(report.endpoints), null, 2) + '\n');
     if (flags.html !== undefined)
       writeHtmlReport(flags.html, report, { source: captures.map((p) => p.split('/').pop() ?? p).join(', ') });
     if (flags.format === 'json') process.stdout.write(JSON.stringify(report) + '\n');
+    else if (flags.format === 'ocsf') process.stdout.write(ocsfLines(report.findings ?? [], VERSION));
     else if (flags.format === 'sarif')
       process.stdout.write(JSON.stringify(sarif(report.findings ?? [], VERSION), null, 2) + '\n');
     else process.stdout.write(reportTable(report));
@@ -197,13 +208,18 @@ storeOptions(
   program
     .command('findings')
     .description('list findings from the store')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table')),
+    .addOption(
+      new Option('--format <format>', 'output format (ocsf: one OCSF 1.5 finding event per line)')
+        .choices(['table', 'json', 'sarif', 'ocsf'])
+        .default('table'),
+    ),
 ).action(async (flags: StoreFlags & { format: string }) => {
   const store = await openStoreFromFlags(flags);
   try {
     const fs = await store.findings();
     if (flags.format === 'json') process.stdout.write(JSON.stringify(fs) + '\n');
     else if (flags.format === 'sarif') process.stdout.write(JSON.stringify(sarif(fs, VERSION), null, 2) + '\n');
+    else if (flags.format === 'ocsf') process.stdout.write(ocsfLines(fs, VERSION));
     else process.stdout.write(findingsTable(fs));
   } finally {
     await store.close();

@@ -7,6 +7,7 @@ import { openStoreFromFlags, type StoreFlags } from '../cli/store.js';
 import { reportTable } from '../cli/output.js';
 import { reportFromStore } from './from-store.js';
 import { renderHtmlReport, type HtmlOptions } from './html/render.js';
+import { toPostman } from './postman.js';
 
 export function writeHtmlReport(path: string, report: Report, opts: HtmlOptions = {}): void {
   writeFileSync(path, renderHtmlReport(report, opts));
@@ -23,13 +24,16 @@ export function registerReport(program: Command, h: { fail(code: number, message
     )
     .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
     .option('--title <text>', 'title of the HTML report', 'apitap report')
-    .action(async (flags: StoreFlags & { html?: string; title: string }) => {
+    .option('--postman <file>', 'write a Postman Collection v2.1 of the API reconstructed from the stored inventory')
+    .action(async (flags: StoreFlags & { html?: string; title: string; postman?: string }) => {
       const store = await openStoreFromFlags(flags);
       try {
         const report = await reportFromStore(store);
         const source = flags.clickhouse !== undefined ? 'ClickHouse store' : `store ${String(flags.store)}`;
         if (flags.html !== undefined) writeHtmlReport(flags.html, report, { title: flags.title, source });
-        else process.stdout.write(reportTable(report));
+        if (flags.postman !== undefined)
+          writeFileSync(flags.postman, JSON.stringify(toPostman(report.endpoints ?? []), null, 2) + '\n');
+        if (flags.html === undefined && flags.postman === undefined) process.stdout.write(reportTable(report));
       } catch (e) {
         h.fail(3, (e as Error).message);
       } finally {
