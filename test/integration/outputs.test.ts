@@ -153,7 +153,7 @@ test('Grafana: every panel of every dashboard runs against the store; headline n
           try {
             rows = await store.query(sql);
           } catch (e) {
-            throw new Error(`${f} "${p.title}": ${(e as Error).message}\n${sql}`);
+            throw new Error(`${f} "${p.title}": ${(e as Error).message}\n${sql}`, { cause: e });
           }
           // Time series need a time column first; the demo's traffic is inside the range.
           if (t.format === 0) {
