@@ -18,7 +18,7 @@ import { Counters } from '../telemetry/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
-import { registerReport, writeHtmlReport } from '../report/cli.js';
+import { registerDiff, registerReport, writeHtmlReport } from '../report/cli.js';
 import { ocsfLines } from '../report/ocsf.js';
 import { toPostman } from '../report/postman.js';
 
@@ -260,6 +260,7 @@ storeOptions(
 
 registerDistributed(program, { fail, installationSecret, loadSpecs });
 registerReport(program, { fail });
+registerDiff(program, { fail });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

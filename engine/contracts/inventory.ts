@@ -55,6 +55,8 @@ export const FINDING_KINDS = [
   'unauthenticated_endpoint',
   'mixed_auth',
   'sensitive_in_url',
+  'api_change',
+  'api_gone_quiet',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;

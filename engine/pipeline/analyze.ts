@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createAnalysis, type Analysis } from '../../analyzers/analysis.js';
 import { createPiiFieldAggregator, createPiiScanner } from '../../analyzers/pii/index.js';
+import { DEFAULT_QUIET_US, drift } from '../../analyzers/drift/index.js';
 import type { LoadedSpec } from '../../analyzers/spec/index.js';
 import type { Overrides } from '../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../contracts/exchange.js';
@@ -23,6 +24,11 @@ export interface AnalysisConfig {
   store: Store | null;
   /** Exchange metadata rows per store write. */
   batchRows?: number;
+  /**
+   * Drift against the store's earlier windows (api_change, api_gone_quiet; analyzers/drift): on by
+   * default when there is a store; quietUs is the silence after which an endpoint has gone quiet.
+   */
+  drift?: { quietUs: number } | false;
 }
 
 export interface AnalysisSession {
@@ -94,7 +100,13 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     async finish(capture, files) {
       await flushRows();
       const endpoints = analysis.endpoints();
-      const findings = analysis.findings();
+      let findings = analysis.findings();
+      if (cfg.store !== null && cfg.drift !== false) {
+        // Compared with the facts of earlier windows before this window's rows are written.
+        const d = drift(await cfg.store.facts(), endpoints, { quietUs: cfg.drift?.quietUs ?? DEFAULT_QUIET_US });
+        await cfg.store.writeFacts(d.facts);
+        if (d.findings.length > 0) findings = [...findings, ...d.findings];
+      }
       if (cfg.store !== null) {
         await cfg.store.writeEndpoints(endpoints);
         await cfg.store.writeFindings(findings);

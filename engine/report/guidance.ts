@@ -126,6 +126,32 @@ export const FINDING_GUIDE: Record<FindingKind, FindingGuide> = {
       'Scrub query strings from proxy, load balancer and application logs.',
     ],
   },
+  api_change: {
+    title: 'API change',
+    family: 'behaviour',
+    owasp: 'API9:2023',
+    related: ['API3:2023', 'API2:2023'],
+    summary:
+      'Traffic shows something earlier windows of this store never saw: an endpoint, a field, a query parameter, personal data, an auth scheme or a status class.',
+    remediation: [
+      'Check the change against the release notes and the spec: an unannounced change is an inventory gap (update the spec or roll back).',
+      'A new response field carrying personal data is possible excessive data exposure: remove it or restrict it to callers that need it.',
+      'A new "none" auth scheme means the endpoint now answers without credentials: restore the authentication check.',
+      'Gate releases on this: compare a staging capture with production (apitap diff --since) before promoting.',
+    ],
+  },
+  api_gone_quiet: {
+    title: 'API gone quiet',
+    family: 'behaviour',
+    owasp: 'API9:2023',
+    related: [],
+    summary: 'An endpoint that was active in earlier windows has not been called for longer than the quiet threshold.',
+    remediation: [
+      'Confirm with the owners whether the endpoint was retired on purpose; if so, remove it from the code, the gateway and the spec.',
+      'If it should still be used, check the clients and the capture coverage (mirror point, filters) before concluding it is dead.',
+      'Retired endpoints left deployed become zombies: block them at the gateway once no client depends on them.',
+    ],
+  },
 };
 
 /** Guidance for a kind, or null for a kind this build does not know (e.g. read from a newer store). */

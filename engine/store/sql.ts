@@ -9,6 +9,7 @@
 // Time columns are DateTime64(6, 'UTC'). The contracts carry ISO-8601 strings with microseconds
 // (isoFromUs: 2024-01-02T03:04:05.123456Z); that exact shape reads back byte-identical. A shorter or
 // longer fraction is accepted on write and reads back padded/truncated to 6 digits.
+import { FACT_KINDS, type ApiFact, type FactKind } from '../contracts/drift.js';
 import { EndpointRecord, Finding, isoFromUs } from '../contracts/inventory.js';
 import type { Counters } from '../telemetry/counters.js';
 import { StoreError, STORE_ERROR_CODES } from './errors.js';
@@ -42,6 +43,7 @@ export const TABLES = {
   findings: 'findings',
   exchanges: 'exchanges',
   captureStats: 'capture_stats',
+  apiFacts: 'api_facts',
 } as const;
 
 /** Insert column lists, in table order. */
@@ -102,6 +104,7 @@ export const COLUMNS = {
     'source',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
+  apiFacts: ['host', 'method', 'path', 'kind', 'value', 'first_seen', 'last_seen', 'version'],
 } as const;
 
 /** Default rows per INSERT. One INSERT makes one part; 10k rows of endpoints is ~3 MB of JSON. */
@@ -385,6 +388,38 @@ export function parseJsonEachRow(text: string): Row[] {
 // ---------------------------------------------------------------------------------------------
 // The Store over a backend
 
+// ---------------------------------------------------------------------------------------------
+// Drift facts (migration 009)
+
+export function factToRow(f: ApiFact): Row {
+  return {
+    host: f.host,
+    method: f.method,
+    path: f.path,
+    kind: f.kind,
+    value: f.value,
+    first_seen: chTimeFromIso(f.firstSeen, 'fact.firstSeen'),
+    last_seen: chTimeFromIso(f.lastSeen, 'fact.lastSeen'),
+    version: usFromIso(f.lastSeen, 'fact.lastSeen'),
+  };
+}
+
+export const SELECT_FACTS = `SELECT host, method, path, kind, value, first_seen, last_seen FROM ${TABLES.apiFacts} FINAL ORDER BY host, method, path, kind, value`;
+
+export function factFromRow(r: Row): ApiFact {
+  const kind = String(r['kind']);
+  if (!(FACT_KINDS as readonly string[]).includes(kind)) throw rejected(`api_facts: unknown kind ${kind}`);
+  return {
+    host: String(r['host']),
+    method: String(r['method']),
+    path: String(r['path']),
+    kind: kind as FactKind,
+    value: String(r['value']),
+    firstSeen: isoFromChTime(r['first_seen'], 'api_facts.first_seen'),
+    lastSeen: isoFromChTime(r['last_seen'], 'api_facts.last_seen'),
+  };
+}
+
 export interface SqlStoreOptions {
   counters?: Counters | undefined;
   /** Rows per INSERT (default DEFAULT_BATCH_ROWS). */
@@ -461,6 +496,11 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     writeFindings: (rows) => write(TABLES.findings, COLUMNS.findings, rows, findingToRow),
     writeExchanges: (rows) => write(TABLES.exchanges, COLUMNS.exchanges, rows, exchangeToRow),
     writeCaptureStats: (row) => write(TABLES.captureStats, COLUMNS.captureStats, [row], captureStatsToRow),
+    writeFacts: (rows) => write(TABLES.apiFacts, COLUMNS.apiFacts, rows, factToRow),
+    async facts() {
+      open();
+      return (await backend.select(SELECT_FACTS)).map(factFromRow);
+    },
     async endpoints() {
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
@@ -495,7 +535,7 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     },
     async optimize() {
       open();
-      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats]) {
+      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats, TABLES.apiFacts]) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);
       }
     },

@@ -5,6 +5,7 @@
 // query can see. Every user-supplied value in SQL goes through query parameters ({name:Type}).
 // Failures are StoreError (errors.ts): 'store_unavailable' (retryable), 'store_rejected',
 // 'store_config', 'store_closed'.
+import type { ApiFact } from '../contracts/drift.js';
 import type { EndpointRecord, Finding } from '../contracts/inventory.js';
 
 /** Per-exchange metadata (never bodies, never header values). */
@@ -61,6 +62,10 @@ export interface Store {
    */
   resolveFindings(ids: readonly string[]): Promise<void>;
   writeCaptureStats(row: CaptureStatsRow): Promise<void>;
+  /** Drift baseline rows (migration 009), merged by the caller (first seen kept, last seen advanced). */
+  writeFacts(rows: readonly ApiFact[]): Promise<void>;
+  /** Deduplicated current drift facts, sorted (host, method, path, kind, value). */
+  facts(): Promise<ApiFact[]>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */

@@ -218,6 +218,7 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         ['findings', TABLES.findings],
         ['exchanges', TABLES.exchanges],
         ['captureStats', TABLES.captureStats],
+        ['apiFacts', TABLES.apiFacts],
       ] as const) {
         const cols = await store.query(
           'SELECT name, comment FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position',
