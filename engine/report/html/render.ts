@@ -102,6 +102,10 @@ export function renderHtmlReport(report: Report, opts: HtmlOptions = {}): string
     card(int(sevCount.critical + sevCount.high), 'critical + high', 'crithigh'),
     card(int(c.exchanges), 'paired exchanges', 'exchanges'),
   );
+  const changes = findings.filter((f) => f.kind === 'api_change').length;
+  const quiet = findings.filter((f) => f.kind === 'api_gone_quiet').length;
+  if (changes + quiet > 0)
+    h.push(card(int(changes), 'API changes since earlier windows', 'changes'), card(int(quiet), 'gone quiet', 'quiet'));
   h.push('</div><div class="grid2"><div><h3>Endpoints by inventory class</h3>');
   h.push(
     hbars(
