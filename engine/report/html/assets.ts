@@ -60,7 +60,8 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 
 /**
  * The tables' behaviour. Small tables (server-rendered rows, table[data-sortable]) sort in place.
- * Data tables (table[data-rows], table.ts) render from their JSON one page at a time; sorting
+ * Data tables (table[data-rows], table.ts) render from their JSON one page at a time, from the moment
+ * they come within 600 px of the viewport (or a control of theirs is used); sorting
  * (headers with data-sort="num|text|sev"), filtering (selects with data-col: the cell equals the
  * option) and search (substring of the row's text, lower-cased once on the first search) run over all
  * rows, and "Show more" adds the next page. Plain ES2017, no library; sorts are stable.
@@ -68,6 +69,7 @@ dl.kv dt{color:var(--muted)}dl.kv dd{margin:0}
 export const SCRIPT = `
 (function () {
   'use strict';
+  performance.mark('apitap:script');
   var SEV = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
   var PAGE = 200;
   var each = function (list, f) { Array.prototype.forEach.call(list, f); };
@@ -135,20 +137,26 @@ export const SCRIPT = `
       });
     });
   });
-  // Data tables.
+  // Data tables: the JSON is parsed and rows are drawn when the table comes near the viewport or a
+  // control of it is used, so opening a large report costs the summary, not every table.
   each(document.querySelectorAll('table[data-rows]'), function (t) {
-    var src = document.getElementById(t.getAttribute('data-rows'));
-    var data = JSON.parse(src.textContent);
-    var id = t.id, rows = data.rows, cols = data.cols, n = rows.length;
-    var order = rows.map(function (_, i) { return i; });
-    var matched = order, shown = PAGE, texts = null, timer = 0;
+    var id = t.id, st = null, timer = 0;
     var more = document.querySelector('[data-more="' + id + '"]');
     var count = document.querySelector('[data-count="' + id + '"]');
     var search = document.querySelector('input[data-table="' + id + '"]');
     var selects = document.querySelectorAll('select[data-table="' + id + '"]');
+    function ensure() {
+      if (st !== null) return st;
+      var data = JSON.parse(document.getElementById(t.getAttribute('data-rows')).textContent);
+      st = { rows: data.rows, cols: data.cols, order: null, matched: null, shown: PAGE, texts: null };
+      st.order = st.rows.map(function (_, i) { return i; });
+      st.matched = st.order;
+      return st;
+    }
     function draw() {
+      var s = ensure(), rows = s.rows, cols = s.cols, n = rows.length, matched = s.matched;
       var frag = document.createDocumentFragment();
-      var m = Math.min(shown, matched.length);
+      var m = Math.min(s.shown, matched.length);
       for (var k = 0; k < m; k++) {
         var row = rows[matched[k]], tr = document.createElement('tr');
         for (var c = 0; c < cols.length; c++) tr.appendChild(cell(cols[c], row[c]));
@@ -157,38 +165,48 @@ export const SCRIPT = `
       t.tBodies[0].textContent = '';
       t.tBodies[0].appendChild(frag);
       t.setAttribute('data-matched', String(matched.length));
+      if (!t.hasAttribute('data-drawn')) performance.mark('apitap:drawn:' + id);
+      t.setAttribute('data-drawn', String(m));
       count.textContent = (matched.length === n ? n + ' rows' : matched.length + ' of ' + n + ' rows') +
         (m < matched.length ? ' · showing ' + m : '');
       more.hidden = m >= matched.length;
       more.textContent = 'Show ' + Math.min(PAGE, matched.length - m) + ' more';
     }
     function filter() {
+      var s = ensure(), rows = s.rows;
       var q = search ? search.value.trim().toLowerCase() : '';
       var sel = [];
-      each(selects, function (s) { if (s.value !== '') sel.push([Number(s.dataset.col), s.value]); });
-      if (q && texts === null) texts = rows.map(function (r) { return r.map(cellText).join(' ').toLowerCase(); });
-      matched = order.filter(function (i) {
-        for (var s = 0; s < sel.length; s++) if (cellText(rows[i][sel[s][0]]) !== sel[s][1]) return false;
-        return !q || texts[i].indexOf(q) >= 0;
+      each(selects, function (x) { if (x.value !== '') sel.push([Number(x.dataset.col), x.value]); });
+      if (q && s.texts === null) s.texts = rows.map(function (r) { return r.map(cellText).join(' ').toLowerCase(); });
+      s.matched = s.order.filter(function (i) {
+        for (var j = 0; j < sel.length; j++) if (cellText(rows[i][sel[j][0]]) !== sel[j][1]) return false;
+        return !q || s.texts[i].indexOf(q) >= 0;
       });
-      shown = PAGE;
+      s.shown = PAGE;
       draw();
     }
     each(t.tHead.rows[0].cells, function (th, c) {
       if (!th.dataset.sort) return;
       onActivate(th, function () {
-        var dir = nextDir(th), type = th.dataset.sort;
-        var keys = rows.map(function (r) { return sortKey(type, r[c]); });
-        order = rows.map(function (_, i) { return i; });
-        order.sort(function (a, b) { return keys[a] < keys[b] ? -dir : keys[a] > keys[b] ? dir : a - b; });
+        var s = ensure(), dir = nextDir(th), type = th.dataset.sort;
+        var keys = s.rows.map(function (r) { return sortKey(type, r[c]); });
+        s.order = s.rows.map(function (_, i) { return i; });
+        s.order.sort(function (a, b) { return keys[a] < keys[b] ? -dir : keys[a] > keys[b] ? dir : a - b; });
         filter();
       });
     });
     if (search) search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(filter, 120); });
-    each(selects, function (s) { s.addEventListener('change', filter); });
-    more.addEventListener('click', function () { shown += PAGE; draw(); });
-    draw();
+    each(selects, function (x) { x.addEventListener('change', filter); });
+    more.addEventListener('click', function () { ensure().shown += PAGE; draw(); });
+    t.apitapDraw = function () { if (t.getAttribute('data-drawn') === null) draw(); };
+    if (typeof IntersectionObserver === 'function') {
+      var io = new IntersectionObserver(function (es) {
+        if (es.some(function (e) { return e.isIntersecting; })) { io.disconnect(); t.apitapDraw(); }
+      }, { rootMargin: '600px 0px' });
+      io.observe(t.parentNode);
+    } else draw();
   });
   document.documentElement.setAttribute('data-ready', '1');
+  performance.mark('apitap:ready');
 })();
 `;

@@ -55,7 +55,7 @@ export function dataTable(
   }
   out.push(`<span class="muted" data-count="${id}">${rows.length} rows</span></div>`);
   out.push(
-    `<div class="tw tall"><table id="${id}"${opts.cls !== undefined ? ` class="${opts.cls}"` : ''} data-rows="${id}-data"><thead><tr>`,
+    `<div class="tw tall"><table id="${id}"${opts.cls !== undefined ? ` class="${opts.cls}"` : ''} data-rows="${id}-data" data-total="${rows.length}" data-matched="${rows.length}"><thead><tr>`,
   );
   for (const c of columns)
     out.push(
