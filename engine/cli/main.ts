@@ -76,6 +76,7 @@ interface ReplayFlags extends StoreFlags {
   openapi?: string;
   html?: string;
   postman?: string;
+  quietAfter: string;
   bodyCap: string;
   vxlanPort: string[];
   analyze: boolean;
@@ -123,6 +124,7 @@ storeOptions(
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
     .option('--postman <file>', 'write a Postman Collection v2.1 of the API reconstructed from the traffic')
+    .option('--quiet-after <days>', 'packet-time days of silence after which a stored endpoint has gone quiet', '7')
     .option('--body-cap <bytes>', 'max decoded body bytes captured per message', '65536')
     .option('--vxlan-port <port>', 'UDP port carrying VXLAN (repeatable; default 4789)', collect, [])
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
@@ -146,10 +148,22 @@ storeOptions(
   const ports = flags.vxlanPort.length > 0 ? flags.vxlanPort.map(Number) : [4789];
   if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) fail(2, `--vxlan-port must be 1..65535`);
 
+  const quietDays = Number(flags.quietAfter);
+  if (!(quietDays > 0)) fail(2, `--quiet-after must be a positive number of days, got ${flags.quietAfter}`);
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
   const analysis = flags.analyze
-    ? createAnalysisSession({ specs, previousSpecs, overrides, secret: installationSecret(storeDir), store }, counters)
+    ? createAnalysisSession(
+        {
+          specs,
+          previousSpecs,
+          overrides,
+          secret: installationSecret(storeDir),
+          store,
+          drift: { quietUs: Math.round(quietDays * 86_400e6) },
+        },
+        counters,
+      )
     : null;
   try {
     const { DEFAULT_COLLECTOR_OPTIONS } = await import('../../collectors/collector.js');
