@@ -101,12 +101,8 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       let findings = analysis.findings();
-      if (cfg.store !== null && cfg.drift !== false) {
-        // Compared with the facts of earlier windows before this window's rows are written.
-        const d = drift(await cfg.store.facts(), endpoints, { quietUs: cfg.drift?.quietUs ?? DEFAULT_QUIET_US });
-        await cfg.store.writeFacts(d.facts);
-        if (d.findings.length > 0) findings = [...findings, ...d.findings];
-      }
+      if (cfg.store !== null && cfg.drift !== false)
+        findings = await applyDrift(cfg.store, endpoints, findings, cfg.drift?.quietUs ?? DEFAULT_QUIET_US);
       if (cfg.store !== null) {
         await cfg.store.writeEndpoints(endpoints);
         await cfg.store.writeFindings(findings);
@@ -127,4 +123,20 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       return { endpoints, findings };
     },
   };
+}
+
+/**
+ * Drift against the store's earlier windows (analyzers/drift): reads the stored facts, writes this
+ * window's new or moved facts, and returns `findings` plus the window's api_change / api_gone_quiet
+ * findings. Call once per finished window, before its endpoints are written.
+ */
+export async function applyDrift(
+  store: Store,
+  endpoints: readonly EndpointRecord[],
+  findings: Finding[],
+  quietUs: number,
+): Promise<Finding[]> {
+  const d = drift(await store.facts(), endpoints, { quietUs });
+  await store.writeFacts(d.facts);
+  return d.findings.length > 0 ? [...findings, ...d.findings] : findings;
 }
