@@ -421,6 +421,7 @@ const STORE = section('store', 'stat', 'rows', {
   store_rows_written_exchanges: 'exchange rows written',
   store_rows_written_capture_stats: 'capture statistics rows written',
   store_rows_written_tls: 'TLS endpoint rows written',
+  store_rows_written_api_facts: 'drift baseline rows written',
   store_exchange_rows: 'exchange rows handed to the store by the analyzer',
   store_findings_resolved: 'finding tombstones written',
   store_errors_unavailable: ['stat', 'events', 'store errors: unreachable or overloaded (retryable)'],

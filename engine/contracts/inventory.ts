@@ -60,6 +60,8 @@ export const FINDING_KINDS = [
   'certificate_expiring',
   'certificate_name_mismatch',
   'cleartext_credentials',
+  'api_change',
+  'api_gone_quiet',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;

@@ -221,6 +221,7 @@ for (const make of [chdbBackend, clickhouseBackend]) {
         ['exchanges', TABLES.exchanges],
         ['captureStats', TABLES.captureStats],
         ['tls', TABLES.tls],
+        ['apiFacts', TABLES.apiFacts],
       ] as const) {
         const cols = await store.query(
           'SELECT name, comment FROM system.columns WHERE database = currentDatabase() AND table = {t:String} ORDER BY position',

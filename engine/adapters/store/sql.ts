@@ -11,6 +11,7 @@
 // longer fraction is accepted on write and reads back padded/truncated to 6 digits.
 import { EndpointRecord, Finding, isoFromUs } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
+import { FACT_KINDS, type ApiFact, type FactKind } from '../../contracts/drift.js';
 import { StoreError, STORE_ERROR_CODES } from './errors.js';
 import { runMigrations } from './migrate.js';
 import type { CaptureStatsRow, ExchangeRow, Store } from './types.js';
@@ -44,6 +45,7 @@ export const TABLES = {
   exchanges: 'exchanges',
   captureStats: 'capture_stats',
   tls: 'tls',
+  apiFacts: 'api_facts',
 } as const;
 
 /** Insert column lists, in table order. */
@@ -118,6 +120,7 @@ export const COLUMNS = {
     'last_seen',
     'version',
   ],
+  apiFacts: ['host', 'method', 'path', 'kind', 'value', 'first_seen', 'last_seen', 'version'],
 } as const;
 
 /** Default rows per INSERT. One INSERT makes one part; 10k rows of endpoints is ~3 MB of JSON. */
@@ -404,6 +407,38 @@ export function parseJsonEachRow(text: string): Row[] {
 // ---------------------------------------------------------------------------------------------
 // The Store over a backend
 
+// ---------------------------------------------------------------------------------------------
+// Drift facts (migration 009)
+
+export function factToRow(f: ApiFact): Row {
+  return {
+    host: f.host,
+    method: f.method,
+    path: f.path,
+    kind: f.kind,
+    value: f.value,
+    first_seen: chTimeFromIso(f.firstSeen, 'fact.firstSeen'),
+    last_seen: chTimeFromIso(f.lastSeen, 'fact.lastSeen'),
+    version: usFromIso(f.lastSeen, 'fact.lastSeen'),
+  };
+}
+
+export const SELECT_FACTS = `SELECT host, method, path, kind, value, first_seen, last_seen FROM ${TABLES.apiFacts} FINAL ORDER BY host, method, path, kind, value`;
+
+export function factFromRow(r: Row): ApiFact {
+  const kind = String(r['kind']);
+  if (!(FACT_KINDS as readonly string[]).includes(kind)) throw rejected(`api_facts: unknown kind ${kind}`);
+  return {
+    host: String(r['host']),
+    method: String(r['method']),
+    path: String(r['path']),
+    kind: kind as FactKind,
+    value: String(r['value']),
+    firstSeen: isoFromChTime(r['first_seen'], 'api_facts.first_seen'),
+    lastSeen: isoFromChTime(r['last_seen'], 'api_facts.last_seen'),
+  };
+}
+
 export interface SqlStoreOptions {
   counters?: Counters | undefined;
   /** Rows per INSERT (default DEFAULT_BATCH_ROWS). */
@@ -485,6 +520,11 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       open();
       return (await backend.select(selectTls())).map(tlsFromRow);
     },
+    writeFacts: (rows) => write(TABLES.apiFacts, COLUMNS.apiFacts, rows, factToRow),
+    async facts() {
+      open();
+      return (await backend.select(SELECT_FACTS)).map(factFromRow);
+    },
     async endpoints() {
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
@@ -528,7 +568,15 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     },
     async optimize() {
       open();
-      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats, TABLES.tls]) {
+      const tables = [
+        TABLES.endpoints,
+        TABLES.findings,
+        TABLES.exchanges,
+        TABLES.captureStats,
+        TABLES.tls,
+        TABLES.apiFacts,
+      ];
+      for (const t of tables) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);
       }
     },

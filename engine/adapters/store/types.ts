@@ -7,6 +7,7 @@
 // 'store_config', 'store_closed'.
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
+import type { ApiFact } from '../../contracts/drift.js';
 
 /** Per-exchange metadata (never bodies, never header values). */
 export interface ExchangeRow {
@@ -66,6 +67,10 @@ export interface Store {
   writeTls(rows: readonly TlsEndpoint[]): Promise<void>;
   /** Deduplicated current rows, sorted (server, port, sni). */
   tls(): Promise<TlsEndpoint[]>;
+  /** Drift baseline rows (migration 009), merged by the caller (first seen kept, last seen advanced). */
+  writeFacts(rows: readonly ApiFact[]): Promise<void>;
+  /** Deduplicated current drift facts, sorted (host, method, path, kind, value). */
+  facts(): Promise<ApiFact[]>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */

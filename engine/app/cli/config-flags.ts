@@ -14,6 +14,7 @@ export interface CollectorFlags {
   idleTimeout?: string;
   workers?: string;
   expiringDays?: string;
+  quietAfter?: string;
 }
 
 /** Adds --config, --body-cap, --vxlan-port, --max-flows and --idle-timeout (defaults: `apitap config`). */
@@ -25,6 +26,7 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--geneve-port <port>', 'UDP port carrying Geneve (repeatable; default 6081)', collect, [])
     .option('--max-flows <n>', 'connections tracked at once; the stalest is ended beyond it (default 100000)')
     .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
+    .option('--quiet-after <days>', 'api_gone_quiet: packet-time days of silence (default 7)')
     .option('--expiring-days <days>', 'certificate_expiring: certificates expiring within this many days (default 30)')
     .option(
       '--workers <n>',

@@ -22,6 +22,9 @@ import { endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } fr
 import { registerDistributed } from './distributed.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 import { describeDefaults } from '../config/index.js';
+import { registerDiff, registerReport, writeHtmlReport } from '../report/cli.js';
+import { ocsfLines } from '../report/ocsf.js';
+import { toPostman } from '../report/postman.js';
 
 const VERSION = '0.1.0';
 
@@ -69,13 +72,15 @@ function progress(enabled: boolean): ((done: number, total: number, file: string
 
 interface ReplayFlags extends StoreFlags, CollectorFlags {
   exchanges?: string;
-  format: 'table' | 'json' | 'sarif';
+  format: 'table' | 'json' | 'sarif' | 'ocsf';
   spec: string[];
   specPrevious: string[];
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
   protoDescriptor?: string;
+  html?: string;
+  postman?: string;
   analyze: boolean;
   progress: boolean;
 }
@@ -99,7 +104,11 @@ storeOptions(
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
     .argument('<captures...>', "capture files or directories ('-' = pcap/pcapng on standard input)")
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'output format (ocsf: one OCSF 1.5 finding event per line)')
+        .choices(['table', 'json', 'sarif', 'ocsf'])
+        .default('table'),
+    )
     .option('--spec <file>', 'OpenAPI 3.x / Swagger 2.0 spec of an API (repeatable)', collect, [])
     .option(
       '--spec-previous <file>',
@@ -115,6 +124,8 @@ storeOptions(
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
     .option('--proto-descriptor <file>', 'FileDescriptorSet (protoc --descriptor_set_out) naming gRPC message fields')
+    .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
+    .option('--postman <file>', 'write a Postman Collection v2.1 of the API reconstructed from the traffic')
     .option('--no-analyze', 'collectors only: no endpoints, findings or store')
     .option('--no-store', 'do not write the store (still analyze)')
     .option('--no-progress', 'no progress line on a terminal'),
@@ -175,6 +186,7 @@ storeOptions(
                     secret,
                     store,
                     certificateExpiringDays: config.analysis.certificateExpiringDays,
+                    drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
                   }
                 : null,
             workers: config.pipeline.workers,
@@ -193,6 +205,7 @@ storeOptions(
                       secret,
                       store,
                       certificateExpiringDays: config.analysis.certificateExpiringDays,
+                      drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
                     },
                     new Counters(),
                   )
@@ -209,7 +222,12 @@ storeOptions(
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
+    if (flags.postman !== undefined && report.endpoints !== undefined)
+      writeFileSync(flags.postman, JSON.stringify(toPostman(report.endpoints), null, 2) + '\n');
+    if (flags.html !== undefined)
+      writeHtmlReport(flags.html, report, { source: captures.map((p) => p.split('/').pop() ?? p).join(', ') });
     if (flags.format === 'json') process.stdout.write(JSON.stringify(report) + '\n');
+    else if (flags.format === 'ocsf') process.stdout.write(ocsfLines(report.findings ?? [], VERSION));
     else if (flags.format === 'sarif')
       process.stdout.write(JSON.stringify(sarif(report.findings ?? [], VERSION), null, 2) + '\n');
     else process.stdout.write(reportTable(report));
@@ -249,13 +267,18 @@ storeOptions(
   program
     .command('findings')
     .description('list findings from the store')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table')),
+    .addOption(
+      new Option('--format <format>', 'output format (ocsf: one OCSF 1.5 finding event per line)')
+        .choices(['table', 'json', 'sarif', 'ocsf'])
+        .default('table'),
+    ),
 ).action(async (flags: StoreFlags & { format: string }) => {
   const store = await openStoreFromFlags(flags);
   try {
     const fs = await store.findings();
     if (flags.format === 'json') process.stdout.write(JSON.stringify(fs) + '\n');
     else if (flags.format === 'sarif') process.stdout.write(JSON.stringify(sarif(fs, VERSION), null, 2) + '\n');
+    else if (flags.format === 'ocsf') process.stdout.write(ocsfLines(fs, VERSION));
     else process.stdout.write(findingsTable(fs));
   } finally {
     await store.close();
@@ -326,6 +349,8 @@ program
   });
 
 registerDistributed(program, { fail, installationSecret, loadSpecs });
+registerReport(program, { fail });
+registerDiff(program, { fail });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

@@ -33,6 +33,13 @@ export const AnalysisSettings = z
       .max(3650)
       .default(30)
       .describe('certificate_expiring: certificates expiring within this many days of the packet time'),
+    quietAfterDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(7)
+      .describe('api_gone_quiet: packet-time days of silence after which a stored endpoint has gone quiet'),
   })
   .strict();
 
@@ -66,6 +73,7 @@ export const COLLECTOR_FLAGS = {
   idleTimeout: { flag: '--idle-timeout', path: ['collector', 'flow', 'idleTimeoutUs'], kind: 'seconds' },
   workers: { flag: '--workers', path: ['pipeline', 'workers'], kind: 'int' },
   expiringDays: { flag: '--expiring-days', path: ['analysis', 'certificateExpiringDays'], kind: 'int' },
+  quietAfter: { flag: '--quiet-after', path: ['analysis', 'quietAfterDays'], kind: 'int' },
 } as const satisfies Record<string, FlagBinding>;
 
 /** Text → number without JavaScript's leniency ('', '0x10', '1e3', ' 5' are not numbers here). */

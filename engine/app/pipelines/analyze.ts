@@ -13,6 +13,7 @@ import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { TlsEndpoint, TlsHandshake } from '../../contracts/tls.js';
+import { DEFAULT_QUIET_US, drift } from '../../../analyzers/drift/index.js';
 import type { CaptureReport } from './report.js';
 
 export interface AnalysisConfig {
@@ -26,6 +27,11 @@ export interface AnalysisConfig {
   batchRows?: number;
   /** certificate_expiring threshold in days (analyzers/tls; default 30). */
   certificateExpiringDays?: number;
+  /**
+   * Drift against the store's earlier windows (api_change, api_gone_quiet; analyzers/drift): on by
+   * default when there is a store; quietUs is the silence after which an endpoint has gone quiet.
+   */
+  drift?: { quietUs: number } | false;
 }
 
 export interface AnalysisSession {
@@ -141,7 +147,9 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     async finish(capture, files) {
       await flushRows();
       const endpoints = analysis.endpoints();
-      const findings = analysis.findings();
+      let findings = analysis.findings();
+      if (cfg.store !== null && cfg.drift !== false)
+        findings = await applyDrift(cfg.store, endpoints, findings, cfg.drift?.quietUs ?? DEFAULT_QUIET_US);
       const tls = analysis.tls();
       if (cfg.store !== null) {
         await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
@@ -151,4 +159,20 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     },
     span: () => ({ firstUs, lastUs }),
   };
+}
+
+/**
+ * Drift against the store's earlier windows (analyzers/drift): reads the stored facts, writes this
+ * window's new or moved facts, and returns `findings` plus the window's api_change / api_gone_quiet
+ * findings. Call once per finished window, before its endpoints are written.
+ */
+export async function applyDrift(
+  store: Store,
+  endpoints: readonly EndpointRecord[],
+  findings: Finding[],
+  quietUs: number,
+): Promise<Finding[]> {
+  const d = drift(await store.facts(), endpoints, { quietUs });
+  await store.writeFacts(d.facts);
+  return d.findings.length > 0 ? [...findings, ...d.findings] : findings;
 }

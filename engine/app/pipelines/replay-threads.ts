@@ -18,7 +18,8 @@ import { Counters } from '../../contracts/counters.js';
 import type { EndpointRecord } from '../../contracts/inventory.js';
 import type { Store } from '../../adapters/store/types.js';
 import type { AnalysisMsg, AnalysisWorkerData, CollectorMsg, CollectorWorkerData } from '../workers/protocol.js';
-import { writeResults } from './analyze.js';
+import { applyDrift, writeResults } from './analyze.js';
+import { DEFAULT_QUIET_US } from '../../../analyzers/drift/index.js';
 import { ReplayError } from './errors.js';
 import { expandInputs } from './inputs.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
@@ -31,6 +32,8 @@ export interface ThreadedAnalysisConfig {
   store: Store | null;
   /** certificate_expiring threshold (analyzers/tls). */
   certificateExpiringDays?: number;
+  /** Drift against the store's earlier windows (analyze.ts applyDrift); off without a store. */
+  drift?: { quietUs: number } | false;
 }
 
 export interface ThreadedReplayOptions {
@@ -160,13 +163,18 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         ...(tlsInventory?.findings() ?? []),
       ]);
       const tls = tlsInventory?.entries() ?? [];
+      const store = opts.analysis.store;
+      const withDrift =
+        store !== null && opts.analysis.drift !== false
+          ? await applyDrift(store, endpoints, findings, opts.analysis.drift?.quietUs ?? DEFAULT_QUIET_US)
+          : findings;
       const spans = done.filter((r) => r.firstUs >= 0);
       const firstUs = spans.length > 0 ? Math.min(...spans.map((r) => r.firstUs)) : -1;
       const lastUs = spans.length > 0 ? Math.max(...spans.map((r) => r.lastUs)) : -1;
       if (opts.analysis.store !== null) {
         await writeResults(opts.analysis.store, {
           endpoints,
-          findings,
+          findings: withDrift,
           capture: report.capture,
           files,
           firstUs,
@@ -175,9 +183,10 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         await opts.analysis.store.writeTls(tls);
       }
       report.endpoints = endpoints;
-      report.findings = findings;
+      report.findings = withDrift;
       report.tls = tls;
     }
+    if (collected.traffic.buckets.length > 0) report.traffic = collected.traffic;
     return { report, counters };
   } finally {
     await writes.catch(() => undefined);

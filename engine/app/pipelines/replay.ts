@@ -14,6 +14,7 @@ import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';
 import { collectFiles } from './collect.js';
+import { TrafficAccumulator } from '../report/traffic.js';
 
 export interface ReplayOptions {
   inputs: string[];
@@ -42,6 +43,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
 
   // The in-process bus: the collector publishes, the analysis side consumes in the same order.
   const bus = createMemoryBus({}, counters);
+  const traffic = new TrafficAccumulator();
   // A failing analysis (store write) ends the replay with that error instead of retrying forever.
   let handlerError: Error | null = null;
   await bus.consumer.run(async (batch) => {
@@ -54,6 +56,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
   });
   async function handleBatch(batch: Exchange[]): Promise<void> {
     for (const ex of batch) {
+      traffic.add(ex.request?.startUs ?? ex.response?.startUs ?? -1, ex.response?.status ?? null);
       if (fd >= 0) {
         pending += JSON.stringify(ex) + '\n';
         if (pending.length >= JSONL_FLUSH_BYTES) {
@@ -106,5 +109,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     report.tls = out.tls;
     report.tls = out.tls;
   }
+  const series = traffic.series();
+  if (series.buckets.length > 0) report.traffic = series;
   return { report, counters };
 }

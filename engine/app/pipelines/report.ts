@@ -5,6 +5,7 @@
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
+import type { TrafficSeries } from '../report/traffic.js';
 import { isReported } from '../../contracts/catalogue.js';
 import { NOT_ANALYSED, NOT_ANALYSED_WITHOUT_PAYLOAD } from '../../contracts/catalogue.js';
 
@@ -49,6 +50,8 @@ export interface Report {
   findings?: Finding[];
   /** Encrypted hosts from TLS handshakes, per (server ip, port, sni). */
   tls?: TlsEndpoint[];
+  /** Exchanges per packet-time bucket (engine/app/report/traffic.ts); absent when no exchange was seen. */
+  traffic?: TrafficSeries;
 }
 
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {

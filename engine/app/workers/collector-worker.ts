@@ -9,6 +9,7 @@ import type { TlsHandshake } from '../../contracts/tls.js';
 import { createThreadPublisher } from '../../adapters/bus/threads.js';
 import type { ExchangePublisher } from '../../adapters/bus/types.js';
 import { collectFiles } from '../pipelines/collect.js';
+import { TrafficAccumulator } from '../report/traffic.js';
 import type { CollectorMsg, CollectorWorkerData } from './protocol.js';
 
 const JSONL_FLUSH_BYTES = 1 << 20;
@@ -19,8 +20,10 @@ async function main(data: CollectorWorkerData): Promise<CollectorMsg> {
   const fd = data.exchangesPath !== null ? openSync(data.exchangesPath, 'w') : -1;
   let pending = '';
   // Tees every exchange into the JSONL file (in capture order) before the bus shards it.
+  const traffic = new TrafficAccumulator();
   const publisher: ExchangePublisher = {
     publish(ex: Exchange) {
+      traffic.add(ex.request?.startUs ?? ex.response?.startUs ?? -1, ex.response?.status ?? null);
       if (fd >= 0) {
         pending += JSON.stringify(ex) + '\n';
         if (pending.length >= JSONL_FLUSH_BYTES) {
@@ -74,6 +77,7 @@ async function main(data: CollectorWorkerData): Promise<CollectorMsg> {
       counters: counters.snapshot() as Partial<Record<CounterName, number>>,
       firstUs: collector.firstUs,
       lastUs: collector.lastUs,
+      traffic: traffic.series(),
     };
   } finally {
     if (fd >= 0) {

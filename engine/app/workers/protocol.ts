@@ -13,6 +13,7 @@ import type { CounterName } from '../../contracts/catalogue.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { ExchangeRow } from '../../adapters/store/types.js';
 import type { TlsHandshake } from '../../contracts/tls.js';
+import type { TrafficSeries } from '../report/traffic.js';
 
 export interface CollectorWorkerData {
   files: string[];
@@ -35,6 +36,8 @@ export type CollectorMsg =
       counters: Partial<Record<CounterName, number>>;
       firstUs: number;
       lastUs: number;
+      /** Exchanges per packet-time bucket (report/v1 traffic), from every exchange in capture order. */
+      traffic: TrafficSeries;
     }
   | { t: 'error'; code: string | null; message: string };
 
