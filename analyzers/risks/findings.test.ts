@@ -317,7 +317,9 @@ test(
         i % 3 === 0 ? `${base}/disable` : i % 3 === 1 ? `/internal/${i % 4}` : `${base}/listRecurringDetails`;
       xs.push(ex('POST', target, { host, us: (us += 1000), headers: [['X-API-Key', 'k']] }));
     }
-    const whole = run(xs, { specs: [spec] }).findings;
+    const single = createAnalysis({ specs: [spec], previousSpecs: [], overrides: null, pii: null });
+    for (const x of xs) single.observe(x);
+    const whole = single.findings();
     assert.ok(whole.some((f) => f.kind === 'orphan_api'));
     for (const n of [2, 3, 5]) {
       const shards = Array.from({ length: n }, () =>

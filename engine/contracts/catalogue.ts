@@ -81,6 +81,8 @@ const SOURCE = section('source', 'drop', 'events', {
   vxlan_kernel_drops: ['drop', 'messages', 'datagrams the kernel dropped before apitap read them (socket overflow)'],
 });
 
+// The decode reasons of NOT_ANALYSED (decode_*) are kind `stat` here: report/v1 lists them under
+// capture.notAnalysed (the reconciliation), not among the anomalies.
 const DECODE = section('decode', 'anomaly', 'packets', {
   link_unsupported: 'frame of a link type the decoder does not know',
   link_truncated: 'frame shorter than its link-layer (SLL, SLL2, null/loop, PPP, HDLC) header',
@@ -126,24 +128,24 @@ const DECODE = section('decode', 'anomaly', 'packets', {
   teredo_truncated: 'Teredo authentication / origin indication header cut short',
   tunnel_depth_exceeded: 'tunnels nested deeper than MAX_TUNNEL_DEPTH; the inner packet is not decoded',
   decode_not_tcp: [
-    'drop',
+    'stat',
     'packets',
     'IP packet whose transport is not TCP (ICMP, plain UDP, ESP...); detail in not_tcp_ip_proto_<n>',
   ],
-  decode_unsupported_linktype: ['drop', 'packets', 'frame of a link type the decoder does not know'],
+  decode_unsupported_linktype: ['stat', 'packets', 'frame of a link type the decoder does not know'],
   decode_unsupported_ethertype: [
-    'drop',
+    'stat',
     'packets',
     'link-layer payload that is not IP: ARP, LLDP, LLC, PPP control, PPPoE discovery, an unknown EtherType or family',
   ],
-  decode_truncated: ['drop', 'packets', 'frame cut short (snaplen, mirror MTU) before the TCP header ended'],
+  decode_truncated: ['stat', 'packets', 'frame cut short (snaplen, mirror MTU) before the TCP header ended'],
   decode_malformed: [
-    'drop',
+    'stat',
     'packets',
     'header field impossible (version, header length, flags); the anomaly counter says which',
   ],
   decode_ip_fragment: [
-    'drop',
+    'stat',
     'packets',
     'IPv4/IPv6 fragment held for (or rejected by) reassembly; a completed datagram is analysed once, on its last fragment',
   ],

@@ -154,6 +154,8 @@ export function makeExchange(id: string, host: string, seq = 0): Exchange {
     seq,
     vni: null,
     tunnel: null,
+    protocol: 'http',
+    streamId: null,
     client: { ip: '10.0.0.1', port: 40000 + (seq % 20000) },
     server: { ip: '10.0.0.2', port: 80 },
     request: {
