@@ -1,7 +1,8 @@
 // Value-level detection: detectors are DATA (VALUE_DETECTORS), each a record of kind, prefilter,
 // anchored whole-value pattern, optional delimited text pattern, validator, base score, strength and
 // whether a key hint is required. detectValue() judges one JSON leaf / parameter / header value as a
-// whole; detectText() scans free text for substrings. Both return Candidates, which hold the raw
+// whole; detectText() scans free text for substrings. CONTEXT_DETECTORS (coordinate pairs, Authorization,
+// cookies) judge values the scanner found in a known place. All return Candidates, which hold the raw
 // value and therefore never leave the scanner (scanner.ts turns them into redacted PiiHits).
 //
 // Scoring (pii.md, after Presidio): base score; a passing validator lifts it to ≥ 0.85; a positive
@@ -680,6 +681,120 @@ function keyOnly(v: string, ev: KeyEvidence, out: Candidate[], via: string | nul
 // lat,long written as one string: "52.3676,4.9041" or "52.3676, 4.9041".
 const LATLONG = /^(-?\d{1,2}\.\d{4,12}),\s?(-?\d{1,3}\.\d{4,12})$/;
 
+/**
+ * Detectors whose kind comes from where the value sits (a coordinate pair in a JSON document, an
+ * Authorization or Cookie value) rather than from a pattern over the value alone: the scanner finds
+ * the place and the value, these decide and score. One definition per detector id (beside
+ * VALUE_DETECTORS, whose ids they do not reuse).
+ * - latlong: validated coordinates (validateLatLong) with base 0.6, so ≥ 0.85 once valid. Two forms,
+ *   one rule: a "lat,long" string (detectInto) gets the key-hint lift of its key path like every
+ *   value detector; a numeric pair recognised by its keys (lat/lng members, a GeoJSON [lon, lat] under
+ *   a coordinates key; detectLatLongPair) is scored without key evidence: its keys are what made it a
+ *   candidate, so they do not lift it again (0.85).
+ * - basic-auth: Authorization: Basic user:password: the password (0.95), the user when it is an email
+ *   address (0.9).
+ * - authorization: any other Authorization credential of 8 characters or more that no value detector
+ *   recognised (0.9).
+ * - cookie-shape: a cookie value that looks like a session identifier whatever its name (weak;
+ *   0.7 in Set-Cookie, where the server issues it; 0.6 in Cookie).
+ */
+export const CONTEXT_DETECTORS = {
+  latlong: { id: 'latlong', kind: 'geolocation', base: 0.6, strength: 'strong' },
+  basicAuthPassword: { id: 'basic-auth', kind: 'password', confidence: 0.95, strength: 'strong' },
+  basicAuthEmail: { id: 'basic-auth', kind: 'email', confidence: 0.9, strength: 'strong' },
+  authorization: { id: 'authorization', kind: 'session_token', confidence: 0.9, strength: 'strong', minLength: 8 },
+  cookieShape: {
+    id: 'cookie-shape',
+    kind: 'session_token',
+    confidence: { setCookie: 0.7, cookie: 0.6 },
+    strength: 'weak',
+    minLength: 16,
+    minEntropy: 3.5,
+  },
+} as const;
+
+const NO_EVIDENCE: KeyEvidence = keyEvidence([]);
+
+/** A validated context candidate (the whole value, no key hint, not an example). */
+function contextCandidate(
+  kind: PiiKind,
+  detector: string,
+  value: string,
+  confidence: number,
+  strength: 'strong' | 'weak',
+): Candidate {
+  return {
+    kind,
+    detector,
+    value,
+    start: 0,
+    end: value.length,
+    confidence,
+    strength,
+    validated: true,
+    keyHint: false,
+    example: false,
+    via: null,
+    details: null,
+  };
+}
+
+/** latlong for a numeric coordinate pair found by the JSON walker (see CONTEXT_DETECTORS). */
+export function detectLatLongPair(lat: number, lon: number): Candidate[] {
+  const out: Candidate[] = [];
+  const lt = String(lat);
+  const ln = String(lon);
+  if (validateLatLong(lat, lon, lt, ln) !== 'valid') return out;
+  const d = CONTEXT_DETECTORS.latlong;
+  score(out, d.kind, d.id, `${lt},${ln}`, 0, d.base, d.strength, 'valid', NO_EVIDENCE, false, null, null);
+  return out;
+}
+
+/** basic-auth for the decoded user and password of Authorization: Basic (see CONTEXT_DETECTORS). */
+export function detectBasicAuth(user: string, pass: string): Candidate[] {
+  const out: Candidate[] = [];
+  const p = CONTEXT_DETECTORS.basicAuthPassword;
+  if (pass.length > 0) out.push(contextCandidate(p.kind, p.id, pass, p.confidence, p.strength));
+  const e = CONTEXT_DETECTORS.basicAuthEmail;
+  if (user.includes('@') && validateEmail(user) === 'valid')
+    out.push(contextCandidate(e.kind, e.id, user, e.confidence, e.strength));
+  return out;
+}
+
+/**
+ * Candidates for an Authorization credential other than Basic (Bearer and other schemes): a JWT or a
+ * recognised key is reported as such, anything else as the session token (see CONTEXT_DETECTORS).
+ */
+export function detectAuthorization(token: string, o: DetectOptions = {}): Candidate[] {
+  let cands = detectValue(token, ['authorization'], o, 'credential');
+  const d = CONTEXT_DETECTORS.authorization;
+  if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key')) cands = cands.filter((c) => c.kind !== d.kind);
+  else if (token.length >= d.minLength && !cands.some((c) => c.kind === d.kind)) {
+    cands.push(contextCandidate(d.kind, d.id, token, d.confidence, d.strength));
+  }
+  return cands;
+}
+
+/**
+ * Candidates for one cookie value (Cookie, or Set-Cookie when `isSet`) named `name`: the value
+ * detectors as a credential, then cookie-shape (see CONTEXT_DETECTORS).
+ */
+export function detectCookie(name: string, value: string, isSet: boolean, o: DetectOptions = {}): Candidate[] {
+  const cands = detectValue(value, [name], o, 'credential');
+  const d = CONTEXT_DETECTORS.cookieShape;
+  // A cookie whose value looks like a session identifier is a session token even without the name.
+  if (
+    !cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key') &&
+    value.length >= d.minLength &&
+    !/\s/.test(value) &&
+    shannon(value) >= d.minEntropy &&
+    !/^\d+$/.test(value)
+  ) {
+    cands.push(contextCandidate(d.kind, d.id, value, isSet ? d.confidence.setCookie : d.confidence.cookie, d.strength));
+  }
+  return cands;
+}
+
 function detectInto(
   value: string,
   keyPath: readonly string[],
@@ -723,7 +838,8 @@ function detectInto(
   if (s.dot && s.len <= 40) {
     const m = LATLONG.exec(v);
     if (m !== null && validateLatLong(Number(m[1]), Number(m[2]), m[1] as string, m[2] as string) === 'valid') {
-      score(out, 'geolocation', 'latlong', v, 0, 0.6, 'strong', 'valid', ev, false, via, null);
+      const d = CONTEXT_DETECTORS.latlong;
+      score(out, d.kind, d.id, v, 0, d.base, d.strength, 'valid', ev, false, via, null);
       whole = true;
     }
   }

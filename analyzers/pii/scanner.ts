@@ -10,6 +10,8 @@
 // - bodies by content type: JSON (leaves with `$.a.b[*].c` paths), form-urlencoded (by name), text
 //   and unknown text (substring scan, strong detectors and key-hinted only), JSON inside strings and
 //   base64 that decodes to JSON/text (one level, bounded).
+// Every detector, including those of credential locations and coordinate pairs, is in detect.ts
+// (VALUE_DETECTORS, CONTEXT_DETECTORS): this file walks, samples and redacts.
 // Bounds: MAX_LEAVES leaves and MAX_DEPTH nesting per body, MAX_BODY characters scanned per body,
 // MAX_HITS hits per exchange. Nothing here throws on bad input (fast-check test in test/pii).
 // Credential locations: Authorization and cookie values are judged as credentials whatever their shape;
@@ -25,13 +27,18 @@ import { PII_KINDS } from '../../engine/contracts/inventory.js';
 import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import type { Candidate, DetectOptions, ValueContext } from './detect.js';
 import { bodyJson as sharedBodyJson, parseJsonPrefix } from '../shared/json.js';
-import { detectText, detectValue } from './detect.js';
+import {
+  detectAuthorization,
+  detectBasicAuth,
+  detectCookie,
+  detectLatLongPair,
+  detectText,
+  detectValue,
+} from './detect.js';
 import type { PiiHit, PiiScanner, PiiScanStats } from './types.js';
 import { hmacHex, maskValue, normalizeValue, shapeOf } from './redact.js';
 import type { FieldState, SamplingOptions, SamplingStats } from './sampling.js';
 import { decide, DECISION, fnv1a, newFieldState, recordOutcome, SAMPLING, shapeCode } from './sampling.js';
-import { validateEmail } from './validators.js';
-import { shannon } from './validators.js';
 
 export const SCAN_LIMITS = {
   maxLeaves: 2_000,
@@ -458,32 +465,8 @@ class Scan {
   }
 
   geo(lat: number, lon: number, keyPath: readonly string[], location: PiiLocation, path: string): void {
-    const lt = String(lat);
-    const ln = String(lon);
-    const dec = (t: string): number => (t.includes('.') ? t.length - t.indexOf('.') - 1 : 0);
-    if (Math.abs(lat) > 90 || Math.abs(lon) > 180 || dec(lt) < 4 || dec(ln) < 4 || (lat === 0 && lon === 0)) return;
     void keyPath;
-    this.emit(
-      [
-        {
-          kind: 'geolocation',
-          detector: 'latlong',
-          value: `${lt},${ln}`,
-          start: 0,
-          end: 0,
-          confidence: 0.85,
-          strength: 'strong',
-          validated: true,
-          keyHint: false,
-          example: false,
-          via: null,
-          details: null,
-        },
-      ],
-      location,
-      path,
-      false,
-    );
+    this.emit(detectLatLongPair(lat, lon), location, path, false);
   }
 
   headers(side: Side, headers: readonly HeaderPair[]): void {
@@ -515,13 +498,7 @@ class Scan {
       const colon = dec.indexOf(':');
       const user = colon < 0 ? dec : dec.slice(0, colon);
       const pass = colon < 0 ? '' : dec.slice(colon + 1);
-      const out: Candidate[] = [];
-      if (pass.length > 0) {
-        out.push(mk('password', 'basic-auth', pass, 0.95, 'strong', true));
-      }
-      if (user.includes('@') && validateEmail(user) === 'valid')
-        out.push(mk('email', 'basic-auth', user, 0.9, 'strong', true));
-      this.emit(out, location, field, false);
+      this.emit(detectBasicAuth(user, pass), location, field, false);
       return;
     }
     const token = sp < 0 ? value : cred;
@@ -534,12 +511,7 @@ class Scan {
       return;
     }
     // Bearer/other schemes: a JWT or a recognised key is reported as such, anything else as the session token.
-    let cands = detectValue(token, ['authorization'], this.o, 'credential');
-    if (cands.some((c) => c.kind === 'jwt' || c.kind === 'api_key'))
-      cands = cands.filter((c) => c.kind !== 'session_token');
-    else if (token.length >= 8 && !cands.some((c) => c.kind === 'session_token')) {
-      cands.push(mk('session_token', 'authorization', token, 0.9, 'strong', true));
-    }
+    const cands = detectAuthorization(token, this.o);
     const redacted = cands.map((c) => this.redact(c));
     if (this.tokens.size >= TOKEN_CACHE_MAX) {
       const oldest = this.tokens.keys().next();
@@ -564,18 +536,7 @@ class Scan {
           .replace(/^"|"$/g, ''),
       );
       if (value.length === 0) continue;
-      const cands = detectValue(value, [name], this.o, 'credential');
-      // A cookie whose value looks like a session identifier is a session token even without the name.
-      if (
-        !cands.some((c) => c.kind === 'session_token' || c.kind === 'jwt' || c.kind === 'api_key') &&
-        value.length >= 16 &&
-        !/\s/.test(value) &&
-        shannon(value) >= 3.5 &&
-        !/^\d+$/.test(value)
-      ) {
-        cands.push(mk('session_token', 'cookie-shape', value, isSet ? 0.7 : 0.6, 'weak', true));
-      }
-      this.emit(cands, cl, name, false);
+      this.emit(detectCookie(name, value, isSet, this.o), cl, name, false);
     }
   }
 
@@ -660,30 +621,6 @@ class Scan {
       return;
     this.emit(detectText(text, [], this.o), bl, '$', true);
   }
-}
-
-function mk(
-  kind: Candidate['kind'],
-  detector: string,
-  value: string,
-  confidence: number,
-  strength: 'strong' | 'weak',
-  validated: boolean,
-): Candidate {
-  return {
-    kind,
-    detector,
-    value,
-    start: 0,
-    end: value.length,
-    confidence,
-    strength,
-    validated,
-    keyHint: false,
-    example: false,
-    via: null,
-    details: null,
-  };
 }
 
 // Headers whose values are protocol metadata, never personal: skipped before detection.
