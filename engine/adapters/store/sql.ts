@@ -42,7 +42,11 @@ export const TABLES = {
   findings: 'findings',
   exchanges: 'exchanges',
   captureStats: 'capture_stats',
+  endpointPaths: 'endpoint_paths',
 } as const;
+
+/** endpoint_paths (migration 009): provisional exchange path → inventory endpoint. */
+const ENDPOINT_PATHS_COLUMNS = ['host', 'method', 'raw_path', 'path'] as const;
 
 /** Insert column lists, in table order. */
 export const COLUMNS = {
@@ -462,6 +466,13 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     writeFindings: (rows) => write(TABLES.findings, COLUMNS.findings, rows, findingToRow),
     writeExchanges: (rows) => write(TABLES.exchanges, COLUMNS.exchanges, rows, exchangeToRow),
     writeCaptureStats: (row) => write(TABLES.captureStats, COLUMNS.captureStats, [row], captureStatsToRow),
+    writePathMap: (rows) =>
+      write(TABLES.endpointPaths, ENDPOINT_PATHS_COLUMNS, rows, (m) => ({
+        host: m.host,
+        method: m.method,
+        raw_path: m.rawPath,
+        path: m.path,
+      })),
     async endpoints() {
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
@@ -505,7 +516,13 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     },
     async optimize() {
       open();
-      for (const t of [TABLES.endpoints, TABLES.findings, TABLES.exchanges, TABLES.captureStats]) {
+      for (const t of [
+        TABLES.endpoints,
+        TABLES.findings,
+        TABLES.exchanges,
+        TABLES.captureStats,
+        TABLES.endpointPaths,
+      ]) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);
       }
     },

@@ -19,6 +19,7 @@ import { Counters } from '../../contracts/counters.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table } from './output.js';
 import { registerDistributed } from './distributed.js';
+import { registerWatch } from './watch.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 import { describeDefaults } from '../config/index.js';
 
@@ -185,7 +186,7 @@ storeOptions(
     .description('list the endpoint inventory from the store')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const eps = await store.endpoints();
     process.stdout.write(flags.format === 'json' ? JSON.stringify(eps) + '\n' : endpointsTable(eps));
@@ -200,7 +201,7 @@ storeOptions(
     .description('list findings from the store')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'sarif']).default('table')),
 ).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const fs = await store.findings();
     if (flags.format === 'json') process.stdout.write(JSON.stringify(fs) + '\n');
@@ -220,7 +221,7 @@ storeOptions(
     .argument('<sql>', 'the query')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (sql: string, flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const rows = await store.query(sql);
     if (flags.format === 'json')
@@ -260,6 +261,7 @@ program
   });
 
 registerDistributed(program, { fail, installationSecret, loadSpecs });
+registerWatch(program, { fail, installationSecret, loadSpecs });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

@@ -11,7 +11,7 @@ import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
-import type { ExchangeRow, Store } from '../../adapters/store/types.js';
+import type { ExchangeRow, PathMapRow, Store } from '../../adapters/store/types.js';
 import type { CaptureReport } from './report.js';
 
 export interface AnalysisConfig {
@@ -42,6 +42,8 @@ export interface AnalysisSession {
 export interface AnalysisResults {
   endpoints: readonly EndpointRecord[];
   findings: readonly Finding[];
+  /** Provisional exchange paths → endpoints (analysis.pathMap()). */
+  pathMap: readonly PathMapRow[];
   capture: CaptureReport;
   files: readonly string[];
   firstUs: number;
@@ -52,6 +54,7 @@ export interface AnalysisResults {
 export async function writeResults(store: Store, r: AnalysisResults): Promise<void> {
   await store.writeEndpoints(r.endpoints);
   await store.writeFindings(r.findings);
+  await store.writePathMap(r.pathMap);
   const id = createHash('sha256')
     .update(
       JSON.stringify({
@@ -131,7 +134,10 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       const findings = analysis.findings();
-      if (cfg.store !== null) await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
+      if (cfg.store !== null) {
+        const pathMap = analysis.pathMap();
+        await writeResults(cfg.store, { endpoints, findings, pathMap, capture, files, firstUs, lastUs });
+      }
       return { endpoints, findings };
     },
     span: () => ({ firstUs, lastUs }),

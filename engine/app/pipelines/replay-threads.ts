@@ -152,6 +152,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         await writeResults(opts.analysis.store, {
           endpoints,
           findings,
+          pathMap: done.flatMap((r) => r.pathMap),
           capture: report.capture,
           files,
           firstUs,

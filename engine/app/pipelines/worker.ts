@@ -124,6 +124,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       hosts.flatMap((h) => session.analysis.endpoints(h)),
       applied,
     );
+    await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
     for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();
