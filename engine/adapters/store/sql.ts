@@ -193,7 +193,7 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
 
 export const SELECT_ENDPOINTS =
   `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied').join(', ')} ` +
-  `FROM ${TABLES.endpoints} FINAL ORDER BY host, method, path`;
+  `FROM ${TABLES.endpoints} FINAL WHERE hits > 0 ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
 export const SELECT_EXCHANGE_SOURCES = `SELECT id, source FROM ${TABLES.exchanges} FINAL WHERE id IN {ids:Array(String)}`;

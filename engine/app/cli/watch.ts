@@ -4,6 +4,9 @@
 //
 // SIGTERM/SIGINT: stop reading, analyse what is queued, write the final snapshot, exit 0. A finite
 // source (files, a pipe that ends) does the same at its end.
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { createServer, type Server } from 'node:http';
 import type { Command } from 'commander';
 import pino from 'pino';
@@ -46,6 +49,23 @@ function healthServer(port: number, counters: Counters, refresh: () => void): Se
   return srv;
 }
 
+/**
+ * Standard input as a stream on a new descriptor, with fd 0 pointed at /dev/null: the embedded
+ * ClickHouse engine takes a non-terminal fd 0 as external INSERT data ("Processing async inserts with
+ * both inlined and external data (from stdin ...) is not supported", Code 48), so the capture pipe
+ * must not stay there. Linux (/proc/self/fd); a pipe or a file (a socket cannot be reopened: ENXIO).
+ */
+function detachStdin(): Readable {
+  const fd = openSync('/proc/self/fd/0', 'r');
+  closeSync(0);
+  const devNull = openSync('/dev/null', 'r'); // the lowest free descriptor: 0
+  if (devNull !== 0) closeSync(devNull);
+  // A pipe is read through the event loop (epoll), so destroy() ends a read that waits for data; a
+  // file stream's read would sit in a libuv pool thread until the writer writes or closes.
+  if (fstatSync(fd).isFIFO()) return new Socket({ fd, readable: true, writable: false });
+  return createReadStream('', { fd, highWaterMark: 1 << 20 });
+}
+
 export function registerWatch(program: Command, h: CliHelpers): void {
   collectorFlagOptions(program.command('watch'))
     .description(
@@ -85,8 +105,15 @@ export function registerWatch(program: Command, h: CliHelpers): void {
         if (!m || !(port >= 0 && port <= 65535))
           h.fail(2, `--vxlan wants address:port, got ${JSON.stringify(flags.vxlan)}`);
         source = { kind: 'vxlan', host: (m[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0', port };
-      } else if (pcaps[0] === '-') source = { kind: 'stream', name: 'stdin', stream: process.stdin };
-      else source = { kind: 'files', inputs: pcaps };
+      } else if (pcaps[0] === '-') {
+        let stream: Readable | null = null;
+        try {
+          stream = detachStdin();
+        } catch (e) {
+          h.fail(2, `--pcap -: standard input must be a pipe or a file (${(e as Error).message})`);
+        }
+        source = { kind: 'stream', name: 'stdin', stream };
+      } else source = { kind: 'files', inputs: pcaps };
 
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
@@ -150,5 +177,7 @@ export function registerWatch(program: Command, h: CliHelpers): void {
         await server?.close();
         await store.close();
       }
+      // A read still blocked on a pipe whose writer lives on would keep the process: the work is done.
+      process.exit(0);
     });
 }

@@ -32,6 +32,7 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { collectFiles, collectVxlan, type LiveCollector } from './collect.js';
 import { ReplayError } from './errors.js';
+import { EndpointLedger } from './tombstones.js';
 
 export type WatchSource =
   | { kind: 'vxlan'; host: string; port: number; recvBufferBytes?: number }
@@ -65,6 +66,9 @@ export interface Watch {
 /** Exchanges waiting for the pump; above it a live source drops (counted), a file source waits. */
 const MAX_QUEUE = 50_000;
 const PART = 'watch:0';
+/** On stop, a stream is read until no bytes came for this long (at most STREAM_DRAIN_MAX_MS). */
+const STREAM_QUIET_MS = 400;
+const STREAM_DRAIN_MAX_MS = 3000;
 
 export async function startWatch(opts: WatchOptions): Promise<Watch> {
   const { store, counters } = opts;
@@ -74,6 +78,8 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   // Restore: inventory, findings and the snapshot watermarks of the previous run(s).
   const storedEndpoints = await store.endpoints();
   session.analysis.restore(storedEndpoints, await store.findings());
+  const ledger = new EndpointLedger();
+  ledger.seed(storedEndpoints);
   const marks = new Map<string, bigint>();
   let seq = 0n;
   for (const [host, m] of await store.watermarks()) {
@@ -142,10 +148,9 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     }
     const applied: Record<string, Record<string, string>> = {};
     for (const h of hosts) applied[h] = { [PART]: cur.toString() };
-    await store.writeEndpoints(
-      hosts.flatMap((h) => a.endpoints(h)),
-      applied,
-    );
+    const endpoints = hosts.flatMap((h) => a.endpoints(h));
+    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
+    ledger.commit(hosts, endpoints);
     await store.writePathMap(hosts.flatMap((h) => a.pathMap(h)));
     for (const h of hosts) marks.set(h, cur);
     touched.clear();
@@ -207,14 +212,24 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   const abort = new AbortController();
   let live: LiveCollector | null = null;
   let ended: Promise<void>;
+  let reader: { done: Promise<void>; end(): Promise<void> } | null = null;
   const src = opts.source;
+  /** Wall clock of the last bytes read from a stream: only decides when stop() stops reading, never data. */
+  let lastBytesAt = Date.now();
   if (src.kind === 'vxlan') {
     live = await collectVxlan(src.host, src.port, publisher, counters, copts, src.recvBufferBytes);
     ended = new Promise<void>(() => undefined);
   } else if (src.kind === 'files') {
     ended = collectFiles(src.inputs, publisher, counters, copts, { signal: abort.signal }).then(() => idle());
   } else {
-    ended = readStream(src.name, src.stream, publisher, counters, copts, abort.signal).then(() => idle());
+    const counted = (async function* (): AsyncGenerator<Buffer> {
+      for await (const chunk of src.stream) {
+        lastBytesAt = Date.now();
+        yield chunk;
+      }
+    })();
+    reader = streamReader(src.name, counted, publisher, counters, copts, abort.signal);
+    ended = reader.done.then(() => idle());
   }
   ended.catch(() => undefined);
 
@@ -222,12 +237,27 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   async function stop(): Promise<void> {
     if (live !== null) await live.stop();
     else {
+      if (src.kind === 'stream') {
+        // What the pipe already holds is read first: until it is quiet for STREAM_QUIET_MS (bounded).
+        const until = Date.now() + STREAM_DRAIN_MAX_MS;
+        while (Date.now() < until && Date.now() - lastBytesAt < STREAM_QUIET_MS) {
+          await new Promise((r) => setTimeout(r, STREAM_QUIET_MS / 4));
+        }
+      }
       abort.abort();
       if (src.kind === 'stream') src.stream.destroy?.();
       // A source cut short by the signal ends with capture_aborted; anything else is a real failure.
-      await ended.catch((e: unknown) => {
+      const settled = ended.catch((e: unknown) => {
         if ((e as { code?: string }).code !== 'capture_aborted') throw e;
       });
+      if (reader === null) await settled;
+      else {
+        // A read blocked on a pipe whose writer is alive does not return: end the connections anyway.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, STREAM_DRAIN_MAX_MS)))]);
+        clearTimeout(timer);
+        await reader.end();
+      }
     }
     await idle();
     await snapshot();
@@ -243,17 +273,22 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   };
 }
 
-/** A pcap/pcapng byte stream through one collector; the collector's connections end with the stream. */
-async function readStream(
+/**
+ * A pcap/pcapng byte stream through one collector. end() may be called while a read is still blocked
+ * (a live pipe whose writer keeps it open cannot be interrupted): it ends every open connection and
+ * publishes what they held; the blocked read's late return then changes nothing.
+ */
+function streamReader(
   name: string,
   stream: AsyncIterable<Buffer>,
   publisher: ExchangePublisher,
   counters: Counters,
   copts: CollectorOptions,
   signal: AbortSignal,
-): Promise<Collector> {
+): { done: Promise<void>; end(): Promise<void> } {
   const held: Exchange[] = [];
-  const collector = createCollector(
+  let finished = false;
+  const collector: Collector = createCollector(
     copts,
     (ex) => {
       counters.inc('exchanges_emitted');
@@ -262,20 +297,32 @@ async function readStream(
     counters,
   );
   const drainHeld = async (): Promise<void> => {
-    for (const ex of held) {
+    while (held.length > 0) {
+      const ex = held.shift() as Exchange;
       await publisher.ready();
       publisher.publish(ex);
     }
-    held.length = 0;
   };
-  const res = await readCaptureStream(name, stream, collector, { counters, onChunk: drainHeld, signal });
-  collector.finish();
-  await drainHeld();
-  for (const p of res.problems) {
-    counters.inc(p.code);
-    // A read cut by stop() (the stream destroyed) is the end of the capture, not a failure.
-    if (p.fatal && !signal.aborted && p.code !== 'capture_truncated' && p.code !== 'capture_aborted')
-      throw new ReplayError(p.code, p.message);
-  }
-  return collector;
+  const end = async (): Promise<void> => {
+    if (!finished) {
+      finished = true;
+      collector.finish();
+    }
+    await drainHeld();
+  };
+  const done = (async () => {
+    const res = await readCaptureStream(name, stream, collector, {
+      counters,
+      signal,
+      onChunk: () => (finished ? Promise.resolve() : drainHeld()),
+    });
+    await end();
+    for (const p of res.problems) {
+      counters.inc(p.code);
+      // A read cut by stop() (the stream destroyed) is the end of the capture, not a failure.
+      if (p.fatal && !signal.aborted && p.code !== 'capture_truncated' && p.code !== 'capture_aborted')
+        throw new ReplayError(p.code, p.message);
+    }
+  })();
+  return { done, end };
 }
