@@ -191,9 +191,15 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
   };
 }
 
+/**
+ * The explain line of an endpoint row that a later template decision merged away (hits 0, written
+ * by continuous pipelines: engine/app/pipelines/tombstones.ts). Store.endpoints() skips such rows.
+ */
+export const ENDPOINT_TOMBSTONE = 'tombstone: merged into another endpoint by a later template decision';
+
 export const SELECT_ENDPOINTS =
   `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied').join(', ')} ` +
-  `FROM ${TABLES.endpoints} FINAL WHERE hits > 0 ORDER BY host, method, path`;
+  `FROM ${TABLES.endpoints} FINAL WHERE NOT (hits = 0 AND has(explain, '${ENDPOINT_TOMBSTONE}')) ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
 export const SELECT_EXCHANGE_SOURCES = `SELECT id, source FROM ${TABLES.exchanges} FINAL WHERE id IN {ids:Array(String)}`;

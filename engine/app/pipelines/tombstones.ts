@@ -2,8 +2,10 @@
 // endpoints at every snapshot; when /products/SKU-1 … /products/SKU-4 (kept literal: too few values)
 // later become /products/{productId}, the literal rows would stay in the ReplacingMergeTree (its key
 // is the path) and count their hits twice. Each such row is rewritten as a tombstone: hits 0, same
-// version (last_seen), inserted later, so it wins; Store.endpoints() and the inventory skip hits = 0.
+// version (last_seen), inserted later, so it wins; its explain is ENDPOINT_TOMBSTONE, and
+// Store.endpoints() skips it. Raw SQL over `endpoints` sees it with hits 0 (sums stay right).
 import type { EndpointRecord } from '../../contracts/inventory.js';
+import { ENDPOINT_TOMBSTONE } from '../../adapters/store/sql.js';
 
 const key = (e: EndpointRecord): string => `${e.method} ${e.path}`;
 
@@ -26,7 +28,8 @@ export class EndpointLedger {
     const out = [...current];
     for (const h of hosts) {
       for (const [k, old] of this.written.get(h) ?? []) {
-        if (!now.has(`${h} ${k}`) && old.hits > 0) out.push({ ...old, hits: 0, statusClasses: {}, pii: [] });
+        if (!now.has(`${h} ${k}`) && !old.explain.includes(ENDPOINT_TOMBSTONE))
+          out.push({ ...old, hits: 0, statusClasses: {}, pii: [], explain: [ENDPOINT_TOMBSTONE] });
       }
     }
     return out;
