@@ -7,7 +7,7 @@
 // request nginx logged is one exchange row and one inventory hit in both stores, and every exchange
 // row joins the inventory through endpoint_paths although its provisional path was a concrete SKU.
 // Needs root and `ip netns` (skipped otherwise, with the reason).
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -111,6 +111,13 @@ test(
     const lab = await createLab({ id: `w16${(process.pid % 1000).toString(36)}`, vni: 7100 + (process.pid % 400) });
     let tcpdump: ChildProcess | null = null;
     const procs: Running[] = [];
+    // Also when the test times out (its finally then never runs).
+    after(async () => {
+      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      tcpdump?.kill('SIGTERM');
+      await lab.down();
+      rmSync(work, { recursive: true, force: true });
+    });
     try {
       // tcpdump writes into a FIFO that is the piped watch's standard input (a `tcpdump -w - |` pipe).
       const fifo = join(work, 'capture.fifo');
