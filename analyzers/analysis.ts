@@ -27,7 +27,7 @@ import { applyOverrides } from './endpoints/overrides.js';
 import { addExchange, FieldPaths, mergeStats, newLeafStats } from './endpoints/stats.js';
 import type { LeafStats } from './endpoints/stats.js';
 import type { TemplateSeg } from './endpoints/tree.js';
-import { matchSegments, parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
+import { matchSegments, OVERFLOW, parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
 import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
 import { sortFindings } from './risks/findings.js';
 import type { Observed, Snapshot } from './plugin.js';
@@ -51,6 +51,19 @@ export interface AnalysisOptions {
 export interface Attribution {
   host: string;
   method: string;
+  path: string;
+}
+
+/**
+ * Where the exchanges attributed to a provisional path (observe()'s `path`, stored on exchange rows)
+ * went once templates were decided: `path` is the inventory endpoint. One row per (host, method,
+ * rawPath); when concrete paths under one provisional key were decided apart, the endpoint with the
+ * most hits wins (ties: the smaller path).
+ */
+export interface PathMapping {
+  host: string;
+  method: string;
+  rawPath: string;
   path: string;
 }
 
@@ -80,6 +93,8 @@ export interface Analysis {
    * `host` (orphans carry their operation's host, or '*' for host-less specs: findings('*')).
    */
   findings(host?: string): Finding[];
+  /** Provisional → decided path of every endpoint (of one host with `host`), sorted (host, method, rawPath). */
+  pathMap(host?: string): PathMapping[];
   /**
    * Counted drops and oddities (tree caps, exchanges without a request), named as in the catalogue;
    * the pipeline folds them into its Counters before it reports.
@@ -138,12 +153,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     analysis_forgotten_hosts: 0,
   };
   const hostCache = new Map<string, EndpointAggregate[]>();
+  const mapCache = new Map<string, PathMapping[]>();
   /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
   const fieldPaths = new FieldPaths();
   let findingsCache: Finding[] | null = null;
 
   const touch = (host: string): void => {
     hostCache.delete(host);
+    mapCache.delete(host);
     findingsCache = null;
   };
   const widen = (host: string, t0: number | undefined, t1: number | undefined): void => {
@@ -253,6 +270,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       versionless.delete(h);
       pending.delete(h);
       hostCache.delete(h);
+      mapCache.delete(h);
       if (had) {
         counts.analysis_forgotten_hosts++;
         // The PII aggregator has no delete: later keys of this host get a new generation instead
@@ -305,9 +323,24 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     if (!tree) return [];
     const on = versionless.get(host);
     const groups = new Map<string, { method: string; tpl: TemplateSeg[]; stats: LeafStats; explain: Set<string> }>();
+    const raw = new Map<string, { method: string; rawPath: string; path: string; hits: number }>();
     for (const d of tree.decide()) {
       const { tpl, note } = finalTemplate(host, d.method, d.node.concrete, d.tpl);
       const key = `${d.method} ${templateString(tpl)}`;
+      // Overflow and restored nodes hold no concrete path to re-derive observe()'s key from.
+      if (!d.node.concrete.includes(OVERFLOW)) {
+        const rawPath = templateString(
+          finalTemplate(host, d.method, d.node.concrete, tree.coarse(d.node.concrete)).tpl,
+        );
+        const path = templateString(tpl);
+        const rk = `${d.method} ${rawPath}`;
+        const prev = raw.get(rk);
+        const hits = d.stats.hits;
+        if (prev === undefined) raw.set(rk, { method: d.method, rawPath, path, hits });
+        else if (prev.path === path) prev.hits += hits;
+        else if (hits > prev.hits || (hits === prev.hits && path < prev.path))
+          raw.set(rk, { method: d.method, rawPath, path, hits });
+      }
       let g = groups.get(key);
       if (!g) {
         g = { method: d.method, tpl, stats: newLeafStats(), explain: new Set() };
@@ -331,7 +364,17 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const key = (a: EndpointAggregate): string => `${a.record.path}\u0000${a.record.method}`;
     out.sort((a, b) => cmp(key(a), key(b)));
     hostCache.set(host, out);
+    const map = [...raw.values()]
+      .map((r) => ({ host, method: r.method, rawPath: r.rawPath, path: r.path }))
+      .sort((a, b) => cmp(`${a.method}\u0000${a.rawPath}`, `${b.method}\u0000${b.rawPath}`));
+    mapCache.set(host, map);
     return out;
+  }
+
+  function pathMap(host?: string): PathMapping[] {
+    if (host === undefined) return hosts().flatMap((h) => pathMap(h));
+    computeHost(host);
+    return mapCache.get(host) ?? [];
   }
 
   const hosts = (): string[] => [...trees.keys()].sort(cmp);
@@ -366,6 +409,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     window,
     endpoints: (host) => (host === undefined ? aggregates() : computeHost(host)).map((a) => a.record),
     findings: (host) => (host === undefined ? allFindings() : allFindings().filter((f) => f.host === host)),
+    pathMap,
     stats() {
       const out: Partial<Record<CounterName, number>> = { ...counts };
       for (const t of trees.values()) {

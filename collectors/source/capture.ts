@@ -577,6 +577,18 @@ class CaptureReader {
     }
   }
 
+  /** readCaptureStream()'s entry: the same loop over an already open byte stream (size unknown: 0). */
+  async runStream(stream: AsyncIterable<Buffer>): Promise<SourceResult> {
+    const src = new IterableSource(stream);
+    try {
+      await this.loop(src, 0);
+    } finally {
+      await src.close();
+    }
+    this.finish();
+    return this.result();
+  }
+
   private result(): SourceResult {
     return { frames: this.frames, bytes: this.bytes, problems: this.problems };
   }
@@ -592,4 +604,67 @@ class CaptureReader {
  */
 export async function readCapture(path: string, sink: FrameSink, opts: ReadCaptureOptions = {}): Promise<SourceResult> {
   return new CaptureReader(path, sink, opts).run();
+}
+
+/**
+ * A pull source over a live byte stream (a tcpdump pipe on standard input): a read hands over what
+ * has arrived rather than wait for a full buffer, so frames reach the sink as the capture grows.
+ */
+class IterableSource implements ByteSource {
+  private readonly it: AsyncIterator<Buffer>;
+  private cur: Buffer | null = null;
+  private curOff = 0;
+  private done = false;
+  private consumed = 0;
+  readonly truncated = false;
+
+  constructor(stream: AsyncIterable<Buffer>) {
+    this.it = stream[Symbol.asyncIterator]();
+  }
+
+  async read(dst: Buffer, off: number, len: number): Promise<number> {
+    let n = 0;
+    while (n < len && !this.done) {
+      if (this.cur === null || this.curOff >= this.cur.length) {
+        if (n > 0) break;
+        const r = await this.it.next();
+        if (r.done === true) {
+          this.done = true;
+          break;
+        }
+        this.cur = r.value;
+        this.curOff = 0;
+        continue;
+      }
+      const take = Math.min(len - n, this.cur.length - this.curOff);
+      this.cur.copy(dst, off + n, this.curOff, this.curOff + take);
+      this.curOff += take;
+      n += take;
+    }
+    this.consumed += n;
+    return n;
+  }
+  rawBytes(): number {
+    return this.consumed;
+  }
+  /** Reads after an abort return 0 (the pending one ends when its chunk arrives or the stream ends). */
+  abort(): void {
+    this.done = true;
+  }
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
+
+/**
+ * Read an uncompressed pcap/pcapng byte stream (e.g. `tcpdump -w -` on standard input) until it
+ * ends; `name` labels problems. Same contract as readCapture; `onProgress` gets total 0 (unknown).
+ */
+export async function readCaptureStream(
+  name: string,
+  stream: AsyncIterable<Buffer>,
+  sink: FrameSink,
+  opts: ReadCaptureOptions = {},
+): Promise<SourceResult> {
+  return new CaptureReader(name, sink, opts).runStream(stream);
 }

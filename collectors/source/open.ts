@@ -230,9 +230,18 @@ export async function openCaptureSource(path: string, signal?: AbortSignal): Pro
   return { src, total, compression: kind };
 }
 
+/**
+ * What '-' reads: the process's standard input, unless the entry point moved the capture pipe off
+ * fd 0 first (the embedded store's engine reads a non-terminal fd 0 as INSERT data) and handed it here.
+ */
+let stdinOverride: Readable | null = null;
+export function useAsStdin(stream: Readable): void {
+  stdinOverride = stream;
+}
+
 /** Standard input, peeking at the first bytes for compression without losing them. */
 async function openStdin(signal?: AbortSignal): Promise<OpenedSource> {
-  const stdin = process.stdin;
+  const stdin = stdinOverride ?? process.stdin;
   const it = stdin[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const headParts: Buffer[] = [];
   let have = 0;

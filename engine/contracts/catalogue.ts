@@ -419,6 +419,7 @@ const STORE = section('store', 'stat', 'rows', {
   store_retries: ['stat', 'events', 'retries of a write after a retryable error'],
   store_write_errors: ['drop', 'events', 'writes that failed for good'],
   store_rows_written_endpoints: 'endpoint rows written',
+  store_rows_written_endpoint_paths: 'provisional-path → endpoint mapping rows written',
   store_rows_written_findings: 'finding rows written',
   store_rows_written_exchanges: 'exchange rows written',
   store_rows_written_capture_stats: 'capture statistics rows written',
@@ -434,6 +435,15 @@ const STORE = section('store', 'stat', 'rows', {
 
 const PIPELINE = section('pipeline', 'stat', 'exchanges', {
   exchanges_emitted: 'exchanges the collector handed to the bus',
+  watch_snapshots: ['stat', 'events', 'inventory snapshots `watch` wrote to the store (packet-time period, signals)'],
+  watch_skipped_counted: 'exchanges `watch` found already stored and counted (a restart over the same traffic)',
+  watch_dropped_queue_full: [
+    'drop',
+    'exchanges',
+    'live exchanges dropped because the analysis queue of `watch` was full (the mirror cannot be slowed)',
+  ],
+  serve_http_queries: ['stat', 'events', 'queries answered by the ClickHouse HTTP interface over the store'],
+  serve_http_errors: ['stat', 'events', 'requests the ClickHouse HTTP interface refused or failed'],
 });
 
 /** Every counter, by name. */

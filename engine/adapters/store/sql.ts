@@ -46,7 +46,11 @@ export const TABLES = {
   captureStats: 'capture_stats',
   tls: 'tls',
   apiFacts: 'api_facts',
+  endpointPaths: 'endpoint_paths',
 } as const;
+
+/** endpoint_paths (migration 009): provisional exchange path → inventory endpoint. */
+const ENDPOINT_PATHS_COLUMNS = ['host', 'method', 'raw_path', 'path'] as const;
 
 /** Insert column lists, in table order. */
 export const COLUMNS = {
@@ -207,9 +211,15 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
   };
 }
 
+/**
+ * The explain line of an endpoint row that a later template decision merged away (hits 0, written
+ * by continuous pipelines: engine/app/pipelines/tombstones.ts). Store.endpoints() skips such rows.
+ */
+export const ENDPOINT_TOMBSTONE = 'tombstone: merged into another endpoint by a later template decision';
+
 export const SELECT_ENDPOINTS =
   `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied').join(', ')} ` +
-  `FROM ${TABLES.endpoints} FINAL ORDER BY host, method, path`;
+  `FROM ${TABLES.endpoints} FINAL WHERE NOT (hits = 0 AND has(explain, '${ENDPOINT_TOMBSTONE}')) ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
 export const SELECT_EXCHANGE_SOURCES = `SELECT id, source FROM ${TABLES.exchanges} FINAL WHERE id IN {ids:Array(String)}`;
@@ -525,6 +535,13 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       open();
       return (await backend.select(SELECT_FACTS)).map(factFromRow);
     },
+    writePathMap: (rows) =>
+      write(TABLES.endpointPaths, ENDPOINT_PATHS_COLUMNS, rows, (m) => ({
+        host: m.host,
+        method: m.method,
+        raw_path: m.rawPath,
+        path: m.path,
+      })),
     async endpoints() {
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
@@ -575,6 +592,7 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
         TABLES.captureStats,
         TABLES.tls,
         TABLES.apiFacts,
+        TABLES.endpointPaths,
       ];
       for (const t of tables) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);

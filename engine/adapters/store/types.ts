@@ -30,6 +30,14 @@ export interface ExchangeRow {
   source?: string;
 }
 
+/** One row of endpoint_paths: exchanges stored with (host, method, rawPath) count in endpoint `path`. */
+export interface PathMapRow {
+  host: string;
+  method: string;
+  rawPath: string;
+  path: string;
+}
+
 export interface CaptureStatsRow {
   /** Deterministic id of the capture run (hash of the inputs' names, sizes and first packet time). */
   id: string;
@@ -71,6 +79,12 @@ export interface Store {
   writeFacts(rows: readonly ApiFact[]): Promise<void>;
   /** Deduplicated current drift facts, sorted (host, method, path, kind, value). */
   facts(): Promise<ApiFact[]>;
+  /**
+   * Provisional exchange paths → decided endpoints (migration 009; the last written row of a
+   * (host, method, raw_path) wins). Exchange rows keep the path observe() gave them; queries join
+   * `exchanges` to the inventory through this table.
+   */
+  writePathMap(rows: readonly PathMapRow[]): Promise<void>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */

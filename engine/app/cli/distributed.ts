@@ -13,6 +13,7 @@ import { Counters } from '../../contracts/counters.js';
 import { collectFiles, collectVxlan } from '../pipelines/collect.js';
 import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
+import { parseHttpAddress, serveStore, type StoreServer } from '../serve/owner.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 
 export interface CliHelpers {
@@ -163,7 +164,12 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       '--clickhouse <url>',
       'ClickHouse server URL (credentials from APITAP_CLICKHOUSE_USER / APITAP_CLICKHOUSE_PASSWORD)',
     )
-    .option('--health-port <port>', 'HTTP health/metrics port (0 = none)', '0');
+    .option('--health-port <port>', 'HTTP health/metrics port (0 = none)', '0')
+    .option(
+      '--http <addr:port>',
+      'with the embedded store: serve it over the ClickHouse HTTP interface (read-only; none = off)',
+      '127.0.0.1:0',
+    );
   analyze.addOption(
     new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'),
   );
@@ -179,6 +185,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         store: string;
         healthPort: string;
         from: string;
+        http: string;
       },
     ) => {
       const counters = new Counters();
@@ -205,7 +212,19 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       });
       await retrying(() => worker.start(), log, 'analyzer start');
       log.info({ topic: flags.topic, group: flags.group }, 'analyzer running');
+      // The embedded store is readable meanwhile (apitap query --store finds it via serve.json).
+      let served: StoreServer | null = null;
+      if (flags.clickhouse === undefined) {
+        try {
+          const addr = parseHttpAddress(flags.http);
+          if (addr !== null) served = await serveStore(flags.store, addr, counters);
+        } catch (e) {
+          h.fail(2, (e as Error).message);
+        }
+        if (served !== null) log.info({ url: served.http.url }, 'store served over the ClickHouse HTTP interface');
+      }
       onSignals(async () => {
+        await served?.close();
         await worker.stop();
         await store.close();
         health?.close();

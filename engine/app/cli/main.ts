@@ -3,6 +3,8 @@
 //
 // Exit codes: 0 success; 1 a finding at or above --fail-on; 2 bad usage or input (missing file, not a
 // capture, unsupported link type, broken spec); 3 a runtime failure (store or broker unusable).
+import { useAsStdin } from '../../../collectors/source/open.js';
+import { detachStdin } from './watch.js';
 import { Command, Option } from 'commander';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +22,7 @@ import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
 import { registerDistributed } from './distributed.js';
+import { registerWatch } from './watch.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 import { describeDefaults } from '../config/index.js';
 import { registerDiff, registerReport, writeHtmlReport } from '../report/cli.js';
@@ -161,6 +164,13 @@ storeOptions(
     );
   }
 
+  if (captures.includes('-')) {
+    try {
+      useAsStdin(detachStdin()); // before the embedded store opens: its engine would read fd 0 as data
+    } catch (e) {
+      fail(2, `-: standard input must be a pipe or a file (${(e as Error).message})`);
+    }
+  }
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
   const secret = flags.analyze ? installationSecret(storeDir) : null;
@@ -254,7 +264,7 @@ storeOptions(
     .description('list the endpoint inventory from the store')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const eps = await store.endpoints();
     process.stdout.write(flags.format === 'json' ? JSON.stringify(eps) + '\n' : endpointsTable(eps));
@@ -273,7 +283,7 @@ storeOptions(
         .default('table'),
     ),
 ).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const fs = await store.findings();
     if (flags.format === 'json') process.stdout.write(JSON.stringify(fs) + '\n');
@@ -309,7 +319,7 @@ storeOptions(
     .argument('<sql>', 'the query')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (sql: string, flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
+  const store = await openStoreFromFlags(flags, 'read');
   try {
     const rows = await store.query(sql);
     if (flags.format === 'json')
@@ -351,6 +361,7 @@ program
 registerDistributed(program, { fail, installationSecret, loadSpecs });
 registerReport(program, { fail });
 registerDiff(program, { fail });
+registerWatch(program, { fail, installationSecret, loadSpecs });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

@@ -11,7 +11,7 @@ import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
-import type { ExchangeRow, Store } from '../../adapters/store/types.js';
+import type { ExchangeRow, PathMapRow, Store } from '../../adapters/store/types.js';
 import type { TlsEndpoint, TlsHandshake } from '../../contracts/tls.js';
 import { DEFAULT_QUIET_US, drift } from '../../../analyzers/drift/index.js';
 import type { CaptureReport } from './report.js';
@@ -53,6 +53,8 @@ export interface AnalysisSession {
 export interface AnalysisResults {
   endpoints: readonly EndpointRecord[];
   findings: readonly Finding[];
+  /** Provisional exchange paths → endpoints (analysis.pathMap()). */
+  pathMap: readonly PathMapRow[];
   capture: CaptureReport;
   files: readonly string[];
   firstUs: number;
@@ -63,6 +65,7 @@ export interface AnalysisResults {
 export async function writeResults(store: Store, r: AnalysisResults): Promise<void> {
   await store.writeEndpoints(r.endpoints);
   await store.writeFindings(r.findings);
+  await store.writePathMap(r.pathMap);
   const id = createHash('sha256')
     .update(
       JSON.stringify({
@@ -152,7 +155,8 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         findings = await applyDrift(cfg.store, endpoints, findings, cfg.drift?.quietUs ?? DEFAULT_QUIET_US);
       const tls = analysis.tls();
       if (cfg.store !== null) {
-        await writeResults(cfg.store, { endpoints, findings, capture, files, firstUs, lastUs });
+        const pathMap = analysis.pathMap();
+        await writeResults(cfg.store, { endpoints, findings, pathMap, capture, files, firstUs, lastUs });
         await cfg.store.writeTls(tls);
       }
       return { endpoints, findings, tls };

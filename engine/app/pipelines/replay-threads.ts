@@ -175,6 +175,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         await writeResults(opts.analysis.store, {
           endpoints,
           findings: withDrift,
+          pathMap: done.flatMap((r) => r.pathMap),
           capture: report.capture,
           files,
           firstUs,

@@ -21,6 +21,7 @@ import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../../adapters/b
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
+import { EndpointLedger } from './tombstones.js';
 
 export interface WorkerOptions {
   analysis: Omit<AnalysisConfig, 'store'>;
@@ -49,6 +50,8 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
 
   /** host → "<topic>:<partition>" → last offset counted in the stored inventory. */
   let marks = new Map<string, Map<string, bigint>>();
+  /** Endpoint rows written per host, for tombstones of endpoints merged away later (tombstones.ts). */
+  let ledger = new EndpointLedger();
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
@@ -56,6 +59,8 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const storedMarks = await store.watermarks();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
     session.analysis.restore(stored, findings);
+    ledger = new EndpointLedger();
+    ledger.seed(stored);
     marks = storedMarks;
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
@@ -120,10 +125,10 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       next.set(h, m);
       applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
     }
-    await store.writeEndpoints(
-      hosts.flatMap((h) => session.analysis.endpoints(h)),
-      applied,
-    );
+    const endpoints = hosts.flatMap((h) => session.analysis.endpoints(h));
+    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
+    ledger.commit(hosts, endpoints);
+    await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
     for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();

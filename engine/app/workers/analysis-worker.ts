@@ -43,6 +43,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
     t: 'done',
     endpoints: a.endpoints(),
     findings: a.findings(),
+    pathMap: a.pathMap(),
     window: a.window(),
     stats: a.stats(),
     firstUs,

@@ -11,7 +11,7 @@ import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import type { CounterName } from '../../contracts/catalogue.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
-import type { ExchangeRow } from '../../adapters/store/types.js';
+import type { ExchangeRow, PathMapRow } from '../../adapters/store/types.js';
 import type { TlsHandshake } from '../../contracts/tls.js';
 import type { TrafficSeries } from '../report/traffic.js';
 
@@ -58,6 +58,7 @@ export type AnalysisMsg =
       t: 'done';
       endpoints: EndpointRecord[];
       findings: Finding[];
+      pathMap: PathMapRow[];
       window: { firstUs: number; lastUs: number } | null;
       stats: Partial<Record<CounterName, number>>;
       firstUs: number;
