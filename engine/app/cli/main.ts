@@ -164,11 +164,15 @@ storeOptions(
     );
   }
 
-  if (captures.includes('-')) {
+  // The embedded store's engine reads a non-terminal fd 0 as INSERT data: move the capture pipe off
+  // fd 0 before it opens. Only a pipe or a file can be reopened; a socket (spawned with stdio 'pipe')
+  // stays where it is, which is fine whenever no embedded store is opened.
+  const embedded = flags.analyze && flags.store !== false && flags.clickhouse === undefined;
+  if (captures.includes('-') && embedded) {
     try {
-      useAsStdin(detachStdin()); // before the embedded store opens: its engine would read fd 0 as data
+      useAsStdin(detachStdin());
     } catch (e) {
-      fail(2, `-: standard input must be a pipe or a file (${(e as Error).message})`);
+      fail(2, `-: with the embedded store, standard input must be a pipe or a file (${(e as Error).message})`);
     }
   }
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
