@@ -2,8 +2,7 @@
 //
 // Credentials come from the environment only (APITAP_KAFKA_*, APITAP_CLICKHOUSE_*), never from
 // arguments, and are never printed. SIGTERM/SIGINT: stop receiving, flush, exit cleanly.
-import { metricsText } from '../telemetry/catalogue-views.js';
-import { createServer, type Server } from 'node:http';
+import { healthServer } from '../telemetry/health.js';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
@@ -39,22 +38,6 @@ function hostPort(spec: string, h: CliHelpers): { host: string; port: number } {
   const port = m ? Number(m[2]) : NaN;
   if (!m || !(port >= 1 && port <= 65535)) h.fail(2, `--vxlan wants address:port, got ${JSON.stringify(spec)}`);
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0', port };
-}
-
-/** A tiny HTTP endpoint for load-balancer health checks and counters (never on the VXLAN port). */
-function healthServer(port: number, counters: Counters, refresh: () => void = () => undefined): Server {
-  const srv = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      refresh();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metricsText(counters));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok\n');
-  });
-  srv.listen(port);
-  return srv;
 }
 
 function onSignals(stop: () => Promise<void>): void {

@@ -4,17 +4,17 @@
 //
 // SIGTERM/SIGINT: stop reading, analyse what is queued, write the final snapshot, exit 0. A finite
 // source (files, a pipe that ends) does the same at its end.
+import type { Server } from 'node:http';
+import { healthServer } from '../telemetry/health.js';
 import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { createServer, type Server } from 'node:http';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadOverrides } from '../../../analyzers/endpoints/index.js';
 import { Counters } from '../../contracts/counters.js';
 import type { Store } from '../../adapters/store/types.js';
 import { startWatch, type WatchSource } from '../pipelines/watch.js';
-import { metricsText } from '../telemetry/catalogue-views.js';
 import { parseHttpAddress, serveStore, type StoreServer } from '../serve/owner.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
 import { openStoreFromFlags } from './store.js';
@@ -32,21 +32,6 @@ interface WatchFlags extends CollectorFlags {
   snapshotEvery: string;
   http: string;
   healthPort: string;
-}
-
-function healthServer(port: number, counters: Counters, refresh: () => void): Server {
-  const srv = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      refresh();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metricsText(counters));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok\n');
-  });
-  srv.listen(port);
-  return srv;
 }
 
 /**
