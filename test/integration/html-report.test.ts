@@ -186,6 +186,9 @@ test('hostile strings from traffic stay text: no markup, no script, no request',
   writeFileSync(file, renderHtmlReport(rep));
   const page = await open(file, 1280, 900);
   try {
+    // Tables are drawn when they come near the screen: draw them all before reading the text, so the
+    // check does not depend on scrolling or timing.
+    await drawAll(page);
     assert.equal(await page.eval('window.pwned === undefined'), true);
     const text = await page.eval<string>('document.body.innerText');
     assert.ok(text.includes(evil), 'the evidence shows literally');
