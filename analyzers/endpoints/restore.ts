@@ -178,6 +178,7 @@ export function leafFromRecord(r: EndpointRecord, findings: readonly Finding[]):
       case 'unauthenticated_endpoint': {
         s.unauth2xx = num(d, 'unauthenticated2xx') ?? s.unauth2xx;
         s.authed = num(d, 'authenticatedRequests') ?? s.authed;
+        s.unauthed = num(d, 'unauthenticatedRequests') ?? s.unauthed;
         if (anon && r.auth.length > 1 && s.unauthed === 0) s.unauthed = Math.max(s.unauth2xx, r.hits - s.authed);
         s.authed2xx = Math.max(0, ok2 - s.unauth2xx);
         break;

@@ -161,13 +161,23 @@ test('auth posture: unauthenticated 2xx, mixed auth, credentials in the URL; sta
     ex('GET', '/healthz'),
   ];
   const { findings } = run(xs);
+  // One finding for the endpoint: the mix is part of the unauthenticated finding, not a second one.
   assert.deepEqual(kinds(findings), [
     'sensitive_in_url POST /api/export',
-    'mixed_auth GET /api/orders/{orderId}',
     'unauthenticated_endpoint GET /api/orders/{orderId}',
   ]);
   const unauth = findings.find((f) => f.kind === 'unauthenticated_endpoint');
   assert.equal(unauth?.severity, 'high'); // the same endpoint also serves authenticated callers
+  assert.deepEqual([unauth?.details['authenticatedRequests'], unauth?.details['unauthenticatedRequests']], [1, 2]);
+  // A mix whose unauthenticated requests were all refused stays a mixed_auth finding (info).
+  const refused = run([
+    ex('GET', '/api/carts/1', { headers: [['Authorization', 'Bearer t']] }),
+    ex('GET', '/api/carts/2', { status: 401 }),
+  ]).findings;
+  assert.deepEqual(
+    refused.map((f) => `${f.kind} ${f.severity}`),
+    ['mixed_auth info'],
+  );
   assert.ok(!JSON.stringify(findings).includes('abc'));
 });
 

@@ -314,7 +314,8 @@ export function computeFindings(inp: FindingsInput): Finding[] {
     const sec = ag.match?.entry.op.security ?? [];
     const specAnonymous = sec.some((alt) => alt.length === 0);
     const publicByDesign = specAnonymous || (s.authed === 0 && isPublicAuthCall(r.path));
-    if (api && s.unauth2xx > 0 && !publicByDesign) {
+    const unauthFinding = api && s.unauth2xx > 0 && !publicByDesign;
+    if (unauthFinding) {
       const specRequires = sec.length > 0 && !specAnonymous;
       const write = r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH' || r.method === 'DELETE';
       let sev: Severity = specRequires || s.authed > 0 ? 'high' : write ? 'medium' : 'low';
@@ -328,9 +329,11 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         base * qualityFactor(s.unauth2xxImpaired, s.unauth2xx) * sampleFactor(s.unauth2xx),
         `${s.unauth2xx} successful responses to ${r.method} ${r.path} without credentials` +
           (specRequires ? ' although the spec requires security' : '') +
+          (s.authed > 0 ? `; ${s.authed} other requests carried credentials` : '') +
           ' (credentials outside HTTP, e.g. mTLS or network policy, are not visible)',
         {
           unauthenticated2xx: s.unauth2xx,
+          unauthenticatedRequests: s.unauthed,
           authenticatedRequests: s.authed,
           specRequiresAuth: specRequires,
           schemesSeen: r.auth,
@@ -339,7 +342,8 @@ export function computeFindings(inp: FindingsInput): Finding[] {
         r.lastSeen,
       );
     }
-    if (api && s.authed > 0 && s.unauthed > 0) {
+    // A mix whose unauthenticated requests succeeded is already the unauthenticated finding above.
+    if (api && s.authed > 0 && s.unauthed > 0 && !unauthFinding) {
       push(
         'mixed_auth',
         r,
