@@ -38,7 +38,7 @@ export interface FlowTableOptions extends StreamLimits {
 }
 
 /** Default of FlowTableOptions.maxStateBytes. */
-export const DEFAULT_MAX_STATE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_STATE_BYTES = 48 * 1024 * 1024;
 
 /**
  * Fixed per-flow costs used by the state estimate: the flow record with its key and connection
