@@ -37,7 +37,7 @@ export interface SamplingOptions {
   /** Fields tracked across all endpoints. */
   maxFields: number;
 }
-export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 64, maxFields: 65_536 };
+export const SAMPLING: Readonly<SamplingOptions> = { saturation: 64, rate: 256, maxFields: 65_536 };
 
 /** Distinct value shapes remembered per field. */
 export const MAX_SHAPES = 64;

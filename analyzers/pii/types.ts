@@ -49,9 +49,9 @@ export interface PiiScanner {
   /**
    * Candidates in one exchange (request and response: path, query, headers, cookies, bodies).
    * `endpointKey` (the key later given to PiiFieldAggregator.add, e.g. "host METHOD /template")
-   * enables per-field sampling after saturation (scanner.ts SamplingOptions): settled fields of that
-   * endpoint are fully scanned at a deterministic 1-in-K, strong prefixed-secret rules always. Without
-   * it every value is fully scanned. Path segments are keyed `path[i]`, so the key must name the
+   * enables per-field sampling (sampling.ts states what is always scanned and the detection bound for
+   * a settled field); the decisions follow the order of that endpoint's exchanges. Without it every
+   * value is fully scanned. Path segments are keyed `path[i]`, so the key must name the
    * template the exchange was matched to.
    */
   scanExchange(ex: Exchange, endpointKey?: string): PiiHit[];

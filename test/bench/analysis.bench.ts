@@ -1,6 +1,6 @@
 // Analysis throughput per core on the exchanges of a real capture (run on demand, not in CI):
 //
-//   node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling]
+//   node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--dump OUT.json]
 //   node --cpu-prof --cpu-prof-dir=.cache/prof --import tsx test/bench/analysis.bench.ts CAPTURE
 //
 // The collectors run first and their exchanges are kept in memory (not timed); then each round feeds
@@ -9,11 +9,13 @@
 // seconds of the observe loop, exchanges per second overall and for the second half of the exchanges
 // ("steady": the endpoints' fields have settled by then). One process, one thread: the figure is per
 // core. Prints one JSON line per round, with the scanner's sampling statistics and a sha256 of the
-// JSON of endpoints() + findings(), so two versions (or --no-sampling) can be compared for output.
+// JSON of endpoints() + findings(), so two versions (or --no-sampling) can be compared for output;
+// --dump writes that JSON (last round) for a diff.
 //
 // Capture used for the figures in the README: test/bench/make-capture.sh 60 (nginx + the JSON API +
 // wrk in a netns: PII-dense JSON, ~19k exchanges in 60 MB).
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../../collectors/collector.js';
 import { readCapture } from '../../collectors/source/capture.js';
 import { createAnalysis } from '../../analyzers/analysis.js';
@@ -31,7 +33,7 @@ async function collect(file: string): Promise<Exchange[]> {
   return out;
 }
 
-function round(exchanges: readonly Exchange[], sampling: boolean): Record<string, unknown> {
+function round(exchanges: readonly Exchange[], sampling: boolean, dump: string): Record<string, unknown> {
   // Fresh body objects per round: bodies are parsed once per Body object (analyzers/shared/json.ts),
   // so reusing them would time a warm cache instead of the parse.
   const xs = exchanges.map((ex) => ({
@@ -65,7 +67,9 @@ function round(exchanges: readonly Exchange[], sampling: boolean): Record<string
   const t2 = performance.now();
   const cpu = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - a.user + b.system - a.system) / 1e6;
   const wall = (t1 - t0) / 1000;
-  const digest = createHash('sha256').update(JSON.stringify({ endpoints, findings })).digest('hex').slice(0, 16);
+  const json = JSON.stringify({ endpoints, findings }, null, 1);
+  if (dump !== '') writeFileSync(dump, json);
+  const digest = createHash('sha256').update(json).digest('hex').slice(0, 16);
   return {
     exchanges: xs.length,
     sampling,
@@ -90,19 +94,24 @@ async function main(): Promise<void> {
   let file = '';
   let rounds = 1;
   let sampling = true;
+  let dump = '';
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === '--rounds') rounds = Number(args[++i] ?? 1);
     else if (a === '--no-sampling') sampling = false;
+    else if (a === '--dump') dump = args[++i] ?? '';
     else file = a;
   }
   if (file === '') {
-    console.error('usage: node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling]');
+    console.error(
+      'usage: node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--dump OUT.json]',
+    );
     process.exitCode = 2;
     return;
   }
   const exchanges = await collect(file);
-  for (let r = 0; r < rounds; r++) console.log(JSON.stringify({ file, round: r + 1, ...round(exchanges, sampling) }));
+  for (let r = 0; r < rounds; r++)
+    console.log(JSON.stringify({ file, round: r + 1, ...round(exchanges, sampling, dump) }));
 }
 
 await main();
