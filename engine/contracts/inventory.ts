@@ -62,6 +62,15 @@ export const FINDING_KINDS = [
   'cleartext_credentials',
   'api_change',
   'api_gone_quiet',
+  'enumeration',
+  'bola_suspect',
+  'excessive_usage',
+  'auth_bruteforce',
+  'pii_harvest',
+  'undocumented_parameter',
+  'undocumented_field',
+  'undocumented_status',
+  'schema_mismatch',
 ] as const;
 export const FindingKind = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKind>;
@@ -109,6 +118,21 @@ export const EndpointRecord = z.object({
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;
 
+/**
+ * Who a behaviour finding is about. `ip` is the TCP peer (raw, or `hmac:<hex>` with --actor-ip hash);
+ * `principal` is the masked form of the credential's identity (JWT sub, API key, Basic user, session),
+ * never the raw value; `id` is deterministic: a keyed hash of the principal's HMAC when there is one,
+ * else of the IP.
+ */
+export const ActorRef = z.object({
+  id: z.string(),
+  ip: z.string(),
+  principal: z.string().nullable(),
+  /** 'jwt_sub', 'jwt_client', 'api_key', 'basic_user', 'session', or null without credentials. */
+  principalKind: z.string().nullable(),
+});
+export type ActorRef = z.infer<typeof ActorRef>;
+
 export const Finding = z.object({
   /** Deterministic: hash of kind, host, method, path and the finding's discriminating detail. */
   id: z.string(),
@@ -125,6 +149,8 @@ export const Finding = z.object({
   details: z.record(z.string(), z.unknown()),
   firstSeen: z.string().nullable(),
   lastSeen: z.string().nullable(),
+  /** Behaviour findings (enumeration, bola_suspect, ...): the actor they are about; absent otherwise. */
+  actor: ActorRef.optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 

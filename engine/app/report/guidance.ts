@@ -214,6 +214,118 @@ export const FINDING_GUIDE: Record<FindingKind, FindingGuide> = {
       'Retired endpoints left deployed become zombies: block them at the gateway once no client depends on them.',
     ],
   },
+  enumeration: {
+    title: 'Identifier enumeration',
+    family: 'behaviour',
+    owasp: 'API1:2023',
+    related: ['API4:2023', 'API6:2023'],
+    summary:
+      'One caller walked many distinct values of one identifier of one endpoint in a short window: object discovery or scraping, often the first step of a BOLA attack.',
+    remediation: [
+      'Throttle or block the actor at the gateway or WAF (rate limit per client and per credential on this endpoint).',
+      'Check object-level authorization on the endpoint: every object read must belong to the caller.',
+      'Use unguessable identifiers (UUIDs) instead of sequential ones for objects that are addressed directly.',
+    ],
+  },
+  bola_suspect: {
+    title: 'Broken object level authorization suspected',
+    family: 'behaviour',
+    owasp: 'API1:2023',
+    related: ['API5:2023'],
+    summary:
+      "A principal successfully read or changed objects that the traffic binds to another principal (the other principal's own resource path, or objects it created).",
+    remediation: [
+      'Enforce object-level authorization in the handler: look up the object and compare its owner with the authenticated principal before answering.',
+      'Revoke or rotate the credential of the principal if the access was not legitimate, and review what it read.',
+      "Add a test per endpoint that a second user cannot read or change the first user's objects.",
+    ],
+  },
+  excessive_usage: {
+    title: 'Excessive usage',
+    family: 'behaviour',
+    owasp: 'API4:2023',
+    related: ['API6:2023'],
+    summary:
+      "An actor's request rate on an endpoint stayed far above that endpoint's per-actor baseline for a sustained window.",
+    remediation: [
+      'Throttle the actor at the gateway (rate limit per credential and per IP), or block it if the traffic is not legitimate.',
+      'Set rate limits and quotas on the endpoint for every client, not only for this one.',
+      'If the client is legitimate, give it a bulk or paginated interface instead of request floods.',
+    ],
+  },
+  auth_bruteforce: {
+    title: 'Authentication brute force',
+    family: 'behaviour',
+    owasp: 'API2:2023',
+    related: ['API4:2023'],
+    summary:
+      'Many refused authentications (401/403 or failed logins) from one IP, or one IP presenting many distinct principals or login names (credential stuffing).',
+    remediation: [
+      'Block or throttle the IP at the WAF; add rate limits and lockout or CAPTCHA on login and token endpoints.',
+      'Check whether any attempt succeeded and reset the credentials involved.',
+      'Require multi-factor authentication and detect breached passwords at login.',
+    ],
+  },
+  pii_harvest: {
+    title: 'Personal data harvesting',
+    family: 'behaviour',
+    owasp: 'API6:2023',
+    related: ['API1:2023', 'API3:2023', 'API4:2023'],
+    summary:
+      'One actor received far more distinct personal data values from an endpoint than the other actors of that endpoint do.',
+    remediation: [
+      'Investigate the actor: revoke its credential and block its IP if the downloads were not legitimate.',
+      'Limit how many records a caller can read per window and paginate with caps; return only the fields the caller needs.',
+      'Log and alert on bulk reads of personal data (GDPR Art. 32: security of processing).',
+    ],
+  },
+  undocumented_parameter: {
+    title: 'Undocumented parameter',
+    family: 'inventory',
+    owasp: 'API9:2023',
+    related: ['API3:2023', 'API8:2023'],
+    summary:
+      'Requests carry a query, header, path or body field that the operation in the spec does not declare: the spec is out of date or the server accepts more than it documents (mass assignment).',
+    remediation: [
+      'Document the parameter in the spec, or make the server reject parameters it does not declare.',
+      'For body fields, bind requests to explicit allow-lists so that clients cannot set properties such as roles or owners.',
+    ],
+  },
+  undocumented_field: {
+    title: 'Undocumented response field',
+    family: 'data',
+    owasp: 'API3:2023',
+    related: ['API9:2023'],
+    summary:
+      "Responses carry a field that the operation's response schema does not declare: possible excessive data exposure, worse when the field carries personal data.",
+    remediation: [
+      'Remove the field from the response or restrict it to callers that need it; serialise responses through an explicit schema.',
+      'If the field is intended, add it to the spec so that reviews and consumers see it.',
+    ],
+  },
+  undocumented_status: {
+    title: 'Undocumented status code',
+    family: 'inventory',
+    owasp: 'API9:2023',
+    related: ['API8:2023'],
+    summary: 'The operation answered with a status code its spec does not declare (and no default response covers it).',
+    remediation: [
+      'Declare the status in the spec with its response schema, or fix the server so it answers only documented statuses.',
+      'Unexpected 5xx answers often leak stack traces: check their bodies and error handling.',
+    ],
+  },
+  schema_mismatch: {
+    title: 'Schema mismatch',
+    family: 'inventory',
+    owasp: 'API8:2023',
+    related: ['API3:2023', 'API10:2023'],
+    summary:
+      "Request or response bodies violate the operation's JSON Schema (type, format, enum or required): the spec and the implementation disagree.",
+    remediation: [
+      'Fix the server (or the client) to follow the schema, or correct the spec; validate bodies against the schema in CI and at the gateway.',
+      'A request violation the server accepted means input validation is missing on that operation.',
+    ],
+  },
 };
 
 /** Guidance for a kind, or null for a kind this build does not know (e.g. read from a newer store). */
