@@ -3,10 +3,12 @@
 // the bytes go to the client unchanged.
 //
 // Each query runs on its own chDB Session (a connection to the same directory, beside the store's
-// own; chdb.ts), so settings and parameters of one request never leak into another. The session is
-// set to readonly=2 before any user setting: the engine refuses INSERT, ALTER, DROP, CREATE and
-// any attempt to lower readonly (Code 164), while SELECT settings stay adjustable. final=1 by
-// default, so reads see deduplicated rows like Store.query.
+// own; chdb.ts), so settings and parameters of one request never leak into another. Read-only runners
+// (the product's) set the session to readonly=2 before any user setting: the engine refuses INSERT,
+// ALTER, DROP, CREATE and any attempt to lower readonly (Code 164), while SELECT settings stay
+// adjustable; final=1 by default, so reads see deduplicated rows like Store.query. A writable runner
+// behaves like a ClickHouse server (no final, a `readonly` setting from the request applied last): the
+// tests' stand-in server for @clickhouse/client (test/support/clickhouse-front.ts).
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
 
@@ -39,21 +41,30 @@ export function sqlString(s: string): string {
 const NAME = /^[A-Za-z0-9_]+$/;
 
 /** Queries run one at a time (one engine per process; the store's writes go on beside them). */
-export function createChdbRawRunner(dir: string): RawQueryRunner {
+export function createChdbRawRunner(dir: string, mode: 'readonly' | 'writable' = 'readonly'): RawQueryRunner {
   const path = resolve(dir);
+  const writable = mode === 'writable';
   let lane: Promise<unknown> = Promise.resolve();
   async function run(q: RawQuery): Promise<RawResult> {
     const s = new Session(path);
     try {
-      await s.queryAsync('SET final = 1');
-      await s.queryAsync('SET readonly = 2');
+      if (!writable) {
+        await s.queryAsync('SET final = 1');
+        await s.queryAsync('SET readonly = 2');
+      }
       if (q.database !== null && q.database !== 'default') {
         if (!NAME.test(q.database))
           throw Object.assign(new Error(`Database ${q.database} does not exist`), { clickhouseCode: 81 });
         await s.queryAsync(`USE \`${q.database}\``);
       }
-      for (const [k, v] of q.settings) await s.queryAsync(`SET ${k} = ${sqlString(v)}`);
+      // readonly last: it would refuse the SETs after it.
+      let readonly: string | null = null;
+      for (const [k, v] of q.settings) {
+        if (k === 'readonly' && writable) readonly = v;
+        else await s.queryAsync(`SET ${k} = ${sqlString(v)}`);
+      }
       for (const [k, v] of q.params) await s.queryAsync(`SET param_${k} = ${sqlString(v)}`);
+      if (readonly !== null) await s.queryAsync(`SET readonly = ${sqlString(readonly)}`);
       const r = await s.queryAsync(q.sql, { format: q.format });
       return { bytes: Buffer.from(r.bytes()), rowsRead: r.rowsRead, bytesRead: r.bytesRead, elapsedSeconds: r.elapsed };
     } finally {

@@ -15,6 +15,8 @@ import { openStoreFromFlags } from '../cli/store.js';
 import { repoRoot } from '../../../test/support/paths.js';
 import { readServeFile, SERVE_FILE } from './discovery.js';
 import { serveStore, ServeConfigError, type StoreServer } from './owner.js';
+import { createChdbRawRunner } from '../../adapters/store/chdb-raw.js';
+import { serveClickHouseHttp } from './clickhouse-http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'apitap-serve-'));
 let store: Store;
@@ -134,6 +136,37 @@ test('read-only: INSERT, ALTER, DROP, CREATE and lowering readonly are refused (
   assert.equal(ins.headers.get('x-clickhouse-exception-code'), '164');
   assert.equal((await store.query('SELECT count() AS c FROM exchanges'))[0]?.['c'], before);
   assert.deepEqual(await store.query("SELECT name FROM system.tables WHERE name = 'evil'"), []);
+});
+
+test("writable mode (the tests' stand-in server): INSERT rows from the body, GET stays read-only", async () => {
+  const w = await serveClickHouseHttp({
+    runner: createChdbRawRunner(dir, 'writable'),
+    writable: true,
+    host: '127.0.0.1',
+    port: 0,
+  });
+  try {
+    const post = (q: string, body = ''): Promise<Response> => {
+      const u = new URL(w.url);
+      u.searchParams.set('query', q);
+      return fetch(u, { method: 'POST', body });
+    };
+    const made = await post('CREATE TABLE IF NOT EXISTS scratch (a UInt8) ENGINE = MergeTree ORDER BY a');
+    assert.equal(made.status, 200, await made.text());
+    const ins = await post('INSERT INTO scratch FORMAT JSONEachRow', '{"a":1}\n{"a":2}\n');
+    assert.equal(ins.status, 200, await ins.text());
+    assert.equal(JSON.parse(ins.headers.get('x-clickhouse-summary') ?? '{}').written_rows, '2');
+    const viaGet = await fetch(`${w.url}/?query=${encodeURIComponent('INSERT INTO scratch VALUES (3)')}`);
+    assert.equal(viaGet.status, 403);
+    assert.equal(viaGet.headers.get('x-clickhouse-exception-code'), '164');
+    const sum = await post('SELECT sum(a) FROM scratch');
+    assert.equal(await sum.text(), '3\n');
+    // The product's read-only server over the same directory still refuses the write.
+    const ro = await get('INSERT INTO scratch VALUES (4)', {}, { method: 'POST' });
+    assert.equal(ro.headers.get('x-clickhouse-exception-code'), '164');
+  } finally {
+    await w.close();
+  }
 });
 
 test('credentials: required off loopback, checked when set', async () => {

@@ -8,8 +8,10 @@
 //   newline, as the server does); FORMAT clause or ?default_format= (TabSeparated when neither).
 // - ?param_<name>= values bound by the engine to {name:Type} placeholders (never spliced into SQL);
 //   ?database=, ?query_id=; every other ?<setting>= is a setting (name checked).
-// - READ-ONLY always (readonly=2 semantics, enforced by the engine: chdb-raw.ts): INSERT, ALTER,
-//   DROP, CREATE and SET readonly fail with Code 164 READONLY (HTTP 403).
+// - READ-ONLY in the product (readonly=2 semantics, enforced by the engine: chdb-raw.ts): INSERT,
+//   ALTER, DROP, CREATE and SET readonly fail with Code 164 READONLY (HTTP 403). `writable` (a
+//   writable runner, the tests' stand-in server) accepts INSERT … FORMAT with the rows in the body, and
+//   runs GET requests with readonly=2 as the server does.
 // - Credentials: Basic auth, X-ClickHouse-User/-Key, or ?user=&password=; 516 AUTHENTICATION_FAILED.
 // - Errors as "Code: N. DB::Exception: ... (NAME)" with X-ClickHouse-Exception-Code and the server's
 //   status mapping; GET /ping → "Ok.\n"; gzip/deflate/br request bodies, compressed responses with
@@ -22,18 +24,23 @@ import zlib from 'node:zlib';
 import type { Counters } from '../../contracts/counters.js';
 import type { RawQueryRunner } from '../../adapters/store/chdb-raw.js';
 
-export interface ClickHouseHttpOptions {
+export interface ClickHouseHandlerOptions {
   runner: RawQueryRunner;
-  /** Address to bind; loopback unless the operator says otherwise (the CLI then requires credentials). */
-  host: string;
-  /** 0 = a free port. */
-  port: number;
   /** Accepted credentials; default user "default" with an empty password. */
   user?: string;
   password?: string;
   counters?: Counters;
   /** Engine version for error texts. */
   version?: string;
+  /** Accept writes (the runner must be writable too). Default false. */
+  writable?: boolean;
+}
+
+export interface ClickHouseHttpOptions extends ClickHouseHandlerOptions {
+  /** Address to bind; loopback unless the operator says otherwise (the CLI then requires credentials). */
+  host: string;
+  /** 0 = a free port. */
+  port: number;
 }
 
 export interface ClickHouseHttp {
@@ -78,7 +85,9 @@ const STATUS_BY_CODE = new Map<number, number>([
 
 const NAME_RE = /^[A-Za-z0-9_]+$/;
 /** Request bodies larger than this are refused (a read-only query never needs more). */
-const MAX_BODY = 1 << 20;
+const MAX_QUERY_BODY = 1 << 20;
+/** The same for a writable handler (INSERT rows in the body). */
+const MAX_INSERT_BODY = 256 << 20;
 
 export class HttpQueryError extends Error {
   constructor(
@@ -90,35 +99,35 @@ export class HttpQueryError extends Error {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   return new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
     let n = 0;
     req.on('data', (c: Buffer) => {
       n += c.length;
-      if (n <= MAX_BODY) chunks.push(c);
+      if (n <= max) chunks.push(c);
     });
     req.on('end', () =>
-      n > MAX_BODY
-        ? fail(new HttpQueryError(307, 'TOO_MANY_BYTES', `request body over ${MAX_BODY} bytes`))
+      n > max
+        ? fail(new HttpQueryError(307, 'TOO_MANY_BYTES', `request body over ${max} bytes`))
         : ok(Buffer.concat(chunks)),
     );
     req.on('error', fail);
   });
 }
 
-function decodeBody(raw: Buffer, encoding: string | undefined): Buffer {
+function decodeBody(raw: Buffer, encoding: string | undefined, max: number): Buffer {
   switch (encoding) {
     case undefined:
     case '':
     case 'identity':
       return raw;
     case 'gzip':
-      return zlib.gunzipSync(raw, { maxOutputLength: MAX_BODY });
+      return zlib.gunzipSync(raw, { maxOutputLength: max });
     case 'deflate':
-      return zlib.inflateSync(raw, { maxOutputLength: MAX_BODY });
+      return zlib.inflateSync(raw, { maxOutputLength: max });
     case 'br':
-      return zlib.brotliDecompressSync(raw, { maxOutputLength: MAX_BODY });
+      return zlib.brotliDecompressSync(raw, { maxOutputLength: max });
     default:
       throw new HttpQueryError(48, 'NOT_IMPLEMENTED', `Unknown Content-Encoding: ${encoding}`);
   }
@@ -155,12 +164,16 @@ export function contentType(format: string): string {
   return 'text/plain; charset=UTF-8';
 }
 
-export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<ClickHouseHttp> {
+/** The request handler alone, for a caller that owns the listener (see serveClickHouseHttp). */
+export function createClickHouseHandler(
+  opts: ClickHouseHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const user = opts.user ?? 'default';
   const password = opts.password ?? '';
   const version = opts.version ?? 'apitap';
   const counters = opts.counters;
-  const sockets = new Set<Socket>();
+  const writable = opts.writable === true;
+  const maxBody = writable ? MAX_INSERT_BODY : MAX_QUERY_BODY;
 
   function sendError(res: ServerResponse, queryId: string, err: unknown): void {
     counters?.inc('serve_http_errors');
@@ -193,7 +206,7 @@ export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<
       return;
     }
     try {
-      const raw = await readBody(req);
+      const raw = await readBody(req, maxBody);
       if (url.pathname !== '/') throw new HttpQueryError(48, 'NOT_IMPLEMENTED', `There is no handle ${url.pathname}`);
       if (req.method !== 'GET' && req.method !== 'POST')
         throw new HttpQueryError(48, 'NOT_IMPLEMENTED', `HTTP method ${req.method ?? ''}`);
@@ -205,7 +218,7 @@ export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<
           `${cred.user}: Authentication failed: password is incorrect, or there is no user with such name`,
         );
       }
-      const body = decodeBody(raw, req.headers['content-encoding']);
+      const body = decodeBody(raw, req.headers['content-encoding'], maxBody);
       if (String(req.headers['content-type'] ?? '').startsWith('multipart/form-data'))
         throw new HttpQueryError(48, 'NOT_IMPLEMENTED', 'multipart query parameters are not supported');
       if (url.searchParams.has('session_id'))
@@ -228,10 +241,15 @@ export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<
           settings.push([k, v]);
         }
       }
+      if (writable && req.method === 'GET' && !settings.some(([k]) => k === 'readonly'))
+        settings.push(['readonly', '2']);
       const defaultFormat = url.searchParams.get('default_format') ?? 'TabSeparated';
       if (!NAME_RE.test(defaultFormat))
         throw new HttpQueryError(73, 'UNKNOWN_FORMAT', `Unknown format ${defaultFormat}`);
-      const format = /\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(sql)?.[1] ?? defaultFormat;
+      // An INSERT's FORMAT names its input; the (empty) output is in the default format.
+      const insert = writable && /^\s*INSERT\b/i.test(sql);
+      const format = insert ? defaultFormat : (/\bFORMAT\s+([A-Za-z0-9_]+)\s*;?\s*$/i.exec(sql)?.[1] ?? defaultFormat);
+      const insertRows = insert && urlQuery !== null ? text.split('\n').filter((l) => l.trim() !== '').length : 0;
       const database = url.searchParams.get('database');
       const result = await opts.runner({ sql, database, settings, params, format: defaultFormat });
       counters?.inc('serve_http_queries');
@@ -244,10 +262,10 @@ export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<
         'X-ClickHouse-Summary': JSON.stringify({
           read_rows: String(result.rowsRead),
           read_bytes: String(result.bytesRead),
-          written_rows: '0',
-          written_bytes: '0',
+          written_rows: String(insertRows),
+          written_bytes: String(insert ? body.length : 0),
           total_rows_to_read: '0',
-          result_rows: String(result.rowsRead),
+          result_rows: String(insert ? 0 : result.rowsRead),
           result_bytes: String(result.bytes.length),
           elapsed_ns: String(Math.round(result.elapsedSeconds * 1e9)),
         }),
@@ -272,7 +290,12 @@ export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<
       sendError(res, queryId, err);
     }
   }
+  return handle;
+}
 
+export async function serveClickHouseHttp(opts: ClickHouseHttpOptions): Promise<ClickHouseHttp> {
+  const handle = createClickHouseHandler(opts);
+  const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy());
   });
