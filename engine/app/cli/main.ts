@@ -201,6 +201,7 @@ storeOptions(
                     store,
                     certificateExpiringDays: config.analysis.certificateExpiringDays,
                     drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
+                    actors: config.analysis.actors,
                   }
                 : null,
             workers: config.pipeline.workers,
@@ -220,6 +221,7 @@ storeOptions(
                       store,
                       certificateExpiringDays: config.analysis.certificateExpiringDays,
                       drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
+                      actors: config.analysis.actors,
                     },
                     new Counters(),
                   )
