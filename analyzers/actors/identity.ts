@@ -175,7 +175,7 @@ function credentialOf(ex: Exchange): Credential | null {
   return null;
 }
 
-const FORWARDED_FOR = /(?:^|[;,\s])for\s*=\s*("?)\[?([^\]",;\s]+)/i;
+const FORWARDED_FOR = /(?:^|[;,\s])for\s*=\s*"?(\[)?([^\]",;\s]+)/i;
 
 /** First hop of X-Forwarded-For, else of Forwarded (RFC 7239 §5.2 `for=`), '' when absent. */
 export function forwardedHop(ex: Exchange): string {
@@ -189,7 +189,9 @@ export function forwardedHop(ex: Exchange): string {
   const fwd = headerValue(req.headers, 'forwarded');
   if (fwd !== null) {
     const m = FORWARDED_FOR.exec(fwd);
-    if (m?.[2] !== undefined) return m[2].replace(/:\d+$/, '');
+    const v = m?.[2];
+    // A bracketed IPv6 node keeps its colons; `ip:port` (one colon) loses the port (RFC 7239 §6).
+    if (v !== undefined) return m?.[1] === '[' || v.split(':').length > 2 ? v : v.replace(/:\d+$/, '');
   }
   return '';
 }
