@@ -89,7 +89,12 @@ export type PathResolver = (host: string, method: string, path: string) => strin
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
-const STATIC = /\.(?:png|jpe?g|gif|svg|ico|css|js|mjs|map|woff2?|ttf|eot|webp|avif|mp4|webm|txt)$/i;
+/**
+ * Static assets and media segments (HLS `.ts`/`.m4s`, DASH, images): a player or a page fetches many
+ * distinct ones by design, so their parameters are no identifiers to enumerate or objects to own.
+ */
+const STATIC =
+  /\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|woff2?|ttf|otf|eot|html?|txt|pdf|mp4|webm|mp3|wasm|ts|m4s|m4a|m4v|aac|m3u8|mpd|vtt|webvtt|cmfv|cmfa)$/i;
 const STABLE_KINDS: ReadonlySet<string> = new Set(['jwt_sub', 'jwt_client', 'basic_user', 'api_key']);
 
 function id(kind: string, parts: readonly string[]): string {
