@@ -9,6 +9,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
 
@@ -150,15 +151,31 @@ export async function recordActorsCapture(dir: string): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const file = join(dir, 'actors.pcap');
-  const dump = spawn('tcpdump', ['-Z', 'root', '-i', 'lo', '-U', '-s', '0', '-w', file, `tcp port ${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const dump = spawn(
+    'tcpdump',
+    ['-Z', 'root', '--immediate-mode', '-i', 'lo', '-U', '-s', '0', '-w', file, `tcp port ${port}`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   dump.stderr.on('data', (c: Buffer) => (err += c.toString()));
   try {
     await waitFor(() => err.includes('listening on'), { timeoutMs: 10_000, what: () => `tcpdump listening (${err})` });
     await traffic(port);
     await new Promise<void>((r) => server.close(() => r()));
+    // Every packet reached the file (immediate mode, -U) once its size stops growing: the last FIN/ACKs
+    // of the closed connections are the last packets.
+    let size = -1;
+    await waitFor(
+      () => {
+        const now = statSync(file).size;
+        const stable = now === size && now > 24;
+        size = now;
+        return stable;
+      },
+      { timeoutMs: 10_000, what: () => `capture file stable (${size} bytes)`, everyMs: 150 },
+    );
   } finally {
     const exited = new Promise<void>((r) => dump.once('exit', () => r()));
     dump.kill('SIGINT');
