@@ -153,7 +153,7 @@ export async function recordActorsCapture(dir: string): Promise<string> {
   const file = join(dir, 'actors.pcap');
   const dump = spawn(
     'tcpdump',
-    ['-Z', 'root', '--immediate-mode', '-i', 'lo', '-U', '-s', '0', '-w', file, `tcp port ${port}`],
+    ['-Z', 'root', '-B', '32768', '--immediate-mode', '-i', 'lo', '-U', '-s', '0', '-w', file, `tcp port ${port}`],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
