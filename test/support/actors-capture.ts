@@ -9,7 +9,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, request, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
 
@@ -74,7 +74,8 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
         return { id: i, email: email(i), phone: `+316${String(10_000_000 + i * 7919).slice(0, 8)}` };
       });
       send(200, { items });
-    } else send(404, { error: 'no route' });
+    } else if (url.pathname === '/capture-end') send(200, { marker: END_MARKER });
+    else send(404, { error: 'no route' });
   });
 }
 
@@ -108,6 +109,8 @@ function client(localAddress: string, port: number): Client {
 }
 
 const SHOP = 'shop.test';
+/** The body of the closing exchange (recordActorsCapture waits for it in the file). */
+const END_MARKER = 'apitap-capture-end-7f3a9c';
 const ACCOUNTS = 'accounts.test';
 
 async function traffic(port: number): Promise<void> {
@@ -163,19 +166,17 @@ export async function recordActorsCapture(dir: string): Promise<string> {
   try {
     await waitFor(() => err.includes('listening on'), { timeoutMs: 10_000, what: () => `tcpdump listening (${err})` });
     await traffic(port);
+    // A last exchange on a fresh connection, after every client closed: once its response is in the
+    // file, every earlier packet is (one interface, written in order), so stopping tcpdump loses nothing.
+    const end = client('127.0.0.9', port);
+    await end.call('end.test', 'GET', '/capture-end');
+    end.close();
+    await waitFor(() => readFileSync(file).includes(END_MARKER), {
+      timeoutMs: 30_000,
+      what: 'the capture holds the closing exchange',
+      everyMs: 50,
+    });
     await new Promise<void>((r) => server.close(() => r()));
-    // Every packet reached the file (immediate mode, -U) once its size stops growing: the last FIN/ACKs
-    // of the closed connections are the last packets.
-    let size = -1;
-    await waitFor(
-      () => {
-        const now = statSync(file).size;
-        const stable = now === size && now > 24;
-        size = now;
-        return stable;
-      },
-      { timeoutMs: 10_000, what: () => `capture file stable (${size} bytes)`, everyMs: 150 },
-    );
   } finally {
     const exited = new Promise<void>((r) => dump.once('exit', () => r()));
     dump.kill('SIGINT');
