@@ -74,3 +74,31 @@ test('an empty inventory still gives a valid document', async () => {
   const res = await new Validator().validate(toOpenApi([]));
   assert.equal(res.valid, true, JSON.stringify(res.errors));
 });
+
+test('a WebSocket endpoint is its upgrade (GET, 101); message shapes go to x-apitap-websocket, not a GET body', async () => {
+  resetExchangeCounter();
+  const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null });
+  const ws = (dir: 'client' | 'server' | null, json: unknown): ReturnType<typeof ex> => {
+    const e = ex('GET', '/ws/chat', {
+      status: 101,
+      ...(dir === 'client' ? { reqJson: json } : dir === 'server' ? { resJson: json } : {}),
+    });
+    e.protocol = 'websocket';
+    if (dir !== null) e.websocket = { direction: dir, type: 'text', frames: 1, compressed: false };
+    return e;
+  };
+  a.observe(ws(null, null));
+  a.observe(ws('client', { subscribe: 'prices' }));
+  a.observe(ws('server', { price: 1.5 }));
+  const doc = toOpenApi(a.endpoints(), { title: 'ws' });
+  const v = new Validator();
+  const res = await v.validate(doc);
+  assert.equal(res.valid, true, JSON.stringify(res.errors, null, 1));
+  const get = (doc['paths'] as Record<string, Record<string, Record<string, unknown>>>)['/ws/chat']?.['get'];
+  assert.equal(get?.['requestBody'], undefined);
+  assert.deepEqual(Object.keys(get?.['responses'] as object), ['1XX']);
+  assert.deepEqual(get?.['x-apitap-websocket'], {
+    clientMessages: { type: 'object', properties: { subscribe: { type: 'string' } } },
+    serverMessages: { type: 'object', properties: { price: { type: 'number' } } },
+  });
+});

@@ -178,7 +178,14 @@ export function toOpenApi(endpoints: readonly EndpointRecord[], extra: OpenApiEx
     if (params.length > 0) op['parameters'] = params;
     const reqSchema = bodySchema(e.fields, 'request');
     const reqTypes = e.contentTypes.filter((c) => c.startsWith('request ')).map((c) => c.slice(8));
-    if (reqTypes.length > 0) {
+    if (e.protocol === 'websocket') {
+      // A WebSocket endpoint (exchange/v1 "WebSocket"): the operation is the upgrade (GET → 101);
+      // its messages are not a request body of the GET: their shapes go to an extension.
+      op['x-apitap-websocket'] = {
+        clientMessages: reqSchema ?? {},
+        serverMessages: bodySchema(e.fields, 'response') ?? {},
+      };
+    } else if (reqTypes.length > 0) {
       const content: Record<string, Schema> = {};
       for (const t of reqTypes) content[t] = t.includes('json') && reqSchema ? { schema: reqSchema } : {};
       op['requestBody'] = { content };

@@ -55,7 +55,7 @@ class Connection implements HttpConnection, ConnState {
   readonly classified: [boolean, boolean] = [false, false];
   readonly notHttp: [boolean, boolean] = [false, false];
   countedOther = false;
-  h2: HttpConnection | null = null;
+  next: HttpConnection | null = null;
   connectTunnel = false;
   readonly prefaceHeld: [Buffer | null, Buffer | null] = [null, null];
   readonly sniffLeft: [number, number] = [SNIFF_CHUNKS, SNIFF_CHUNKS];
@@ -79,8 +79,8 @@ class Connection implements HttpConnection, ConnState {
   }
 
   onData(dir: Direction, chunk: Buffer, tsUs: number): void {
-    if (this.h2 !== null) {
-      this.h2.onData(dir, chunk, tsUs);
+    if (this.next !== null) {
+      this.next.onData(dir, chunk, tsUs);
       return;
     }
     if (this.ended || this.dead || this.notHttp[dir]) return;
@@ -97,8 +97,8 @@ class Connection implements HttpConnection, ConnState {
   }
 
   onGap(dir: Direction, length: number, tsUs: number): void {
-    if (this.h2 !== null) {
-      this.h2.onGap(dir, length, tsUs);
+    if (this.next !== null) {
+      this.next.onGap(dir, length, tsUs);
       return;
     }
     if (this.ended || this.dead || this.notHttp[dir] || !(length > 0)) return;
@@ -112,7 +112,7 @@ class Connection implements HttpConnection, ConnState {
   }
 
   onTruncated(dir: Direction): void {
-    this.h2?.onTruncated(dir);
+    this.next?.onTruncated(dir);
     if (this.ended || this.dead) return;
     const side = this.sides[dir];
     side.truncCalls = 2;
@@ -124,7 +124,7 @@ class Connection implements HttpConnection, ConnState {
     for (const dir of [0, 1] as const) {
       // Bytes that only began like the preface: HTTP/1.x after all (e.g. a lone "PRI").
       const held = this.prefaceHeld[dir];
-      if (held === null || this.h2 !== null) continue;
+      if (held === null || this.next !== null) continue;
       this.prefaceHeld[dir] = null;
       this.classified[dir] = true;
       this.onData(dir, held, this.sides[dir].lastTs);
@@ -142,7 +142,7 @@ class Connection implements HttpConnection, ConnState {
       this.counters.inc('http_internal_error');
     }
     this.queue = [];
-    if (this.h2 !== null) this.h2.onEnd(tsUs, reason, oneSided);
+    if (this.next !== null) this.next.onEnd(tsUs, reason, oneSided);
   }
 
   /** Estimated bytes of this connection's state (see stateBytes in state.ts). */

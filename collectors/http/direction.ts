@@ -47,9 +47,10 @@ export function processBytes(c: ConnState, side: Side, buf: Buffer, off: number,
   while (off < buf.length || (side.mode === MODE.resync && side.scanPending)) {
     switch (side.mode) {
       case MODE.tunnel:
-        // After a 101 to Upgrade: h2c the rest of this chunk is HTTP/2 (the server's first frames).
-        if (c.h2 !== null) {
-          c.h2.onData(side.dir, buf.subarray(off), tsUs);
+        // After a 101 to Upgrade: h2c or websocket the rest of this chunk is the next layer's (the
+        // server's first frames).
+        if (c.next !== null) {
+          c.next.onData(side.dir, buf.subarray(off), tsUs);
         } else if (c.connectTunnel && side.dir === c.reqDir) {
           c.connectTunnel = false;
           const rest = buf.subarray(off);

@@ -1,10 +1,13 @@
-// What a direction carries and the hand-off to the HTTP/2 layer (collectors/h2): a direction's
-// first bytes are classified (TLS/SSH are not parsed, the HTTP/2 preface or frames start HTTP/2,
-// a strict prefix of the preface is held until decided), the first chunks of a connection joined
-// mid-stream are sniffed for HTTP/2 frames, and a 101 to Upgrade: h2c turns the request into
-// stream 1 (RFC 7540 §3.2).
+// What a direction carries and the hand-off to the HTTP/2 layer (collectors/h2) and the WebSocket
+// layer (collectors/websocket): a direction's first bytes are classified (TLS/SSH are not parsed,
+// the HTTP/2 preface or frames start HTTP/2, a strict prefix of the preface is held until decided),
+// the first chunks of a connection joined mid-stream are sniffed for HTTP/2 frames, a 101 to
+// Upgrade: h2c turns the request into stream 1 (RFC 7540 §3.2), and a 101 to Upgrade: websocket
+// hands both directions to the WebSocket frame reader (RFC 6455 §4).
 import { createH2Connection } from '../h2/connection.js';
 import { DEFAULT_MAX_FRAME, findFrameChain } from '../h2/frames.js';
+import { createWsConnection } from '../websocket/connection.js';
+import { negotiated } from '../websocket/handshake.js';
 import { flush } from './pairing.js';
 import { requestOf } from './record.js';
 import { H2_PREFACE, isH2Frames, otherProtocol } from './sniff.js';
@@ -79,14 +82,14 @@ export function startH2(
   dir: Direction,
 ): void {
   for (const s of c.sides) s.mode = MODE.ended;
-  c.h2 = createH2Connection(c.meta, c.opts, c.emitFn, c.counters, {
+  c.next = createH2Connection(c.meta, c.opts, c.emitFn, c.counters, {
     clientDir,
     seqBase: c.nextSeq,
     start,
     swapped: c.swapped,
     upgrade: null,
   });
-  c.h2.onData(dir, chunk, tsUs);
+  c.next.onData(dir, chunk, tsUs);
 }
 
 /**
@@ -116,7 +119,38 @@ export function startH2Upgrade(c: ConnState, entry: Entry, rq: Msg): void {
       truncated: rq.truncated,
     },
   });
-  c.h2 = h2;
+  c.next = h2;
   if (reqSide.heldBroken) h2.onGap(c.reqDir, 1, reqSide.lastTs);
   for (const h of held) h2.onData(c.reqDir, h.buf, h.tsUs);
+}
+
+/**
+ * A 101 answered an Upgrade: websocket request (RFC 6455 §4.2.2): the upgrade exchange leaves now
+ * as a 'websocket' record (not flagged http_upgrade: parsing goes on), and the WebSocket layer
+ * takes over both directions, the client's frames sent before the 101 (held) first. Message
+ * records take the seqs after every exchange the HTTP/1.x layer numbered.
+ */
+export function startWsUpgrade(c: ConnState, entry: Entry, rq: Msg, rs: Msg): void {
+  entry.protocol = 'websocket';
+  c.counters.inc('ws_upgrades');
+  const reqSide = c.sides[c.reqDir];
+  const held = reqSide.held;
+  const broken = reqSide.heldBroken;
+  reqSide.held = [];
+  reqSide.heldBytes = 0;
+  c.holdEntry = null;
+  for (const s of c.sides) s.mode = MODE.tunnel;
+  flush(c);
+  const ws = createWsConnection(c.meta, c.opts, c.emitFn, c.counters, {
+    clientDir: c.reqDir,
+    seqBase: c.nextSeq,
+    swapped: c.swapped,
+    request: requestOf(rq),
+    response: { status: rs.head.status, reason: rs.head.reason, version: rs.head.version, headers: rs.head.headers },
+    extensions: negotiated(rs.head.headers),
+  });
+  c.next = ws;
+  // Early client frames that overflowed the hold buffer were dropped: the client stream starts with a gap.
+  if (broken) ws.onGap(c.reqDir, 1, reqSide.lastTs);
+  else for (const h of held) ws.onData(c.reqDir, h.buf, h.tsUs);
 }

@@ -5,7 +5,8 @@ import type { HeaderPair } from '../../engine/contracts/exchange.js';
 import type { HttpCounter } from '../../engine/contracts/catalogue.js';
 import { BodyCollector, emptyBody, headerOf } from './body.js';
 import { processBytes } from './direction.js';
-import { startH2Upgrade } from './handoff.js';
+import { isWebSocketUpgrade } from '../websocket/handshake.js';
+import { startH2Upgrade, startWsUpgrade } from './handoff.js';
 import { enqueueRequest, flush, pairResponse } from './pairing.js';
 import type { ParsedHead, ParserSink } from './parser.js';
 import { isH2cUpgrade } from './sniff.js';
@@ -117,6 +118,15 @@ export function onResponseEnd(c: ConnState, side: Side, trailers: HeaderPair[], 
   const s = msg.head.status;
   if (s === 101 && entry !== null && entry.req !== null && isH2cUpgrade(entry.req.head.headers)) {
     startH2Upgrade(c, entry, entry.req);
+    return false;
+  }
+  if (
+    s === 101 &&
+    entry !== null &&
+    entry.req !== null &&
+    isWebSocketUpgrade(entry.req.head.headers, msg.head.headers)
+  ) {
+    startWsUpgrade(c, entry, entry.req, msg);
     return false;
   }
   let tunnel: HttpCounter | '' = '';

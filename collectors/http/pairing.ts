@@ -10,7 +10,7 @@ import type { ConnState, Entry, Msg, Side } from './state.js';
 
 /** Queues a new request's exchange; bounds the requests waiting for a response (the oldest one leaves unpaired). */
 export function enqueueRequest(c: ConnState, msg: Msg): void {
-  c.queue.push({ seq: c.nextSeq++, req: msg, res: null, interim: [], anomalies: null });
+  c.queue.push({ seq: c.nextSeq++, req: msg, res: null, interim: [], anomalies: null, protocol: null });
   let waiting = 0;
   for (const e of c.queue) if (e.res === null) waiting++;
   if (waiting > c.maxPending) {
@@ -29,7 +29,7 @@ export function enqueueRequest(c: ConnState, msg: Msg): void {
 export function pairResponse(c: ConnState, side: Side, target: Entry | null, head: ParsedHead, msg: Msg): Entry {
   let entry = answers(c, side, target, head) ? target : null;
   if (entry === null) {
-    entry = { seq: c.nextSeq++, req: null, res: msg, interim: c.pendingInterim, anomalies: null };
+    entry = { seq: c.nextSeq++, req: null, res: msg, interim: c.pendingInterim, anomalies: null, protocol: null };
     c.pendingInterim = [];
     const at = target === null ? -1 : c.queue.indexOf(target);
     if (at < 0) {

@@ -46,7 +46,7 @@ export function buildExchange(c: ConnState, e: Entry): Exchange {
   const m = c.meta;
   const client = c.swapped ? m.server : m.client;
   const server = c.swapped ? m.client : m.server;
-  return {
+  const ex: Exchange = {
     schema: EXCHANGE_SCHEMA,
     id: exchangeId(m.flowId, e.seq),
     flowId: m.flowId,
@@ -62,6 +62,9 @@ export function buildExchange(c: ConnState, e: Entry): Exchange {
     quality: { gapBytes, truncated, oneSided: c.oneSided, midstream: !m.handshake },
     complete: rq !== null && rs !== null && rq.complete && rs.complete,
   };
+  // Left out for HTTP/1.x (exchange/v1: absent means 'http'); last key, as in the schema.
+  if (e.protocol !== null) ex.protocol = e.protocol;
+  return ex;
 }
 
 export function requestOf(rq: Msg): HttpRequest {

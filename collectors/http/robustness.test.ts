@@ -136,8 +136,8 @@ test('exchange ids are deterministic and JSON is byte-identical across runs', ()
   const a = run();
   assert.equal(a, run());
   const parsed = JSON.parse(a) as ExchangeT[];
-  // HTTP/1.x records leave out `protocol` and `streamId` (exchange/v1 defaults: 'http', null).
-  const optional = new Set(['protocol', 'streamId']);
+  // HTTP/1.x records leave out `protocol`, `streamId` and `websocket` (exchange/v1 defaults: 'http', null, null).
+  const optional = new Set(['protocol', 'streamId', 'websocket']);
   assert.deepEqual(
     Object.keys(parsed[0] as object),
     Object.keys(Exchange.shape).filter((k) => !optional.has(k)),

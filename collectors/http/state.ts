@@ -41,6 +41,8 @@ export interface Entry {
   interim: number[];
   /** Created by the first anomaly. */
   anomalies: Set<HttpCounter> | null;
+  /** exchange/v1 `protocol` of the record, or null for HTTP/1.x (left out of the record). */
+  protocol: string | null;
 }
 
 export interface Side {
@@ -102,10 +104,12 @@ export interface ConnState {
   readonly notHttp: [boolean, boolean];
   countedOther: boolean;
   /**
-   * The HTTP/2 layer (collectors/h2) once the connection turned out to be h2c: prior-knowledge
-   * preface, frames recognised, or a 101 to Upgrade: h2c. It then receives every later call.
+   * The layer that took the connection over, which then receives every later call: HTTP/2
+   * (collectors/h2) once the connection turned out to be h2c (prior-knowledge preface, frames
+   * recognised, or a 101 to Upgrade: h2c), or WebSocket (collectors/websocket) after a 101 to
+   * Upgrade: websocket.
    */
-  h2: HttpConnection | null;
+  next: HttpConnection | null;
   /** A CONNECT tunnel started and the client's first tunnel bytes were not seen yet. */
   connectTunnel: boolean;
   /** Per direction: first bytes that are a strict prefix of the HTTP/2 preface, held until decided. */
@@ -181,6 +185,7 @@ export function stateBytes(c: ConnState): number {
     if (s.carry !== null) n += s.carry.length;
     n += s.heldBytes;
   }
+  if (c.next !== null) n += c.next.stateBytes?.() ?? 0;
   for (const e of c.queue) {
     n += CONNECTION_STATE_BYTES.entry;
     if (e.req !== null) n += msgBytes(e.req);

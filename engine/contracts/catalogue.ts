@@ -19,6 +19,7 @@ export type CounterLayer =
   | 'tcp'
   | 'http'
   | 'h2'
+  | 'websocket'
   | 'tls'
   | 'collector'
   | 'bus'
@@ -206,7 +207,8 @@ const HTTP = section('http', 'anomaly', 'events', {
   http_response_without_request: 'a response arrived while no request was waiting for one',
   http_pipeline_overflow: 'more than maxPendingRequests requests awaited responses; the oldest was emitted unpaired',
   // Tunnels (RFC 9110 §7.8 Upgrade, §9.3.6 CONNECT): the rest of the connection is not HTTP/1.x.
-  http_upgrade: 'a 101 Switching Protocols response: parsing of the connection stopped after it',
+  http_upgrade:
+    'a 101 Switching Protocols to a protocol not decoded here (not h2c, not websocket): parsing of the connection stopped after it',
   http_connect: 'a 2xx response to CONNECT: the connection became a tunnel, parsing stopped',
   http_upgrade_held_overflow:
     'bytes sent after an Upgrade/CONNECT request, before its response, exceeded the hold buffer',
@@ -317,6 +319,67 @@ const H2_STATS = section('h2', 'stat', 'events', {
   grpc_calls: 'streams carrying gRPC (content-type application/grpc*)',
   grpc_messages_request: 'gRPC messages sent by clients',
   grpc_messages_response: 'gRPC messages sent by servers',
+});
+
+const WS = section('websocket', 'anomaly', 'events', {
+  // Framing (RFC 6455 §5.2). Each rides on the message record it affected, else it is only counted.
+  ws_gap:
+    "a gap outside a frame payload (in a frame header, or past the frame's end): that direction's message stream ended there; its later bytes are counted (ws_skipped_bytes), not parsed",
+  ws_message_gap: 'a gap inside a frame payload: skipped with the framing kept; the message is incomplete',
+  ws_cut_short: 'the connection ended (or the direction lost its framing) in the middle of a message',
+  ws_bad_length:
+    'a 64-bit payload length with its most significant bit set (RFC 6455 §5.2): framing lost, the direction ended',
+  ws_nonminimal_length: 'a payload length not in its minimal encoding (RFC 6455 §5.2)',
+  ws_bad_opcode: 'a reserved opcode (3-7, 11-15; RFC 6455 §5.2): the frame was skipped by its length',
+  ws_bad_rsv:
+    'an RSV bit no negotiated extension defines, or RSV1 on a continuation or control frame (RFC 6455 §5.2, RFC 7692 §6)',
+  ws_unmasked_client_frame: 'a client frame without a mask (RFC 6455 §5.1)',
+  ws_masked_server_frame: 'a server frame with a mask (RFC 6455 §5.1)',
+  ws_bad_control_frame: 'a fragmented control frame or one longer than 125 bytes (RFC 6455 §5.5)',
+  ws_bad_continuation:
+    'a continuation frame with no message open, or a new data frame while a fragmented message was open (RFC 6455 §5.4): the open message was emitted incomplete',
+  ws_invalid_utf8: 'a text message or close reason that is not valid UTF-8 (RFC 6455 §8.1): data is base64',
+  ws_data_after_close: 'a frame after the close frame of the same direction (RFC 6455 §5.5.1)',
+  // Closing (RFC 6455 §7).
+  ws_bad_close: 'a close payload of one byte, or a status code not allowed on the wire (RFC 6455 §7.4)',
+  ws_close_error:
+    'a close frame with a status other than 1000 (normal) or 1001 (going away): protocol error, policy, too big, internal error…',
+  ws_no_close:
+    'the TCP connection ended with no close frame from either side (RFC 6455 §7.1.5: abnormal closure, 1006)',
+  // permessage-deflate (RFC 7692).
+  ws_bad_extension_params: 'malformed permessage-deflate parameters in the 101 (RFC 7692 §7.1): defaults were used',
+  ws_unsupported_extension:
+    'the 101 negotiated an extension other than permessage-deflate: messages with RSV bits are counted, not decoded',
+  ws_inflate_failed: 'a compressed message that did not inflate (corrupt data): data holds what decoded',
+  ws_inflate_capped:
+    'a compressed message inflated past maxDecodedBytes (decompression bomb cap): only a prefix was kept',
+  ws_encoded_message_capped: 'a compressed message larger than maxEncodedBytes: only its prefix was decoded',
+  ws_inflate_context_lost:
+    'a compressed message not decoded because its direction had lost the shared LZ77 window (context takeover, RFC 7692 §7.2.3) to an earlier gap, cap or failure',
+  // Safety net.
+  ws_internal_error: 'an unexpected exception inside the WebSocket layer; the connection was abandoned',
+  ws_emit_error: ['drop', 'exchanges', 'the exchange sink threw; the message record was lost'],
+  ws_skipped_bytes: [
+    'anomaly',
+    'bytes',
+    'bytes of a direction after it lost its framing (ws_gap, ws_bad_length): not parsed',
+  ],
+});
+
+const WS_STATS = section('websocket', 'stat', 'events', {
+  ws_upgrades: 'connections that switched to WebSocket (a 101 with Upgrade: websocket, RFC 6455 §4)',
+  ws_upgrades_deflate: 'WebSocket connections that negotiated permessage-deflate (RFC 7692)',
+  ws_frames: ['stat', 'messages', 'WebSocket frames read (data and control)'],
+  ws_messages_client_text: ['stat', 'messages', 'text messages sent by clients (each one an exchange record)'],
+  ws_messages_client_binary: ['stat', 'messages', 'binary messages sent by clients (counted, not scanned)'],
+  ws_messages_server_text: ['stat', 'messages', 'text messages sent by servers (each one an exchange record)'],
+  ws_messages_server_binary: ['stat', 'messages', 'binary messages sent by servers (counted, not scanned)'],
+  ws_messages_compressed: ['stat', 'messages', 'messages compressed with permessage-deflate (RSV1)'],
+  ws_messages_fragmented: ['stat', 'messages', 'messages sent in more than one frame'],
+  ws_message_bytes: ['stat', 'bytes', 'payload bytes of data frames (before inflating)'],
+  ws_pings: ['stat', 'messages', 'ping frames'],
+  ws_pongs: ['stat', 'messages', 'pong frames'],
+  ws_close_frames: ['stat', 'messages', 'close frames'],
 });
 
 const TLS = section('tls', 'anomaly', 'events', {
@@ -478,6 +541,8 @@ export const COUNTERS = {
   ...HTTP,
   ...H2,
   ...H2_STATS,
+  ...WS,
+  ...WS_STATS,
   ...TLS,
   ...TLS_STATS,
   ...BUS,
@@ -542,6 +607,7 @@ export type HttpCounter = keyof typeof HTTP;
 export type H2Anomaly = keyof typeof H2;
 export type TlsAnomaly = keyof typeof TLS;
 export type H2Counter = keyof typeof H2 | keyof typeof H2_STATS;
+export type WsCounter = keyof typeof WS | keyof typeof WS_STATS;
 export type SourceCounter = keyof typeof SOURCE;
 
 /** Reported by name in report/v1 `capture.anomalies` (anomalies and drops, not statistics). */

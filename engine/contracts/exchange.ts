@@ -1,8 +1,8 @@
 // exchange/v1: the only record that crosses from collectors to analyzers (in process, or over Kafka).
 //
 // Contract:
-// - Every field is always present (null where unknown), except `protocol` and `streamId` which
-//   HTTP/1.x records leave out, so JSON.stringify of an Exchange built by the collector is
+// - Every field is always present (null where unknown), except `protocol`, `streamId` and
+//   `websocket`, which HTTP/1.x records leave out (h2c records leave out `websocket`), so JSON.stringify of an Exchange built by the collector is
 //   byte-identical across runs of the same capture: key order is the order below.
 // - Times are packet time in integer microseconds since the Unix epoch, never wall clock.
 // - Header names and values are kept as on the wire (names not lower-cased), in wire order.
@@ -68,6 +68,42 @@ export const Response = z.object({
   endUs: z.number().int(),
 });
 
+/**
+ * WebSocket (RFC 6455, collectors/websocket): how a connection upgraded with `Upgrade: websocket`
+ * is represented, so that every analyzer works on it unchanged.
+ * - The upgrade itself is the HTTP/1.1 exchange it always was (request, the 101, its latency), with
+ *   `protocol: 'websocket'` and `websocket` absent: the endpoint (host, GET, path) and its auth come
+ *   from it, and its protocol becomes 'websocket'.
+ * - Each data message (text or binary, all its fragments, inflated when permessage-deflate was
+ *   negotiated) is one more record of the connection (`seq` after the upgrade's, in the order the
+ *   messages ended), with `protocol: 'websocket'` and `websocket` set. It repeats the upgrade's
+ *   request line and headers (the message travels under that path and those credentials) and the
+ *   101's status line and headers; the message is the body of the side it travelled on (client →
+ *   `request.body`, server → `response.body`), the other side's body is empty. Body `contentType`
+ *   is the collector's classification of the message: 'application/json' (a text message that
+ *   starts like JSON), 'text/plain' (other text), 'application/octet-stream' (binary: counted, its
+ *   bytes not kept, `data` empty). `contentEncoding` is ['permessage-deflate'] for a compressed
+ *   message. Start and end times of both sides are the message's first and last frame; `latencyUs`
+ *   is null (messages are not requests and answers).
+ * - So an endpoint's hits count its upgrades plus its messages (both directions): a WebSocket API
+ *   does its work in messages as a REST API does in requests, and the endpoint's last-seen time
+ *   follows the connection's last message, not its hours-old handshake. Records with `websocket`
+ *   give the per-direction counts; PII and field shapes get paths under the endpoint
+ *   (`request.body $.user.email`) exactly as for an HTTP body.
+ * - Control frames (ping, pong, close) are not records; they and every framing anomaly are counted
+ *   (engine/contracts/catalogue.ts, section websocket).
+ */
+export const WebSocketMessage = z.object({
+  /** Who sent the message: 'client' (the side that sent the upgrade request) or 'server'. */
+  direction: z.enum(['client', 'server']),
+  /** Opcode of its first frame: 'text' (1) or 'binary' (2). */
+  type: z.enum(['text', 'binary']),
+  /** Frames the message was sent in (1 when not fragmented). */
+  frames: z.number().int().nonnegative(),
+  /** Compressed with permessage-deflate (RSV1 set on its first frame, RFC 7692 §6). */
+  compressed: z.boolean(),
+});
+
 export const Exchange = z.object({
   schema: z.literal(EXCHANGE_SCHEMA),
   /** Deterministic: derived from flowId and seq. */
@@ -107,12 +143,14 @@ export const Exchange = z.object({
   complete: z.boolean(),
   /**
    * The protocol the exchange was carried in: 'http' (HTTP/1.x), 'h2c' (HTTP/2 cleartext), 'grpc'
-   * (gRPC over h2c); later 'websocket', 'graphql'. HTTP/1.x records leave it out (their bytes stay
-   * as before the field existed): absent means 'http'.
+   * (gRPC over h2c), 'websocket' (see WebSocket below); later 'graphql'. HTTP/1.x records leave it
+   * out (their bytes stay as before the field existed): absent means 'http'.
    */
   protocol: z.string().default('http'),
   /** HTTP/2 stream identifier; absent or null outside HTTP/2. */
   streamId: z.number().int().nonnegative().nullable().default(null),
+  /** WebSocket message records only (see WebSocket below); absent or null on every other record. */
+  websocket: WebSocketMessage.nullable().default(null),
 });
 
 export type Endpoint = z.infer<typeof Endpoint>;
@@ -120,9 +158,10 @@ export type HeaderPair = z.infer<typeof HeaderPair>;
 export type Body = z.infer<typeof Body>;
 export type HttpRequest = z.infer<typeof Request>;
 export type HttpResponse = z.infer<typeof Response>;
+export type WebSocketMessage = z.infer<typeof WebSocketMessage>;
 /**
- * As producers build it: `protocol` and `streamId` may be absent (their defaults apply when a record
- * is parsed); read them with exchangeProtocol().
+ * As producers build it: `protocol`, `streamId` and `websocket` may be absent (their defaults apply
+ * when a record is parsed); read the protocol with exchangeProtocol().
  */
 export type Exchange = z.input<typeof Exchange>;
 
