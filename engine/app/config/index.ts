@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CollectorConfig } from '../../../collectors/config.js';
+import { ActionsConfig } from '../actions/config.js';
 
 export { CollectorConfig };
 
@@ -48,6 +49,7 @@ export const AppConfig = z
     collector: CollectorConfig.default(CollectorConfig.parse({})),
     analysis: AnalysisSettings.default(AnalysisSettings.parse({})),
     pipeline: PipelineConfig.default(PipelineConfig.parse({})),
+    actions: ActionsConfig.default(ActionsConfig.parse({})),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;

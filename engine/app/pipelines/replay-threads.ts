@@ -23,6 +23,7 @@ import { DEFAULT_QUIET_US } from '../../../analyzers/drift/index.js';
 import { ReplayError } from './errors.js';
 import { expandInputs } from './inputs.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
+import type { ActionDispatcher } from '../actions/index.js';
 
 export interface ThreadedAnalysisConfig {
   specs: LoadedSpec[];
@@ -44,6 +45,8 @@ export interface ThreadedReplayOptions {
   analysis: ThreadedAnalysisConfig | null;
   /** Analysis threads (shards), ≥ 1. */
   workers: number;
+  /** Remediation actions: the window's findings are offered once merged; closed before returning. */
+  actions?: ActionDispatcher;
   onProgress?: (done: number, total: number, file: string) => void;
 }
 
@@ -186,6 +189,10 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       report.endpoints = endpoints;
       report.findings = withDrift;
       report.tls = tls;
+      if (opts.actions !== undefined) {
+        opts.actions.offer(withDrift);
+        report.actions = await opts.actions.close();
+      }
     }
     if (collected.traffic.buckets.length > 0) report.traffic = collected.traffic;
     return { report, counters };
