@@ -14,6 +14,7 @@ import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { parseHttpAddress, serveStore, type StoreServer } from '../serve/owner.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
+import { actionFlagOptions, actionsFromFlags, type ActionFlags } from './actions.js';
 
 export interface CliHelpers {
   fail(code: number, message: string): never;
@@ -156,6 +157,12 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
   analyze.addOption(
     new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'),
   );
+  actionFlagOptions(analyze)
+    .option(
+      '--actions-kafka',
+      'publish action/v1 records to the actions topic (actions.kafkaTopic, default apitap.actions); on with --actions-webhook',
+    )
+    .option('--config <file>', 'YAML/JSON settings (keys as printed by `apitap config`; analyze reads `actions`)');
   analyze.action(
     async (
       flags: StoreFlags & {
@@ -169,9 +176,24 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         healthPort: string;
         from: string;
         http: string;
-      },
+        actionsKafka?: boolean;
+        config?: string;
+      } & ActionFlags,
     ) => {
       const counters = new Counters();
+      const config = configFromFlags({ ...(flags.config !== undefined ? { config: flags.config } : {}) }, h.fail);
+      const brokerList = brokers(flags.kafka, h);
+      // In the distributed mode actions always go to Kafka too: the topic is their durable record.
+      const actions = actionsFromFlags(flags, {
+        config: config.actions,
+        fail: h.fail,
+        ledgerDir: flags.store,
+        counters,
+        log: (msg, fields) => log.info(fields ?? {}, msg),
+        ...(flags.actionsKafka === true || flags.actionsWebhook !== undefined
+          ? { kafka: { brokers: brokerList, logger: log } }
+          : {}),
+      });
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
       const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
@@ -179,7 +201,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const store = await openStoreWithRetry(flags, log);
       const consumer = createKafkaConsumer(
         {
-          brokers: brokers(flags.kafka, h),
+          brokers: brokerList,
           topic: flags.topic,
           groupId: flags.group,
           fromBeginning: flags.from === 'beginning',
@@ -192,6 +214,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         consumer,
         counters,
         log: (msg, fields) => log.info(fields ?? {}, msg),
+        ...(actions !== null ? { actions } : {}),
       });
       await retrying(() => worker.start(), log, 'analyzer start');
       log.info({ topic: flags.topic, group: flags.group }, 'analyzer running');
@@ -209,6 +232,8 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       onSignals(async () => {
         await served?.close();
         await worker.stop();
+        const sent = await actions?.close();
+        if (sent !== undefined) log.info({ actions: sent }, 'actions closed');
         await store.close();
         health?.close();
         log.info({ counters: counters.snapshot() }, 'analyzer stopped');

@@ -22,6 +22,7 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { EndpointLedger } from './tombstones.js';
+import type { ActionDispatcher } from '../actions/index.js';
 
 export interface WorkerOptions {
   analysis: Omit<AnalysisConfig, 'store'>;
@@ -29,6 +30,13 @@ export interface WorkerOptions {
   consumer: ExchangeConsumer;
   counters: Counters;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Remediation actions: offered every finding once it is stored (so an action never names a finding
+   * the store lost), and the stored active findings at each rebuild, so an action lost to a crash
+   * between the store write and its delivery is sent after the restart (same id; the dispatcher and
+   * its ledger skip what was already sent).
+   */
+  actions?: ActionDispatcher;
 }
 
 export interface AnalyzerWorker {
@@ -59,6 +67,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const storedMarks = await store.watermarks();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
     session.analysis.restore(stored, findings);
+    opts.actions?.offer(findings);
     ledger = new EndpointLedger();
     ledger.seed(stored);
     marks = storedMarks;
@@ -107,6 +116,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     await store.writeExchanges(fresh);
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
     await store.writeFindings(findings);
+    opts.actions?.offer(findings);
     // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
     // endpoint that now always authenticates) are resolved, not left standing.
     const current = new Set(findings.map((f) => f.id));
