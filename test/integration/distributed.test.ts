@@ -3,15 +3,19 @@
 // @clickhouse/client to the ClickHouse engine (chDB behind ClickHouse's HTTP interface). During the run
 // the ClickHouse front answers 503, the broker is stopped and started again, and an analyzer is
 // killed with SIGKILL and replaced. At the end the exchanges are counted by id against the ground
-// truth (`apitap replay --exchanges` of the same captures): none lost, none duplicated.
+// truth (`apitap replay --exchanges` of the same captures): none lost, none duplicated. The analyzers
+// also publish remediation actions (--actions-kafka): every stored finding at or above high has an
+// action/v1 record keyed by its id on the actions topic, the killed analyzer's included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
+import { Action } from '../../engine/app/actions/action.js';
+import { SEVERITY_RANK } from '../../engine/contracts/inventory.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
-import { uniqueName } from '../support/kafka.js';
+import { testKafka, uniqueName } from '../support/kafka.js';
 import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
 
@@ -52,6 +56,7 @@ test(
   async () => {
     const topic = uniqueName('dist');
     const group = `${topic}-g`;
+    const actionsTopic = `${topic}.actions`;
     const db = `dist_${process.pid}`;
     const url = `${cluster.front.url}/${db}`;
     const truth = [...truthIds(firstCaptures, 'first'), ...truthIds(secondCaptures, 'second')];
@@ -75,6 +80,8 @@ test(
       join(work, 'secret'),
       '--health-port',
       String(port),
+      '--actions-kafka',
+      actionsTopic,
     ];
     const portA = 19100 + (process.pid % 500);
     const portB = portA + 1;
@@ -177,6 +184,39 @@ test(
       assert.ok(eps.length > 50, `inventory built: ${eps.length} endpoints`);
       const m = await metrics(portB);
       assert.equal(m['bus_dlq'] ?? 0, 0);
+
+      // 4. Actions: one record per stored finding at or above high, keyed by its id, on the actions
+      //    topic, A's (killed before it could say what it had delivered) included.
+      const high = (await store.findings()).filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
+      assert.ok(high.length >= 3, `findings at or above high: ${high.length}`);
+      const actions = new Map<string, string[]>();
+      const consumer = testKafka(cluster.broker.bootstrap).consumer({ groupId: `${actionsTopic}-check` });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: actionsTopic, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            const key = message.key?.toString() ?? '';
+            assert.equal(message.headers?.['schema']?.toString(), 'action/v1');
+            const a = Action.parse(JSON.parse(message.value?.toString() ?? ''));
+            assert.equal(a.id, key, 'the key is the finding id');
+            assert.ok(SEVERITY_RANK[a.severity] >= SEVERITY_RANK.high, `${a.id} is ${a.severity}`);
+            actions.set(key, [...(actions.get(key) ?? []), a.kind]);
+          },
+        });
+        await until(
+          () => Promise.resolve(high.filter((f) => !actions.has(f.id)).length),
+          (missing) => missing === 0,
+          60_000,
+          'an action for every stored finding at or above high',
+        );
+      } finally {
+        await consumer.disconnect();
+      }
+      for (const f of high) assert.equal(actions.get(f.id)?.[0], f.kind);
+      const mb = await metrics(portB);
+      assert.equal(mb['actions_kafka_dropped_buffer_full'] ?? 0, 0);
+      assert.ok((mb['actions_new'] ?? 0) + (mb['actions_repeated'] ?? 0) >= 1, 'B offered actions');
     } finally {
       await a?.kill().catch(() => undefined);
       await b?.stop().catch(() => null);

@@ -159,8 +159,8 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
   );
   actionFlagOptions(analyze)
     .option(
-      '--actions-kafka',
-      'publish action/v1 records to the actions topic (actions.kafkaTopic, default apitap.actions); on with --actions-webhook',
+      '--actions-kafka [topic]',
+      'publish action/v1 records (key = finding id) to this topic (default actions.kafkaTopic: apitap.actions); on with --actions-webhook',
     )
     .option('--config <file>', 'YAML/JSON settings (keys as printed by `apitap config`; analyze reads `actions`)');
   analyze.action(
@@ -176,7 +176,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         healthPort: string;
         from: string;
         http: string;
-        actionsKafka?: boolean;
+        actionsKafka?: boolean | string;
         config?: string;
       } & ActionFlags,
     ) => {
@@ -184,13 +184,16 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const config = configFromFlags({ ...(flags.config !== undefined ? { config: flags.config } : {}) }, h.fail);
       const brokerList = brokers(flags.kafka, h);
       // In the distributed mode actions always go to Kafka too: the topic is their durable record.
+      const topicFlag = typeof flags.actionsKafka === 'string' ? flags.actionsKafka : undefined;
+      if (topicFlag !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(topicFlag))
+        h.fail(2, `--actions-kafka: not a Kafka topic name: ${JSON.stringify(topicFlag)}`);
       const actions = actionsFromFlags(flags, {
-        config: config.actions,
+        config: { ...config.actions, ...(topicFlag !== undefined ? { kafkaTopic: topicFlag } : {}) },
         fail: h.fail,
         ledgerDir: flags.store,
         counters,
         log: (msg, fields) => log.info(fields ?? {}, msg),
-        ...(flags.actionsKafka === true || flags.actionsWebhook !== undefined
+        ...(flags.actionsKafka !== undefined || flags.actionsWebhook !== undefined
           ? { kafka: { brokers: brokerList, logger: log } }
           : {}),
       });
