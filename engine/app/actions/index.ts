@@ -9,7 +9,7 @@
 // so nothing is sent twice by one process, and a restart resends only what was not acknowledged.
 // The guarantee is at-least-once with a stable key (the finding id): receivers dedupe by `id`.
 import type { Logger } from 'pino';
-import { Counters } from '../../contracts/counters.js';
+import type { Counters } from '../../contracts/counters.js';
 import { SEVERITY_RANK, type Finding, type Severity } from '../../contracts/inventory.js';
 import { toAction } from './action.js';
 import type { ActionsConfig } from './config.js';
@@ -149,9 +149,4 @@ export function createActions(o: ActionsOptions): ActionDispatcher {
       };
     },
   };
-}
-
-/** A dispatcher with its own counters (replay: actions are I/O, kept out of the capture's counters). */
-export function createReplayActions(o: Omit<ActionsOptions, 'counters' | 'kafka'>): ActionDispatcher {
-  return createActions({ ...o, counters: new Counters() });
 }
