@@ -8,7 +8,7 @@
 // action/v1 record keyed by its id on the actions topic, the killed analyzer's included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { Action } from '../../engine/app/actions/action.js';
@@ -18,6 +18,7 @@ import { useCluster } from '../support/cluster.js';
 import { testKafka, uniqueName } from '../support/kafka.js';
 import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
+import { startReceiver } from '../support/webhook.js';
 
 const cluster = useCluster('apitap-dist-', corpusAvailable());
 const work = cluster.work;
@@ -287,6 +288,113 @@ test(
       assert.equal(a.child.exitCode, null);
     } finally {
       await a.stop();
+    }
+  },
+);
+
+test(
+  'analyze sends each stored finding at or above high once to the actions topic and to the signed webhook',
+  { skip: corpusSkip, timeout: 180_000 },
+  async () => {
+    const topic = uniqueName('act');
+    const actionsTopic = `${topic}.actions`;
+    const port = 19800 + (process.pid % 200);
+    const url = `${cluster.front.url}/act_${process.pid}`;
+    const secret = 'a9c-dist-secret';
+    // Every action's first attempt fails: the webhook retries while Kafka already has it.
+    const rx = await startReceiver({ secret, script: (_id, nth) => (nth === 1 ? 503 : 200) });
+    const settings = join(work, 'actions.yaml');
+    writeFileSync(settings, 'actions:\n  webhook:\n    retryBaseMs: 10\n    retryMaxMs: 100\n');
+    const a = startApitap(
+      [
+        'analyze',
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+        '--group',
+        `${topic}-g`,
+        '--clickhouse',
+        url,
+        '--store',
+        join(work, 'act-store'),
+        '--health-port',
+        String(port),
+        '--config',
+        settings,
+        '--actions-webhook',
+        rx.url,
+        '--actions-kafka',
+        actionsTopic,
+      ],
+      { APITAP_WEBHOOK_SECRET: secret },
+    );
+    const store = await openClickHouseStore({ url });
+    const records = new Map<string, number>();
+    const consumer = testKafka(cluster.broker.bootstrap).consumer({ groupId: `${actionsTopic}-check` });
+    try {
+      await until(
+        () => metrics(port),
+        (m) => (m['bus_rebalances'] ?? 0) >= 1,
+        60_000,
+        'analyzer joined the group',
+      );
+      const pub = apitap([
+        'collect',
+        '--pcap',
+        ...secondCaptures,
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+      ]);
+      assert.equal(pub.code, 0, pub.stderr);
+      const published = (
+        JSON.parse(pub.stdout.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }
+      ).counters['bus_published'];
+      await until(
+        () => metrics(port),
+        (m) => (m['analyzer_exchanges'] ?? 0) >= (published ?? 1),
+        120_000,
+        'every exchange analysed',
+      );
+      const high = (await store.findings()).filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
+      assert.ok(high.length >= 3, `findings at or above high: ${high.length}`);
+      await consumer.connect();
+      await consumer.subscribe({ topic: actionsTopic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const key = message.key?.toString() ?? '';
+          assert.equal(message.headers?.['schema']?.toString(), 'action/v1');
+          const act = Action.parse(JSON.parse(message.value?.toString() ?? ''));
+          assert.equal(act.id, key, 'the key is the finding id');
+          assert.ok(SEVERITY_RANK[act.severity] >= SEVERITY_RANK.high, `${act.id} is ${act.severity}`);
+          records.set(key, (records.get(key) ?? 0) + 1);
+        },
+      });
+      const want = high.map((f) => f.id).sort();
+      await until(
+        () =>
+          Promise.resolve({
+            kafka: want.filter((id) => !records.has(id)),
+            hook: want.filter((id) => !rx.acked().has(id)),
+          }),
+        (m) => m.kafka.length === 0 && m.hook.length === 0,
+        60_000,
+        'every stored finding at or above high on the topic and acknowledged by the webhook',
+      );
+      // Findings the analysis later resolved were actioned while they stood: the topic may hold more.
+      for (const [id, n] of records) assert.equal(n, 1, `${id} published once`);
+      for (const r of rx.requests) assert.deepEqual(r.verified, { ok: true });
+      const m = await metrics(port);
+      assert.equal(m['actions_retry_status'], m['actions_sent'], 'every webhook action retried once after its 503');
+      assert.equal(m['actions_kafka_published'], records.size);
+      assert.equal(m['actions_new'], records.size);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await a.stop();
+      await rx.close();
+      await store.close();
     }
   },
 );

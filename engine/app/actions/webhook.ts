@@ -159,7 +159,8 @@ export function createWebhookSink(url: string, secret: Buffer, cfg: WebhookSetti
     if (timer !== null) clearTimeout(timer);
     timer = null;
     if (queue.length > 0 && inflight.size < cfg.concurrency) {
-      const next = Math.min(...queue.map((i) => i.dueAt));
+      let next = Infinity;
+      for (const i of queue) if (i.dueAt < next) next = i.dueAt;
       timer = setTimeout(schedule, Math.max(0, next - now));
     }
     if (pendingCount() === 0 && idle !== null) idle();
