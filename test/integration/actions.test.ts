@@ -139,6 +139,46 @@ test('replay → webhook down when the replay ends, back a while later: nothing 
   }
 });
 
+test('replay → webhook down for good: the replay still ends after the grace period and counts what it could not deliver', async () => {
+  const rx = await startReceiver({ secret, startDown: true });
+  const short = join(work, 'short-grace.yaml');
+  writeFileSync(short, 'actions:\n  webhook:\n    retryBaseMs: 10\n    retryMaxMs: 50\n    graceMs: 300\n');
+  try {
+    const p = startApitap(
+      [
+        'replay',
+        demo,
+        '--spec',
+        spec,
+        '--no-store',
+        '--format',
+        'json',
+        '--config',
+        short,
+        '--actions-min-severity',
+        'critical',
+        '--actions-webhook',
+        rx.url,
+      ],
+      { APITAP_WEBHOOK_SECRET: secret },
+    );
+    assert.equal(await p.exited, 0, p.stderr());
+    const report = JSON.parse(p.stdout()) as Report;
+    const critical = (report.findings ?? []).filter((f) => f.severity === 'critical').length;
+    assert.ok(critical >= 5);
+    const a = report.actions;
+    assert.ok(a !== undefined);
+    assert.deepEqual(
+      { new: a.new, delivered: a.delivered, undelivered: a.undelivered },
+      { new: critical, delivered: 0, undelivered: critical },
+    );
+    assert.equal(a.counters['actions_dropped_on_close'], critical);
+    assert.match(p.stderr(), /actions webhook closed with undelivered actions/);
+  } finally {
+    await rx.close();
+  }
+});
+
 test('--actions-webhook without APITAP_WEBHOOK_SECRET is a usage error', async () => {
   const p = startApitap(['replay', demo, '--no-store', '--actions-webhook', 'http://127.0.0.1:9/x'], {
     APITAP_WEBHOOK_SECRET: '',

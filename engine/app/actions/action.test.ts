@@ -69,6 +69,22 @@ test('an action carries counts, never the finding’s other details, and a cappe
   assert.deepEqual(a.window, { start: '2026-11-23T06:28:21.434043Z', end: '2026-11-23T06:33:21.434043Z' });
 });
 
+test('a finding without a span of its own (an orphan) carries the observation window of its details', () => {
+  const a = toAction(
+    finding({
+      kind: 'orphan_api',
+      firstSeen: null,
+      lastSeen: null,
+      details: { window: { first: '2026-11-23T06:28:21.434043Z', last: '2026-11-23T06:28:21.681726Z' } },
+    }),
+  );
+  assert.deepEqual(a.window, { start: '2026-11-23T06:28:21.434043Z', end: '2026-11-23T06:28:21.681726Z' });
+  assert.deepEqual(toAction(finding({ firstSeen: null, lastSeen: null, details: {} })).window, {
+    start: null,
+    end: null,
+  });
+});
+
 const arbActor = fc.record({
   id: fc.stringMatching(/^[0-9a-f]{8,16}$/),
   ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.stringMatching(/^hmac:[0-9a-f]{1,16}$/)),

@@ -134,6 +134,17 @@ function counts(details: Record<string, unknown>): Record<string, number> {
   return out;
 }
 
+/** A string field of `details.window` (`start`/`first`, `end`/`last`), or null. */
+function detailWindow(details: Record<string, unknown>, keys: readonly string[]): string | null {
+  const w = details['window'];
+  if (w === null || typeof w !== 'object') return null;
+  for (const k of keys) {
+    const v = (w as Record<string, unknown>)[k];
+    if (typeof v === 'string') return v;
+  }
+  return null;
+}
+
 /** The action/v1 record of a finding. Deterministic: a function of the finding only. */
 export function toAction(f: Finding): Action {
   const s = suggest(f);
@@ -148,7 +159,12 @@ export function toAction(f: Finding): Action {
     target: s.target,
     actor: f.actor ?? null,
     endpoint: { host: f.host, method: f.method, path: f.path },
-    window: { start: f.firstSeen, end: f.lastSeen },
+    // The evidence's packet-time span; a finding without one (an orphan: never seen) gives the
+    // observation window its details carry.
+    window: {
+      start: f.firstSeen ?? detailWindow(f.details, ['start', 'first']),
+      end: f.lastSeen ?? detailWindow(f.details, ['end', 'last']),
+    },
     evidence: {
       summary: f.evidence.length > EVIDENCE_MAX_CHARS ? f.evidence.slice(0, EVIDENCE_MAX_CHARS) + '…' : f.evidence,
       counts: counts(f.details),
