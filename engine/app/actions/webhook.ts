@@ -59,7 +59,9 @@ type Outcome =
   | { t: 'status'; status: number; retryAfterMs: number | null }
   | { t: 'network'; code: string }
   | { t: 'timeout' }
-  | { t: 'aborted' };
+  | { t: 'aborted' }
+  /** The request could not be built (a header value Node refuses): permanent. */
+  | { t: 'invalid' };
 
 const RETRYABLE_STATUS = new Set([408, 425, 429]);
 const USER_AGENT = 'apitap-actions/1';
@@ -95,6 +97,7 @@ export function createWebhookSink(url: string, secret: Buffer, cfg: WebhookSetti
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let failing = 0;
+  let refusalLogged = false;
   let idle: (() => void) | null = null;
 
   const pendingCount = (): number => queue.length + inflight.size;
@@ -119,7 +122,14 @@ export function createWebhookSink(url: string, secret: Buffer, cfg: WebhookSetti
         [ATTEMPT_HEADER]: String(item.attempts),
         ...signHeaders(secret, item.body, Date.now()),
       };
-      const req = send(target, { method: 'POST', headers, agent }, (res: IncomingMessage) => {
+      let req: ReturnType<typeof send>;
+      try {
+        req = send(target, { method: 'POST', headers, agent }, onResponse);
+      } catch {
+        resolve({ t: 'invalid' });
+        return;
+      }
+      function onResponse(res: IncomingMessage): void {
         const status = res.statusCode ?? 0;
         const ra = retryAfterMs(res.headers['retry-after'], Date.now());
         res.resume(); // the answer's body is not read: drain it so the connection can be reused
@@ -127,7 +137,7 @@ export function createWebhookSink(url: string, secret: Buffer, cfg: WebhookSetti
           finish(status >= 200 && status < 300 ? { t: 'ok' } : { t: 'status', status, retryAfterMs: ra }),
         );
         res.on('error', () => finish({ t: 'network', code: 'response' }));
-      });
+      }
       const t = setTimeout(() => {
         finish({ t: 'timeout' });
         req.destroy();
@@ -178,9 +188,13 @@ export function createWebhookSink(url: string, secret: Buffer, cfg: WebhookSetti
       if (failing > 0) deps.log?.('actions webhook recovered', { failedAttempts: failing });
       failing = 0;
       deps.settled?.(item.id);
-    } else if (o.t === 'status' && o.status < 500 && !RETRYABLE_STATUS.has(o.status)) {
+    } else if (o.t === 'invalid' || (o.t === 'status' && o.status < 500 && !RETRYABLE_STATUS.has(o.status))) {
       counters.inc('actions_failed_rejected');
-      deps.log?.('actions webhook refused an action (not retried)', { status: o.status });
+      if (!refusalLogged)
+        deps.log?.('actions webhook refused an action (not retried; further refusals only counted)', {
+          status: o.t === 'status' ? o.status : 'invalid_request',
+        });
+      refusalLogged = true;
       deps.settled?.(item.id);
     } else {
       failing++;
