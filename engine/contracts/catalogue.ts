@@ -25,7 +25,8 @@ export type CounterLayer =
   | 'bus'
   | 'analysis'
   | 'store'
-  | 'pipeline';
+  | 'pipeline'
+  | 'actions';
 export type CounterKind = 'anomaly' | 'drop' | 'stat';
 export type CounterUnit = 'events' | 'packets' | 'bytes' | 'flows' | 'messages' | 'exchanges' | 'rows' | 'hosts';
 
@@ -531,6 +532,46 @@ const PIPELINE = section('pipeline', 'stat', 'exchanges', {
   serve_http_errors: ['stat', 'events', 'requests the ClickHouse HTTP interface refused or failed'],
 });
 
+// Remediation actions (engine/app/actions): I/O towards receivers, not analysis output.
+const ACTIONS = section('actions', 'stat', 'events', {
+  actions_new: 'findings at or above --actions-min-severity not actioned before: one action/v1 each',
+  actions_repeated:
+    'findings at or above the threshold whose id was already actioned (this process or the ledger): not sent again',
+  actions_below_threshold: 'findings below --actions-min-severity: no action',
+  actions_sent: 'actions the webhook acknowledged with a 2xx answer',
+  actions_retried: 'webhook attempts that failed and were scheduled again (sum of the actions_retry_* reasons)',
+  actions_retry_network: 'retry reason: no HTTP answer (connection refused or reset, DNS, TLS)',
+  actions_retry_timeout: 'retry reason: no answer within webhook.timeoutMs',
+  actions_retry_status: 'retry reason: the webhook answered 408, 425, 429 or 5xx',
+  actions_failed_rejected: [
+    'drop',
+    'events',
+    'the webhook answered another non-2xx status (3xx, 4xx): the action is not retried',
+  ],
+  actions_failed_exhausted: ['drop', 'events', 'webhook.maxAttempts attempts failed: the action was given up'],
+  actions_dropped_queue_full: [
+    'drop',
+    'events',
+    'a new action found the webhook queue full (webhook.queueMax): not queued',
+  ],
+  actions_dropped_on_close: ['drop', 'events', 'still undelivered when the exit grace period (webhook.graceMs) ended'],
+  actions_queue_peak: 'largest number of actions waiting for the webhook (high-water mark)',
+  actions_ledger_errors: 'the ledger of delivered ids could not be read or appended (a restart may resend those)',
+  actions_kafka_published: 'actions acknowledged by Kafka (topic apitap.actions)',
+  actions_kafka_errors: 'failed sends of actions to Kafka (retried)',
+  actions_kafka_buffered_peak: 'largest number of actions waiting for Kafka',
+  actions_kafka_buffered_bytes_peak: ['stat', 'bytes', 'largest number of serialised action bytes waiting for Kafka'],
+  actions_kafka_dropped_buffer_full: ['drop', 'events', 'an action found the Kafka buffer full: not published'],
+  actions_kafka_dropped_too_large: ['drop', 'events', 'an action larger than the maximum message size'],
+  actions_kafka_dropped_closed: ['drop', 'events', 'an action offered after the Kafka publisher closed'],
+  actions_kafka_dropped_on_close: [
+    'drop',
+    'events',
+    'actions still buffered when the Kafka publisher gave up waiting at exit',
+  ],
+  actions_kafka_reconnects: 'rebuilds of the actions Kafka producer after repeated failures',
+});
+
 /** Every counter, by name. */
 export const COUNTERS = {
   ...SOURCE,
@@ -549,6 +590,7 @@ export const COUNTERS = {
   ...ANALYSIS,
   ...STORE,
   ...PIPELINE,
+  ...ACTIONS,
 } as const;
 
 /**
@@ -625,4 +667,7 @@ export const GAUGES: ReadonlySet<CounterName> = new Set<CounterName>([
   'vxlan_recv_buffer_bytes',
   'bus_buffered_peak',
   'bus_buffered_bytes_peak',
+  'actions_queue_peak',
+  'actions_kafka_buffered_peak',
+  'actions_kafka_buffered_bytes_peak',
 ]);

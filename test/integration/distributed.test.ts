@@ -5,19 +5,24 @@
 // killed with SIGKILL and replaced. At the end the exchanges are counted by id against the ground
 // truth (`apitap replay --exchanges` of the same captures): none lost, none duplicated. Two analyzers
 // of one group give the behaviour findings and actors of a replay (their periodic behaviour job reads
-// every member's exchange rows back from the store).
+// every member's exchange rows back from the store). The analyzers also publish remediation actions
+// (--actions-kafka): every stored finding at or above high has an action/v1 record keyed by its id on
+// the actions topic, the killed analyzer's included.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
+import { Action } from '../../engine/app/actions/action.js';
+import { SEVERITY_RANK } from '../../engine/contracts/inventory.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
-import { createTopics, uniqueName } from '../support/kafka.js';
+import { createTopics, testKafka, uniqueName } from '../support/kafka.js';
 import { actorsCaptureUnavailable, recordActorsCapture } from '../support/actors-capture.js';
 import type { ActorRecord, Finding } from '../../engine/contracts/inventory.js';
 import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
+import { startReceiver } from '../support/webhook.js';
 
 const cluster = useCluster('apitap-dist-', corpusAvailable());
 const work = cluster.work;
@@ -56,6 +61,7 @@ test(
   async () => {
     const topic = uniqueName('dist');
     const group = `${topic}-g`;
+    const actionsTopic = `${topic}.actions`;
     const db = `dist_${process.pid}`;
     const url = `${cluster.front.url}/${db}`;
     const truth = [...truthIds(firstCaptures, 'first'), ...truthIds(secondCaptures, 'second')];
@@ -79,6 +85,8 @@ test(
       join(work, 'secret'),
       '--health-port',
       String(port),
+      '--actions-kafka',
+      actionsTopic,
     ];
     const portA = 19100 + (process.pid % 500);
     const portB = portA + 1;
@@ -181,6 +189,39 @@ test(
       assert.ok(eps.length > 50, `inventory built: ${eps.length} endpoints`);
       const m = await metrics(portB);
       assert.equal(m['bus_dlq'] ?? 0, 0);
+
+      // 4. Actions: one record per stored finding at or above high, keyed by its id, on the actions
+      //    topic, A's (killed before it could say what it had delivered) included.
+      const high = (await store.findings()).filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
+      assert.ok(high.length >= 3, `findings at or above high: ${high.length}`);
+      const actions = new Map<string, string[]>();
+      const consumer = testKafka(cluster.broker.bootstrap).consumer({ groupId: `${actionsTopic}-check` });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: actionsTopic, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            const key = message.key?.toString() ?? '';
+            assert.equal(message.headers?.['schema']?.toString(), 'action/v1');
+            const a = Action.parse(JSON.parse(message.value?.toString() ?? ''));
+            assert.equal(a.id, key, 'the key is the finding id');
+            assert.ok(SEVERITY_RANK[a.severity] >= SEVERITY_RANK.high, `${a.id} is ${a.severity}`);
+            actions.set(key, [...(actions.get(key) ?? []), a.kind]);
+          },
+        });
+        await until(
+          () => Promise.resolve(high.filter((f) => !actions.has(f.id)).length),
+          (missing) => missing === 0,
+          60_000,
+          'an action for every stored finding at or above high',
+        );
+      } finally {
+        await consumer.disconnect();
+      }
+      for (const f of high) assert.equal(actions.get(f.id)?.[0], f.kind);
+      const mb = await metrics(portB);
+      assert.equal(mb['actions_kafka_dropped_buffer_full'] ?? 0, 0);
+      assert.ok((mb['actions_new'] ?? 0) + (mb['actions_repeated'] ?? 0) >= 1, 'B offered actions');
     } finally {
       await a?.kill().catch(() => undefined);
       await b?.stop().catch(() => null);
@@ -350,6 +391,113 @@ test(
     } finally {
       await a.stop().catch(() => null);
       await b.stop().catch(() => null);
+      await store.close();
+    }
+  },
+);
+
+test(
+  'analyze sends each stored finding at or above high once to the actions topic and to the signed webhook',
+  { skip: corpusSkip, timeout: 180_000 },
+  async () => {
+    const topic = uniqueName('act');
+    const actionsTopic = `${topic}.actions`;
+    const port = 19800 + (process.pid % 200);
+    const url = `${cluster.front.url}/act_${process.pid}`;
+    const secret = 'a9c-dist-secret';
+    // Every action's first attempt fails: the webhook retries while Kafka already has it.
+    const rx = await startReceiver({ secret, script: (_id, nth) => (nth === 1 ? 503 : 200) });
+    const settings = join(work, 'actions.yaml');
+    writeFileSync(settings, 'actions:\n  webhook:\n    retryBaseMs: 10\n    retryMaxMs: 100\n');
+    const a = startApitap(
+      [
+        'analyze',
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+        '--group',
+        `${topic}-g`,
+        '--clickhouse',
+        url,
+        '--store',
+        join(work, 'act-store'),
+        '--health-port',
+        String(port),
+        '--config',
+        settings,
+        '--actions-webhook',
+        rx.url,
+        '--actions-kafka',
+        actionsTopic,
+      ],
+      { APITAP_WEBHOOK_SECRET: secret },
+    );
+    const store = await openClickHouseStore({ url });
+    const records = new Map<string, number>();
+    const consumer = testKafka(cluster.broker.bootstrap).consumer({ groupId: `${actionsTopic}-check` });
+    try {
+      await until(
+        () => metrics(port),
+        (m) => (m['bus_rebalances'] ?? 0) >= 1,
+        60_000,
+        'analyzer joined the group',
+      );
+      const pub = apitap([
+        'collect',
+        '--pcap',
+        ...secondCaptures,
+        '--kafka',
+        cluster.broker.bootstrap,
+        '--topic',
+        topic,
+      ]);
+      assert.equal(pub.code, 0, pub.stderr);
+      const published = (
+        JSON.parse(pub.stdout.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }
+      ).counters['bus_published'];
+      await until(
+        () => metrics(port),
+        (m) => (m['analyzer_exchanges'] ?? 0) >= (published ?? 1),
+        120_000,
+        'every exchange analysed',
+      );
+      const high = (await store.findings()).filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
+      assert.ok(high.length >= 3, `findings at or above high: ${high.length}`);
+      await consumer.connect();
+      await consumer.subscribe({ topic: actionsTopic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          const key = message.key?.toString() ?? '';
+          assert.equal(message.headers?.['schema']?.toString(), 'action/v1');
+          const act = Action.parse(JSON.parse(message.value?.toString() ?? ''));
+          assert.equal(act.id, key, 'the key is the finding id');
+          assert.ok(SEVERITY_RANK[act.severity] >= SEVERITY_RANK.high, `${act.id} is ${act.severity}`);
+          records.set(key, (records.get(key) ?? 0) + 1);
+        },
+      });
+      const want = high.map((f) => f.id).sort();
+      await until(
+        () =>
+          Promise.resolve({
+            kafka: want.filter((id) => !records.has(id)),
+            hook: want.filter((id) => !rx.acked().has(id)),
+          }),
+        (m) => m.kafka.length === 0 && m.hook.length === 0,
+        60_000,
+        'every stored finding at or above high on the topic and acknowledged by the webhook',
+      );
+      // Findings the analysis later resolved were actioned while they stood: the topic may hold more.
+      for (const [id, n] of records) assert.equal(n, 1, `${id} published once`);
+      for (const r of rx.requests) assert.deepEqual(r.verified, { ok: true });
+      const m = await metrics(port);
+      assert.equal(m['actions_retry_status'], m['actions_sent'], 'every webhook action retried once after its 503');
+      assert.equal(m['actions_kafka_published'], records.size);
+      assert.equal(m['actions_new'], records.size);
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await a.stop();
+      await rx.close();
       await store.close();
     }
   },

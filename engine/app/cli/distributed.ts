@@ -14,7 +14,7 @@ import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { parseHttpAddress, serveStore, type StoreServer } from '../serve/owner.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
-import { buildConfig, COLLECTOR_FLAGS, ConfigError, readConfigFile } from '../config/index.js';
+import { actionFlagOptions, actionsFromFlags, type ActionFlags } from './actions.js';
 
 export interface CliHelpers {
   fail(code: number, message: string): never;
@@ -159,6 +159,12 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
   analyze.addOption(
     new Option('--from <where>', 'where a new group starts').choices(['beginning', 'latest']).default('beginning'),
   );
+  actionFlagOptions(analyze)
+    .option(
+      '--actions-kafka [topic]',
+      'publish action/v1 records (key = finding id) to this topic (default actions.kafkaTopic: apitap.actions); on with --actions-webhook',
+    )
+    .option('--config <file>', 'YAML/JSON settings (keys as printed by `apitap config`; analyze reads `actions`)');
   analyze.action(
     async (
       flags: StoreFlags & {
@@ -174,9 +180,32 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         http: string;
         config?: string;
         actorIp?: string;
-      },
+        actionsKafka?: boolean | string;
+      } & ActionFlags,
     ) => {
       const counters = new Counters();
+      const config = configFromFlags(
+        {
+          ...(flags.config !== undefined ? { config: flags.config } : {}),
+          ...(flags.actorIp !== undefined ? { actorIp: flags.actorIp } : {}),
+        },
+        h.fail,
+      );
+      const brokerList = brokers(flags.kafka, h);
+      // In the distributed mode actions always go to Kafka too: the topic is their durable record.
+      const topicFlag = typeof flags.actionsKafka === 'string' ? flags.actionsKafka : undefined;
+      if (topicFlag !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(topicFlag))
+        h.fail(2, `--actions-kafka: not a Kafka topic name: ${JSON.stringify(topicFlag)}`);
+      const actions = actionsFromFlags(flags, {
+        config: { ...config.actions, ...(topicFlag !== undefined ? { kafkaTopic: topicFlag } : {}) },
+        fail: h.fail,
+        ledgerDir: flags.store,
+        counters,
+        log: (msg, fields) => log.info(fields ?? {}, msg),
+        ...(flags.actionsKafka !== undefined || flags.actionsWebhook !== undefined
+          ? { kafka: { brokers: brokerList, logger: log } }
+          : {}),
+      });
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
       const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
@@ -184,21 +213,13 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const store = await openStoreWithRetry(flags, log);
       const consumer = createKafkaConsumer(
         {
-          brokers: brokers(flags.kafka, h),
+          brokers: brokerList,
           topic: flags.topic,
           groupId: flags.group,
           fromBeginning: flags.from === 'beginning',
         },
         { counters, logger: log },
       );
-      let config;
-      try {
-        const file = flags.config !== undefined ? readConfigFile(flags.config) : undefined;
-        config = buildConfig(file, { actorIp: flags.actorIp }, COLLECTOR_FLAGS, flags.config ?? '--config');
-      } catch (e) {
-        if (e instanceof ConfigError) h.fail(2, e.message);
-        throw e;
-      }
       const actors = config.analysis.actors;
       const worker = createAnalyzerWorker({
         analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store), actors },
@@ -207,6 +228,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         consumer,
         counters,
         log: (msg, fields) => log.info(fields ?? {}, msg),
+        ...(actions !== null ? { actions } : {}),
       });
       await retrying(() => worker.start(), log, 'analyzer start');
       log.info({ topic: flags.topic, group: flags.group }, 'analyzer running');
@@ -224,6 +246,8 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       onSignals(async () => {
         await served?.close();
         await worker.stop();
+        const sent = await actions?.close();
+        if (sent !== undefined) log.info({ actions: sent }, 'actions closed');
         await store.close();
         health?.close();
         log.info({ counters: counters.snapshot() }, 'analyzer stopped');

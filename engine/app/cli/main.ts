@@ -37,6 +37,7 @@ import { describeDefaults } from '../config/index.js';
 import { registerDiff, registerReport, writeHtmlReport } from '../report/cli.js';
 import { ocsfLines } from '../report/ocsf.js';
 import { toPostman } from '../report/postman.js';
+import { actionFlagOptions, actionsFromFlags, type ActionFlags } from './actions.js';
 
 const VERSION = '0.1.0';
 
@@ -82,7 +83,7 @@ function progress(enabled: boolean): ((done: number, total: number, file: string
   };
 }
 
-interface ReplayFlags extends StoreFlags, CollectorFlags {
+interface ReplayFlags extends StoreFlags, CollectorFlags, ActionFlags {
   exchanges?: string;
   format: 'table' | 'json' | 'sarif' | 'ocsf';
   spec: string[];
@@ -112,7 +113,7 @@ const storeOptions = (c: Command): Command =>
     );
 
 storeOptions(
-  collectorFlagOptions(program.command('replay'))
+  actionFlagOptions(collectorFlagOptions(program.command('replay')))
     .description('read pcap/pcapng files (or directories of them) and report what they hold')
     .argument('<captures...>', "capture files or directories ('-' = pcap/pcapng on standard input)")
     .option('--exchanges <file>', 'write one exchange/v1 record per line (JSONL)')
@@ -185,6 +186,16 @@ storeOptions(
     }
   }
   const storeDir = typeof flags.store === 'string' ? flags.store : '.apitap';
+  if (flags.actionsWebhook !== undefined && !flags.analyze)
+    fail(2, '--actions-webhook needs the analysis (findings): drop --no-analyze');
+  // The ledger of delivered actions lives beside the store it belongs to (none with --no-store).
+  const actions = actionsFromFlags(flags, {
+    config: config.actions,
+    fail,
+    ledgerDir: flags.store !== false && flags.clickhouse === undefined ? storeDir : null,
+    counters: new Counters(),
+    log: (msg, fields) => process.stderr.write(`apitap: ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}\n`),
+  });
   const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
   const secret = flags.analyze ? installationSecret(storeDir) : null;
   const onProgress = progress(flags.progress && process.stderr.isTTY === true && flags.format === 'table');
@@ -214,6 +225,7 @@ storeOptions(
                   }
                 : null,
             workers: config.pipeline.workers,
+            ...(actions !== null ? { actions } : {}),
             ...optional,
           })
         : await replay({
@@ -236,6 +248,7 @@ storeOptions(
                   )
                 : null,
             signal: stop.signal,
+            ...(actions !== null ? { actions } : {}),
             ...optional,
           });
     const specInfo = [

@@ -90,6 +90,10 @@ export function reportTable(r: Report): string {
   if (r.endpoints !== undefined) out += `\nendpoints (${r.endpoints.length}):\n` + endpointsTable(r.endpoints);
   if (r.findings !== undefined) out += `\nfindings (${r.findings.length}):\n` + findingsTable(r.findings);
   if (r.tls !== undefined && r.tls.length > 0) out += `\nTLS hosts (${r.tls.length}):\n` + tlsTable(r.tls);
+  if (r.actions !== undefined) {
+    const a = r.actions;
+    out += `\nactions (${a.sinks.join(', ')}; ${a.minSeverity} and above): ${a.new} new, ${a.delivered} delivered, ${a.retried} retries, ${a.undelivered} undelivered\n`;
+  }
   return out;
 }
 

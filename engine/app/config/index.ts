@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CollectorConfig } from '../../../collectors/config.js';
 import { BEHAVIOUR_DEFAULTS } from '../../../analyzers/actors/detect.js';
+import { ActionsConfig } from '../actions/config.js';
 
 export { CollectorConfig };
 
@@ -154,6 +155,7 @@ export const AppConfig = z
     collector: CollectorConfig.default(CollectorConfig.parse({})),
     analysis: AnalysisSettings.default(AnalysisSettings.parse({})),
     pipeline: PipelineConfig.default(PipelineConfig.parse({})),
+    actions: ActionsConfig.default(ActionsConfig.parse({})),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;

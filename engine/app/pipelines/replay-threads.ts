@@ -25,6 +25,7 @@ import { expandInputs } from './inputs.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
 import { ActorSettings } from '../config/index.js';
 import { foldBehaviourDrops, reportActors, runBehaviour } from './behaviour.js';
+import type { ActionDispatcher } from '../actions/index.js';
 
 export interface ThreadedAnalysisConfig {
   specs: LoadedSpec[];
@@ -48,6 +49,8 @@ export interface ThreadedReplayOptions {
   analysis: ThreadedAnalysisConfig | null;
   /** Analysis threads (shards), ≥ 1. */
   workers: number;
+  /** Remediation actions: the window's findings are offered once merged; closed before returning. */
+  actions?: ActionDispatcher;
   onProgress?: (done: number, total: number, file: string) => void;
 }
 
@@ -206,6 +209,10 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       report.findings = withDrift;
       report.tls = tls;
       report.actors = actors;
+      if (opts.actions !== undefined) {
+        opts.actions.offer(withDrift);
+        report.actions = await opts.actions.close();
+      }
     }
     if (collected.traffic.buckets.length > 0) report.traffic = collected.traffic;
     return { report, counters };

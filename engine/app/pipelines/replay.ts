@@ -15,6 +15,7 @@ import { expandInputs } from './inputs.js';
 import type { AnalysisSession } from './analyze.js';
 import { collectFiles } from './collect.js';
 import { TrafficAccumulator } from '../report/traffic.js';
+import type { ActionDispatcher } from '../actions/index.js';
 
 export interface ReplayOptions {
   inputs: string[];
@@ -25,6 +26,8 @@ export interface ReplayOptions {
   analysis: AnalysisSession | null;
   onProgress?: (done: number, total: number, file: string) => void;
   signal?: AbortSignal;
+  /** Remediation actions: the window's findings are offered once analysed; closed before returning. */
+  actions?: ActionDispatcher;
 }
 
 export { ReplayError } from './errors.js';
@@ -108,6 +111,10 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     report.findings = out.findings;
     report.tls = out.tls;
     if (out.actors !== null) report.actors = out.actors;
+    if (opts.actions !== undefined) {
+      opts.actions.offer(out.findings);
+      report.actions = await opts.actions.close();
+    }
   }
   const series = traffic.series();
   if (series.buckets.length > 0) report.traffic = series;

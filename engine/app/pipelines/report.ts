@@ -6,6 +6,7 @@ import type { ActorRecord, EndpointRecord, Finding } from '../../contracts/inven
 import type { Counters } from '../../contracts/counters.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
 import type { TrafficSeries } from '../report/traffic.js';
+import type { ActionsReport } from '../actions/index.js';
 import { isReported } from '../../contracts/catalogue.js';
 import { NOT_ANALYSED, NOT_ANALYSED_WITHOUT_PAYLOAD } from '../../contracts/catalogue.js';
 
@@ -57,6 +58,11 @@ export interface Report {
   actors?: ActorRecord[];
   /** Exchanges per packet-time bucket (engine/app/report/traffic.ts); absent when no exchange was seen. */
   traffic?: TrafficSeries;
+  /**
+   * Remediation actions (--actions-webhook): what was sent and what was not. I/O towards receivers,
+   * so unlike the rest of the report these counts depend on the receivers' answers.
+   */
+  actions?: ActionsReport;
 }
 
 export function captureReport(counters: Counters, files: number, firstUs: number, lastUs: number): CaptureReport {

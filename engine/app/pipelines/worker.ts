@@ -26,6 +26,7 @@ import { sortFindings } from '../../../analyzers/risks/findings.js';
 import type { ActorEvent } from '../../../analyzers/actors/event.js';
 import type { ActorSettings } from '../config/index.js';
 import { runBehaviour } from './behaviour.js';
+import type { ActionDispatcher } from '../actions/index.js';
 
 export interface WorkerOptions {
   analysis: Omit<AnalysisConfig, 'store'>;
@@ -41,6 +42,13 @@ export interface WorkerOptions {
    * Absent: no job.
    */
   behaviour?: { settings: ActorSettings; intervalMs: number };
+  /**
+   * Remediation actions: offered every finding once it is stored (so an action never names a finding
+   * the store lost), and the stored active findings at each rebuild, so an action lost to a crash
+   * between the store write and its delivery is sent after the restart (same id; the dispatcher and
+   * its ledger skip what was already sent).
+   */
+  actions?: ActionDispatcher;
 }
 
 export interface AnalyzerWorker {
@@ -73,6 +81,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const storedMarks = await store.watermarks();
     session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
     session.analysis.restore(stored, findings);
+    opts.actions?.offer(findings);
     ledger = new EndpointLedger();
     ledger.seed(stored);
     marks = storedMarks;
@@ -121,6 +130,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     await store.writeExchanges(fresh);
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
     await store.writeFindings(findings);
+    opts.actions?.offer(findings);
     // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
     // endpoint that now always authenticates) are resolved, not left standing.
     const current = new Set(findings.map((f) => f.id));
@@ -166,6 +176,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       out = runBehaviour(events, await store.pathMap(), b.settings, counters);
       await store.writeFindings(sortFindings(out.findings));
       await store.writeActors(out.actors);
+      opts.actions?.offer(out.findings);
     } catch (e) {
       dirty = true; // the next interval tries again
       throw e;

@@ -37,5 +37,12 @@ export {
   isRetriableKafkaError,
 } from './errors.js';
 export { defaultBusLogger, kafkajsLogCreator } from './log.js';
-export { createKafkaPublisher, type KafkaPublisher } from './publisher.js';
+export {
+  createKafkaPublisher,
+  createKafkaRecordPublisher,
+  type KafkaPublisher,
+  type KafkaRecordPublisher,
+  type PublisherCounterNames,
+  type RecordCodec,
+} from './publisher.js';
 export { kafkaSecurityFromEnv } from './security.js';

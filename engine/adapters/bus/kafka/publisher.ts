@@ -1,4 +1,6 @@
-// The Kafka publisher (kafkajs' producer layer) behind ExchangePublisher (../types.ts).
+// The Kafka publisher (kafkajs' producer layer) behind ExchangePublisher (../types.ts), generic over
+// the record type: exchange/v1 (createKafkaPublisher) and action/v1 (engine/app/actions) share it,
+// each with its own codec and counter names.
 //
 // publish() serialises at once (codec.ts) into a bounded buffer (messages AND bytes); one sender
 // loop drains it in batches (linger, max messages/bytes, GZIP), one request in flight, so per-key
@@ -10,6 +12,8 @@
 // same way (an ACL or broker setting can change while we wait) but logged at error level with its
 // code, since it will not pass by itself.
 import { CompressionTypes, Partitioners, type IHeaders, type Producer } from 'kafkajs';
+import type { CounterName } from '../../../contracts/catalogue.js';
+import type { Exchange } from '../../../contracts/exchange.js';
 import { BUS_COUNTERS, BusClosedError, DrainWaiters, backoffMs, type ExchangePublisher } from '../types.js';
 import { kafkaClient, KAFKAJS_RETRY, type KafkaBusDeps } from './client.js';
 import { EXCHANGE_HEADERS, encodeExchange, type EncodedExchange } from './codec.js';
@@ -19,20 +23,64 @@ import { defaultBusLogger } from './log.js';
 
 type Pending = EncodedExchange;
 
-export interface KafkaPublisher extends ExchangePublisher {
+/** A publisher of records of type T (exchange/v1 on the exchange topic, action/v1 on apitap.actions). */
+export interface KafkaRecordPublisher<T> extends Omit<ExchangePublisher, 'publish'> {
+  /** As ExchangePublisher.publish: accepted (true) or dropped and counted (false); never throws. */
+  publish(rec: T): boolean;
   /** Buffered serialised bytes (for tests and metrics). */
   bufferedBytes(): number;
 }
 
+export type KafkaPublisher = KafkaRecordPublisher<Exchange>;
+
+/** The counters one publisher reports under (BUS_COUNTERS for exchanges). */
+export interface PublisherCounterNames {
+  published: CounterName;
+  publishErrors: CounterName;
+  bufferedPeak: CounterName;
+  bufferedBytesPeak: CounterName;
+  droppedBufferFull: CounterName;
+  droppedTooLarge: CounterName;
+  droppedClosed: CounterName;
+  droppedOnClose: CounterName;
+  reconnects: CounterName;
+}
+
+/** How records of type T become Kafka records. */
+export interface RecordCodec<T> {
+  encode(rec: T): EncodedExchange;
+  /** The headers of every record (one shared object). */
+  headers: IHeaders;
+  names: PublisherCounterNames;
+  /** Logger component name. */
+  component: string;
+}
+
+const EXCHANGE_CODEC: RecordCodec<Exchange> = {
+  encode: encodeExchange,
+  headers: EXCHANGE_HEADERS,
+  names: BUS_COUNTERS,
+  component: 'bus.kafka.publisher',
+};
+
 export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBusDeps): KafkaPublisher {
+  return createKafkaRecordPublisher(config, deps, EXCHANGE_CODEC);
+}
+
+export function createKafkaRecordPublisher<T>(
+  config: KafkaPublisherConfig,
+  deps: KafkaBusDeps,
+  codec: RecordCodec<T>,
+): KafkaRecordPublisher<T> {
   const cfg = parseKafkaConfig(KafkaPublisherConfig, config, 'kafka publisher config');
   const { counters } = deps;
-  const log = (deps.logger ?? defaultBusLogger()).child({ component: 'bus.kafka.publisher', topic: cfg.topic });
+  const NAMES = codec.names;
+  const log = (deps.logger ?? defaultBusLogger()).child({ component: codec.component, topic: cfg.topic });
   const kafka = kafkaClient(cfg, log, deps.env ?? process.env);
   const lowMessages = Math.floor(cfg.bufferMaxMessages * cfg.lowWaterRatio);
   const lowBytes = Math.floor(cfg.bufferMaxBytes * cfg.lowWaterRatio);
   const compression = cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  const headers: IHeaders = EXCHANGE_HEADERS;
+  const headers: IHeaders = codec.headers;
 
   // FIFO buffer: queue[qHead..] are pending; compacted when the consumed prefix grows large.
   let queue: Pending[] = [];
@@ -120,7 +168,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
       queue = queue.slice(qHead);
       qHead = 0;
     }
-    counters.inc(BUS_COUNTERS.published, n);
+    counters.inc(NAMES.published, n);
     if (readyWaiters.length > 0 && count() <= lowMessages && bytes <= lowBytes) {
       const ws = readyWaiters;
       readyWaiters = [];
@@ -165,7 +213,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
         inDoubt = 0;
         settle(n);
       } catch (e) {
-        counters.inc(BUS_COUNTERS.publishErrors);
+        counters.inc(NAMES.publishErrors);
         failures++;
         inDoubt = n;
         if (failures === 1) {
@@ -175,7 +223,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
           else log.error(fields, 'kafka publish refused (will not pass by itself); buffering and retrying');
         }
         if (failures % cfg.reconnectAfterFailures === 0) {
-          counters.inc(BUS_COUNTERS.reconnects);
+          counters.inc(NAMES.reconnects);
           await dropProducer();
           inDoubt = 0; // a new producer id: sequence numbers start over, batch sizes may change
         }
@@ -193,30 +241,30 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
     log.error({ error: (e as Error).message }, 'kafka publisher loop ended unexpectedly');
   });
 
-  const publisher: KafkaPublisher = {
-    publish(ex) {
+  const publisher: KafkaRecordPublisher<T> = {
+    publish(ex: T) {
       if (closed) {
-        counters.inc(BUS_COUNTERS.droppedClosed);
+        counters.inc(NAMES.droppedClosed);
         return false;
       }
       if (count() >= cfg.bufferMaxMessages) {
-        counters.inc(BUS_COUNTERS.droppedBufferFull);
+        counters.inc(NAMES.droppedBufferFull);
         return false;
       }
-      const rec = encodeExchange(ex);
+      const rec = codec.encode(ex);
       const value = rec.value;
       if (value.length > cfg.maxMessageBytes) {
-        counters.inc(BUS_COUNTERS.droppedTooLarge);
+        counters.inc(NAMES.droppedTooLarge);
         return false;
       }
       if (bytes + value.length > cfg.bufferMaxBytes) {
-        counters.inc(BUS_COUNTERS.droppedBufferFull);
+        counters.inc(NAMES.droppedBufferFull);
         return false;
       }
       queue.push(rec);
       bytes += value.length;
-      counters.max(BUS_COUNTERS.bufferedPeak, count());
-      counters.max(BUS_COUNTERS.bufferedBytesPeak, bytes);
+      counters.max(NAMES.bufferedPeak, count());
+      counters.max(NAMES.bufferedBytesPeak, bytes);
       if (
         waiting === 'idle' ||
         (waiting === 'linger' && (count() >= cfg.batchMaxMessages || bytes >= cfg.batchMaxBytes))
@@ -248,7 +296,7 @@ export function createKafkaPublisher(config: KafkaPublisherConfig, deps: KafkaBu
         await publisher.flush();
       } catch {
         const left = count();
-        counters.inc(BUS_COUNTERS.droppedOnClose, left);
+        counters.inc(NAMES.droppedOnClose, left);
         log.warn({ left }, 'kafka publisher closed with undelivered records');
       }
       stopped = true;
