@@ -37,6 +37,10 @@ import { createTlsInventory, type TlsAnalyzerOptions } from './tls/inventory.js'
 import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
+import { createGraphqlInventory } from './graphql/inventory.js';
+import type { RestoredFacts } from './graphql/plugin.js';
+import type { LoadedGraphqlSchema } from './graphql/schema.js';
+import { GRAPHQL_PARAMS } from './graphql/recognise.js';
 
 export interface AnalysisOptions {
   specs: LoadedSpec[];
@@ -46,6 +50,8 @@ export interface AnalysisOptions {
   pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
   /** TLS inventory options (certificate_expiring threshold, bounds). */
   tls?: Partial<TlsAnalyzerOptions>;
+  /** GraphQL SDL schemas (`--graphql-schema`): operations are checked against them (analyzers/graphql). */
+  graphqlSchemas?: readonly LoadedGraphqlSchema[];
 }
 
 export interface Attribution {
@@ -145,7 +151,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const generations = new Map<string, number>();
   /** The analyzers beside the inventory core (registry.ts), in their order. */
   const tlsInventory = createTlsInventory(opts.tls);
-  const plugins = createAnalyzers({ pii: opts.pii, tls: tlsInventory });
+  // GraphQL operations are endpoints beside the path tree (graphql/inventory.ts says why).
+  const graphql = createGraphqlInventory(opts.graphqlSchemas ?? []);
+  const graphqlRestored: RestoredFacts = new Map();
+  const plugins = createAnalyzers({
+    pii: opts.pii,
+    tls: tlsInventory,
+    graphql: { inventory: graphql, restored: graphqlRestored },
+  });
   const counts = {
     analysis_exchanges: 0,
     analysis_without_request: 0,
@@ -251,6 +264,18 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const method = req.method.toUpperCase();
     const tree = treeFor(host);
     checkVersionless(host, tree, segs);
+    const ops = graphql.observe(ex, host, method, '/' + segs.join('/'));
+    if (ops !== null) {
+      const auth = classifyAuth(ex);
+      const names = queryNames(req.target).filter((n) => !GRAPHQL_PARAMS.has(n));
+      const generation = generations.get(host) ?? 0;
+      for (const op of ops) {
+        addExchange(op.leaf, op.ex, names, auth, 'api', fieldPaths);
+        const o: Observed = { ex: op.ex, host, method, path: op.path, tpl: op.tpl, leaf: op.leaf, auth, generation };
+        for (const p of plugins) p.observe?.(o);
+      }
+      return { host, method, path: (ops[0] as (typeof ops)[number]).path };
+    }
     const node = tree.insert(segs);
     const leaf = tree.leaf(node, method);
     const auth = classifyAuth(ex);
@@ -300,6 +325,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       const method = r.method.toUpperCase();
       const segs = r.path.split('/').filter((x) => x !== '');
       const tree = treeFor(host);
+      if (r.operation !== undefined) {
+        const k = `${host}\u0000${r.method}\u0000${r.path}`;
+        const s = leafFromRecord(r, byEndpoint.get(k) ?? []);
+        graphql.restore(r, s, graphqlRestored.get(k) ?? { unknown: [], deprecated: [] });
+        if (r.hits > 0) widen(host, usFromIso(r.firstSeen) ?? undefined, usFromIso(r.lastSeen) ?? undefined);
+        touch(host);
+        continue;
+      }
       checkVersionless(host, tree, segs);
       const explain = r.explain;
       const node = tree.insertTemplate(segs, (pos) => {
@@ -351,6 +384,11 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       if (note) g.explain.add(note);
     }
     const out: EndpointAggregate[] = [];
+    for (const ag of graphql.aggregates(host)) {
+      for (const p of plugins) p.contribute?.(ag);
+      out.push(ag);
+    }
+    for (const r of graphql.pathMap(host)) raw.set(`${r.method} ${r.rawPath}`, { ...r, hits: 0 });
     for (const g of groups.values()) {
       const nullable = matchSegments(g.tpl);
       const match = current.match(host, g.method, nullable, on);
