@@ -182,7 +182,8 @@ export function parseDocument(text: string): ParsedDocument {
   try {
     doc = parse(text, { noLocation: true, maxTokens: LIMITS.maxTokens });
   } catch (e) {
-    const tooMany = /more than \d+ tokens/i.test((e as Error).message);
+    // graphql-js 16 says "more that N tokens", 17 "more than N tokens".
+    const tooMany = /contains more tha[nt] \d+ tokens/i.test((e as Error).message);
     return { status: tooMany ? 'too_many_tokens' : 'syntax', operations: [] };
   }
   try {

@@ -20,8 +20,7 @@ const sampleFactor = (hits: number): number => Math.min(1, 0.8 + 0.04 * hits);
 /** Facts from stored findings, per endpoint, for restore (keyed host \0 method \0 path). */
 export type RestoredFacts = Map<string, { unknown: string[]; deprecated: string[] }>;
 
-const strings = (v: unknown): string[] =>
-  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export function createGraphqlAnalyzer(inv: GraphqlInventory, restored: RestoredFacts): AnalyzerPlugin {
   return {

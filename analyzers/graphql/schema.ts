@@ -62,7 +62,7 @@ const cap = (set: Set<string>): string[] => [...set].sort().slice(0, MAX_COORDS)
 export function checkOperation(schema: GraphQLSchema, ast: OperationAst): OperationCheck {
   const unknown = new Set<string>();
   const deprecated = new Set<string>();
-  let valid = false;
+  let valid: boolean;
   try {
     valid = validate(schema, ast, undefined, { maxErrors: 50 }).length === 0;
     const info = new TypeInfo(schema);
