@@ -2,6 +2,7 @@
 //
 // Credentials come from the environment only (APITAP_KAFKA_*, APITAP_CLICKHOUSE_*), never from
 // arguments, and are never printed. SIGTERM/SIGINT: stop receiving, flush, exit cleanly.
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import { healthServer } from '../telemetry/health.js';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
@@ -19,6 +20,8 @@ export interface CliHelpers {
   fail(code: number, message: string): never;
   installationSecret(dir: string): Buffer;
   loadSpecs(paths: readonly string[]): Promise<LoadedSpec[]>;
+  /** GraphQL SDL files (`--graphql-schema`), checked at start (exit 2 on a broken one). */
+  loadGraphqlSchemas(paths: readonly string[]): LoadedGraphqlSchema[];
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -141,6 +144,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--group <id>', 'consumer group id', 'apitap-analyzers')
     .option('--spec <file>', 'OpenAPI spec (repeatable)', collect, [])
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
+    .option('--graphql-schema <file>', 'GraphQL schema (SDL) of the APIs (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
     .option('--store <dir>', 'embedded chDB store directory', '.apitap')
     .option(
@@ -164,6 +168,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         group: string;
         spec: string[];
         specPrevious: string[];
+        graphqlSchema: string[];
         overrides?: string;
         store: string;
         healthPort: string;
@@ -174,6 +179,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       const counters = new Counters();
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
+      const graphqlSchemas = h.loadGraphqlSchemas(flags.graphqlSchema);
       const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
       const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
       const store = await openStoreWithRetry(flags, log);
@@ -187,7 +193,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         { counters, logger: log },
       );
       const worker = createAnalyzerWorker({
-        analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store) },
+        analysis: { specs, previousSpecs, graphqlSchemas, overrides, secret: h.installationSecret(flags.store) },
         store,
         consumer,
         counters,

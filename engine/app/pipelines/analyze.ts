@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createAnalysis, type Analysis } from '../../../analyzers/analysis.js';
 import { createPiiFieldAggregator, createPiiScanner } from '../../../analyzers/pii/index.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
@@ -19,6 +20,8 @@ import type { CaptureReport } from './report.js';
 export interface AnalysisConfig {
   specs: LoadedSpec[];
   previousSpecs: LoadedSpec[];
+  /** GraphQL SDL schemas (`--graphql-schema`), empty or absent for none. */
+  graphqlSchemas?: LoadedGraphqlSchema[];
   overrides: Overrides | null;
   /** Per-installation secret for keyed hashes of sensitive values. */
   secret: Buffer;
@@ -94,6 +97,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     overrides: cfg.overrides,
     pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
     ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
+    graphqlSchemas: cfg.graphqlSchemas ?? [],
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];
