@@ -104,8 +104,11 @@ export interface OpState {
 
 interface HostState {
   ops: Map<string, OpState>;
-  /** Persisted hash → `<type>/<name>` of the operation its document holds. */
-  persisted: Map<string, string>;
+  /**
+   * Persisted hash → `<type>/<name>` of the operation its document holds, and that document's schema
+   * check (a hash-only leaf resolved to it is judged by the document it stands for).
+   */
+  persisted: Map<string, { to: string; check: OperationCheck | null }>;
 }
 
 /** One operation of one exchange, as the facade folds it in. */
@@ -297,7 +300,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
         if (e.persistedHash !== null) {
           if (persistedHashOf(e.query) !== e.persistedHash) counts.graphql_persisted_hash_mismatch++;
           else if (h.persisted.has(e.persistedHash) || h.persisted.size < GRAPHQL_LIMITS.persistedPerHost)
-            h.persisted.set(e.persistedHash, `${sel.type}/${name}`);
+            h.persisted.set(e.persistedHash, { to: `${sel.type}/${name}`, check: checkOf(sel) });
           else counts.graphql_persisted_map_full++;
         }
         op = opFor(h, method, base, sel.type, name, null);
@@ -337,7 +340,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
   /** The final `<type>/<name>` of a leaf: a resolved persisted leaf goes to its operation. */
   const finalOf = (h: HostState, op: OpState): { type: string; name: string } => {
     if (op.persistedHash !== null) {
-      const to = h.persisted.get(op.persistedHash);
+      const to = h.persisted.get(op.persistedHash)?.to;
       if (to !== undefined) {
         const slash = to.indexOf('/');
         return { type: to.slice(0, slash), name: to.slice(slash + 1) };
@@ -384,6 +387,13 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
         deprecated.addAll(l.deprecated);
         signatures.addAll(l.signatures);
         if (l.persistedHash !== null) {
+          const c = h.persisted.get(l.persistedHash)?.check ?? null;
+          if (c !== null) {
+            checked++;
+            if (!c.valid) invalid++;
+            for (const u of c.unknown) unknown.add(u);
+            for (const d of c.deprecated) deprecated.add(d);
+          }
           explain.push(
             l.path === path
               ? `persisted query ${l.name}: sent by hash only, its document never seen on this host`
