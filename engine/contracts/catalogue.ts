@@ -454,7 +454,7 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
   graphql_operations_overflow: [
     'drop',
     'events',
-    'GraphQL operations of a host beyond its bound (2000): counted in <base>/overflow/operations',
+    'GraphQL operations of a host beyond its bound (2000): counted in `<base>/overflow/operations`',
   ],
   graphql_persisted_map_full: [
     'drop',
