@@ -119,6 +119,8 @@ function pathSignal(target: string): boolean {
 }
 
 function fromUrl(req: HttpRequest): GraphqlElement | null {
+  // Most GET requests carry neither parameter: no decoding for them.
+  if (!req.target.includes('query=') && !req.target.includes('extensions=')) return null;
   const p = urlParams(req.target);
   const q = p.get('query');
   const query = q !== undefined && q !== '' ? q : null;
