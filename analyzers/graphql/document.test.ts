@@ -37,6 +37,18 @@ test('normalisation: whitespace, comments, aliases and literal values do not cha
   assert.equal(b.aliases, 1);
 });
 
+test('literal arguments are kept by response key for the PII scan, variables left out', () => {
+  const op = parseDocument(`query F($id: ID) {
+    u: user(email: "eve@example.org", id: $id) { orders(first: 2, filter: { note: "x", by: $id }) { id } ...P }
+    ping
+  }
+  fragment P on User { address(kind: HOME) { city } }`).operations[0];
+  assert.deepEqual(op?.literalArgs, {
+    u: { email: 'eve@example.org', orders: { first: 2 }, address: { kind: 'HOME' } },
+  });
+  assert.equal(parseDocument('query { user(id: $x) { id } }').operations[0]?.literalArgs, null);
+});
+
 test('selectOperation follows GraphQL over HTTP: operationName, or the only operation', () => {
   const d = parseDocument('query A { a } query B { b }');
   assert.equal(selectOperation(d, 'B'), d.operations[1]);

@@ -20,8 +20,15 @@
 // comments, aliases or inline literal values share one key, so literal values cannot grow the
 // inventory without bound (as Apollo's operation signatures).
 import { createHash } from 'node:crypto';
-import { Kind, parse, print, visit } from 'graphql';
-import type { ASTNode, DefinitionNode, DocumentNode, FragmentDefinitionNode, OperationDefinitionNode } from 'graphql';
+import { Kind, parse, print, valueFromASTUntyped, visit } from 'graphql';
+import type {
+  ASTNode,
+  DefinitionNode,
+  DocumentNode,
+  FragmentDefinitionNode,
+  OperationDefinitionNode,
+  SelectionSetNode,
+} from 'graphql';
 
 export const LIMITS = {
   /** Characters of one document. Real client documents stay well below 16 KiB. */
@@ -55,6 +62,13 @@ export interface OperationInfo {
   aliases: number;
   /** Root fields selected (fragments and inline fragments expanded), sorted, bounded. */
   rootFields: string[];
+  /**
+   * Literal argument values written into the document (variables left out), nested by response key:
+   * `user(email: "a@b.c") { orders(first: 2) }` → {user: {email: "a@b.c", orders: {first: 2}}}; null
+   * when there are none. Bounded (LIMITS.maxLiteralArgs values). Personal values may sit here: callers
+   * only hand it to the PII scanner (masked + keyed hash), never store it.
+   */
+  literalArgs: Record<string, unknown> | null;
   readonly ast: OperationAst;
 }
 
@@ -153,6 +167,66 @@ function signatureOf(doc: DocumentNode): string {
 }
 
 const ROOT_FIELDS_MAX = 64;
+const LITERAL_ARGS_MAX = 64;
+
+/** literalArgs of an operation (see OperationInfo), fragments expanded once each. */
+function literalArgsOf(
+  op: OperationDefinitionNode,
+  frags: ReadonlyMap<string, FragmentDefinitionNode>,
+): Record<string, unknown> | null {
+  const root: Record<string, unknown> = {};
+  let n = 0;
+  const seen = new Set<string>();
+  const hasVariable = (v: ASTNode): boolean => {
+    let found = false;
+    visit(v, {
+      Variable() {
+        found = true;
+      },
+    });
+    return found;
+  };
+  const walk = (set: SelectionSetNode, into: Record<string, unknown>): void => {
+    for (const s of set.selections) {
+      if (n >= LITERAL_ARGS_MAX) return;
+      if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const f = frags.get(s.name.value);
+        if (f !== undefined && !seen.has(f.name.value)) {
+          seen.add(f.name.value);
+          walk(f.selectionSet, into);
+        }
+        continue;
+      }
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        walk(s.selectionSet, into);
+        continue;
+      }
+      const key = s.alias?.value ?? s.name.value;
+      let child: Record<string, unknown> | null = null;
+      const slot = (): Record<string, unknown> => {
+        const prev = into[key];
+        if (prev !== null && typeof prev === 'object' && !Array.isArray(prev)) return prev as Record<string, unknown>;
+        const c: Record<string, unknown> = {};
+        into[key] = c;
+        return c;
+      };
+      for (const a of s.arguments ?? []) {
+        if (a.value.kind === Kind.VARIABLE || hasVariable(a.value) || n >= LITERAL_ARGS_MAX) continue;
+        child ??= slot();
+        child[a.name.value] = valueFromASTUntyped(a.value);
+        n++;
+      }
+      if (s.selectionSet !== undefined) {
+        const before = n;
+        const sub: Record<string, unknown> = child ?? {};
+        walk(s.selectionSet, sub);
+        if (child === null && n > before) into[key] = sub;
+      }
+    }
+  };
+  walk(op.selectionSet, root);
+  return n === 0 ? null : root;
+}
 
 /** Root field names of an operation, through fragment spreads and inline fragments. */
 function rootFieldsOf(op: OperationDefinitionNode, frags: ReadonlyMap<string, FragmentDefinitionNode>): string[] {
@@ -220,6 +294,7 @@ function describe(doc: DocumentNode): ParsedDocument {
       signatureHash: sha12(signature),
       aliases,
       rootFields: rootFieldsOf(op, frags),
+      literalArgs: literalArgsOf(op, frags),
       ast: sub as OperationAst,
     };
   });

@@ -115,6 +115,24 @@ test('named, anonymous, batched, GET and application/graphql requests become ope
   ]);
 });
 
+test('PII in literal arguments; refusals by extensions.code count as 401/403', () => {
+  const a = analysis();
+  a.observe(post({ query: 'query Find { user(email: "eve.adams@example.org") { id } }' }, { data: { user: null } }));
+  a.observe(
+    post(
+      { query: 'query Secret { me { id } }' },
+      { data: null, errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] },
+    ),
+  );
+  const eps = byPath(a.endpoints());
+  assert.deepEqual(
+    eps.get('POST /graphql/query/Find')?.pii.filter((p) => p.kind === 'email'),
+    [{ kind: 'email', location: 'request.body', field: '$.arguments.user.email' }],
+  );
+  assert.deepEqual(eps.get('POST /graphql/query/Secret')?.statusClasses, { '4xx': 1 });
+  assert.ok(!a.findings().some((f) => f.kind === 'unauthenticated_endpoint' && f.path === '/graphql/query/Secret'));
+});
+
 test('persisted queries: hash-only requests fold into the operation a request with the document named', () => {
   const doc = 'query Prices { users { id } }';
   const hash = createHash('sha256').update(doc).digest('hex');

@@ -11,11 +11,14 @@
 // Operations live beside the host's path tree, not in it: the tree would template many operation names
 // at one position into a parameter. Each request element (a batch of N counts N operations) is folded
 // into its operation's LeafStats through an *operation view* of the exchange (opView): the same
-// exchange with `protocol: 'graphql'`, the request body reduced to `{"variables": ...}` and the response
-// body to that operation's result `{"data": ..., "errors": ...}`, so field shapes, PII paths
-// (`request.body $.variables.email`, `response.body $.data.user.email`), auth and cleartext checks of
-// every plug-in apply per operation unchanged. GET requests keep their URL: variables in a URL are an
-// exposure of the URL (request.query), and are reported as such.
+// exchange with `protocol: 'graphql'`, the request body reduced to `{"variables": ..., "arguments": ...}`
+// (arguments: the literal values written into the document, by response key, document.ts) and the
+// response body to that operation's result `{"data": ..., "errors": ...}`, so field shapes, PII paths
+// (`request.body $.variables.email`, `request.body $.arguments.user.email`, `response.body
+// $.data.user.email`), auth and cleartext checks of every plug-in apply per operation unchanged; a
+// result refused with `extensions.code` UNAUTHENTICATED / FORBIDDEN and no data counts as 401 / 403.
+// GET requests keep their URL: variables in a URL are an exposure of the URL (request.query), and
+// are reported as such.
 //
 // Persisted queries are resolved at snapshot time (order-independent): a hash-only leaf folds into the
 // operation a request carrying the document with that hash (verified: SHA-256 of the text) named.
@@ -184,6 +187,19 @@ function viewBody(orig: Body, value: Record<string, unknown> | null): Body {
   };
 }
 
+/**
+ * The status an operation's outcome counts as: GraphQL servers answer 200 and say "not authenticated"
+ * in the result (`errors[0].extensions.code`, Apollo's and most servers' convention); an operation
+ * refused that way with no data counts as 401 / 403, so it is not taken for an open endpoint.
+ */
+function effectiveStatus(status: number, result: GraphqlResult | null): number {
+  if (status < 200 || status > 299 || result === null || result.data !== null || result.errors === null) return status;
+  const first = result.errors[0];
+  const ext = first !== null && typeof first === 'object' ? (first as Record<string, unknown>)['extensions'] : null;
+  const code = ext !== null && typeof ext === 'object' ? (ext as Record<string, unknown>)['code'] : null;
+  return code === 'UNAUTHENTICATED' ? 401 : code === 'FORBIDDEN' ? 403 : status;
+}
+
 /** The exchange as one operation's (see the file comment). */
 function opView(
   ex: Exchange,
@@ -191,11 +207,15 @@ function opView(
   batch: boolean,
   via: 'get' | 'json' | 'graphql',
   variables: Record<string, unknown> | null,
+  literalArgs: Record<string, unknown> | null,
   result: GraphqlResult | null,
 ): Exchange {
   const req = ex.request as NonNullable<Exchange['request']>;
   const res = ex.response;
-  const reqBody = via === 'get' ? req.body : viewBody(req.body, variables === null ? null : { variables });
+  let reqValue: Record<string, unknown> | null = null;
+  if (variables !== null) reqValue = { variables };
+  if (literalArgs !== null) (reqValue ??= {})['arguments'] = literalArgs;
+  const reqBody = via === 'get' ? req.body : viewBody(req.body, reqValue);
   let resValue: Record<string, unknown> | null = null;
   if (result !== null) {
     resValue = { data: result.data };
@@ -205,7 +225,8 @@ function opView(
     ...ex,
     id: batch ? `${ex.id}.${index}` : ex.id,
     request: { ...req, body: reqBody },
-    response: res === null ? null : { ...res, body: viewBody(res.body, resValue) },
+    response:
+      res === null ? null : { ...res, status: effectiveStatus(res.status, result), body: viewBody(res.body, resValue) },
     protocol: 'graphql',
   };
 }
@@ -327,7 +348,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
       const r = results[i] ?? null;
       if (r === null && ex.response !== null) counts.graphql_result_missing++;
       if (r !== null && r.errors !== null && r.errors.length > 0) op.errors++;
-      const view = opView(ex, i, g.batch, g.via, e.variables, r);
+      const view = opView(ex, i, g.batch, g.via, e.variables, info?.literalArgs ?? null, r);
       views.push({ ex: view, path: op.path, tpl: tplOf(op.path), leaf: op.stats });
     });
     if (views.length === 0) return null;
