@@ -20,10 +20,10 @@ import { apitap } from '../support/cli.js';
 import { repoRoot } from '../support/paths.js';
 import { waitFor } from '../support/wait.js';
 import { PUBLISHED_SDL, type ServerLogEntry } from '../support/gqllab/server.js';
+import { GQL_PORTS as PORTS } from '../support/gqllab/traffic.js';
 
 const run = promisify(execFile);
 const NS = `a10a-gql-${process.pid.toString(36)}`;
-const PORTS = { http1: 4000, h2c: 4001 } as const;
 const ENV = { APITAP_SECRET: 'graphql-test' };
 
 function has(cmd: string): boolean {
