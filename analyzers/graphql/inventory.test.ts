@@ -226,3 +226,23 @@ test('restore: a stored operation endpoint comes back as the same record and kee
     fs.map((x) => x.id),
   );
 });
+
+test('restore: a stored hash-only persisted operation still resolves when its document shows up', () => {
+  const doc = 'query Late { ping }';
+  const hash = createHash('sha256').update(doc).digest('hex');
+  const ext = { persistedQuery: { version: 1, sha256Hash: hash } };
+  const a = analysis();
+  a.observe(post({ extensions: ext }, { errors: [{ message: 'PersistedQueryNotFound' }] }));
+  const stored = a.endpoints();
+  assert.deepEqual(
+    stored.map((e) => e.path),
+    [`/graphql/persisted/${hash.slice(0, 16)}`],
+  );
+  const b = analysis();
+  b.restore(stored, a.findings());
+  b.observe(post({ query: doc, extensions: ext }, { data: { ping: 'pong' } }));
+  assert.deepEqual(
+    b.endpoints().map((e) => [e.path, e.hits, e.graphqlErrors]),
+    [['/graphql/query/Late', 2, 1]],
+  );
+});

@@ -108,7 +108,8 @@ export interface OpState {
 interface HostState {
   ops: Map<string, OpState>;
   /**
-   * Persisted hash → `<type>/<name>` of the operation its document holds, and that document's schema
+   * Persisted hash (its first 16 hex digits, as in the leaf's path, so a leaf restored from the store
+   * resolves too) → `<type>/<name>` of the operation its document holds, and that document's schema
    * check (a hash-only leaf resolved to it is judged by the document it stands for).
    */
   persisted: Map<string, { to: string; check: OperationCheck | null }>;
@@ -320,8 +321,8 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
         const name = sel.name ?? `anonymous-${sel.signatureHash}`;
         if (e.persistedHash !== null) {
           if (persistedHashOf(e.query) !== e.persistedHash) counts.graphql_persisted_hash_mismatch++;
-          else if (h.persisted.has(e.persistedHash) || h.persisted.size < GRAPHQL_LIMITS.persistedPerHost)
-            h.persisted.set(e.persistedHash, { to: `${sel.type}/${name}`, check: checkOf(sel) });
+          else if (h.persisted.has(e.persistedHash.slice(0, 16)) || h.persisted.size < GRAPHQL_LIMITS.persistedPerHost)
+            h.persisted.set(e.persistedHash.slice(0, 16), { to: `${sel.type}/${name}`, check: checkOf(sel) });
           else counts.graphql_persisted_map_full++;
         }
         op = opFor(h, method, base, sel.type, name, null);
@@ -346,7 +347,9 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
         }
       }
       const r = results[i] ?? null;
-      if (r === null && ex.response !== null) counts.graphql_result_missing++;
+      // Subscriptions and incremental delivery answer text/event-stream or multipart: no result to miss.
+      if (r === null && ex.response !== null && isJsonType(ex.response.body.contentType))
+        counts.graphql_result_missing++;
       if (r !== null && r.errors !== null && r.errors.length > 0) op.errors++;
       const view = opView(ex, i, g.batch, g.via, e.variables, info?.literalArgs ?? null, r);
       views.push({ ex: view, path: op.path, tpl: tplOf(op.path), leaf: op.stats });
@@ -361,7 +364,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
   /** The final `<type>/<name>` of a leaf: a resolved persisted leaf goes to its operation. */
   const finalOf = (h: HostState, op: OpState): { type: string; name: string } => {
     if (op.persistedHash !== null) {
-      const to = h.persisted.get(op.persistedHash)?.to;
+      const to = h.persisted.get(op.persistedHash.slice(0, 16))?.to;
       if (to !== undefined) {
         const slash = to.indexOf('/');
         return { type: to.slice(0, slash), name: to.slice(slash + 1) };
@@ -408,7 +411,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
         deprecated.addAll(l.deprecated);
         signatures.addAll(l.signatures);
         if (l.persistedHash !== null) {
-          const c = h.persisted.get(l.persistedHash)?.check ?? null;
+          const c = h.persisted.get(l.persistedHash.slice(0, 16))?.check ?? null;
           if (c !== null) {
             checked++;
             if (!c.valid) invalid++;
@@ -473,7 +476,8 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
     const suffix = `/${type}/${name}`;
     const base = r.path.endsWith(suffix) ? r.path.slice(0, r.path.length - suffix.length) || '/' : r.path;
     const h = hostState(r.host);
-    const op = newOp(r.method.toUpperCase(), base, type, name, null);
+    // A restored hash-only leaf keeps the hash prefix its path names, so it still resolves.
+    const op = newOp(r.method.toUpperCase(), base, type, name, type === 'persisted' ? name : null);
     op.path = r.path;
     op.stats = leaf;
     op.errors = r.graphqlErrors ?? 0;
