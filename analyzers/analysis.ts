@@ -7,6 +7,9 @@
 // override rules only, no cardinality), which is also the key PII evidence is aggregated under.
 // Deterministic: no clock, sorted output, same input → byte-identical JSON.
 //
+// GraphQL exchanges (graphql/recognise.ts) do not enter the path tree: each of their operations is an
+// endpoint of graphql/inventory.ts, folded in and handed to the plug-ins one operation at a time.
+//
 // Distributed use (`apitap analyze`, one long-lived Analysis per consumer): state is per API host, and
 // a host's state moves with its Kafka partition. forget(hosts) drops the state of revoked hosts;
 // restore(records, findings) rebuilds hosts from the store (endpoints/restore.ts says what comes back
