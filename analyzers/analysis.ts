@@ -7,6 +7,9 @@
 // override rules only, no cardinality), which is also the key PII evidence is aggregated under.
 // Deterministic: no clock, sorted output, same input → byte-identical JSON.
 //
+// GraphQL exchanges (graphql/recognise.ts) do not enter the path tree: each of their operations is an
+// endpoint of graphql/inventory.ts, folded in and handed to the plug-ins one operation at a time.
+//
 // Distributed use (`apitap analyze`, one long-lived Analysis per consumer): state is per API host, and
 // a host's state moves with its Kafka partition. forget(hosts) drops the state of revoked hosts;
 // restore(records, findings) rebuilds hosts from the store (endpoints/restore.ts says what comes back
@@ -40,6 +43,10 @@ import type { LoadedSpec } from './spec/types.js';
 import type { ActorEvent, ActorFields } from './actors/event.js';
 import { actorFields } from './actors/event.js';
 import { ActorIdentifier, type IpMode } from './actors/identity.js';
+import { createGraphqlInventory } from './graphql/inventory.js';
+import type { RestoredFacts } from './graphql/plugin.js';
+import type { LoadedGraphqlSchema } from './graphql/schema.js';
+import { GRAPHQL_PARAMS } from './graphql/recognise.js';
 
 export interface AnalysisOptions {
   specs: LoadedSpec[];
@@ -55,6 +62,8 @@ export interface AnalysisOptions {
    * behaviour detectors run at the end; the analyzer group reads them back from the store instead).
    */
   actors?: { secret: Buffer | string; ipMode: IpMode; keepEvents: boolean; maxEvents: number } | null;
+  /** GraphQL SDL schemas (`--graphql-schema`): operations are checked against them (analyzers/graphql). */
+  graphqlSchemas?: readonly LoadedGraphqlSchema[];
 }
 
 export interface Attribution {
@@ -161,7 +170,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const generations = new Map<string, number>();
   /** The analyzers beside the inventory core (registry.ts), in their order. */
   const tlsInventory = createTlsInventory(opts.tls);
-  const plugins = createAnalyzers({ pii: opts.pii, tls: tlsInventory });
+  // GraphQL operations are endpoints beside the path tree (graphql/inventory.ts says why).
+  const graphql = createGraphqlInventory(opts.graphqlSchemas ?? []);
+  const graphqlRestored: RestoredFacts = new Map();
+  const plugins = createAnalyzers({
+    pii: opts.pii,
+    tls: tlsInventory,
+    graphql: { inventory: graphql, restored: graphqlRestored },
+  });
   const counts = {
     analysis_exchanges: 0,
     analysis_without_request: 0,
@@ -271,6 +287,31 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const method = req.method.toUpperCase();
     const tree = treeFor(host);
     checkVersionless(host, tree, segs);
+    const ops = graphql.observe(ex, host, method, '/' + segs.join('/'));
+    if (ops !== null) {
+      const auth = classifyAuth(ex);
+      const names = queryNames(req.target).filter((n) => !GRAPHQL_PARAMS.has(n));
+      const generation = generations.get(host) ?? 0;
+      const piiReceived: string[] = [];
+      for (const op of ops) {
+        addExchange(op.leaf, op.ex, names, auth, 'api', fieldPaths);
+        const o: Observed = {
+          ex: op.ex,
+          host,
+          method,
+          path: op.path,
+          tpl: op.tpl,
+          leaf: op.leaf,
+          auth,
+          generation,
+          piiReceived: [],
+        };
+        for (const p of plugins) p.observe?.(o);
+        piiReceived.push(...o.piiReceived);
+      }
+      const path = (ops[0] as (typeof ops)[number]).path;
+      return { host, method, path, actor: actorOf(ex, segs, piiReceived, host, method, path) };
+    }
     const node = tree.insert(segs);
     const leaf = tree.leaf(node, method);
     const auth = classifyAuth(ex);
@@ -290,13 +331,33 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       piiReceived: [],
     };
     for (const p of plugins) p.observe?.(o);
-    const actor = identifier === null ? null : actorFields(ex, segs, o.piiReceived, identifier);
-    if (actor !== null && actorOpts?.keepEvents === true) {
+    return { host, method, path, actor: actorOf(ex, segs, o.piiReceived, host, method, path) };
+  }
+
+  /** The exchange's actor fields, kept as an event when the behaviour detectors run at the end. */
+  function actorOf(
+    ex: Exchange,
+    segs: readonly string[],
+    piiReceived: readonly string[],
+    host: string,
+    method: string,
+    path: string,
+  ): ActorFields | null {
+    const actor = identifier === null ? null : actorFields(ex, segs, piiReceived, identifier);
+    if (actor !== null && actorOpts?.keepEvents === true && ex.request !== null) {
       if (events.length < actorOpts.maxEvents) {
-        events.push({ ...actor, x: ex.id, t: req.startUs, host, method, path, status: ex.response?.status ?? null });
+        events.push({
+          ...actor,
+          x: ex.id,
+          t: ex.request.startUs,
+          host,
+          method,
+          path,
+          status: ex.response?.status ?? null,
+        });
       } else eventsDropped++;
     }
-    return { host, method, path, actor };
+    return actor;
   }
 
   function forget(hosts: readonly string[]): void {
@@ -336,6 +397,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       const method = r.method.toUpperCase();
       const segs = r.path.split('/').filter((x) => x !== '');
       const tree = treeFor(host);
+      if (r.operation !== undefined) {
+        const k = `${host}\u0000${r.method}\u0000${r.path}`;
+        const s = leafFromRecord(r, byEndpoint.get(k) ?? []);
+        graphql.restore(r, s, graphqlRestored.get(k) ?? { unknown: [], deprecated: [] });
+        if (r.hits > 0) widen(host, usFromIso(r.firstSeen) ?? undefined, usFromIso(r.lastSeen) ?? undefined);
+        touch(host);
+        continue;
+      }
       checkVersionless(host, tree, segs);
       const explain = r.explain;
       const node = tree.insertTemplate(segs, (pos) => {
@@ -387,6 +456,11 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       if (note) g.explain.add(note);
     }
     const out: EndpointAggregate[] = [];
+    for (const ag of graphql.aggregates(host)) {
+      for (const p of plugins) p.contribute?.(ag);
+      out.push(ag);
+    }
+    for (const r of graphql.pathMap(host)) raw.set(`${r.method} ${r.rawPath}`, { ...r, hits: 0 });
     for (const g of groups.values()) {
       const nullable = matchSegments(g.tpl);
       const match = current.match(host, g.method, nullable, on);

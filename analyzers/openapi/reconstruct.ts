@@ -137,6 +137,8 @@ export function toOpenApi(endpoints: readonly EndpointRecord[], extra: OpenApiEx
   const usedIds = new Set<string>();
   for (const e of endpoints) {
     if (apiOnly && e.category !== 'api') continue;
+    // GraphQL operations are no HTTP paths of their own (`--graphql-sdl` writes them: graphql/sdl.ts).
+    if (e.operation !== undefined) continue;
     const method = e.method.toLowerCase();
     if (!['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'].includes(method)) continue;
     hosts.add(e.host);

@@ -292,8 +292,9 @@ export function computeFindings(inp: FindingsInput): Finding[] {
       );
     }
 
-    // shadow: method + template in traffic, in no spec for the host (API traffic only).
-    if (api && !r.documented && !removed && inp.current.covers(r.host)) {
+    // shadow: method + template in traffic, in no spec for the host (API traffic only). GraphQL
+    // operations are judged against GraphQL schemas instead (graphql/plugin.ts).
+    if (api && !r.documented && !removed && r.operation === undefined && inp.current.covers(r.host)) {
       const specs = [...new Set(inp.current.forHost(r.host).map((e) => e.spec.name))].sort();
       push(
         'shadow_api',

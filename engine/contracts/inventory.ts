@@ -115,6 +115,14 @@ export const EndpointRecord = z.object({
    * 'grpc'; the most frequent one when several. Records from before the field: 'http'.
    */
   protocol: z.string().default('http'),
+  /**
+   * GraphQL operation endpoints only (protocol 'graphql', analyzers/graphql): the operation's type and
+   * name, e.g. "query GetUser", "query anonymous-1a2b3c4d5e6f" (hash of the normalised document),
+   * "persisted 0123456789abcdef" (a persisted query whose document was never seen). Absent otherwise.
+   */
+  operation: z.string().optional(),
+  /** GraphQL operation endpoints only: executions whose result carried a non-empty `errors` array. */
+  graphqlErrors: z.number().int().nonnegative().optional(),
 });
 export type EndpointRecord = z.infer<typeof EndpointRecord>;
 

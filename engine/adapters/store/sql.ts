@@ -78,6 +78,8 @@ export const COLUMNS = {
     'version',
     'applied',
     'protocol',
+    'operation',
+    'graphql_errors',
   ],
   findings: [
     'id',
@@ -235,6 +237,8 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
     version: usFromIso(e.lastSeen, 'endpoint.lastSeen'),
     applied,
     protocol: e.protocol,
+    operation: e.operation ?? '',
+    graphql_errors: e.graphqlErrors ?? 0,
   };
 }
 
@@ -277,6 +281,10 @@ export function endpointFromRow(r: Row): EndpointRecord {
     explain: strings(r['explain']),
     vnis: (Array.isArray(r['vnis']) ? (r['vnis'] as unknown[]) : []).map(num),
     protocol: typeof r['protocol'] === 'string' && r['protocol'] !== '' ? r['protocol'] : 'http',
+    // GraphQL operation endpoints only (migration 015); absent on other rows, as the analyzer builds them.
+    ...(typeof r['operation'] === 'string' && r['operation'] !== ''
+      ? { operation: r['operation'], graphqlErrors: num(r['graphql_errors']) }
+      : {}),
   });
 }
 

@@ -2,6 +2,7 @@
 //
 // Credentials come from the environment only (APITAP_KAFKA_*, APITAP_CLICKHOUSE_*), never from
 // arguments, and are never printed. SIGTERM/SIGINT: stop receiving, flush, exit cleanly.
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import { healthServer } from '../telemetry/health.js';
 import { Option, type Command } from 'commander';
 import pino from 'pino';
@@ -20,6 +21,8 @@ export interface CliHelpers {
   fail(code: number, message: string): never;
   installationSecret(dir: string): Buffer;
   loadSpecs(paths: readonly string[]): Promise<LoadedSpec[]>;
+  /** GraphQL SDL files (`--graphql-schema`), checked at start (exit 2 on a broken one). */
+  loadGraphqlSchemas(paths: readonly string[]): LoadedGraphqlSchema[];
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -142,6 +145,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--group <id>', 'consumer group id', 'apitap-analyzers')
     .option('--spec <file>', 'OpenAPI spec (repeatable)', collect, [])
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
+    .option('--graphql-schema <file>', 'GraphQL schema (SDL) of the APIs (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
     .option('--config <file>', 'YAML/JSON settings (analysis.actors.*: behaviour thresholds and job interval)')
     .option('--actor-ip <mode>', 'actors: client IPs kept raw (default, for remediation) or hash (keyed HMAC)')
@@ -173,6 +177,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         group: string;
         spec: string[];
         specPrevious: string[];
+        graphqlSchema: string[];
         overrides?: string;
         store: string;
         healthPort: string;
@@ -208,6 +213,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       });
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
+      const graphqlSchemas = h.loadGraphqlSchemas(flags.graphqlSchema);
       const overrides = flags.overrides !== undefined ? loadOverrides(flags.overrides) : null;
       const health = Number(flags.healthPort) > 0 ? healthServer(Number(flags.healthPort), counters) : null;
       const store = await openStoreWithRetry(flags, log);
@@ -222,7 +228,14 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       );
       const actors = config.analysis.actors;
       const worker = createAnalyzerWorker({
-        analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store), actors },
+        analysis: {
+          specs,
+          previousSpecs,
+          graphqlSchemas,
+          overrides,
+          secret: h.installationSecret(flags.store),
+          actors,
+        },
         behaviour: { settings: actors, intervalMs: actors.intervalSeconds * 1000 },
         store,
         consumer,

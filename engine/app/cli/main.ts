@@ -13,6 +13,7 @@ import { stringify as toYaml } from 'yaml';
 import { loadSpec, type LoadedSpec } from '../../../analyzers/spec/index.js';
 import { loadOverrides } from '../../../analyzers/endpoints/index.js';
 import { toOpenApi } from '../../../analyzers/openapi/index.js';
+import { loadGraphqlSchema, toGraphqlSdl, type LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../contracts/inventory.js';
 import { createAnalysisSession } from '../pipelines/analyze.js';
 import { replay } from '../pipelines/replay.js';
@@ -70,6 +71,16 @@ async function loadSpecs(paths: readonly string[]): Promise<LoadedSpec[]> {
   return out;
 }
 
+function loadGraphqlSchemas(paths: readonly string[]): LoadedGraphqlSchema[] {
+  return paths.map((p) => {
+    try {
+      return loadGraphqlSchema(p);
+    } catch (e) {
+      fail(2, `${p}: not a GraphQL schema (${(e as Error).message})`);
+    }
+  });
+}
+
 function progress(enabled: boolean): ((done: number, total: number, file: string) => void) | undefined {
   if (!enabled) return undefined;
   let last = 0;
@@ -88,9 +99,11 @@ interface ReplayFlags extends StoreFlags, CollectorFlags, ActionFlags {
   format: 'table' | 'json' | 'sarif' | 'ocsf';
   spec: string[];
   specPrevious: string[];
+  graphqlSchema: string[];
   overrides?: string;
   failOn?: Severity;
   openapi?: string;
+  graphqlSdl?: string;
   protoDescriptor?: string;
   html?: string;
   postman?: string;
@@ -129,6 +142,12 @@ storeOptions(
       collect,
       [],
     )
+    .option(
+      '--graphql-schema <file>',
+      'GraphQL schema (SDL) of the APIs: unknown fields are shadow, @deprecated ones zombie (repeatable)',
+      collect,
+      [],
+    )
     .option('--overrides <file>', 'YAML file forcing or forbidding path templates')
     .addOption(
       new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(
@@ -136,6 +155,7 @@ storeOptions(
       ),
     )
     .option('--openapi <file>', 'write an OpenAPI 3.1 document reconstructed from the traffic')
+    .option('--graphql-sdl <file>', 'write the GraphQL operations and fields seen as a schema (SDL)')
     .option('--proto-descriptor <file>', 'FileDescriptorSet (protoc --descriptor_set_out) naming gRPC message fields')
     .option('--html <file>', 'write a self-contained HTML report (no external requests) to this file')
     .option('--postman <file>', 'write a Postman Collection v2.1 of the API reconstructed from the traffic')
@@ -145,6 +165,7 @@ storeOptions(
 ).action(async (captures: string[], flags: ReplayFlags & { store: string | false }) => {
   const specs = await loadSpecs(flags.spec);
   const previousSpecs = await loadSpecs(flags.specPrevious);
+  const graphqlSchemas = loadGraphqlSchemas(flags.graphqlSchema);
   let overrides = null;
   if (flags.overrides !== undefined) {
     try {
@@ -216,6 +237,7 @@ storeOptions(
                 ? {
                     specs,
                     previousSpecs,
+                    graphqlSchemas,
                     overrides,
                     secret,
                     store,
@@ -237,6 +259,7 @@ storeOptions(
                     {
                       specs,
                       previousSpecs,
+                      graphqlSchemas,
                       overrides,
                       secret,
                       store,
@@ -260,6 +283,8 @@ storeOptions(
     if (flags.openapi !== undefined && report.endpoints !== undefined) {
       writeFileSync(flags.openapi, toYaml(toOpenApi(report.endpoints)));
     }
+    if (flags.graphqlSdl !== undefined && report.endpoints !== undefined)
+      writeFileSync(flags.graphqlSdl, toGraphqlSdl(report.endpoints));
     if (flags.postman !== undefined && report.endpoints !== undefined)
       writeFileSync(flags.postman, JSON.stringify(toPostman(report.endpoints), null, 2) + '\n');
     if (flags.html !== undefined)
@@ -403,10 +428,10 @@ program
       );
   });
 
-registerDistributed(program, { fail, installationSecret, loadSpecs });
+registerDistributed(program, { fail, installationSecret, loadSpecs, loadGraphqlSchemas });
 registerReport(program, { fail });
 registerDiff(program, { fail });
-registerWatch(program, { fail, installationSecret, loadSpecs });
+registerWatch(program, { fail, installationSecret, loadSpecs, loadGraphqlSchemas });
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

@@ -28,6 +28,7 @@ interface WatchFlags extends CollectorFlags {
   store: string;
   spec: string[];
   specPrevious: string[];
+  graphqlSchema: string[];
   overrides?: string;
   snapshotEvery: string;
   http: string;
@@ -61,6 +62,7 @@ export function registerWatch(program: Command, h: CliHelpers): void {
     .option('--store <dir>', 'embedded ClickHouse (chDB) store directory', '.apitap')
     .option('--spec <file>', 'OpenAPI spec (repeatable)', collect, [])
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
+    .option('--graphql-schema <file>', 'GraphQL schema (SDL) of the APIs (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
     .option('--snapshot-every <seconds>', 'write inventory and findings every N seconds of packet time', '10')
     .option(
@@ -102,6 +104,7 @@ export function registerWatch(program: Command, h: CliHelpers): void {
 
       const specs = await h.loadSpecs(flags.spec);
       const previousSpecs = await h.loadSpecs(flags.specPrevious);
+      const graphqlSchemas = h.loadGraphqlSchemas(flags.graphqlSchema);
       let overrides = null;
       if (flags.overrides !== undefined) {
         try {
@@ -125,7 +128,7 @@ export function registerWatch(program: Command, h: CliHelpers): void {
         const watch = await startWatch({
           source,
           collector: copts,
-          analysis: { specs, previousSpecs, overrides, secret },
+          analysis: { specs, previousSpecs, graphqlSchemas, overrides, secret },
           store,
           counters,
           snapshotEveryUs: every * 1e6,

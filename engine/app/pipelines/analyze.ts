@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createAnalysis, type Analysis } from '../../../analyzers/analysis.js';
 import { createPiiFieldAggregator, createPiiScanner } from '../../../analyzers/pii/index.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import { apiHost, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
@@ -25,6 +26,8 @@ import type { CounterName } from '../../contracts/catalogue.js';
 export interface AnalysisConfig {
   specs: LoadedSpec[];
   previousSpecs: LoadedSpec[];
+  /** GraphQL SDL schemas (`--graphql-schema`), empty or absent for none. */
+  graphqlSchemas?: LoadedGraphqlSchema[];
   overrides: Overrides | null;
   /** Per-installation secret for keyed hashes of sensitive values. */
   secret: Buffer;
@@ -110,6 +113,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
     ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
     actors: { secret: cfg.secret, ipMode: actorSettings.ip, keepEvents: behaviour, maxEvents: actorSettings.maxEvents },
+    graphqlSchemas: cfg.graphqlSchemas ?? [],
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];

@@ -12,6 +12,7 @@ import type { CollectorOptions } from '../../../collectors/collector.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
 import { mergeShardFindings, sortFindings } from '../../../analyzers/risks/findings.js';
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import { createTlsInventory } from '../../../analyzers/tls/inventory.js';
 import type { CounterName } from '../../contracts/catalogue.js';
 import { Counters } from '../../contracts/counters.js';
@@ -30,6 +31,8 @@ import type { ActionDispatcher } from '../actions/index.js';
 export interface ThreadedAnalysisConfig {
   specs: LoadedSpec[];
   previousSpecs: LoadedSpec[];
+  /** GraphQL SDL schemas (`--graphql-schema`). */
+  graphqlSchemas?: LoadedGraphqlSchema[];
   overrides: Overrides | null;
   secret: Buffer;
   store: Store | null;
@@ -107,6 +110,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         port: ch.port2,
         specs: a.specs,
         previousSpecs: a.previousSpecs,
+        graphqlSchemas: a.graphqlSchemas ?? [],
         overrides: a.overrides,
         secret: new Uint8Array(a.secret),
         certificateExpiringDays: a.certificateExpiringDays ?? 30,

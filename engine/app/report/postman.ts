@@ -185,6 +185,7 @@ export function toPostman(endpoints: readonly EndpointRecord[], opts: PostmanOpt
   const byHost = new Map<string, EndpointRecord[]>();
   for (const e of endpoints) {
     if (apiOnly && e.category !== 'api') continue;
+    if (e.operation !== undefined) continue; // GraphQL operations: no HTTP request of their own
     const list = byHost.get(e.host) ?? [];
     list.push(e);
     byHost.set(e.host, list);

@@ -16,6 +16,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
     {
       specs: data.specs,
       previousSpecs: data.previousSpecs,
+      graphqlSchemas: data.graphqlSchemas,
       overrides: data.overrides,
       secret: Buffer.from(data.secret),
       store: null,

@@ -5,6 +5,7 @@
 //
 // The collector thread reads the captures and shards exchanges by API host; each analysis thread owns
 // the hosts of its shard. Main writes the store (chDB lives in one thread) and merges the results.
+import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { CollectorOptions } from '../../../collectors/collector.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
@@ -47,6 +48,8 @@ export interface AnalysisWorkerData {
   port: MessagePort;
   specs: LoadedSpec[];
   previousSpecs: LoadedSpec[];
+  /** GraphQL SDL schemas (plain data: name and SDL text; each thread builds them once). */
+  graphqlSchemas: LoadedGraphqlSchema[];
   overrides: Overrides | null;
   secret: Uint8Array;
   certificateExpiringDays: number;
