@@ -145,7 +145,11 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   const generations = new Map<string, number>();
   /** The analyzers beside the inventory core (registry.ts), in their order. */
   const tlsInventory = createTlsInventory(opts.tls);
-  const plugins = createAnalyzers({ pii: opts.pii, tls: tlsInventory });
+  const plugins = createAnalyzers({
+    pii: opts.pii,
+    tls: tlsInventory,
+    conformance: { index: current, versionless: (host) => versionless.get(host) },
+  });
   const counts = {
     analysis_exchanges: 0,
     analysis_without_request: 0,
