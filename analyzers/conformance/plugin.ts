@@ -621,7 +621,9 @@ function toFinding(ag: EndpointAggregate, e: Entry, validated: { request: number
       break;
     default: {
       const kws = [...e.keywords.keys()].sort(cmp).join(', ');
-      severity = side === 'response' || e.accepted > 0 ? 'medium' : 'low';
+      // Only nulls the schema does not admit: a spec that forgot `nullable`, rarely a defect.
+      const onlyNull = e.keywords.size === 1 && e.keywords.has('nullable');
+      severity = onlyNull ? 'low' : side === 'response' || e.accepted > 0 ? 'medium' : 'low';
       evidence = `${side} body ${field} violates ${kws} of the schema of ${opName} (${seen}${side === 'request' ? `; ${e.accepted} answered 2xx` : ''})`;
     }
   }

@@ -166,6 +166,29 @@ test('nullable (3.0), x-nullable (2.0) and type lists (3.1); boolean exclusiveMi
     check(s, { a: 1, e: 'y', r: 'z', m: 0 }).map((v) => `${v.pointer} ${v.keyword}`),
     ['/a type', '/e enum', '/r type', '/m exclusiveMinimum'],
   );
+  // A null the schema does not admit is named apart from other type errors.
+  assert.deepEqual(check(s, { m: null }), [{ pointer: '/m', keyword: 'nullable' }]);
+  const s2 = parseSpec(
+    JSON.stringify({
+      swagger: '2.0',
+      info: { title: 't', version: '1' },
+      paths: {
+        '/u': {
+          get: {
+            responses: {
+              '200': {
+                description: 'ok',
+                schema: { type: 'object', properties: { a: { type: 'string', 'x-nullable': true } } },
+              },
+            },
+          },
+        },
+      },
+    }),
+    's2.json',
+  );
+  assert.deepEqual(check(s2, { a: null }), []);
+  assert.deepEqual(check(s2, { a: 1 }), [{ pointer: '/a', keyword: 'type' }]);
   const s31 = parseSpec(
     JSON.stringify({
       openapi: '3.1.0',

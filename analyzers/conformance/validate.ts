@@ -28,7 +28,7 @@ export const MAX_VALIDATORS = 256;
 export interface Violation {
   /** RFC 6901 pointer, array indices as `*`; for `required`, the missing property's pointer. */
   pointer: string;
-  /** ajv keyword: type, format, enum, const, required, minimum, pattern, oneOf, … */
+  /** ajv keyword: type, format, enum, const, required, minimum, pattern, oneOf, …; `nullable` for a null the schema refuses. */
   keyword: string;
 }
 
@@ -81,10 +81,13 @@ export function violationsOf(errors: readonly ErrorObject[] | null | undefined, 
       const missing = (e.params as { missingProperty?: unknown }).missingProperty;
       if (typeof missing === 'string') pointer += `/${esc(missing)}`;
     }
-    const k = `${pointer}\u0000${e.keyword}`;
+    const k = `${pointer}\u0000${e.keyword}\u0000${e.data === null ? 'null' : ''}`;
     if (seen.has(k)) return;
     seen.add(k);
-    out.push({ pointer, keyword: e.keyword });
+    // A null where the schema does not admit one is its own, common, kind of drift (OpenAPI 3.0
+    // needs `nullable: true`, which many specs forget): named apart from other type errors.
+    const keyword = e.keyword === 'type' && e.data === null ? 'nullable' : e.keyword;
+    out.push({ pointer, keyword });
   });
   return out;
 }
@@ -98,7 +101,8 @@ export interface ValidatorCache {
 }
 
 export function createValidatorCache(max = MAX_VALIDATORS): ValidatorCache {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, logger: false });
+  // verbose: errors carry the failing value, read only for its JSON type (null) and never kept.
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, logger: false, verbose: true });
   addFormats(ajv);
   // Keys are insertion-ordered: re-inserting on a hit keeps the least recently used first.
   const lru = new Map<string, Compiled>();
