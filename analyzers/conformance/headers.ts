@@ -79,9 +79,48 @@ const EXACT = new Set([
   'purpose',
   'x-purpose',
   'x-moz',
+  'x-http-method-override',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+  'x-amz-user-agent',
+  'newrelic',
+  'elastic-apm-traceparent',
+  'x-request-start',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+  'x-original-url',
+  'x-original-uri',
+  'x-scheme',
 ]);
 
-const PREFIXES = ['sec-', 'x-b3-', 'x-datadog-', 'x-envoy-', 'x-forwarded-', 'ot-', 'x-ot-', 'cf-', 'x-vercel-', ':'];
+/** Query parameters added by browsers, caches and campaign tools, not by the API's clients. */
+const QUERY_EXACT = new Set(['_', 'callback', 'fbclid', 'gclid', 'msclkid', 'dclid', 'mc_cid', 'mc_eid']);
+
+/** True for a query parameter no operation needs to declare (`_` cache busters, `utm_*` campaign tags). */
+export function isIncidentalQuery(name: string): boolean {
+  return QUERY_EXACT.has(name) || name.startsWith('utm_');
+}
+
+const PREFIXES = [
+  'sec-',
+  'x-b3-',
+  'x-datadog-',
+  'x-envoy-',
+  'x-forwarded-',
+  'ot-',
+  'x-ot-',
+  'cf-',
+  'x-vercel-',
+  'l5d-',
+  'x-appengine-',
+  'fastly-',
+  'akamai-',
+  'x-akamai-',
+  'x-istio-',
+  ':',
+];
 
 /** True for a lower-case header name every operation may receive without declaring it. */
 export function isStandardHeader(lower: string): boolean {

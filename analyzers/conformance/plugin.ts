@@ -40,7 +40,7 @@ import { findingId } from '../risks/findings.js';
 import { bodyJson } from '../shared/json.js';
 import type { IndexedOp, SpecIndex } from '../spec/match.js';
 import type { LoadedSpec, SpecMedia, SpecResponse } from '../spec/types.js';
-import { isStandardHeader } from './headers.js';
+import { isIncidentalQuery, isStandardHeader } from './headers.js';
 import { bundleSchema } from './schema.js';
 import type { Side } from './schema.js';
 import type { ValidatorCache } from './validate.js';
@@ -355,7 +355,7 @@ export function createConformanceAnalyzer(
       if (!c.parameters.some((p) => p.in === 'querystring')) {
         for (const n of new Set(queryNames(req.target))) {
           const base = n.replace(/\[[^\]]*\].*$/, '');
-          if (declared.has(`query:${n}`) || declared.has(`query:${base}`)) continue;
+          if (declared.has(`query:${n}`) || declared.has(`query:${base}`) || isIncidentalQuery(n)) continue;
           if (schemes.some((s) => s.in === 'query' && s.name === n)) continue;
           note(st, 'undocumented_parameter', 'request.query', n, us, status, null);
         }

@@ -27,6 +27,12 @@ export const MAX_DEFS = 2_000;
 export const MAX_NODES = 50_000;
 export const MAX_DEPTH = 64;
 export const OPAQUE = 'x-apitap-opaque';
+/**
+ * Marks a schema with a `discriminator` but no `oneOf`/`anyOf` (3.0 polymorphism through allOf:
+ * `Cat: allOf [Pet, …]` while the response names only Pet): its instances may be any subtype, so
+ * the undocumented-field walk does not report the object's own unknown keys.
+ */
+export const OPEN = 'x-apitap-open';
 
 export type Side = 'request' | 'response';
 type Dialect = 'oas30' | 'oas31';
@@ -183,6 +189,7 @@ export function bundleSchema(spec: Pick<LoadedSpec, 'format' | 'documents'>, ref
     if (Array.isArray(v['enum'])) out['enum'] = [...(v['enum'] as unknown[])];
     if (Object.prototype.hasOwnProperty.call(v, 'const') && dialect === 'oas31') out['const'] = v['const'];
     if (v['readOnly'] === true) out['readOnly'] = true;
+    if (isObj(v['discriminator']) && !Array.isArray(v['oneOf']) && !Array.isArray(v['anyOf'])) out[OPEN] = true;
     if (v['writeOnly'] === true) out['writeOnly'] = true;
     for (const k of SCHEMA_MAPS) {
       const m = v[k];

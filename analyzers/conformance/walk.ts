@@ -10,11 +10,12 @@
 //   pattern, or when one of them admits other keys on purpose (`additionalProperties: true` or a
 //   schema: a map) or declares no properties at all (a free-form object);
 // - an undeclared key is reported once at its own pointer; nothing below it is walked (it is all
-//   undocumented). Opaque schemas (unresolvable `$ref`) and `true` stop the walk.
+//   undocumented). Opaque schemas (unresolvable `$ref`) and `true` stop the walk; a schema with a
+//   `discriminator` and no oneOf/anyOf (allOf polymorphism) admits its subtypes' keys.
 // Pointers are RFC 6901 with array indices replaced by `*` (`/items/*/email`). Bounded: MAX_NODES
 // visited per body, array items beyond MAX_ITEMS not walked.
 import type { Side } from './schema.js';
-import { OPAQUE } from './schema.js';
+import { OPAQUE, OPEN } from './schema.js';
 
 export const MAX_NODES = 2_000;
 export const MAX_ITEMS = 50;
@@ -101,6 +102,7 @@ export function walkBody(schema: Obj, value: unknown, side: Side, out: WalkHit[]
     const additional: unknown[] = [];
     for (const s of ss) {
       if (isObj(s['properties']) || isObj(s['patternProperties'])) declaresProps = true;
+      if (s[OPEN] === true) open = true;
       const ap = s['additionalProperties'];
       if (ap === true) open = true;
       else if (isObj(ap)) {

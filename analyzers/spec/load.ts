@@ -680,14 +680,17 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
   // Conformance contracts: read quietly (the index never needed these parts, so sloppiness in them
   // adds no warnings); every node is checked, nothing here throws.
   const strList = (v: unknown): string[] | null =>
-    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').map((x) => x.trim().toLowerCase()) : null;
+    Array.isArray(v)
+      ? v.filter((x): x is string => typeof x === 'string').map((x) => (x.split(';')[0] ?? '').trim().toLowerCase())
+      : null;
   const mediaOf = (contentN: Node): SpecMedia[] => {
     if (!isObj(contentN.v)) return [];
     const out: SpecMedia[] = [];
     for (const mt of Object.keys(contentN.v).sort()) {
       const mn = L.deref(at(contentN, mt));
       const schema = mn !== null && isObj(mn.v) && isObj(mn.v['schema']) ? at(mn, 'schema').ptr : null;
-      out.push({ mediaType: mt.trim().toLowerCase(), schema });
+      // Parameters (`application/json; charset=utf-8`) do not select a different schema.
+      out.push({ mediaType: (mt.split(';')[0] ?? '').trim().toLowerCase(), schema });
     }
     return out;
   };
