@@ -177,6 +177,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     pii: opts.pii,
     tls: tlsInventory,
     graphql: { inventory: graphql, restored: graphqlRestored },
+    conformance: { index: current, versionless: (host) => versionless.get(host) },
   });
   const counts = {
     analysis_exchanges: 0,

@@ -133,3 +133,31 @@ test('facts are names and shapes, never values; static assets are not drift', ()
     ],
   );
 });
+
+test('continuous windows: a learning period per host, then changes; quiet by the host’s own packet time', () => {
+  const HOUR = 3_600_000_000;
+  const cont = { quietUs: 7 * DAY, continuous: { baselineUs: HOUR } };
+  const at = (path: string, us: number, over: Partial<EndpointRecord> = {}): EndpointRecord =>
+    ep(path, 0, { firstSeen: iso(T0), lastSeen: iso(T0 + us), ...over });
+  // Batch 1 is the baseline; batch 2, within the hour, still learns.
+  const b1 = drift([], [at('/a', 0)], cont);
+  assert.deepEqual(b1.findings, []);
+  const b2 = drift(b1.facts, [at('/a', 10 * 60_000_000), at('/b', 20 * 60_000_000)], cont);
+  assert.deepEqual(b2.findings, []);
+  const stored = [...b1.facts.filter((f) => f.path !== '/a'), ...b2.facts];
+  // After the hour: a new endpoint is a change; restored endpoints (whole inventory) are not.
+  const b3 = drift(stored, [at('/a', 2 * HOUR), at('/b', 20 * 60_000_000), at('/c', 2 * HOUR)], cont);
+  assert.deepEqual(
+    b3.findings.map((f) => `${f.kind} ${f.path} ${String(f.details['change'])}`),
+    ['api_change /c new_endpoint'],
+  );
+  // Eight days later only /a is called: /b and /c (in the inventory, silent) have gone quiet.
+  const b4 = drift(stored, [at('/a', 8 * DAY + 3 * HOUR), at('/b', 20 * 60_000_000), at('/c', 2 * HOUR)], cont);
+  assert.deepEqual(
+    b4.findings
+      .filter((f) => f.kind === 'api_gone_quiet')
+      .map((f) => f.path)
+      .sort(),
+    ['/b', '/c'],
+  );
+});

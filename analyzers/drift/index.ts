@@ -23,7 +23,20 @@ export type { ApiFact, FactKind } from '../../engine/contracts/drift.js';
 export interface DriftOptions {
   /** Silence (packet time, µs) after which a previously active endpoint is `api_gone_quiet`. */
   quietUs: number;
+  /**
+   * Continuous windows (the analyzer group: each batch is a window, `endpoints` is the whole inventory
+   * of the hosts the batch touched, restored endpoints included). Two rules change:
+   * - a host's facts keep forming its baseline for `baselineUs` of packet time after its first stored
+   *   fact (a stream's first batches are small: without a learning period every endpoint seen after the
+   *   first batch would be a change);
+   * - an endpoint has gone quiet when its host's own latest packet time is more than `quietUs` past
+   *   the endpoint's last exchange (the inventory still holds it, so absence cannot be the test).
+   */
+  continuous?: { baselineUs: number };
 }
+
+/** The analyzer group's learning period per host (packet time). */
+export const DEFAULT_BASELINE_US = 3_600 * 1_000_000;
 
 export const DEFAULT_QUIET_US = 7 * 86_400 * 1_000_000;
 
@@ -132,6 +145,8 @@ export function drift(
     if (old !== undefined) continue;
     const since = knownHosts.get(f.host);
     if (since === undefined) continue; // first window of this host: the baseline
+    // Continuous: still learning. A fact's firstSeen is its endpoint's, so "now" is its lastSeen.
+    if (opts.continuous !== undefined && usOf(f.lastSeen) < since + opts.continuous.baselineUs) continue;
     const ep = epKey(f.host, f.method, f.path);
     const endpointIsNew = !before.has(factKey({ ...f, kind: 'endpoint', value: '' }));
     if (endpointIsNew && f.kind !== 'endpoint') continue;
@@ -193,32 +208,51 @@ export function drift(
       lastSeen: f.lastSeen,
     });
   }
-  // Gone quiet: stored endpoints of hosts seen in this window, absent from it, silent too long.
-  let windowEnd = -1;
-  const hostsNow = new Set<string>();
-  for (const e of endpoints) {
-    hostsNow.add(e.host);
-    windowEnd = Math.max(windowEnd, usOf(e.lastSeen));
-  }
-  for (const f of stored) {
-    if (f.kind !== 'endpoint' || !hostsNow.has(f.host)) continue;
-    if (byEndpoint.has(epKey(f.host, f.method, f.path))) continue;
-    const silentUs = windowEnd - usOf(f.lastSeen);
-    if (silentUs <= opts.quietUs) continue;
+  const quiet = (
+    host: string,
+    method: string,
+    path: string,
+    firstSeen: string,
+    lastSeen: string,
+    windowEnd: number,
+  ): void => {
+    const silentUs = windowEnd - usOf(lastSeen);
+    if (silentUs <= opts.quietUs) return;
     const days = Math.round((silentUs / 86_400e6) * 10) / 10;
     findings.push({
-      id: id('api_gone_quiet', f.host, f.method, f.path, f.lastSeen),
+      id: id('api_gone_quiet', host, method, path, lastSeen),
       kind: 'api_gone_quiet',
       severity: 'low',
-      host: f.host,
-      method: f.method,
-      path: f.path,
+      host,
+      method,
+      path,
       confidence: 0.7,
-      evidence: `${f.method} ${f.path}: no traffic since ${f.lastSeen} (${days} days before ${isoFromUs(windowEnd)}), active since ${f.firstSeen}`,
-      details: { lastActive: f.lastSeen, activeSince: f.firstSeen, silentDays: days, windowEnd: isoFromUs(windowEnd) },
-      firstSeen: f.firstSeen,
-      lastSeen: f.lastSeen,
+      evidence: `${method} ${path}: no traffic since ${lastSeen} (${days} days before ${isoFromUs(windowEnd)}), active since ${firstSeen}`,
+      details: { lastActive: lastSeen, activeSince: firstSeen, silentDays: days, windowEnd: isoFromUs(windowEnd) },
+      firstSeen,
+      lastSeen,
     });
+  };
+  if (opts.continuous !== undefined) {
+    // Per host: each host's stream has its own packet time.
+    const endOf = new Map<string, number>();
+    for (const e of endpoints) endOf.set(e.host, Math.max(endOf.get(e.host) ?? -1, usOf(e.lastSeen)));
+    for (const e of endpoints)
+      if (e.category === 'api' && e.hits > 0)
+        quiet(e.host, e.method, e.path, e.firstSeen, e.lastSeen, endOf.get(e.host) ?? -1);
+  } else {
+    // Gone quiet: stored endpoints of hosts seen in this window, absent from it, silent too long.
+    let windowEnd = -1;
+    const hostsNow = new Set<string>();
+    for (const e of endpoints) {
+      hostsNow.add(e.host);
+      windowEnd = Math.max(windowEnd, usOf(e.lastSeen));
+    }
+    for (const f of stored) {
+      if (f.kind !== 'endpoint' || !hostsNow.has(f.host)) continue;
+      if (byEndpoint.has(epKey(f.host, f.method, f.path))) continue;
+      quiet(f.host, f.method, f.path, f.firstSeen, f.lastSeen, windowEnd);
+    }
   }
   findings.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const facts = [...merged.entries()]

@@ -9,6 +9,7 @@ import type { Exchange } from '../../engine/contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../engine/contracts/inventory.js';
 import { isoFromUs } from '../../engine/contracts/inventory.js';
 import type { Analysis, AnalysisOptions } from '../analysis.js';
+import { CONFORMANCE_KINDS } from '../conformance/plugin.js';
 import { createAnalysis } from '../analysis.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiHit, PiiScanner } from '../pii/types.js';
 import { parseSpec } from '../spec/load.js';
@@ -256,11 +257,12 @@ test('restore without findings: counters, sets, templates and PII labels still e
     e.documented,
   ];
   assert.deepEqual(c.endpoints().map(pick), a.endpoints().map(pick));
-  // Lost without findings: only what no record field implies (here the Deprecation/Sunset zombie).
+  // Lost without findings: only what no record field implies (here the Deprecation/Sunset zombie,
+  // and conformance findings, which come from message contents and are restored from findings only).
   const got = new Set(c.findings().map((f) => f.id));
   const missing = a
     .findings()
-    .filter((f) => !got.has(f.id))
+    .filter((f) => !got.has(f.id) && !CONFORMANCE_KINDS.has(f.kind))
     .map((f) => `${f.kind} ${f.details['reason'] ?? ''} ${f.path}`);
   assert.deepEqual(missing, ['zombie_api deprecation_header /legacy']);
   const want = new Set(a.findings().map((f) => f.id));

@@ -16,7 +16,15 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { decodeText, parseText } from './parse.js';
 import { HTTP_METHODS, HTTP_METHODS_32 } from './types.js';
-import type { LoadedSpec, SpecOperation, SpecSecurityScheme, SpecWarning } from './types.js';
+import type {
+  LoadedSpec,
+  SpecContract,
+  SpecMedia,
+  SpecOperation,
+  SpecResponse,
+  SpecSecurityScheme,
+  SpecWarning,
+} from './types.js';
 
 export class SpecError extends Error {
   readonly code = 'SPEC_INVALID';
@@ -32,6 +40,8 @@ export class SpecError extends Error {
 export const MAX_SPEC_WARNINGS = 200;
 const MAX_REF_HOPS = 16;
 const MAX_REF_FILES = 256;
+/** Nodes walked per document when looking for file references inside schemas. */
+const MAX_WALK_NODES = 2_000_000;
 /** Cartesian product of server variable enums expanded per server; beyond it defaults are used. */
 const MAX_SERVER_EXPANSION = 64;
 
@@ -78,7 +88,63 @@ class Loader {
 
   constructor(private readonly mainDir: string | null) {}
 
+  /** Every referenced file read so far, by label. */
+  documents(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const ctx of this.files.values()) if (ctx !== null) out[ctx.label] = ctx.root;
+    return out;
+  }
+
+  /**
+   * Read the files that `$ref`s inside `ctx`'s document name (schemas the loader itself never
+   * follows), and theirs in turn, within MAX_REF_FILES. Remote and absolute references are left to
+   * the consumer (they resolve to nothing). One walk per document; bounded by MAX_WALK_NODES.
+   */
+  loadReferencedFiles(ctx: DocCtx): void {
+    const queue: DocCtx[] = [ctx];
+    const done = new Set<DocCtx>();
+    while (queue.length > 0) {
+      const c = queue.pop() as DocCtx;
+      if (done.has(c) || c.dir === null) continue;
+      done.add(c);
+      const stack: unknown[] = [c.root];
+      let budget = MAX_WALK_NODES;
+      while (stack.length > 0 && budget-- > 0) {
+        const v = stack.pop();
+        if (Array.isArray(v)) {
+          for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+        } else if (isObj(v)) {
+          const ref = v['$ref'];
+          if (typeof ref === 'string') {
+            const hash = ref.indexOf('#');
+            const filePart = hash < 0 ? ref : ref.slice(0, hash);
+            if (filePart !== '' && !/^[a-z][a-z0-9+.-]*:/i.test(filePart) && !filePart.startsWith('//')) {
+              if (!isAbsolute(filePart)) {
+                let decoded = filePart;
+                try {
+                  decoded = decodeURI(filePart);
+                } catch {
+                  // keep the raw reference
+                }
+                const f = this.file(decoded, c, `${c.label}#`);
+                if (f !== null) queue.push(f);
+              }
+            }
+          }
+          for (const k in v) {
+            const x = v[k];
+            if (x !== null && typeof x === 'object') stack.push(x);
+          }
+        }
+      }
+    }
+  }
+
+  /** While true, warn() records nothing (reading parts the index does not need: conformance contracts). */
+  quiet = false;
+
   warn(ptr: string, message: string): void {
+    if (this.quiet) return;
     this.warningCount++;
     if (this.warnings.length < MAX_SPEC_WARNINGS) this.warnings.push({ pointer: ptr, message });
   }
@@ -584,8 +650,8 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
   };
   const docSecurity = security(at(root, 'security')) ?? [];
 
-  const params = (n: Node, template: string): { name: string; in: string }[] => {
-    const out: { name: string; in: string }[] = [];
+  const params = (n: Node, template: string): { name: string; in: string; node: Node }[] => {
+    const out: { name: string; in: string; node: Node }[] = [];
     for (const pn0 of L.list(n, 'parameters')) {
       const pn = L.deref(pn0);
       if (pn === null) continue;
@@ -606,9 +672,89 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
         );
         continue;
       }
-      out.push({ name, in: where });
+      out.push({ name, in: where, node: pn });
     }
     return out;
+  };
+
+  // Conformance contracts: read quietly (the index never needed these parts, so sloppiness in them
+  // adds no warnings); every node is checked, nothing here throws.
+  const strList = (v: unknown): string[] | null =>
+    Array.isArray(v)
+      ? v.filter((x): x is string => typeof x === 'string').map((x) => (x.split(';')[0] ?? '').trim().toLowerCase())
+      : null;
+  const mediaOf = (contentN: Node): SpecMedia[] => {
+    if (!isObj(contentN.v)) return [];
+    const out: SpecMedia[] = [];
+    for (const mt of Object.keys(contentN.v).sort()) {
+      const mn = L.deref(at(contentN, mt));
+      const schema = mn !== null && isObj(mn.v) && isObj(mn.v['schema']) ? at(mn, 'schema').ptr : null;
+      // Parameters (`application/json; charset=utf-8`) do not select a different schema.
+      out.push({ mediaType: (mt.split(';')[0] ?? '').trim().toLowerCase(), schema });
+    }
+    return out;
+  };
+  const contractOf = (opN: Node, ps: readonly { name: string; in: string; node: Node }[]): SpecContract => {
+    L.quiet = true;
+    try {
+      const op = opN.v as Obj;
+      let requestBody: SpecMedia[] | null = null;
+      if (s2) {
+        const consumes = strList(op['consumes']) ?? strList(raw['consumes']) ?? [];
+        const body = ps.find((p) => p.in === 'body');
+        if (body !== undefined) {
+          const schema = isObj(body.node.v) && isObj(body.node.v['schema']) ? at(body.node, 'schema').ptr : null;
+          const types = consumes.filter((t) => !/form/.test(t));
+          requestBody = (types.length > 0 ? types : ['application/json']).map((mediaType) => ({ mediaType, schema }));
+        } else if (ps.some((p) => p.in === 'formdata')) {
+          const types = consumes.filter((t) => /form/.test(t));
+          requestBody = (types.length > 0 ? types : ['application/x-www-form-urlencoded', 'multipart/form-data']).map(
+            (mediaType) => ({ mediaType, schema: null }),
+          );
+        }
+      } else if (op['requestBody'] !== undefined) {
+        const rb = L.deref(at(opN, 'requestBody'));
+        if (rb !== null && isObj(rb.v)) requestBody = mediaOf(at(rb, 'content'));
+      }
+      let responses: SpecResponse[] | null = null;
+      const rn = at(opN, 'responses');
+      if (isObj(rn.v)) {
+        const produces = s2 ? (strList(op['produces']) ?? strList(raw['produces']) ?? ['application/json']) : [];
+        const out: SpecResponse[] = [];
+        for (const k of Object.keys(rn.v)) {
+          const key = k.trim();
+          const status = /^[1-5]\d\d$/.test(key)
+            ? key
+            : /^[1-5]xx$/i.test(key)
+              ? key.toUpperCase()
+              : key.toLowerCase() === 'default'
+                ? 'default'
+                : null;
+          if (status === null) continue; // x- extensions, sloppy keys
+          const r = L.deref(at(rn, k));
+          let media: SpecMedia[] = [];
+          if (r !== null && isObj(r.v)) {
+            if (!s2) media = mediaOf(at(r, 'content'));
+            else if (isObj(r.v['schema'])) {
+              const schema = at(r, 'schema').ptr;
+              media = (produces.length > 0 ? produces : ['application/json']).map((mediaType) => ({
+                mediaType,
+                schema,
+              }));
+            }
+          }
+          out.push({ status, media });
+        }
+        out.sort((a, b) => (a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+        if (out.length > 0) responses = out;
+      }
+      const parameters = ps
+        .map((p) => ({ name: p.name, in: p.in }))
+        .sort((a, b) => (a.in !== b.in ? (a.in < b.in ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { parameters, requestBody, responses };
+    } finally {
+      L.quiet = false;
+    }
   };
 
   const methods: readonly string[] = format === 'openapi-3.2' ? HTTP_METHODS_32 : HTTP_METHODS;
@@ -665,7 +811,7 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
       if (op['responses'] === undefined && (format === 'swagger-2.0' || format === 'openapi-3.0'))
         L.warn(opN.ptr, 'operation without "responses"');
       // Operation parameters override path-item ones with the same (name, in).
-      const merged = new Map<string, { name: string; in: string }>();
+      const merged = new Map<string, { name: string; in: string; node: Node }>();
       for (const p of itemParams) merged.set(`${p.in}:${p.name}`, p);
       for (const p of params(at(opN, 'parameters'), path)) merged.set(`${p.in}:${p.name}`, p);
       const opServers = (s2 ? null : serversOf(at(opN, 'servers'))) ?? itemServers ?? docServers;
@@ -697,9 +843,13 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
         deprecated: L.bool(at(opN, 'deprecated'), 'deprecated') === true,
         security: opSec ?? docSecurity,
         operationId: operationId ?? null,
+        contract: contractOf(opN, [...merged.values()]),
       });
     }
   }
+  L.quiet = true;
+  if (!parsed.pruned) L.loadReferencedFiles(root.ctx);
+  L.quiet = false;
   operations.sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : a.method < b.method ? -1 : a.method > b.method ? 1 : 0,
   );
@@ -714,6 +864,8 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
     operations,
     securitySchemes: schemes,
     warnings: L.warnings,
+    documents: { ...L.documents(), '': raw },
+    schemasPruned: parsed.pruned === true,
     warningCount: L.warningCount,
   };
 }

@@ -29,6 +29,8 @@ export interface ParsedText {
   /** One-line reason when the text is neither JSON nor YAML (value is then undefined). */
   error: string | null;
   warnings: string[];
+  /** True when schema-bearing blocks were cut before parsing (large YAML): the value has no schemas. */
+  pruned?: boolean;
 }
 
 const SCHEMA = CORE_SCHEMA.extend({ implicit: [yamlTypes.merge] });
@@ -129,7 +131,7 @@ export function parseText(input: string): ParsedText {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   if (text.length >= PRUNE_MIN_BYTES && !/^\s*[{[]/.test(text)) {
     const pruned = parseYamlText(pruneYaml(text));
-    if (pruned.error === null) return pruned;
+    if (pruned.error === null) return { ...pruned, pruned: true };
   }
   return parseYamlText(text);
 }

@@ -51,6 +51,43 @@ export interface SpecOperation {
    */
   security: string[][];
   operationId: string | null;
+  /** What the operation declares about messages (parameters, bodies, responses), for conformance. */
+  contract: SpecContract;
+}
+
+/**
+ * A schema as a reference into LoadedSpec.documents: `<label>#<JSON pointer>` (label '' = the main
+ * document, else a referenced file's path relative to it), e.g. `#/paths/~1pets/get/responses/200/
+ * content/application~1json/schema`. The node is the schema as written (its own `$ref`s unresolved).
+ */
+export type SchemaRef = string;
+
+export interface SpecParameter {
+  name: string;
+  /** Lower case: query, header, path, cookie, querystring (3.x); query, header, path, formdata, body (2.0). */
+  in: string;
+}
+
+export interface SpecMedia {
+  /** Lower-case media type as declared (`application/json`, `application/*`, `*\/*`). */
+  mediaType: string;
+  schema: SchemaRef | null;
+}
+
+export interface SpecResponse {
+  /** As declared: `200`, `2XX` (upper-cased range), or `default`. */
+  status: string;
+  /** Declared content; empty when the response declares no body. */
+  media: SpecMedia[];
+}
+
+export interface SpecContract {
+  /** Effective parameters (path-item ones overridden by the operation's), sorted by (in, name). */
+  parameters: SpecParameter[];
+  /** Declared request body media (2.0: the body parameter per `consumes`, or form media); null: none declared. */
+  requestBody: SpecMedia[] | null;
+  /** Declared responses, sorted by status; null when the operation declares none (nothing to compare). */
+  responses: SpecResponse[] | null;
 }
 
 export interface SpecSecurityScheme {
@@ -83,4 +120,11 @@ export interface LoadedSpec {
   warnings: SpecWarning[];
   /** All warnings, including those beyond the cap. */
   warningCount: number;
+  /**
+   * The parsed documents by label ('' = the main document, then every referenced file read), for the
+   * schemas operations point at (SchemaRef). Plain data: it crosses to worker threads with the spec.
+   */
+  documents: Record<string, unknown>;
+  /** True when the main document was pruned before parsing (large YAML, parse.ts): it holds no schemas. */
+  schemasPruned: boolean;
 }

@@ -551,6 +551,43 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
   analyzer_skipped_seen: 'redelivered exchanges already observed before a failed write',
   analyzer_state_rebuilds: ['stat', 'events', 'host states rebuilt from the store after a rebalance'],
   analyzer_findings_resolved: ['stat', 'rows', 'findings resolved because the traffic no longer supports them'],
+  conformance_exchanges: 'exchanges attributed to a documented operation and checked against it (names, status)',
+  conformance_bodies_validated: [
+    'stat',
+    'messages',
+    'request and response JSON bodies validated against their operation’s schema',
+  ],
+  conformance_bodies_sampled_out: [
+    'stat',
+    'messages',
+    'bodies of settled operations not validated (decaying sample, at least 1 in 64 per stream)',
+  ],
+  conformance_bodies_novel_shape: [
+    'stat',
+    'messages',
+    'bodies of settled operations validated because their shape was new for the operation',
+  ],
+  conformance_bodies_unchecked: [
+    'drop',
+    'messages',
+    'JSON bodies whose media type the operation does not declare (not validated)',
+  ],
+  conformance_schemas_failed: [
+    'drop',
+    'messages',
+    'bodies not validated because their schema failed to bundle or compile (unresolvable root, bounds, invalid pattern)',
+  ],
+  conformance_validators_compiled: ['stat', 'events', 'schemas compiled into validators (again after an eviction)'],
+  conformance_validators_evicted: [
+    'stat',
+    'events',
+    'compiled validators evicted from the bounded cache (compiled again on next use)',
+  ],
+  conformance_entries_dropped: [
+    'drop',
+    'events',
+    'conformance observations dropped because the finding-entry bound was reached',
+  ],
 });
 
 const STORE = section('store', 'stat', 'rows', {

@@ -17,6 +17,13 @@ export interface GenCtx {
   location: string;
   /** extra key → kind rules for this API (e.g. Twilio `identity` carries an email) */
   extraPii?: Readonly<Record<string, PiiKind>>;
+  /**
+   * Conform where the accuracy harness never needed to: readOnly properties are left out of request
+   * bodies and writeOnly ones out of response bodies (OpenAPI 3.0 §4.7.24; the side comes from
+   * `location`), and `^[0-9]{n}$` patterns get n digits. Off by default, so the accuracy harness keeps
+   * generating what it always did; the conformance harness (test/accuracy/conformance) turns it on.
+   */
+  conformant?: boolean;
 }
 
 /** Field names (lower case) that receive planted personal data. */
@@ -166,6 +173,8 @@ function scalar(s: JsonObject, key: string, parentKey: string, jsonPath: string,
   if (t === 'boolean') return r.chance(0.5);
   // strings
   const pattern = typeof s['pattern'] === 'string' ? s['pattern'] : '';
+  const digitsOnly = /^\^\[0-9\]\{(\d+)\}\$$/.exec(pattern);
+  if (ctx.conformant === true && digitsOnly?.[1] !== undefined) return r.digits(Number(digitsOnly[1]));
   const sid = /^\^([A-Z]{2})\[0-9a-fA-F\]\{32\}\$$/.exec(pattern);
   if (sid?.[1] !== undefined) {
     // Resource identifiers (ACxxx…, ISxxx…), not credentials: the secret is the auth token.
@@ -248,6 +257,10 @@ export function generate(
     const props = s['properties'];
     if (props !== null && typeof props === 'object' && !Array.isArray(props)) {
       for (const [k, ps] of Object.entries(props)) {
+        if (ctx.conformant === true) {
+          const own = deref(ctx.root, ps);
+          if (own[ctx.location.startsWith('request') ? 'readOnly' : 'writeOnly'] === true) continue;
+        }
         const g = generate(ps, ctx, `${path}.${k}`, k, key, depth + 1);
         if (g !== undefined) out[k] = g;
       }

@@ -111,3 +111,80 @@ test(
     }
   },
 );
+
+test(
+  'worker: drift per batch (baseline hour, api_change that stays, api_gone_quiet that resolves)',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apitap-worker-drift-'));
+    const store = await openChdbStore(join(dir, 'store'));
+    try {
+      const spec = parseSpec(SPEC, 'shop.yaml');
+      const host = 'api.shop.test';
+      const DAY = 86_400 * 1_000_000;
+      const T0 = 1_700_000_000_000_000;
+      const mk = (target: string, at: number, resJson?: unknown): Exchange =>
+        ex('GET', target, { host, id: `d-${target}-${at}`, us: T0 + at, resJson: resJson ?? { id: 1 } });
+      const run = async (topic: string, batch: Exchange[]): Promise<void> => {
+        const counters = new Counters();
+        const bus = createMemoryBus(
+          { maxBatch: 1000, topic, retryBaseMs: 10, retryMaxMs: 20, flushTimeoutMs: 2_000 },
+          counters,
+        );
+        const worker = createAnalyzerWorker({
+          analysis: { specs: [spec], previousSpecs: [], overrides: null, secret: Buffer.from('k') },
+          store,
+          consumer: bus.consumer,
+          counters,
+        });
+        await worker.start();
+        for (const e of batch) assert.ok(bus.publisher.publish(e));
+        await bus.publisher.flush(20_000);
+        await worker.stop();
+        await bus.publisher.close();
+      };
+      const drifts = async (): Promise<string[]> =>
+        (await store.findings())
+          .filter((f) => f.kind === 'api_change' || f.kind === 'api_gone_quiet')
+          .map(
+            (f) =>
+              `${f.kind} ${f.path} ${String(f.details['change'] ?? f.details['silentDays'])} ${String(f.details['value'] ?? '')}`,
+          )
+          .sort();
+
+      // Day 1: the first batch is the baseline; a second batch within the baseline hour adds an
+      // endpoint without it being a change (the stream is still being learnt).
+      await run('d1', [mk('/orders', 0), mk('/orders/1', 1_000_000)]);
+      await run('d1b', [mk('/orders/2', 10 * 60 * 1_000_000), mk('/health-report', 20 * 60 * 1_000_000)]);
+      assert.deepEqual(await drifts(), []);
+      // Day 2: a new endpoint and a new response field carrying an e-mail address.
+      const emails = ['ann@example.org', 'bo@example.net', 'cy@example.com', 'di@example.org', 'ed@example.net'];
+      await run('d2', [
+        mk('/customers', DAY),
+        ...emails.map((e, i) => mk(`/orders/${i + 3}`, DAY + (i + 1) * 1_000_000, { id: i + 3, contact: e })),
+      ]);
+      const day2 = await drifts();
+      assert.ok(day2.includes('api_change /customers new_endpoint '), day2.join('\n'));
+      assert.ok(
+        day2.some((x) => x.startsWith('api_change /orders/{orderId} new_field response.body $.contact:string')),
+        day2.join('\n'),
+      );
+      // Day 12, only /orders called: the day-2 changes stay; /customers went quiet.
+      await run('d12', [mk('/orders', 12 * DAY)]);
+      const day12 = await drifts();
+      for (const x of day2) assert.ok(day12.includes(x), `${x} stays`);
+      assert.ok(
+        day12.some((x) => x.startsWith('api_gone_quiet /customers 11')),
+        day12.join('\n'),
+      );
+      // Called again: no longer quiet (resolved), the changes still stand.
+      await run('d13', [mk('/customers', 13 * DAY)]);
+      const day13 = await drifts();
+      assert.ok(!day13.some((x) => x.startsWith('api_gone_quiet /customers')), day13.join('\n'));
+      for (const x of day2) assert.ok(day13.includes(x), `${x} stays`);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

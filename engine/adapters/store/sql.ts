@@ -564,6 +564,7 @@ export function factToRow(f: ApiFact): Row {
 }
 
 export const SELECT_FACTS = `SELECT host, method, path, kind, value, first_seen, last_seen FROM ${TABLES.apiFacts} FINAL ORDER BY host, method, path, kind, value`;
+export const SELECT_FACTS_OF_HOSTS = `SELECT host, method, path, kind, value, first_seen, last_seen FROM ${TABLES.apiFacts} FINAL WHERE host IN {hosts:Array(String)} ORDER BY host, method, path, kind, value`;
 
 export function factFromRow(r: Row): ApiFact {
   const kind = String(r['kind']);
@@ -661,9 +662,11 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       return (await backend.select(selectTls())).map(tlsFromRow);
     },
     writeFacts: (rows) => write(TABLES.apiFacts, COLUMNS.apiFacts, rows, factToRow),
-    async facts() {
+    async facts(hosts) {
       open();
-      return (await backend.select(SELECT_FACTS)).map(factFromRow);
+      if (hosts === undefined) return (await backend.select(SELECT_FACTS)).map(factFromRow);
+      if (hosts.length === 0) return [];
+      return (await backend.select(SELECT_FACTS_OF_HOSTS, { hosts: [...hosts] })).map(factFromRow);
     },
     writePathMap: (rows) =>
       write(TABLES.endpointPaths, ENDPOINT_PATHS_COLUMNS, rows, (m) => ({

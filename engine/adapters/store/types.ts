@@ -122,8 +122,8 @@ export interface Store {
   tls(): Promise<TlsEndpoint[]>;
   /** Drift baseline rows (migration 009), merged by the caller (first seen kept, last seen advanced). */
   writeFacts(rows: readonly ApiFact[]): Promise<void>;
-  /** Deduplicated current drift facts, sorted (host, method, path, kind, value). */
-  facts(): Promise<ApiFact[]>;
+  /** Deduplicated current drift facts (of these hosts only, when given), sorted (host, method, path, kind, value). */
+  facts(hosts?: readonly string[]): Promise<ApiFact[]>;
   /**
    * Provisional exchange paths → decided endpoints (migration 009; the last written row of a
    * (host, method, raw_path) wins). Exchange rows keep the path observe() gave them; queries join

@@ -15,8 +15,15 @@
 //   by id). Rows stored by `apitap replay` (no source) are counted in that replay's inventory.
 // - Within one process, exchanges observed for a batch whose writes failed are not observed again
 //   on redelivery (the in-memory state holds them); only their writes are retried.
+// - Drift (analyzers/drift, `continuous`): each batch is a window for the hosts it touched. Their
+//   inventory is compared with their stored facts; the batch's new facts are written after its
+//   findings (a crash in between re-derives the same api_change ids on redelivery). An api_change
+//   stays a finding of its host from then on (kept in memory, restored from the store), while
+//   api_gone_quiet is derived again per batch and resolved once the endpoint is called again.
 import type { Exchange } from '../../contracts/exchange.js';
+import type { Finding } from '../../contracts/inventory.js';
 import { parseTarget } from '../../../analyzers/analysis.js';
+import { DEFAULT_BASELINE_US, DEFAULT_QUIET_US, drift } from '../../../analyzers/drift/index.js';
 import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../../adapters/bus/types.js';
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
@@ -74,6 +81,13 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   let marks = new Map<string, Map<string, bigint>>();
   /** Endpoint rows written per host, for tombstones of endpoints merged away later (tombstones.ts). */
   let ledger = new EndpointLedger();
+  /** api_change findings per host (they stay once raised; the facts that raised them are stored). */
+  let changes = new Map<string, Map<string, Finding>>();
+  const keepChange = (f: Finding): void => {
+    let m = changes.get(f.host);
+    if (!m) changes.set(f.host, (m = new Map()));
+    m.set(f.id, f);
+  };
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
@@ -84,6 +98,8 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     opts.actions?.offer(findings);
     ledger = new EndpointLedger();
     ledger.seed(stored);
+    changes = new Map();
+    for (const f of findings) if (f.kind === 'api_change') keepChange(f);
     marks = storedMarks;
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
@@ -128,8 +144,22 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     if (fresh.length === 0) return;
     const hosts = [...new Set(fresh.map((r) => r.host))].sort();
     await store.writeExchanges(fresh);
+    const endpoints = hosts.flatMap((h) => session.analysis.endpoints(h));
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
+    const d =
+      opts.analysis.drift === false
+        ? null
+        : drift(await store.facts(hosts), endpoints, {
+            quietUs: opts.analysis.drift?.quietUs ?? DEFAULT_QUIET_US,
+            continuous: { baselineUs: DEFAULT_BASELINE_US },
+          });
+    if (d !== null) {
+      for (const f of d.findings) if (f.kind === 'api_change') keepChange(f);
+      for (const h of hosts) findings.push(...(changes.get(h)?.values() ?? []));
+      findings.push(...d.findings.filter((f) => f.kind !== 'api_change'));
+    }
     await store.writeFindings(findings);
+    if (d !== null) await store.writeFacts(d.facts);
     opts.actions?.offer(findings);
     // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
     // endpoint that now always authenticates) are resolved, not left standing.
@@ -149,7 +179,6 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       next.set(h, m);
       applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
     }
-    const endpoints = hosts.flatMap((h) => session.analysis.endpoints(h));
     await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
     ledger.commit(hosts, endpoints);
     await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
