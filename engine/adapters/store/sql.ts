@@ -109,6 +109,8 @@ export const COLUMNS = {
     'anomalies',
     'complete',
     'source',
+    'protocol',
+    'ws_direction',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
   tls: [
@@ -332,12 +334,14 @@ export function exchangeToRow(x: ExchangeRow): Row {
     anomalies: x.anomalies,
     complete: x.complete,
     source: x.source ?? '',
+    protocol: x.protocol ?? 'http',
+    ws_direction: x.wsDirection ?? '',
   };
 }
 
 export const SELECT_EXCHANGES =
   'SELECT id, flow_id, seq, vni, host, method, path, status, toUnixTimestamp64Micro(request_time) AS request_us, ' +
-  `latency_us, request_bytes, response_bytes, anomalies, complete FROM ${TABLES.exchanges} FINAL ORDER BY id`;
+  `latency_us, request_bytes, response_bytes, anomalies, complete, protocol, ws_direction FROM ${TABLES.exchanges} FINAL ORDER BY id`;
 
 export function exchangeFromRow(r: Row): ExchangeRow {
   return {
@@ -355,6 +359,8 @@ export function exchangeFromRow(r: Row): ExchangeRow {
     responseBytes: num(r['response_bytes']),
     anomalies: strings(r['anomalies']),
     complete: r['complete'] === true,
+    protocol: typeof r['protocol'] === 'string' && r['protocol'] !== '' ? r['protocol'] : 'http',
+    wsDirection: typeof r['ws_direction'] === 'string' ? r['ws_direction'] : '',
   };
 }
 

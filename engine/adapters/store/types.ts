@@ -28,6 +28,10 @@ export interface ExchangeRow {
   complete: boolean;
   /** Analyzer group only: Kafka "<topic>:<partition>:<offset>" of the record (migration 008). */
   source?: string;
+  /** exchange/v1 `protocol` (migration 016); 'http' when absent. */
+  protocol?: string;
+  /** WebSocket message records: 'client' or 'server' (exchange/v1 `websocket.direction`, migration 016); '' otherwise. */
+  wsDirection?: string;
 }
 
 /** One row of endpoint_paths: exchanges stored with (host, method, rawPath) count in endpoint `path`. */

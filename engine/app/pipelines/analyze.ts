@@ -8,7 +8,7 @@ import { createAnalysis, type Analysis } from '../../../analyzers/analysis.js';
 import { createPiiFieldAggregator, createPiiScanner } from '../../../analyzers/pii/index.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
-import { apiHost, type Exchange } from '../../contracts/exchange.js';
+import { apiHost, exchangeProtocol, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { ExchangeRow, PathMapRow, Store } from '../../adapters/store/types.js';
@@ -135,6 +135,8 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         responseBytes: ex.response?.body.size ?? 0,
         anomalies: ex.anomalies,
         complete: ex.complete,
+        protocol: exchangeProtocol(ex),
+        wsDirection: ex.websocket?.direction ?? '',
       };
       if (cfg.store !== null) rows.push(row);
       return row;
