@@ -669,6 +669,12 @@ const SKIP_HEADERS: ReadonlySet<string> = new Set([
   'location',
   'origin',
   'referer',
+  // WebSocket handshake (RFC 6455 §11.3): the key is a random nonce, the accept its hash, not
+  // credentials. Sec-WebSocket-Protocol is scanned: some APIs carry tokens in it.
+  'sec-websocket-key',
+  'sec-websocket-accept',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
 ]);
 
 /** A key as a path segment after '.': identifiers and numbers as is ($.user.email, $.2.1: protobuf field numbers of gRPC bodies), anything else quoted. */

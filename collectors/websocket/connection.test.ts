@@ -5,10 +5,23 @@ import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { Exchange } from '../../engine/contracts/exchange.js';
 import type { Exchange as ExchangeT } from '../../engine/contracts/exchange.js';
+import { Counters } from '../../engine/contracts/counters.js';
+import { createHttpConnection } from '../http/connection.js';
+import { DEFAULT_HTTP_OPTIONS } from '../http/types.js';
 import { fixedSplit } from '../http/testdata/support.js';
 import { OPCODE } from './frames.js';
 import type { WsEvent, WsRun } from './testing.js';
-import { closePayload, Deflater, frame, maskOf, messages, runWs } from './testing.js';
+import {
+  closePayload,
+  Deflater,
+  frame,
+  maskOf,
+  messages,
+  runWs,
+  UPGRADE_REQUEST,
+  upgradeResponse,
+  WS_META,
+} from './testing.js';
 
 const T = OPCODE.text;
 const B = OPCODE.binary;
@@ -435,6 +448,30 @@ describe('permessage-deflate (RFC 7692)', () => {
       extensions: 'permessage-deflate',
     });
     assert.deepEqual(messages(r.exchanges), ['s text abcabcabc']);
+  });
+});
+
+describe('orientation', () => {
+  it('a connection whose client the flow layer guessed wrong: directions follow the upgrade request', () => {
+    const out: ExchangeT[] = [];
+    const counters = new Counters();
+    const conn = createHttpConnection(
+      { ...WS_META, handshake: false },
+      DEFAULT_HTTP_OPTIONS,
+      (e) => out.push(e),
+      counters,
+    );
+    conn.onData(1, Buffer.from(UPGRADE_REQUEST, 'latin1'), 10);
+    conn.onData(0, Buffer.from(upgradeResponse(), 'latin1'), 20);
+    conn.onData(1, frame({ opcode: T, payload: utf8('from the client'), mask: maskOf(2) }), 30);
+    conn.onData(0, frame({ opcode: T, payload: utf8('from the server') }), 40);
+    conn.onEnd(50, 'fin', false);
+    assert.deepEqual(messages(out), ['c text from the client', 's text from the server']);
+    for (const e of out) {
+      assert.deepEqual(e.client, WS_META.server, 'client and server swapped back');
+      assert.equal(e.quality.midstream, true);
+    }
+    assert.equal(counters.get('ws_unmasked_client_frame') + counters.get('ws_masked_server_frame'), 0);
   });
 });
 

@@ -110,6 +110,8 @@ function exchange(id: string, host: string, over: Partial<ExchangeRow> = {}): Ex
     responseBytes: 4567,
     anomalies: [],
     complete: true,
+    protocol: 'http',
+    wsDirection: '',
     ...over,
   };
 }
@@ -350,6 +352,8 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       const xs = [
         exchange('x-1', `api${s}`, { anomalies: ['tcp_gap', 'http_bad_chunk'], complete: false, vni: 4789, seq: 7 }),
         exchange('x-2', `api${s}`, { status: null, latencyUs: null, requestUs: null, responseBytes: 0 }),
+        // A WebSocket message record (migration 016).
+        exchange('x-3', `api${s}`, { protocol: 'websocket', wsDirection: 'client', status: 101, latencyUs: null }),
       ];
       await store.writeExchanges(xs);
       assert.deepEqual(mine(await store.exchanges(), s), xs);

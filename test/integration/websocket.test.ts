@@ -275,6 +275,8 @@ describe('WebSocket: real servers and clients captured in a namespace', { skip: 
     assert.ok(has('email', 'request.body', '$.customer.email'), JSON.stringify(ep.pii));
     assert.ok(has('email', 'response.body', '$.reply.to.email'), JSON.stringify(ep.pii));
     assert.ok(has('iban', 'request.body', '$.customer.iban'), JSON.stringify(ep.pii));
+    // The handshake nonce is no credential (RFC 6455 §11.3).
+    assert.ok(!ep.pii.some((p) => p.field.toLowerCase() === 'sec-websocket-key'), JSON.stringify(ep.pii));
     const feed = report.endpoints.find((e) => e.path === '/ws/feed');
     assert.equal(feed?.protocol, 'websocket');
     assert.ok(

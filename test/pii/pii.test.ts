@@ -215,6 +215,27 @@ test('JWT: header validated, alg none / no exp flagged, claims scanned', () => {
   assert.deepEqual(kinds(hits), ['email@request.header:authorization#jwt$.email', 'jwt@request.header:authorization']);
 });
 
+test('WebSocket handshake: the Sec-WebSocket-Key nonce is not a key; a token in Sec-WebSocket-Protocol is scanned', () => {
+  const t = jwt({ alg: 'HS256', typ: 'JWT' }, { sub: '42', exp: 2000000000 });
+  const hits = scanner.scanExchange(
+    ex({
+      reqHeaders: [
+        ['Sec-WebSocket-Key', 'x3JJHMbDL1EzLkh9GBhXDw=='],
+        ['Sec-WebSocket-Protocol', `graphql-ws, ${t}`],
+      ],
+      resHeaders: [['Sec-WebSocket-Accept', 'HSmrc0sMlYUkAGmm5OPpG2HaGWk=']],
+    }),
+  );
+  assert.ok(
+    !kinds(hits).some((k) => k.includes('sec-websocket-key') || k.includes('sec-websocket-accept')),
+    kinds(hits).join(),
+  );
+  assert.ok(
+    kinds(hits).some((k) => k.startsWith('jwt@request.header:sec-websocket-protocol')),
+    kinds(hits).join(),
+  );
+});
+
 test('Basic auth: password and email user, never raw', () => {
   const cred = Buffer.from('jan@bedrijf.nl:Zomer2024!').toString('base64');
   const hits = scanner.scanExchange(ex({ reqHeaders: [['Authorization', `Basic ${cred}`]] }));

@@ -123,6 +123,8 @@ export const COLUMNS = {
     'login_hash',
     'created_hash',
     'pii_received',
+    'protocol',
+    'ws_direction',
   ],
   actors: [
     'id',
@@ -391,6 +393,8 @@ export function exchangeToRow(x: ExchangeRow): Row {
     login_hash: x.actor?.loginHash ?? '',
     created_hash: x.actor?.createdHash ?? '',
     pii_received: x.actor?.piiReceived ?? [],
+    protocol: x.protocol ?? 'http',
+    ws_direction: x.wsDirection ?? '',
   };
 }
 
@@ -467,7 +471,7 @@ export function actorFromRow(r: Row): ActorRow {
 
 export const SELECT_EXCHANGES =
   'SELECT id, flow_id, seq, vni, host, method, path, status, toUnixTimestamp64Micro(request_time) AS request_us, ' +
-  `latency_us, request_bytes, response_bytes, anomalies, complete FROM ${TABLES.exchanges} FINAL ORDER BY id`;
+  `latency_us, request_bytes, response_bytes, anomalies, complete, protocol, ws_direction FROM ${TABLES.exchanges} FINAL ORDER BY id`;
 
 export function exchangeFromRow(r: Row): ExchangeRow {
   return {
@@ -485,6 +489,8 @@ export function exchangeFromRow(r: Row): ExchangeRow {
     responseBytes: num(r['response_bytes']),
     anomalies: strings(r['anomalies']),
     complete: r['complete'] === true,
+    protocol: typeof r['protocol'] === 'string' && r['protocol'] !== '' ? r['protocol'] : 'http',
+    wsDirection: typeof r['ws_direction'] === 'string' ? r['ws_direction'] : '',
   };
 }
 

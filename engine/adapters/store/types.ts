@@ -73,6 +73,10 @@ export interface ExchangeRow {
   source?: string;
   /** Who sent it (migration 013); absent for exchanges without a request. */
   actor?: ExchangeActorColumns | null;
+  /** exchange/v1 `protocol` (migration 016); 'http' when absent. */
+  protocol?: string;
+  /** WebSocket message records: 'client' or 'server' (exchange/v1 `websocket.direction`, migration 016); '' otherwise. */
+  wsDirection?: string;
 }
 
 /** One row of endpoint_paths: exchanges stored with (host, method, rawPath) count in endpoint `path`. */

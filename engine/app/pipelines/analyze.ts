@@ -9,7 +9,7 @@ import { createPiiFieldAggregator, createPiiScanner } from '../../../analyzers/p
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { LoadedGraphqlSchema } from '../../../analyzers/graphql/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
-import { apiHost, type Exchange } from '../../contracts/exchange.js';
+import { apiHost, exchangeProtocol, type Exchange } from '../../contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { ExchangeRow, PathMapRow, Store } from '../../adapters/store/types.js';
@@ -156,6 +156,8 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         anomalies: ex.anomalies,
         complete: ex.complete,
         actor: at.actor,
+        protocol: exchangeProtocol(ex),
+        wsDirection: ex.websocket?.direction ?? '',
       };
       if (cfg.store !== null) rows.push(row);
       return row;
