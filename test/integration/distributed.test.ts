@@ -328,7 +328,19 @@ test(
       const both = await Promise.all([metrics(port), metrics(port + 1)]);
       assert.ok(
         both.every((m) => (m['analyzer_exchanges'] ?? 0) > 0),
-        'both members analysed part of the traffic (two hosts, two partitions)',
+        `both members analysed part of the traffic (two hosts, two partitions): ${both.map((m) => m['analyzer_exchanges']).join(', ')}; ` +
+          `A: ${a
+            .stderr()
+            .split('\n')
+            .filter((l) => l.includes('assigned'))
+            .slice(-2)
+            .join(' ')}; ` +
+          `B: ${b
+            .stderr()
+            .split('\n')
+            .filter((l) => l.includes('assigned'))
+            .slice(-2)
+            .join(' ')}`,
       );
       const key = (f: Finding): string => JSON.stringify(f);
       const got = await until(
