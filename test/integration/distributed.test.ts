@@ -366,10 +366,16 @@ test(
         120_000,
         `all ${total} exchanges stored`,
       );
-      const both = await Promise.all([metrics(port), metrics(port + 1)]);
+      // Both members analysed part of the traffic (one host each): the job needs both members' rows.
+      const both = await until(
+        () => Promise.all([metrics(port), metrics(port + 1)]),
+        (m) => m.reduce((n, x) => n + (x['analyzer_exchanges'] ?? 0), 0) >= total,
+        60_000,
+        'every exchange counted by a member',
+      );
       assert.ok(
         both.every((m) => (m['analyzer_exchanges'] ?? 0) > 0),
-        'both members analysed part of the traffic (two hosts, two partitions)',
+        `each member analysed one host: ${both.map((m) => m['analyzer_exchanges']).join(', ')}`,
       );
       const key = (f: Finding): string => JSON.stringify(f);
       const got = await until(
