@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DocumentCache, LIMITS, nestingDepth, parseDocument, selectOperation } from './document.js';
+import { dealias, DocumentCache, LIMITS, nestingDepth, parseDocument, selectOperation } from './document.js';
 
 test('operations: type, name, signature; anonymous shorthand is a query', () => {
   const d = parseDocument(`
@@ -37,16 +37,32 @@ test('normalisation: whitespace, comments, aliases and literal values do not cha
   assert.equal(b.aliases, 1);
 });
 
-test('literal arguments are kept by response key for the PII scan, variables left out', () => {
+test('literal arguments are kept by field name for the PII scan, variables left out', () => {
   const op = parseDocument(`query F($id: ID) {
     u: user(email: "eve@example.org", id: $id) { orders(first: 2, filter: { note: "x", by: $id }) { id } ...P }
     ping
   }
   fragment P on User { address(kind: HOME) { city } }`).operations[0];
   assert.deepEqual(op?.literalArgs, {
-    u: { email: 'eve@example.org', orders: { first: 2 }, address: { kind: 'HOME' } },
+    user: { email: 'eve@example.org', orders: { first: 2 }, address: { kind: 'HOME' } },
   });
+  const batch = parseDocument('{ a0: login(password: "p0") a1: login(password: "p1") }').operations[0];
+  assert.deepEqual(batch?.literalArgs, { login: { password: 'p0' }, a1: { password: 'p1' } });
   assert.equal(parseDocument('query { user(id: $x) { id } }').operations[0]?.literalArgs, null);
+});
+
+test('dealias: response keys back to field names, through fragments and lists', () => {
+  const op = parseDocument(
+    'query Q { u: user(id: 1) { mail: email friends { ...F } } v: user(id: 2) { email } } fragment F on User { n: name }',
+  ).operations[0];
+  assert.ok(op?.aliasTree);
+  const data = { u: { mail: 'a', friends: [{ n: 'x' }, { n: 'y' }] }, v: { email: 'b' } };
+  assert.deepEqual(dealias(data, op.aliasTree), {
+    user: { email: 'a', friends: [{ name: 'x' }, { name: 'y' }] },
+    v: { email: 'b' },
+  });
+  assert.equal(parseDocument('{ user { id } }').operations[0]?.aliasTree, null, 'no aliases, no rewrite');
+  assert.equal(dealias(null, op.aliasTree), null);
 });
 
 test('selectOperation follows GraphQL over HTTP: operationName, or the only operation', () => {

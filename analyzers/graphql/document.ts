@@ -63,12 +63,17 @@ export interface OperationInfo {
   /** Root fields selected (fragments and inline fragments expanded), sorted, bounded. */
   rootFields: string[];
   /**
-   * Literal argument values written into the document (variables left out), nested by response key:
+   * Literal argument values written into the document (variables left out), nested by field name:
    * `user(email: "a@b.c") { orders(first: 2) }` → {user: {email: "a@b.c", orders: {first: 2}}}; null
    * when there are none. Bounded (LIMITS.maxLiteralArgs values). Personal values may sit here: callers
    * only hand it to the PII scanner (masked + keyed hash), never store it.
    */
   literalArgs: Record<string, unknown> | null;
+  /**
+   * Response key → field name per selection level, fragments merged, when the operation aliases any
+   * field (null otherwise): dealias() turns `{"u": {"mail": …}}` back into `{"user": {"email": …}}`.
+   */
+  aliasTree: AliasNode | null;
   readonly ast: OperationAst;
 }
 
@@ -166,6 +171,52 @@ function signatureOf(doc: DocumentNode): string {
   return print(hidden).replace(/\s+/g, ' ').trim();
 }
 
+/** One selection level: response key → the field it selects and that field's own level. */
+export type AliasNode = Map<string, { field: string; sub: AliasNode | null }>;
+
+const ALIAS_NODES_MAX = 2000;
+
+function aliasTreeOf(op: OperationDefinitionNode, frags: ReadonlyMap<string, FragmentDefinitionNode>): AliasNode {
+  let budget = ALIAS_NODES_MAX;
+  const build = (set: SelectionSetNode, into: AliasNode, seen: ReadonlySet<string>): void => {
+    for (const s of set.selections) {
+      if (budget <= 0) return;
+      if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const f = frags.get(s.name.value);
+        if (f !== undefined && !seen.has(f.name.value)) build(f.selectionSet, into, new Set([...seen, f.name.value]));
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        build(s.selectionSet, into, seen);
+      } else {
+        budget--;
+        const key = s.alias?.value ?? s.name.value;
+        let e = into.get(key);
+        if (e === undefined) into.set(key, (e = { field: s.name.value, sub: null }));
+        if (s.selectionSet !== undefined) build(s.selectionSet, (e.sub ??= new Map()), seen);
+      }
+    }
+  };
+  const root: AliasNode = new Map();
+  build(op.selectionSet, root, new Set());
+  return root;
+}
+
+/**
+ * `data` with aliased response keys renamed to their field names (aliasTree), so field shapes and PII
+ * paths do not depend on the aliases a client picked. When two keys select the same field the first
+ * takes its name and the others keep their alias. Returns a new value; `data` is not modified.
+ */
+export function dealias(data: unknown, node: AliasNode, depth = 0): unknown {
+  if (depth > LIMITS.maxDepth || data === null || typeof data !== 'object') return data;
+  if (Array.isArray(data)) return data.map((x) => dealias(x, node, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    const e = node.get(k);
+    const name = e === undefined || Object.prototype.hasOwnProperty.call(out, e.field) ? k : e.field;
+    out[name] = e?.sub != null ? dealias(v, e.sub, depth + 1) : v;
+  }
+  return out;
+}
+
 const ROOT_FIELDS_MAX = 64;
 const LITERAL_ARGS_MAX = 64;
 
@@ -201,7 +252,11 @@ function literalArgsOf(
         walk(s.selectionSet, into);
         continue;
       }
-      const key = s.alias?.value ?? s.name.value;
+      // By field name, as dealias() names the data; a second alias of a field keeps its alias.
+      const key =
+        s.alias === undefined || !Object.prototype.hasOwnProperty.call(into, s.name.value)
+          ? s.name.value
+          : s.alias.value;
       let child: Record<string, unknown> | null = null;
       const slot = (): Record<string, unknown> => {
         const prev = into[key];
@@ -295,6 +350,7 @@ function describe(doc: DocumentNode): ParsedDocument {
       aliases,
       rootFields: rootFieldsOf(op, frags),
       literalArgs: literalArgsOf(op, frags),
+      aliasTree: aliases > 0 ? aliasTreeOf(op, frags) : null,
       ast: sub as OperationAst,
     };
   });

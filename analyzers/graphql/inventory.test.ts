@@ -124,12 +124,25 @@ test('PII in literal arguments; refusals by extensions.code count as 401/403', (
       { data: null, errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] },
     ),
   );
+  a.observe(
+    post(
+      { query: 'query Aliased { me: user(id: 1) { mail: email } }' },
+      { data: { me: { mail: 'zoe.hart@example.org' } } },
+    ),
+  );
   const eps = byPath(a.endpoints());
   assert.deepEqual(
     eps.get('POST /graphql/query/Find')?.pii.filter((p) => p.kind === 'email'),
     [{ kind: 'email', location: 'request.body', field: '$.arguments.user.email' }],
   );
   assert.deepEqual(eps.get('POST /graphql/query/Secret')?.statusClasses, { '4xx': 1 });
+  const aliased = eps.get('POST /graphql/query/Aliased');
+  assert.deepEqual(
+    aliased?.pii.map((p) => p.field),
+    ['$.data.user.email'],
+    'paths by field name, not alias',
+  );
+  assert.ok(aliased?.fields.includes('response.body $.data.user.email:string'));
   assert.ok(!a.findings().some((f) => f.kind === 'unauthenticated_endpoint' && f.path === '/graphql/query/Secret'));
 });
 

@@ -13,7 +13,8 @@
 // into its operation's LeafStats through an *operation view* of the exchange (opView): the same
 // exchange with `protocol: 'graphql'`, the request body reduced to `{"variables": ..., "arguments": ...}`
 // (arguments: the literal values written into the document, by response key, document.ts) and the
-// response body to that operation's result `{"data": ..., "errors": ...}`, so field shapes, PII paths
+// response body to that operation's result `{"data": ..., "errors": ...}` (aliased keys renamed to
+// their field names: document.ts dealias), so field shapes, PII paths
 // (`request.body $.variables.email`, `request.body $.arguments.user.email`, `response.body
 // $.data.user.email`), auth and cleartext checks of every plug-in apply per operation unchanged; a
 // result refused with `extensions.code` UNAUTHENTICATED / FORBIDDEN and no data counts as 401 / 403.
@@ -31,7 +32,7 @@ import type { LeafStats } from '../endpoints/stats.js';
 import { mergeStats, newLeafStats, SmallestSet } from '../endpoints/stats.js';
 import type { TemplateSeg } from '../endpoints/tree.js';
 import type { OperationInfo, DocumentStatus } from './document.js';
-import { DocumentCache, LIMITS, persistedHashOf, selectOperation } from './document.js';
+import { dealias, DocumentCache, LIMITS, persistedHashOf, selectOperation } from './document.js';
 import type { GraphqlResult } from './recognise.js';
 import { recogniseRequest, responseResults } from './recognise.js';
 import type { LoadedGraphqlSchema, OperationCheck } from './schema.js';
@@ -209,6 +210,7 @@ function opView(
   via: 'get' | 'json' | 'graphql',
   variables: Record<string, unknown> | null,
   literalArgs: Record<string, unknown> | null,
+  info: OperationInfo | null,
   result: GraphqlResult | null,
 ): Exchange {
   const req = ex.request as NonNullable<Exchange['request']>;
@@ -219,7 +221,7 @@ function opView(
   const reqBody = via === 'get' ? req.body : viewBody(req.body, reqValue);
   let resValue: Record<string, unknown> | null = null;
   if (result !== null) {
-    resValue = { data: result.data };
+    resValue = { data: info?.aliasTree != null ? dealias(result.data, info.aliasTree) : result.data };
     if (result.errors !== null) resValue['errors'] = result.errors;
   }
   return {
@@ -351,7 +353,7 @@ export function createGraphqlInventory(schemas: readonly LoadedGraphqlSchema[] =
       if (r === null && ex.response !== null && isJsonType(ex.response.body.contentType))
         counts.graphql_result_missing++;
       if (r !== null && r.errors !== null && r.errors.length > 0) op.errors++;
-      const view = opView(ex, i, g.batch, g.via, e.variables, info?.literalArgs ?? null, r);
+      const view = opView(ex, i, g.batch, g.via, e.variables, info?.literalArgs ?? null, info, r);
       views.push({ ex: view, path: op.path, tpl: tplOf(op.path), leaf: op.stats });
     });
     if (views.length === 0) return null;

@@ -7,7 +7,7 @@
 // merges their fields); JSON types map to scalars (string → String, integer → Int, number → Float,
 // boolean → Boolean; an object seen without fields, or only null, → the JSON scalar). Every field is
 // nullable (traffic cannot show non-null). What traffic cannot show is left out: argument lists
-// (documents are not stored), interfaces and unions; a response key may be an alias. Operations are
+// (documents are not stored), interfaces and unions; a second alias of one field stays a key. Operations are
 // listed in the header comment with their variables. Deterministic: sorted output.
 import type { EndpointRecord } from '../../engine/contracts/inventory.js';
 
@@ -119,8 +119,8 @@ export function toGraphqlSdl(endpoints: readonly EndpointRecord[]): string {
 
   const out: string[] = [
     '# GraphQL schema reconstructed by apitap from observed traffic: the fields responses carried',
-    '# (a response key may be an alias). Arguments, non-null markers, interfaces and unions are not',
-    '# visible in traffic. Operations seen:',
+    '# (aliases renamed to their fields; a second alias of one field stays a key). Arguments,',
+    '# non-null markers, interfaces and unions are not visible in traffic. Operations seen:',
     ...header,
     '',
   ];

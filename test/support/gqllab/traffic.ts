@@ -65,6 +65,11 @@ async function http1Clients(): Promise<void> {
   await post({ query: 'query Admin { adminUsers { id } user(id: "1") { id ssn } }' });
   await post({ query: 'mutation Reset { debugReset(confirm: true) }' });
   await post({ query: 'query Legacy($id: ID!) { user(id: $id) { legacyName } legacyFeed }', variables: { id: '1' } });
+  // Hostile documents: alias batching (still an operation), and nesting beyond apitap's bound (the
+  // server answers with validation errors; apitap leaves the exchange a plain POST /graphql).
+  const aliases = Array.from({ length: 300 }, (_, i) => `a${i}: ping`).join(' ');
+  await post({ query: `query Aliases { ${aliases} }`, variables: {} });
+  await post({ query: `query Deep ${'{ user(id: "1") '.repeat(70)}${'}'.repeat(70)}`, variables: {} });
 }
 
 async function h2Clients(): Promise<void> {
