@@ -194,7 +194,7 @@ export function createConformanceAnalyzer(
     conformance_bodies_sampled_out: 0,
     conformance_bodies_novel_shape: 0,
     conformance_bodies_unchecked: 0,
-    conformance_schemas_failed: 0,
+    conformance_bodies_schema_failed: 0,
     conformance_entries_dropped: 0,
   };
 
@@ -331,7 +331,7 @@ export function createConformanceAnalyzer(
     const ref = media.schema;
     const c = cache.get(`${entry.spec.name}\u0000${ref}\u0000${side}`, () => bundleSchema(entry.spec, ref, side));
     if (!c.ok) {
-      counts.conformance_schemas_failed++;
+      counts.conformance_bodies_schema_failed++;
       return;
     }
     counts.conformance_bodies_validated++;
@@ -540,7 +540,12 @@ export function createConformanceAnalyzer(
     },
     stats(): Partial<Record<CounterName, number>> {
       const c = cache.stats();
-      return { ...counts, conformance_validators_compiled: c.compiled, conformance_validators_evicted: c.evicted };
+      return {
+        ...counts,
+        conformance_schemas_failed: c.failed,
+        conformance_validators_compiled: c.compiled,
+        conformance_validators_evicted: c.evicted,
+      };
     },
   };
 }
