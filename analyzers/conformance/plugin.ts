@@ -93,6 +93,13 @@ interface Entry {
   lastUs: number;
 }
 
+interface PreparedOp {
+  wholeQuery: boolean;
+  query: Set<string>;
+  headers: Set<string>;
+  form: Set<string>;
+}
+
 interface Stream {
   n: number;
   fs: FieldState;
@@ -187,7 +194,7 @@ export function createConformanceAnalyzer(
     conformance_bodies_sampled_out: 0,
     conformance_bodies_novel_shape: 0,
     conformance_bodies_unchecked: 0,
-    conformance_schemas_failed: 0,
+    conformance_bodies_schema_failed: 0,
     conformance_entries_dropped: 0,
   };
 
@@ -200,6 +207,30 @@ export function createConformanceAnalyzer(
     if (opCache.size >= MAX_OP_CACHE) opCache.clear();
     opCache.set(ck, op);
     return op;
+  };
+
+  /** Names an operation declares, made once per operation (headers lower case, with apiKey credentials). */
+  const preparedOps = new WeakMap<IndexedOp, PreparedOp>();
+  const prepared = (e: IndexedOp): PreparedOp => {
+    let p = preparedOps.get(e);
+    if (p === undefined) {
+      const ps = e.op.contract.parameters;
+      const schemes = Object.values(e.spec.securitySchemes);
+      p = {
+        wholeQuery: ps.some((x) => x.in === 'querystring'),
+        query: new Set([
+          ...ps.filter((x) => x.in === 'query').map((x) => x.name),
+          ...schemes.filter((x) => x.in === 'query' && x.name !== null).map((x) => x.name as string),
+        ]),
+        headers: new Set([
+          ...ps.filter((x) => x.in === 'header').map((x) => x.name.toLowerCase()),
+          ...schemes.filter((x) => x.in === 'header' && x.name !== null).map((x) => (x.name as string).toLowerCase()),
+        ]),
+        form: new Set(ps.filter((x) => x.in === 'formdata').map((x) => x.name)),
+      };
+      preparedOps.set(e, p);
+    }
+    return p;
   };
 
   const stateFor = (key: string): KeyState => {
@@ -300,7 +331,7 @@ export function createConformanceAnalyzer(
     const ref = media.schema;
     const c = cache.get(`${entry.spec.name}\u0000${ref}\u0000${side}`, () => bundleSchema(entry.spec, ref, side));
     if (!c.ok) {
-      counts.conformance_schemas_failed++;
+      counts.conformance_bodies_schema_failed++;
       return;
     }
     counts.conformance_bodies_validated++;
@@ -349,31 +380,30 @@ export function createConformanceAnalyzer(
       const res = o.ex.response;
       const us = req.startUs;
       const status = res?.status ?? null;
+      const p = prepared(entry);
       // Query parameters (a `querystring` parameter, OpenAPI 3.2, declares the whole query).
-      const declared = new Set(c.parameters.map((p) => `${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`));
-      const schemes = Object.values(entry.spec.securitySchemes);
-      if (!c.parameters.some((p) => p.in === 'querystring')) {
+      if (!p.wholeQuery && req.target.includes('?')) {
         for (const n of new Set(queryNames(req.target))) {
-          const base = n.replace(/\[[^\]]*\].*$/, '');
-          if (declared.has(`query:${n}`) || declared.has(`query:${base}`) || isIncidentalQuery(n)) continue;
-          if (schemes.some((s) => s.in === 'query' && s.name === n)) continue;
+          if (p.query.has(n) || isIncidentalQuery(n)) continue;
+          const base = n.replace(/\[[^\]]*\].*$/, ''); // deepObject / array forms: filter[status], ids[]
+          if (p.query.has(base)) continue;
           note(st, 'undocumented_parameter', 'request.query', n, us, status, null);
         }
       }
-      const seenHeaders = new Set<string>();
+      let seenHeaders: Set<string> | null = null;
       for (const [name] of req.headers) {
         const lower = name.toLowerCase();
+        if (isStandardHeader(lower) || p.headers.has(lower)) continue;
+        seenHeaders ??= new Set();
         if (seenHeaders.has(lower)) continue;
         seenHeaders.add(lower);
-        if (isStandardHeader(lower) || declared.has(`header:${lower}`)) continue;
-        if (schemes.some((s) => s.in === 'header' && s.name?.toLowerCase() === lower)) continue;
         note(st, 'undocumented_parameter', 'request.header', lower, us, status, null);
       }
       // Request body.
       const rmt = mediaType(req.body.contentType);
       if (req.body.size > 0 && rmt !== null && req.body.encoding === 'utf8') {
         if (rmt === 'application/x-www-form-urlencoded') {
-          const formDeclared = c.parameters.filter((p) => p.in === 'formdata').map((p) => p.name);
+          const formDeclared = p.form;
           const media = c.requestBody === null ? null : pickMedia(c.requestBody, rmt);
           if (media !== null && media.schema !== null) {
             // OpenAPI 3: the form is an object schema; walk its field names as a JSON object.
@@ -389,9 +419,9 @@ export function createConformanceAnalyzer(
                 if (h.kind === 'undocumented')
                   note(st, 'undocumented_parameter', 'request.body', h.pointer, us, status, null);
             }
-          } else if (formDeclared.length > 0 || c.requestBody === null) {
+          } else if (formDeclared.size > 0 || c.requestBody === null) {
             for (const n of new Set(formNames(req.body.data)))
-              if (!formDeclared.includes(n))
+              if (!formDeclared.has(n))
                 note(
                   st,
                   'undocumented_parameter',
@@ -428,7 +458,8 @@ export function createConformanceAnalyzer(
         }
       }
       // Response.
-      if (res === null || c.responses === null || res.status < 200) return;
+      // 304 answers a conditional request (RFC 9110 §15.4.5): HTTP caching, not the operation's contract.
+      if (res === null || c.responses === null || res.status < 200 || res.status === 304) return;
       const r = pickResponse(c.responses, res.status);
       if (r === null) {
         note(st, 'undocumented_status', 'response.status', String(res.status), res.startUs, res.status, null);
@@ -509,7 +540,12 @@ export function createConformanceAnalyzer(
     },
     stats(): Partial<Record<CounterName, number>> {
       const c = cache.stats();
-      return { ...counts, conformance_validators_compiled: c.compiled, conformance_validators_evicted: c.evicted };
+      return {
+        ...counts,
+        conformance_schemas_failed: c.failed,
+        conformance_validators_compiled: c.compiled,
+        conformance_validators_evicted: c.evicted,
+      };
     },
   };
 }

@@ -38,7 +38,7 @@ function patternOf(p: string): RegExp | null {
   let re = patterns.get(p);
   if (re === undefined) {
     try {
-      re = new RegExp(p, 'u');
+      re = new RegExp(p); // as the validator reads patterns (validate.ts, unicodeRegExp: false)
     } catch {
       re = null;
     }

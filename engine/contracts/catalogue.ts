@@ -574,8 +574,13 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
   ],
   conformance_schemas_failed: [
     'drop',
+    'events',
+    'schemas that failed to bundle or compile (unresolvable root, bounds, invalid pattern), each counted once and skipped',
+  ],
+  conformance_bodies_schema_failed: [
+    'drop',
     'messages',
-    'bodies not validated because their schema failed to bundle or compile (unresolvable root, bounds, invalid pattern)',
+    'bodies not validated because their schema failed to bundle or compile',
   ],
   conformance_validators_compiled: ['stat', 'events', 'schemas compiled into validators (again after an eviction)'],
   conformance_validators_evicted: [

@@ -60,4 +60,22 @@ test('docker-http-upgrade.pcap vs docker-engine v1.41: all calls documented, no 
       .sort(),
     ['GET'],
   );
+  // Conformance (README "Conformance"): what the docker CLI really sends to POST /containers/create
+  // against the v1.41 schema (nulls the spec does not mark x-nullable, MemorySwappiness -1 below its
+  // minimum 0, empty strings for two enums, DNSNames from a later API version) and the nullable Error
+  // of the wait response; every status the daemon answered is declared.
+  const conf = findings.filter((f) => f.kind.startsWith('undocumented_') || f.kind === 'schema_mismatch');
+  assert.deepEqual([...new Set(conf.map((f) => `${f.kind} ${f.path}`))].sort(), [
+    'schema_mismatch /v1.41/containers/create',
+    'schema_mismatch /v1.41/containers/{id}/wait',
+    'undocumented_parameter /v1.41/containers/create',
+  ]);
+  const kw = (name: string): unknown => conf.find((f) => f.details['name'] === name)?.details['keywords'];
+  assert.deepEqual(kw('/HostConfig/MemorySwappiness'), { minimum: 1 });
+  assert.deepEqual(kw('/HostConfig/LogConfig/Type'), { enum: 1 });
+  assert.deepEqual(kw('/Env'), { nullable: 1 });
+  assert.deepEqual(
+    conf.filter((f) => f.kind === 'undocumented_parameter').map((f) => f.details['name']),
+    ['/NetworkingConfig/EndpointsConfig/default/DNSNames'],
+  );
 });
