@@ -110,8 +110,74 @@ const ST_FIRST_ITEM = 5; // after '[': a value or ']'
 /** Result of one pass: entries written, or why not. */
 const FAIL = -1; // not strict JSON, or outside the contract: use bodyJson()
 const INCOMPLETE = -2; // the text ended inside a container
+const CUT = -3; // scanString: the text ended inside the string
 
 let lastComma = -1;
+
+/** Class bit per ASCII code unit, or STOP for '"', '\\' and control characters (string scan). */
+const STOP = 0x8000;
+const SCAN: Uint16Array = (() => {
+  const t = ASCII_CLASS.slice();
+  for (let c = 0; c < 0x20; c++) t[c] = STOP;
+  t[0x22] = STOP;
+  t[0x5c] = STOP;
+  return t;
+})();
+
+// Out-values of scanString (one string at a time).
+let strBits = 0;
+let strEscaped = false;
+
+/**
+ * A string's contents from `a` (after the opening quote): the index of the closing quote, FAIL
+ * (invalid), or CUT (the text ends inside it). Sets strBits (shape classes, valid when not escaped)
+ * and strEscaped.
+ */
+function scanString(s: string, a: number, end: number): number {
+  let bits = 0;
+  let escaped = false;
+  for (let j = a; j < end; j++) {
+    const k = s.charCodeAt(j);
+    if (k >= 128) {
+      bits |= C_NON_ASCII;
+      continue;
+    }
+    const x = SCAN[k] as number;
+    if (x !== STOP) {
+      bits |= x;
+      continue;
+    }
+    if (k === 0x22) {
+      strBits = bits;
+      strEscaped = escaped;
+      return j;
+    }
+    if (k !== 0x5c) return FAIL; // a control character
+    escaped = true;
+    if (j + 1 >= end) return CUT;
+    const y = s.charCodeAt(j + 1);
+    if (y === 0x75 /* u */) {
+      if (j + 6 > end) return CUT;
+      for (let h = j + 2; h < j + 6; h++) {
+        const d = s.charCodeAt(h);
+        if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 70) || (d >= 97 && d <= 102))) return FAIL;
+      }
+      j += 5;
+    } else if (
+      y === 0x22 ||
+      y === 0x5c ||
+      y === 0x2f ||
+      y === 0x62 ||
+      y === 0x66 ||
+      y === 0x6e ||
+      y === 0x72 ||
+      y === 0x74
+    ) {
+      j++;
+    } else return FAIL;
+  }
+  return CUT;
+}
 
 /** Whether text[a, a + len) is lat, lng, lon, long, latitude or longitude (first char already 'l'). */
 function isGeoKey(s: string, a: number, len: number): boolean {
@@ -196,13 +262,9 @@ function pass(s: string, end: number, closeAtEnd: boolean): number {
       if (c !== 0x22) return FAIL;
       // A key: no escapes, no control characters, not an array index, not a duplicate.
       const a = i + 1;
-      let j = a;
-      for (; j < end; j++) {
-        const k = s.charCodeAt(j);
-        if (k === 0x22) break;
-        if (k === 0x5c || k < 0x20) return FAIL;
-      }
-      if (j >= end) break; // cut inside the key
+      const j = scanString(s, a, end);
+      if (j === FAIL || (j >= 0 && strEscaped)) return FAIL;
+      if (j < 0) break; // cut inside the key (an escape there is refused once it is complete)
       const len = j - a;
       const c0 = len > 0 ? s.charCodeAt(a) : 0;
       if (c0 >= 48 && c0 <= 57) return FAIL;
@@ -275,46 +337,11 @@ function pass(s: string, end: number, closeAtEnd: boolean): number {
     }
     if (c === 0x22) {
       const a = i + 1;
-      let j = a;
-      let bits = 0;
-      let escaped = false;
-      for (; j < end; j++) {
-        const k = s.charCodeAt(j);
-        if (k === 0x22) break;
-        if (k < 0x20) return FAIL;
-        if (k === 0x5c) {
-          escaped = true;
-          const x = j + 1 < end ? s.charCodeAt(j + 1) : -1;
-          if (x === 0x75 /* u */) {
-            if (j + 6 > end) {
-              j = end;
-              break;
-            }
-            for (let h = j + 2; h < j + 6; h++) {
-              const d = s.charCodeAt(h);
-              if (!((d >= 48 && d <= 57) || (d >= 65 && d <= 70) || (d >= 97 && d <= 102))) return FAIL;
-            }
-            j += 5;
-          } else if (
-            x === 0x22 ||
-            x === 0x5c ||
-            x === 0x2f ||
-            x === 0x62 ||
-            x === 0x66 ||
-            x === 0x6e ||
-            x === 0x72 ||
-            x === 0x74
-          ) {
-            j++;
-          } else if (x === -1) {
-            j = end;
-            break;
-          } else return FAIL;
-          continue;
-        }
-        bits |= k < 128 ? (ASCII_CLASS[k] as number) : C_NON_ASCII;
-      }
-      if (j >= end) break; // cut inside the string
+      const j = scanString(s, a, end);
+      if (j === FAIL) return FAIL;
+      if (j < 0) break; // cut inside the string
+      const escaped = strEscaped;
+      const bits = strBits;
       t[e] = TOK.str;
       t[e + 1] = a;
       t[e + 2] = j;
