@@ -128,3 +128,10 @@ test('bodyTape skims a body once and follows its text', () => {
   body.data = '[true]';
   assert.deepEqual(rebuild(bodyTape(body) as JsonTape), [true]);
 });
+
+test('texts longer than MAX_SKIM_CHARS give no tape (bounded buffers)', async () => {
+  const { MAX_SKIM_CHARS } = await import('./skim.js');
+  const long = `[${'1,'.repeat(MAX_SKIM_CHARS / 2)}1]`;
+  assert.equal(skimJson(long), null);
+  assert.notEqual(skimJson('[1,2]'), null);
+});

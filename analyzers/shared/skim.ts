@@ -44,6 +44,13 @@ export const OBJ_GEO = 1;
 /** Containers deeper than this give no tape (the object path bounds depth itself). */
 export const MAX_SKIM_DEPTH = 256;
 
+/**
+ * Longer texts give no tape (bodyJson() instead): bounds the reused buffers (at most 8 bytes of tape
+ * per character, so 2 MiB each; four slots and the scratch) whatever the capture's body cap. Equal
+ * to the PII scanner's per-body bound (pii/scanner.ts SCAN_LIMITS.maxBody).
+ */
+export const MAX_SKIM_CHARS = 262_144;
+
 // Character classes of a value's shape (pii/sampling.ts): one bit each.
 const C_DIGIT = 1;
 const C_LOWER = 2;
@@ -443,6 +450,7 @@ function pass(s: string, end: number, closeAtEnd: boolean): number {
  * cut short (Body.truncated): a complete top-level scalar is then not a document (json.ts).
  */
 function skimInto(text: string, cut: boolean): number {
+  if (text.length > MAX_SKIM_CHARS) return FAIL;
   let n = pass(text, text.length, false);
   if (n >= 0) {
     const top = scratch[0] as number;
