@@ -5,6 +5,8 @@
 // the lexicographically smallest N values, and a bottom-k latency sample keyed by a hash of the
 // exchange id (the k exchanges with the smallest hashes, whatever order they arrived in).
 import { bodyJson as sharedBodyJson } from '../shared/json.js';
+import type { JsonTape } from '../shared/skim.js';
+import { bodyTape, NUM, TOK } from '../shared/skim.js';
 import type { Body, Exchange } from '../../engine/contracts/exchange.js';
 import { exchangeProtocol, headerValue } from '../../engine/contracts/exchange.js';
 import type { AuthResult } from '../auth/classify.js';
@@ -173,6 +175,11 @@ interface PathNode {
   /** Children by object key, and the array-item child "[*]". */
   keys: Map<string, PathNode> | null;
   item: PathNode | null;
+  /** Object key of this node ('' for roots and array items). */
+  key: string;
+  /** Tape walks: the child met first in this node's last object, and the sibling met after this node. */
+  first: PathNode | null;
+  next: PathNode | null;
 }
 
 /**
@@ -190,7 +197,7 @@ export class FieldPaths {
   root(side: string): PathNode | null {
     let r = this.roots.get(side);
     if (r === undefined) {
-      r = { path: '$', fields: [], keys: null, item: null };
+      r = { path: '$', fields: [], keys: null, item: null, key: '', first: null, next: null };
       this.roots.set(side, r);
     }
     return r;
@@ -210,10 +217,34 @@ export class FieldPaths {
       fields: [],
       keys: null,
       item: null,
+      key: key ?? '',
+      first: null,
+      next: null,
     };
     if (key === null) parent.item = node;
     else (parent.keys ??= new Map()).set(key, node);
     return node;
+  }
+
+  /**
+   * The child for the key at text[a, b), `prev` the sibling before it in this object (null: the
+   * first key): the sibling met after `prev` last time is compared in place, so a body shaped like
+   * the last one interns its keys without a string per key.
+   */
+  childAt(parent: PathNode, prev: PathNode | null, text: string, a: number, b: number): PathNode | null {
+    const hint = prev === null ? parent.first : prev.next;
+    if (hint !== null && hint.key.length === b - a && text.startsWith(hint.key, a)) return hint;
+    const c = this.child(parent, text.slice(a, b));
+    if (c !== null) {
+      if (prev === null) parent.first = c;
+      else prev.next = c;
+    }
+    return c;
+  }
+
+  /** Whether `n` more nodes fit (a tape walk needs every node interned). */
+  room(n: number): boolean {
+    return this.nodes + n <= this.maxNodes;
   }
 }
 
@@ -260,17 +291,89 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
   walk(v, root, '$', 0);
 }
 
-function bodyJson(body: Body, mt: string | null): unknown {
-  if (
-    mt === null ||
-    !(mt === 'application/json' || mt.endsWith('+json') || isGrpc(mt)) ||
-    body.encoding !== 'utf8' ||
-    body.data === ''
-  ) {
-    return undefined;
+/**
+ * walkJson over a body's tape (shared/skim.ts): the same fields in the same order, without parsing.
+ * False (nothing added) when the trie could not intern every node: walk the parsed body instead.
+ */
+function walkTape(side: string, tape: JsonTape, out: SmallestSet, paths: FieldPaths): boolean {
+  if (!paths.room(tape.n)) return false;
+  const root = paths.root(side);
+  if (root === null) return false;
+  const t = tape.t;
+  const text = tape.text;
+  const prefix = `${side}.body `;
+  let budget: number = LIMITS.jsonNodesPerBody;
+  // Returns the entry after the value at `e`.
+  const walk = (e: number, pn: PathNode, depth: number): number => {
+    const ty = t[e * 4] as number;
+    const after = ty === TOK.obj || ty === TOK.arr ? (t[e * 4 + 1] as number) + 1 : e + 1;
+    if (budget-- <= 0) return after;
+    const ti =
+      ty === TOK.obj
+        ? 6
+        : ty === TOK.arr
+          ? 1
+          : ty === TOK.str
+            ? 4
+            : ty === TOK.nul
+              ? 0
+              : ty === TOK.num
+                ? numberType(tape, e)
+                : 5;
+    let f = pn.fields[ti];
+    if (f === undefined) f = pn.fields[ti] = `${prefix}${pn.path}:${JSON_TYPES[ti] as string}`;
+    out.add(f);
+    if (depth >= LIMITS.jsonDepth || (ty !== TOK.obj && ty !== TOK.arr)) return after;
+    let j = e + 1;
+    if (ty === TOK.arr) {
+      const n = Math.min(t[e * 4 + 2] as number, 20);
+      const cn = paths.child(pn, null) as PathNode;
+      for (let i = 0; i < n; i++) j = walk(j, cn, depth + 1);
+      return after;
+    }
+    let prev: PathNode | null = null;
+    while (t[j * 4] !== TOK.end) {
+      const cn = paths.childAt(pn, prev, text, t[j * 4 + 1] as number, t[j * 4 + 2] as number) as PathNode;
+      j = walk(j + 1, cn, depth + 1);
+      prev = cn;
+    }
+    return after;
+  };
+  walk(0, root, 0);
+  return true;
+}
+
+/** JSON_TYPES index of a number token: integer (2) or number (3), as Number.isInteger says. */
+function numberType(tape: JsonTape, e: number): number {
+  const cls = tape.t[e * 4 + 3] as number;
+  if (cls === NUM.small || cls === NUM.big) return 2;
+  if (cls === NUM.frac) return 3;
+  const x = Number(tape.text.slice(tape.t[e * 4 + 1] as number, tape.t[e * 4 + 2] as number));
+  return Number.isInteger(x) ? 2 : 3;
+}
+
+function isJsonType(body: Body, mt: string | null): boolean {
+  return (
+    mt !== null &&
+    (mt === 'application/json' || mt.endsWith('+json') || isGrpc(mt)) &&
+    body.encoding === 'utf8' &&
+    body.data !== ''
+  );
+}
+
+/**
+ * The body's field shapes into `out`: over its tape when it has one and every path can be interned,
+ * else over the parsed body (a body cut by the capture cap still shows the shape of its complete
+ * part; parsed once per body).
+ */
+function addBodyFields(side: string, body: Body, mt: string | null, out: SmallestSet, paths: FieldPaths | null): void {
+  if (!isJsonType(body, mt)) return;
+  if (paths !== null) {
+    const tape = bodyTape(body);
+    if (tape !== null && walkTape(side, tape, out, paths)) return;
   }
-  // A body cut by the capture cap still shows the shape of its complete part; parsed once per body.
-  return sharedBodyJson(body);
+  const j = sharedBodyJson(body);
+  if (j !== undefined) walkJson(side, j, out, paths);
 }
 
 /**
@@ -363,14 +466,12 @@ export function addExchange(
   if (req !== null) {
     const ct = mediaType(req.body.contentType);
     if (ct !== null && req.body.size > 0) s.contentTypes.add(`request ${ct}`);
-    const j = bodyJson(req.body, ct);
-    if (j !== undefined) walkJson('request', j, s.fields, paths);
+    addBodyFields('request', req.body, ct, s.fields, paths);
   }
   if (res !== null) {
     const ct = mediaType(res.body.contentType);
     if (ct !== null) s.contentTypes.add(`response ${ct}`);
-    const j = bodyJson(res.body, ct);
-    if (j !== undefined) walkJson('response', j, s.fields, paths);
+    addBodyFields('response', res.body, ct, s.fields, paths);
     if (headerValue(res.headers, 'deprecation') !== null) s.deprecationHeader++;
     const sunset = headerValue(res.headers, 'sunset');
     if (sunset !== null) {

@@ -27,6 +27,8 @@ import { PII_KINDS } from '../../engine/contracts/inventory.js';
 import type { PiiKind, PiiLocation } from '../../engine/contracts/inventory.js';
 import type { Candidate, DetectOptions, ValueContext } from './detect.js';
 import { bodyJson as sharedBodyJson, parseJsonPrefix } from '../shared/json.js';
+import type { JsonTape } from '../shared/skim.js';
+import { bodyTape, NUM, OBJ_GEO, shapeOfRange, TOK, tokenNumber, tokenString } from '../shared/skim.js';
 import {
   detectAuthorization,
   detectBasicAuth,
@@ -56,6 +58,11 @@ export interface ScannerOptions {
    * `false` turns it off. Defaults: SAMPLING.
    */
   sampling?: Partial<SamplingOptions> | false;
+  /**
+   * Walk JSON bodies of sampled endpoints over their tape (shared/skim.ts) instead of the parsed
+   * object. Default true; `false` exists so tests can prove both walks give the same hits.
+   */
+  skim?: boolean;
 }
 
 /** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
@@ -73,6 +80,31 @@ interface PathNode {
   keys: Map<string, PathNode> | null;
   item: PathNode | null;
   st: FieldState | null;
+  /** Object key of this node, null for roots and array items. */
+  key: string | null;
+  parent: PathNode | null;
+  /** The array under this node is a coordinates pair's key (the nearest object key matches COORD_KEY). */
+  coord: boolean;
+  /** Tape walks: the child met first in this node's last object, and the sibling met after this node. */
+  first: PathNode | null;
+  next: PathNode | null;
+}
+
+/** Keys whose [lon, lat] number pair is a GeoJSON-style position. */
+const COORD_KEY = /^(?:coordinates|coords|lnglat|lonlat|latlng|position)$/i;
+
+function newRoot(): PathNode {
+  return {
+    field: '$',
+    keys: null,
+    item: null,
+    st: null,
+    key: null,
+    parent: null,
+    coord: false,
+    first: null,
+    next: null,
+  };
 }
 
 /** The fields of one endpoint key: string fields (path, query, headers) per location, and JSON path tries. */
@@ -104,6 +136,11 @@ class Sampler {
     return m;
   }
 
+  /** Whether `n` more path nodes fit (a tape walk needs every node interned). */
+  room(n: number): boolean {
+    return this.nodes + n <= this.opts.maxFields * 2;
+  }
+
   /** The child of a JSON path node (`key` null: the array item), or null once the trie is full. */
   child(parent: PathNode, key: string | null): PathNode | null {
     if (key === null) {
@@ -119,11 +156,38 @@ class Sampler {
       keys: null,
       item: null,
       st: null,
+      key,
+      parent,
+      coord: key === null ? parent.coord : COORD_KEY.test(key),
+      first: null,
+      next: null,
     };
     if (key === null) parent.item = node;
     else (parent.keys ??= new Map()).set(key, node);
     return node;
   }
+
+  /**
+   * The child for the key at text[a, b), `prev` the sibling before it in this object (null: the
+   * first key): the sibling met after `prev` last time is compared in place (no string per key).
+   */
+  childAt(parent: PathNode, prev: PathNode | null, text: string, a: number, b: number): PathNode | null {
+    const hint = prev === null ? parent.first : prev.next;
+    if (hint !== null && (hint.key as string).length === b - a && text.startsWith(hint.key as string, a)) return hint;
+    const c = this.child(parent, text.slice(a, b));
+    if (c !== null) {
+      if (prev === null) parent.first = c;
+      else prev.next = c;
+    }
+    return c;
+  }
+}
+
+/** The object keys from the body's root to `pn` (json()'s keyPath at that node). */
+function keyPathOf(pn: PathNode): string[] {
+  const out: string[] = [];
+  for (let n: PathNode | null = pn; n !== null; n = n.parent) if (n.key !== null) out.push(n.key);
+  return out.reverse();
 }
 
 /**
@@ -212,6 +276,7 @@ class Scan {
     private readonly sampler: Sampler | null = null,
     private readonly fields: EndpointFields | null = null,
     private readonly endpointKey = '',
+    private readonly skim = true,
   ) {}
 
   hashOf(norm: string): string {
@@ -336,7 +401,7 @@ class Scan {
     if (fields === null) return null;
     let r = fields.roots.get(location);
     if (r === undefined) {
-      r = { field: '$', keys: null, item: null, st: null };
+      r = newRoot();
       fields.roots.set(location, r);
     }
     return r;
@@ -375,6 +440,20 @@ class Scan {
       sampler.stats.sampledOut++;
       return;
     }
+    this.scanTracked(st, v, keyPath, location, field, depth, where);
+  }
+
+  /** A full scan of a tracked field's value, and its outcome recorded (sampling.ts recordOutcome). */
+  private scanTracked(
+    st: FieldState,
+    v: string,
+    keyPath: readonly string[],
+    location: PiiLocation,
+    field: string,
+    depth: number,
+    where: ValueContext,
+  ): void {
+    const sampler = this.sampler as Sampler;
     const outer = this.mask;
     this.mask = 0;
     this.valueFull(v, keyPath, location, field, depth, where);
@@ -462,6 +541,131 @@ class Scan {
         keyPath.pop();
       }
     }
+  }
+
+  /**
+   * json() over a body's tape (shared/skim.ts), node `pn` interned for every path (the caller checked
+   * the room): the same values in the same order with the same decisions, but a value is sliced out
+   * of the text only when it is scanned, and a settled field's value costs its shape and a countdown.
+   * Returns the entry after the value at `e`.
+   */
+  jsonTape(tape: JsonTape, e: number, pn: PathNode, location: PiiLocation, depth: number): number {
+    const t = tape.t;
+    const ty = t[e * 4] as number;
+    const after = ty === TOK.obj || ty === TOK.arr ? (t[e * 4 + 1] as number) + 1 : e + 1;
+    if (depth > SCAN_LIMITS.maxDepth || this.leaves >= SCAN_LIMITS.maxLeaves) return after;
+    if (ty === TOK.str) {
+      this.valueAt(tape, e, pn, location);
+      return after;
+    }
+    if (ty === TOK.num) {
+      const cls = t[e * 4 + 3] as number;
+      if (cls === NUM.small || cls === NUM.frac) return after;
+      if (cls === NUM.big) {
+        this.valueAt(tape, e, pn, location);
+        return after;
+      }
+      const x = tokenNumber(tape, e);
+      if (Number.isInteger(x) && Math.abs(x) >= 1e5)
+        this.value(String(x), keyPathOf(pn), location, pn.field, 1, 'field', pn);
+      return after;
+    }
+    if (ty === TOK.arr) {
+      const n = t[e * 4 + 2] as number;
+      if (n === 2 && pn.coord && t[(e + 1) * 4] === TOK.num && t[(e + 2) * 4] === TOK.num)
+        this.geo(tokenNumber(tape, e + 2), tokenNumber(tape, e + 1), [], location, pn.field);
+      const cn = (this.sampler as Sampler).child(pn, null) as PathNode;
+      let j = e + 1;
+      for (let i = 0; i < n; i++) {
+        if (this.leaves >= SCAN_LIMITS.maxLeaves) return after;
+        j = this.jsonTape(tape, j, cn, location, depth + 1);
+      }
+      return after;
+    }
+    if (ty === TOK.obj) {
+      if (((t[e * 4 + 3] as number) & OBJ_GEO) !== 0) this.geoMembers(tape, e, location, pn.field);
+      const sampler = this.sampler as Sampler;
+      let prev: PathNode | null = null;
+      let j = e + 1;
+      while (t[j * 4] !== TOK.end) {
+        if (this.leaves >= SCAN_LIMITS.maxLeaves) return after;
+        const cn = sampler.childAt(pn, prev, tape.text, t[j * 4 + 1] as number, t[j * 4 + 2] as number) as PathNode;
+        j = this.jsonTape(tape, j + 1, cn, location, depth + 1);
+        prev = cn;
+      }
+    }
+    return after;
+  }
+
+  /** json()'s `o.lat ?? o.latitude`, `o.lng ?? o.lon ?? o.long ?? o.longitude` pair of the object at `e`. */
+  private geoMembers(tape: JsonTape, e: number, location: PiiLocation, path: string): void {
+    const t = tape.t;
+    const text = tape.text;
+    // Value entry per name, -1 when absent: lat, latitude, lng, lon, long, longitude.
+    const at = [-1, -1, -1, -1, -1, -1];
+    for (let j = e + 1; t[j * 4] !== TOK.end; j = this.skipValue(tape, j + 1)) {
+      const k = text.slice(t[j * 4 + 1] as number, t[j * 4 + 2] as number);
+      const i = GEO_NAMES.indexOf(k);
+      if (i >= 0) at[i] = j + 1;
+    }
+    const pick = (idx: readonly number[]): number => {
+      for (const i of idx) {
+        const v = at[i] as number;
+        if (v >= 0 && t[v * 4] !== TOK.nul) return v;
+      }
+      return at[idx[idx.length - 1] as number] as number;
+    };
+    const la = pick([0, 1]);
+    const lo = pick([2, 3, 4, 5]);
+    if (la >= 0 && lo >= 0 && t[la * 4] === TOK.num && t[lo * 4] === TOK.num)
+      this.geo(tokenNumber(tape, la), tokenNumber(tape, lo), [], location, path);
+  }
+
+  private skipValue(tape: JsonTape, e: number): number {
+    const ty = tape.t[e * 4] as number;
+    return ty === TOK.obj || ty === TOK.arr ? (tape.t[e * 4 + 1] as number) + 1 : e + 1;
+  }
+
+  /** value() for the string or big-integer token at `e`: the value is sliced only when scanned. */
+  private valueAt(tape: JsonTape, e: number, pn: PathNode, location: PiiLocation): void {
+    if (this.leaves >= SCAN_LIMITS.maxLeaves) {
+      this.leaves++;
+      return;
+    }
+    const t = tape.t;
+    const isStr = t[e * 4] === TOK.str;
+    let st = pn.st;
+    if (st === null) st = pn.st = this.fieldState(location, pn.field);
+    const nest = isStr ? 0 : 1;
+    if (st === null) {
+      this.valueFull(
+        isStr ? tokenString(tape, e) : tokenRaw(tape, e),
+        keyPathOf(pn),
+        location,
+        pn.field,
+        nest,
+        'field',
+      );
+      return;
+    }
+    const sampler = this.sampler as Sampler;
+    const a = t[e * 4 + 1] as number;
+    const b = t[e * 4 + 2] as number;
+    let v: string | null = null;
+    let shape: number;
+    if (!isStr) shape = shapeOfRange(tape.text, a, b);
+    else if ((t[e * 4 + 3] as number) !== -1) shape = t[e * 4 + 3] as number;
+    else {
+      v = tokenString(tape, e);
+      shape = shapeCode(v);
+    }
+    if (decide(st, shape, sampler.opts, sampler.stats) === DECISION.sampled) {
+      this.leaves++;
+      sampler.stats.sampledOut++;
+      return;
+    }
+    v ??= isStr ? tokenString(tape, e) : tokenRaw(tape, e);
+    this.scanTracked(st, v, keyPathOf(pn), location, pn.field, nest, 'field');
   }
 
   geo(lat: number, lon: number, keyPath: readonly string[], location: PiiLocation, path: string): void {
@@ -600,7 +804,15 @@ class Scan {
       ct.startsWith('application/grpc') ||
       ((ct === '' || ct.startsWith('text/plain')) && (t.startsWith('{') || t.startsWith('[')))
     ) {
-      // Parsed once per body and shared with the endpoint layer (analyzers/shared/json.ts).
+      // Skimmed or parsed once per body and shared with the endpoint layer (analyzers/shared).
+      if (this.skim && b.encoding === 'utf8' && text === b.data && this.sampler !== null && this.fields !== null) {
+        const tape = bodyTape(b);
+        const root = this.jsonRoot(bl);
+        if (tape !== null && root !== null && this.sampler.room(tape.n)) {
+          this.jsonTape(tape, 0, root, bl, 0);
+          return;
+        }
+      }
       const parsed = b.encoding === 'utf8' && text === b.data ? sharedBodyJson(b) : tryJson(t);
       if (parsed !== undefined) {
         this.json(parsed, [], '$', bl, 0, 0, this.jsonRoot(bl));
@@ -677,6 +889,13 @@ const SKIP_HEADERS: ReadonlySet<string> = new Set([
   'sec-websocket-extensions',
 ]);
 
+const GEO_NAMES: readonly string[] = ['lat', 'latitude', 'lng', 'lon', 'long', 'longitude'];
+
+/** A big integer token's JSON spelling (String(x) for NUM.big). */
+function tokenRaw(tape: JsonTape, e: number): string {
+  return tape.text.slice(tape.t[e * 4 + 1] as number, tape.t[e * 4 + 2] as number);
+}
+
 /** A key as a path segment after '.': identifiers and numbers as is ($.user.email, $.2.1: protobuf field numbers of gRPC bodies), anything else quoted. */
 function fieldName(k: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) || /^\d{1,10}$/.test(k) ? k : `[${JSON.stringify(k)}]`;
@@ -718,7 +937,7 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
       const fields = sampler !== null && endpointKey !== undefined ? sampler.fieldsOf(endpointKey) : null;
       const s =
         fields !== null && sampler !== null && endpointKey !== undefined
-          ? new Scan(hmac, o, tokens, sampler, fields, endpointKey)
+          ? new Scan(hmac, o, tokens, sampler, fields, endpointKey, opts.skim !== false)
           : new Scan(hmac, o, tokens);
       try {
         if (ex.request !== null) {

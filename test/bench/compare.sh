@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Times apitap's replay against tshark's HTTP dissection of the same capture, in the same run, and
-# prints a markdown table: wall time, MB/s, packets/s, exchanges, exchanges/s, peak RSS, and the ratio.
+# Times apitap's replay against tshark's HTTP dissection and tcpdump's plain read of the same capture,
+# in the same run, and prints a markdown table: wall time, CPU seconds (user + sys: the figure that
+# holds on a shared machine), MB/s, packets/s, exchanges, exchanges/s, peak RSS, and the ratios.
 #
 #   bash test/bench/compare.sh [--tshark-only] CAPTURE.pcap
 #
-#   apitap:  node dist/engine/app/cli/main.js replay CAPTURE --format json [$APITAP_ARGS]
-#            (run in a scratch directory, so its default store lands there, not in the repo;
-#            APITAP_MAIN=path/to/main.js times another build);
-#            exchanges = .capture.exchanges of the report/v1 JSON. Needs `npm run build` first:
-#            without dist/ it fails with a clear message (the tshark row is still printed).
-#   tshark:  tshark -r CAPTURE -n -Y http -T fields -e http.request.method -e http.response.code
-#            -e http.request_in   (default HTTP reassembly and body decompression on);
-#            exchanges = responses that tshark paired with their request.
-# MB are 10^6 bytes of the capture file; packets from capinfos; peak RSS from /usr/bin/time -v.
-# The file is read once beforehand so both tools start from the page cache. Exit 0 when both ran,
-# 1 when apitap could not (unless --tshark-only), 2 on bad usage or missing tools.
+#   apitap:          node dist/engine/app/cli/main.js replay CAPTURE --format json [$APITAP_ARGS]
+#                    (default: analysis + embedded store; run in a scratch directory, so its store
+#                    lands there, not in the repo; APITAP_MAIN=path/to/main.js times another build);
+#                    exchanges = .capture.exchanges of the report/v1 JSON. Needs `npm run build`
+#                    first: without dist/ it fails with a clear message (the other rows still print).
+#   apitap no-store: the same with --no-store (analysis, no store).
+#   apitap collect:  the same with --no-analyze (collectors only).
+#   tshark:          tshark -r CAPTURE -n -Y http -T fields -e http.request.method -e http.response.code
+#                    -e http.request_in   (default HTTP reassembly and body decompression on);
+#                    exchanges = responses that tshark paired with their request.
+#   tcpdump:         tcpdump -nr CAPTURE > /dev/null (reads and prints every packet; no reassembly).
+# The runs alternate (tshark, apitap, apitap no-store, apitap collect, tcpdump). MB are 10^6 bytes of
+# the capture file; packets from capinfos; peak RSS and CPU from /usr/bin/time -v. The file is read
+# once beforehand so every tool starts from the page cache. The load average before and after is
+# printed: on a shared machine compare CPU seconds, not wall. Exit 0 when everything ran, 1 when
+# apitap could not (unless --tshark-only), 2 on bad usage or missing tools.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -27,7 +33,7 @@ CAP=$1
 [ -r "$CAP" ] || die "cannot read $CAP"
 CAP=$(cd "$(dirname "$CAP")" && pwd)/$(basename "$CAP")
 [ -x /usr/bin/time ] || die "/usr/bin/time missing (apt-get install time, or bash deploy/dev/install-test-deps.sh)"
-for t in tshark capinfos node; do command -v "$t" >/dev/null || die "$t missing (bash deploy/dev/install-test-deps.sh)"; done
+for t in tshark tcpdump capinfos node; do command -v "$t" >/dev/null || die "$t missing (bash deploy/dev/install-test-deps.sh)"; done
 
 TMP=$(mktemp -d /tmp/apitap-compare.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -47,58 +53,72 @@ run() {
   echo "$rc" > "$TMP/$name.rc"
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }' > "$TMP/$name.wall"
   awk -F': ' '/Maximum resident set size/ { print $2 }' "$TMP/$name.time" > "$TMP/$name.rss" 2>/dev/null || echo 0 > "$TMP/$name.rss"
+  awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f\n", s }' "$TMP/$name.time" > "$TMP/$name.cpu" 2>/dev/null || echo 0 > "$TMP/$name.cpu"
 }
 
-mkdir -p "$TMP/tshark.cwd" "$TMP/apitap.cwd"
+mkdir -p "$TMP/tshark.cwd" "$TMP/apitap.cwd" "$TMP/nostore.cwd" "$TMP/collect.cwd" "$TMP/tcpdump.cwd"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "compare: tshark on $(basename "$CAP") ($((BYTES / 1000000)) MB, $PACKETS packets)..." >&2
 run tshark tshark -r "$CAP" -n -Y http -T fields -e http.request.method -e http.response.code -e http.request_in
 [ "$(cat "$TMP/tshark.rc")" = 0 ] || die "tshark failed: $(tail -3 "$TMP/tshark.err")"
 TS_EXCH=$(awk -F'\t' '$2 != "" && $3 != "" { n++ } END { print n + 0 }' "$TMP/tshark.out")
 
+# exchanges of one apitap run (its report), or a status line
+apitap_exchanges() {
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const n = r && r.capture && typeof r.capture.exchanges === "number" ? r.capture.exchanges : NaN;
+    if (Number.isNaN(n)) { console.error("no .capture.exchanges in the report"); process.exit(1); }
+    console.log(n);' "$1"
+}
 APITAP_STATUS=skipped
-AP_EXCH=0
+declare -A AP_EXCH=([apitap]=0 [nostore]=0 [collect]=0)
+declare -A AP_OK=([apitap]=0 [nostore]=0 [collect]=0)
 if [ "$TSHARK_ONLY" = 0 ]; then
   MAIN=${APITAP_MAIN:-$REPO/dist/engine/app/cli/main.js}
   if [ ! -f "$MAIN" ]; then
     APITAP_STATUS="missing $MAIN (run: npm run build)"
   else
-    echo "compare: apitap on the same file..." >&2
-    # shellcheck disable=SC2086
-    run apitap node "$MAIN" replay "$CAP" --format json ${APITAP_ARGS:-}
-    if [ "$(cat "$TMP/apitap.rc")" != 0 ]; then
-      APITAP_STATUS="exit $(cat "$TMP/apitap.rc"): $(tail -3 "$TMP/apitap.err" | tr '\n' ' ')"
-    else
-      AP_EXCH=$(node -e '
-        const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-        const n = r && r.capture && typeof r.capture.exchanges === "number" ? r.capture.exchanges : NaN;
-        if (Number.isNaN(n)) { console.error("no .capture.exchanges in the report"); process.exit(1); }
-        console.log(n);' "$TMP/apitap.out") && APITAP_STATUS=ok || APITAP_STATUS="report without .capture.exchanges"
-    fi
+    APITAP_STATUS=ok
+    for v in "apitap:" "nostore:--no-store" "collect:--no-analyze"; do
+      name=${v%%:*}; flag=${v#*:}
+      echo "compare: apitap $flag on the same file..." >&2
+      # shellcheck disable=SC2086
+      run "$name" node "$MAIN" replay "$CAP" --format json $flag ${APITAP_ARGS:-}
+      if [ "$(cat "$TMP/$name.rc")" != 0 ]; then
+        APITAP_STATUS="apitap $flag: exit $(cat "$TMP/$name.rc"): $(tail -3 "$TMP/$name.err" | tr '\n' ' ')"
+      elif AP_EXCH[$name]=$(apitap_exchanges "$TMP/$name.out"); then
+        AP_OK[$name]=1
+      else
+        APITAP_STATUS="apitap $flag: report without .capture.exchanges"
+      fi
+    done
   fi
 fi
+echo "compare: tcpdump -nr on the same file..." >&2
+run tcpdump sh -c 'tcpdump -nr "$1" > /dev/null' sh "$CAP"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-row() { # name wall rss exchanges
-  awk -v n="$1" -v w="$2" -v r="$3" -v x="$4" -v b="$BYTES" -v p="$PACKETS" 'BEGIN {
-    if (w <= 0) w = 0.001
-    printf "| %s | %.2f | %.1f | %.0f | %d | %.0f | %.0f |\n", n, w, b / 1e6 / w, p / w, x, x / w, r / 1024 }'
+row() { # label name exchanges
+  awk -v n="$1" -v w="$(cat "$TMP/$2.wall")" -v c="$(cat "$TMP/$2.cpu")" -v r="$(cat "$TMP/$2.rss")" -v x="$3" \
+      -v b="$BYTES" -v p="$PACKETS" -v tw="$(cat "$TMP/tshark.wall")" -v tc="$(cat "$TMP/tshark.cpu")" 'BEGIN {
+    if (w <= 0) w = 0.001; if (c <= 0) c = 0.001
+    xs = x > 0 ? sprintf("%d | %.0f", x, x / c) : "| "
+    printf "| %s | %.2f | %.2f | %.1f | %.0f | %s | %.0f | ×%.1f | ×%.1f |\n", n, w, c, b / 1e6 / c, p / c, xs, r / 1024, tw / w, tc / c }'
 }
 echo
-echo "capture: \`$(basename "$CAP")\`, $(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB, $PACKETS packets"
+echo "capture: \`$(basename "$CAP")\`, $(awk -v b="$BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB, $PACKETS packets; load average before $LOAD_BEFORE, after $LOAD_AFTER (2 cores)"
 echo
-echo "| tool | wall s | MB/s | packets/s | exchanges | exchanges/s | peak RSS MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-if [ "$APITAP_STATUS" = ok ]; then
-  row apitap "$(cat "$TMP/apitap.wall")" "$(cat "$TMP/apitap.rss")" "$AP_EXCH"
-else
-  echo "| apitap | $APITAP_STATUS | | | | | |"
-fi
-row tshark "$(cat "$TMP/tshark.wall")" "$(cat "$TMP/tshark.rss")" "$TS_EXCH"
-if [ "$APITAP_STATUS" = ok ]; then
-  awk -v aw="$(cat "$TMP/apitap.wall")" -v tw="$(cat "$TMP/tshark.wall")" -v ar="$(cat "$TMP/apitap.rss")" -v tr="$(cat "$TMP/tshark.rss")" \
-      -v ax="$AP_EXCH" -v tx="$TS_EXCH" 'BEGIN {
-    if (aw <= 0) aw = 0.001; if (tr <= 0) tr = 1; if (tx <= 0) tx = 1
-    printf "| apitap / tshark | speed ×%.2f | | | %.3f of tshark | | RSS ×%.2f |\n", tw / aw, ax / tx, ar / tr }'
-fi
+echo "| tool | wall s | CPU s | MB per CPU s | packets per CPU s | exchanges | exchanges per CPU s | peak RSS MB | tshark wall / wall | tshark CPU / CPU |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for v in "apitap replay:apitap" "apitap replay --no-store:nostore" "apitap replay --no-analyze:collect"; do
+  label=${v%%:*}; name=${v#*:}
+  if [ "${AP_OK[$name]}" = 1 ]; then row "$label" "$name" "${AP_EXCH[$name]}"
+  elif [ "$TSHARK_ONLY" = 0 ]; then echo "| $label | $APITAP_STATUS | | | | | | | | |"
+  fi
+done
+row "tshark -Y http" tshark "$TS_EXCH"
+row "tcpdump -nr" tcpdump 0
 echo
 if [ "$TSHARK_ONLY" = 0 ] && [ "$APITAP_STATUS" != ok ]; then
   echo "compare: apitap did not run: $APITAP_STATUS" >&2
