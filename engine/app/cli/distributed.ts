@@ -147,7 +147,6 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
     .option('--graphql-schema <file>', 'GraphQL schema (SDL) of the APIs (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
-    .option('--config <file>', 'YAML/JSON settings (analysis.actors.*: behaviour thresholds and job interval)')
     .option('--actor-ip <mode>', 'actors: client IPs kept raw (default, for remediation) or hash (keyed HMAC)')
     .option('--store <dir>', 'embedded chDB store directory', '.apitap')
     .option(
@@ -168,7 +167,10 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
       '--actions-kafka [topic]',
       'publish action/v1 records (key = finding id) to this topic (default actions.kafkaTopic: apitap.actions); on with --actions-webhook',
     )
-    .option('--config <file>', 'YAML/JSON settings (keys as printed by `apitap config`; analyze reads `actions`)');
+    .option(
+      '--config <file>',
+      'YAML/JSON settings (keys as printed by `apitap config`; analyze reads `analysis.actors` and `actions`)',
+    );
   analyze.action(
     async (
       flags: StoreFlags & {
