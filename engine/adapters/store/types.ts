@@ -59,7 +59,16 @@ export interface Store {
   writeEndpoints(
     rows: readonly EndpointRecord[],
     applied?: Readonly<Record<string, Readonly<Record<string, string>>>>,
+    findings?: Readonly<Record<string, readonly Finding[]>>,
   ): Promise<void>;
+  /**
+   * `findings` (continuous pipelines): per host, the findings the rows were derived with; stored on
+   * the host's first row of the same INSERT as the rows and their watermark (migration 016), so the
+   * restore input is exactly as recent as the watermark. The input of Analysis.restore beside
+   * endpoints(): for each host written with `findings`, the findings stored with its rows; for
+   * other hosts (replays, earlier versions) the current findings of the findings table.
+   */
+  restoreFindings(): Promise<Finding[]>;
   /** Per host, "<topic>:<partition>" → the highest watermark stored with its rows. */
   watermarks(): Promise<Map<string, Map<string, bigint>>>;
   writeFindings(rows: readonly Finding[]): Promise<void>;

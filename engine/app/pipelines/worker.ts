@@ -20,8 +20,10 @@ import { parseTarget } from '../../../analyzers/analysis.js';
 import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../../adapters/bus/types.js';
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
+import type { Finding } from '../../contracts/inventory.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { EndpointLedger } from './tombstones.js';
+import { faultPoint } from './faults.js';
 
 export interface WorkerOptions {
   analysis: Omit<AnalysisConfig, 'store'>;
@@ -55,7 +57,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
-    const findings = await store.findings();
+    const findings = await store.restoreFindings();
     const storedMarks = await store.watermarks();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
     session.analysis.restore(stored, findings);
@@ -64,6 +66,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     marks = storedMarks;
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
+    faultPoint('analyze.rebuilt');
     opts.log?.('analyzer state rebuilt from store', { reason, endpoints: stored.length });
   }
 
@@ -76,6 +79,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   }
 
   async function handle(batch: Exchange[], info: BatchInfo): Promise<void> {
+    faultPoint('analyze.batch_received');
     const part = `${info.topic}:${info.partition}`;
     const ids = batch.map((e) => e.id);
     const stored = await store.exchangeSources(ids);
@@ -105,6 +109,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     if (fresh.length === 0) return;
     const hosts = [...new Set(fresh.map((r) => r.host))].sort();
     await store.writeExchanges(fresh);
+    faultPoint('analyze.exchanges_written');
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
     await store.writeFindings(findings);
     // Findings of these hosts that the analysis no longer derives (an orphan finally called, an
@@ -115,6 +120,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       await store.resolveFindings(stale);
       counters.inc('analyzer_findings_resolved', stale.length);
     }
+    faultPoint('analyze.findings_written');
     // The new watermarks go with the rows that count these exchanges, in the same INSERT.
     const next = new Map<string, Map<string, bigint>>();
     const applied: Record<string, Record<string, string>> = {};
@@ -126,13 +132,20 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
     }
     const endpoints = hosts.flatMap((h) => session.analysis.endpoints(h));
-    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
+    // The findings go with them too: they are restore input (auth splits, header and credential
+    // counts), and must be exactly as recent as the watermark (migration 016).
+    const byHost: Record<string, Finding[]> = {};
+    for (const h of hosts) byHost[h] = [];
+    for (const f of findings) byHost[f.host]?.push(f);
+    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied, byHost);
     ledger.commit(hosts, endpoints);
+    faultPoint('analyze.endpoints_written');
     await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
     for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();
     counters.inc('analyzer_exchanges', fresh.length);
+    faultPoint('analyze.batch_handled');
   }
 
   return {
