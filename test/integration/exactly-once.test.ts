@@ -58,13 +58,14 @@ let portBase = 19400 + (process.pid % 300) * 3;
 before(async () => {
   if (skip !== false) return;
   broker = await startBroker();
-  // ~2,400 exchanges over five API hosts (so the topic's partitions all carry traffic).
-  const made = spawnSync('bash', [join(repoRoot, 'test/bench/make-capture.sh'), '8', capture], {
+  // ~1,400 exchanges over five API hosts (so the topic's partitions all carry traffic).
+  const made = spawnSync('bash', [join(repoRoot, 'test/bench/make-capture.sh'), '5', capture], {
     env: { ...process.env, API_HOSTS: HOSTS.join(','), MAX_SECONDS: '120', SEED: '16' },
     encoding: 'utf8',
     timeout: 180_000,
   });
   assert.equal(made.status, 0, made.stderr);
+  step('capture made');
   const ids = join(work, 'truth.jsonl');
   const r = apitap(['replay', capture, '--no-store', '--format', 'json', '--exchanges', ids, '--workers', '0']);
   assert.equal(r.code, 0, r.stderr);
@@ -73,12 +74,19 @@ before(async () => {
     .trim()
     .split('\n')
     .map((l) => (JSON.parse(l) as { id: string }).id);
+  step(`replay: ${truthIds.length} exchanges`);
 });
 
 after(async () => {
   await broker?.stop();
   rmSync(work, { recursive: true, force: true });
 });
+
+const t0 = Date.now();
+/** Progress on stderr (the test's steps take seconds each; the log says where time went). */
+function step(what: string): void {
+  process.stderr.write(`exactly-once +${((Date.now() - t0) / 1000).toFixed(1)}s ${what}\n`);
+}
 
 async function metrics(port: number): Promise<Record<string, number>> {
   try {
@@ -94,12 +102,16 @@ async function metrics(port: number): Promise<Record<string, number>> {
   }
 }
 
-/**
- * `apitap collect --pcap -` fed the capture through a pipe: the first half, then (once records went
- * out) the broker is stopped, the second half written, and the broker started again once the
- * collector reported failed sends. Returns the collector's counters.
- */
-async function publishThroughOutage(b: TestBroker, topic: string): Promise<Record<string, number>> {
+/** `apitap collect --pcap -` fed the capture through a pipe, piece by piece. */
+interface PipedCollector {
+  /** Writes the next `fraction` of the capture's bytes (the last call ends the pipe). */
+  feed(fraction: number, last?: boolean): void;
+  metrics(): Promise<Record<string, number>>;
+  /** Exit code 0 expected; the collector's final counters. */
+  done(): Promise<Record<string, number>>;
+}
+
+function pipedCollector(b: TestBroker, topic: string): PipedCollector {
   const port = portBase++;
   const [cmd, ...pre] = cliCommand();
   const child = spawn(
@@ -113,25 +125,44 @@ async function publishThroughOutage(b: TestBroker, topic: string): Promise<Recor
   child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-20_000)));
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
   const bytes = readFileSync(capture);
-  const half = Math.floor(bytes.length / 2);
-  child.stdin.write(bytes.subarray(0, half));
-  await until(
-    () => metrics(port),
-    (m) => (m['bus_published'] ?? 0) > 0,
-    60_000,
-    'collector published the first records',
-  );
+  let at = 0;
+  return {
+    feed(fraction, last = false) {
+      const to = last ? bytes.length : Math.min(bytes.length, at + Math.floor(bytes.length * fraction));
+      const piece = bytes.subarray(at, to);
+      at = to;
+      if (last) child.stdin.end(piece);
+      else child.stdin.write(piece);
+    },
+    metrics: () => metrics(port),
+    async done() {
+      assert.equal(await exited, 0, err);
+      step('collector done');
+      return (JSON.parse(out.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }).counters;
+    },
+  };
+}
+
+/**
+ * The first half of the capture, then (once records went out) the broker is stopped, the second half
+ * written, and the broker started again once the collector reported failed sends.
+ */
+async function publishThroughOutage(b: TestBroker, topic: string): Promise<Record<string, number>> {
+  const c = pipedCollector(b, topic);
+  c.feed(0.5);
+  await until(c.metrics, (m) => (m['bus_published'] ?? 0) > 0, 60_000, 'collector published the first records');
+  step('broker stopped while publishing');
   await b.kill();
-  child.stdin.end(bytes.subarray(half));
+  c.feed(1, true);
   await until(
-    () => metrics(port),
+    c.metrics,
     (m) => (m['bus_publish_errors'] ?? 0) >= 1,
     60_000,
     'collector retrying while the broker is down',
   );
   await b.start();
-  assert.equal(await exited, 0, err);
-  return (JSON.parse(out.trim().split('\n').pop() ?? '{}') as { counters: Record<string, number> }).counters;
+  step('broker started again');
+  return c.done();
 }
 
 function analyzerArgs(topic: string, port: number, store: string[]): string[] {
@@ -151,7 +182,7 @@ function analyzerArgs(topic: string, port: number, store: string[]): string[] {
     '--session-timeout',
     '6',
     '--fetch-max-bytes',
-    '262144',
+    '131072',
   ];
 }
 
@@ -167,6 +198,7 @@ async function runOnce(p: Proc, topic: string): Promise<'killed' | 'caught up'> 
     300,
   ).then(() => 'caught up' as const);
   const r = await Promise.race([p.exited.then(() => 'killed' as const), caughtUp]);
+  step(`analyzer ${r}`);
   done = true;
   await caughtUp.catch(() => undefined);
   if (r === 'caught up') {
@@ -204,7 +236,7 @@ describe('exactly once against replay', { skip, timeout: 900_000 }, () => {
     const b = broker as TestBroker;
     const topic = uniqueName('eo');
     await createTopics(b.bootstrap, [{ topic, partitions: 3 }]);
-    assert.ok(truthIds.length > 1500, `capture holds ${truthIds.length} exchanges`);
+    assert.ok(truthIds.length > 800, `capture holds ${truthIds.length} exchanges`);
     assert.ok(new Set(truth.endpoints.map((e) => e.host)).size >= 3, 'several API hosts');
     assert.ok(
       truth.findings.some((f) => f.kind === 'pii_exposure'),
@@ -217,8 +249,9 @@ describe('exactly once against replay', { skip, timeout: 900_000 }, () => {
 
     const store = join(work, 'store-faults');
     const random = Number(process.env['APITAP_EXACTLY_ONCE_RANDOM'] ?? 0);
-    // The suite's run: three crashes at the points where a batch is half written (each restart costs
-    // the group's 6 s session timeout); APITAP_EXACTLY_ONCE_FULL=1 passes every point.
+    // The suite's run: two crashes, between a batch's findings and its endpoints (where restores used
+    // to count twice) and between its writes and its offset commit (each restart costs the group's
+    // 6 s session timeout); APITAP_EXACTLY_ONCE_FULL=1 passes every point.
     const faults =
       random > 0
         ? Array.from({ length: random }, () => '')
@@ -233,7 +266,7 @@ describe('exactly once against replay', { skip, timeout: 900_000 }, () => {
               'analyze.findings_written:3',
               'analyze.exchanges_written:1',
             ]
-          : ['analyze.findings_written:2', 'analyze.exchanges_written:3', 'analyze.batch_handled:2'];
+          : ['analyze.findings_written:2', 'analyze.batch_handled:2'];
     let kills = 0;
     for (const fault of faults) {
       const port = portBase++;
@@ -270,7 +303,8 @@ describe('exactly once against replay', { skip, timeout: 900_000 }, () => {
     process.stderr.write(
       `exactly-once: ${truthIds.length} exchanges, ${got.endpoints.length} endpoints, ${got.findings.length} findings, ${kills} SIGKILLs of ${faults.length} runs\n`,
     );
-    assert.ok(kills >= faults.length - 2, `only ${kills} of ${faults.length} runs were killed`);
+    const needed = faults.length <= 3 ? faults.length : faults.length - 2;
+    assert.ok(kills >= needed, `only ${kills} of ${faults.length} runs were killed`);
     assertSameAsReplay(got, ids);
   });
 
@@ -282,29 +316,52 @@ describe('exactly once against replay', { skip, timeout: 900_000 }, () => {
     const url = `${front.url}/eo_${process.pid}`;
     const procs: Proc[] = [];
     try {
-      const pub = apitap(['collect', '--pcap', capture, '--kafka', b.bootstrap, '--topic', topic]);
-      assert.equal(pub.code, 0, pub.stderr);
+      // A third of the traffic for A alone; the second third while B is in the group (partitions
+      // moved to it); B leaves (SIGTERM) and the rest goes to A again (partitions moved back).
+      const pub = pipedCollector(b, topic);
       const portA = portBase++;
       const portB = portBase++;
-      const a = startApitap(analyzerArgs(topic, portA, ['--clickhouse', url, '--store', join(work, 'secret-rb')]));
+      const args = (port: number): string[] =>
+        analyzerArgs(topic, port, ['--clickhouse', url, '--store', join(work, 'secret-rb')]);
+      const a = startApitap(args(portA));
       procs.push(a);
+      pub.feed(1 / 3);
       await until(
         () => metrics(portA),
-        (m) => (m['analyzer_exchanges'] ?? 0) >= truthIds.length / 6,
+        (m) => (m['analyzer_exchanges'] ?? 0) > 0,
         120_000,
-        'analyzer A consumed a sixth',
+        'analyzer A consumed the first third',
       );
-      const bProc = startApitap(analyzerArgs(topic, portB, ['--clickhouse', url, '--store', join(work, 'secret-rb')]));
+      step('A consuming');
+      const bProc = startApitap(args(portB));
       procs.push(bProc);
+      // B was assigned partitions (a rebuild at start, one per assignment) and A gave them up.
+      await until(
+        async () => [await metrics(portA), await metrics(portB)] as const,
+        ([ma, mb]) => (ma['bus_rebalances'] ?? 0) >= 2 && (mb['analyzer_state_rebuilds'] ?? 0) >= 2,
+        120_000,
+        'partitions moved to analyzer B',
+      );
+      step('B joined');
+      pub.feed(1 / 3);
       await until(
         () => metrics(portB),
         (m) => (m['analyzer_exchanges'] ?? 0) > 0,
         120_000,
-        'analyzer B took partitions over and consumed',
+        'analyzer B consumed its partitions',
       );
-      const movedA = (await metrics(portA))['bus_rebalances'] ?? 0;
-      assert.ok(movedA >= 2, 'analyzer A went through a rebalance');
+      const consumedB = (await metrics(portB))['analyzer_exchanges'] ?? 0;
       assert.equal(await bProc.stop(), 0, bProc.stderr().slice(-3000));
+      step(`B left after ${consumedB} exchanges`);
+      pub.feed(1, true);
+      const c = await pub.done();
+      assert.equal(c['bus_published'], truthIds.length);
+      await until(
+        () => metrics(portA),
+        (m) => (m['bus_rebalances'] ?? 0) >= 3,
+        60_000,
+        'partitions moved back to analyzer A',
+      );
       assert.equal(await runOnce(a, topic), 'caught up');
       const store = await openClickHouseStore({ url });
       try {
