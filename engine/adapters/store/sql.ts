@@ -184,7 +184,12 @@ function strings(v: unknown): string[] {
 // ---------------------------------------------------------------------------------------------
 // Endpoints
 
-export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string, string>> = {}, state = ''): Row {
+export function endpointToRow(
+  e: EndpointRecord,
+  applied: Readonly<Record<string, string>> = {},
+  state = '',
+  version?: number,
+): Row {
   return {
     host: e.host,
     method: e.method,
@@ -206,7 +211,7 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
     category: e.category,
     explain: e.explain,
     vnis: e.vnis,
-    version: usFromIso(e.lastSeen, 'endpoint.lastSeen'),
+    version: version ?? usFromIso(e.lastSeen, 'endpoint.lastSeen'),
     applied,
     protocol: e.protocol,
     state,
@@ -511,7 +516,11 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       await backend.ensureDatabase?.();
       await runMigrations(backend, opts.migrationsDir);
     },
-    writeEndpoints(rows, applied, findings) {
+    writeEndpoints(rows, applied, extra) {
+      const findings = extra?.findings;
+      const version = extra?.version;
+      if (version !== undefined && !(Number.isSafeInteger(version) && version >= 0))
+        throw new StoreError(STORE_ERROR_CODES.rejected, 'endpoint version must be a non-negative safe integer');
       // The host's findings ride on its first row of this write (migration 016).
       const states = new Map<string, string>();
       if (findings !== undefined) {
@@ -531,10 +540,15 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
             carried.add(e.host);
             state = states.get(e.host) ?? '';
           }
-          return endpointToRow(e, applied?.[e.host] ?? {}, state);
+          return endpointToRow(e, applied?.[e.host] ?? {}, state, version);
         },
         applied !== undefined,
       );
+    },
+    async maxEndpointVersion() {
+      open();
+      const r = await backend.select(`SELECT max(version) AS v FROM ${TABLES.endpoints}`);
+      return num(r[0]?.['v'] ?? 0);
     },
     async restoreFindings() {
       open();

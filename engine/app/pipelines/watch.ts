@@ -32,7 +32,7 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { collectFiles, collectVxlan, type LiveCollector } from './collect.js';
 import { ReplayError } from './errors.js';
-import { EndpointLedger } from './tombstones.js';
+import { EndpointLedger, nextVersion } from './tombstones.js';
 import { faultPoint } from './faults.js';
 import type { Finding } from '../../contracts/inventory.js';
 
@@ -82,6 +82,8 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   session.analysis.restore(storedEndpoints, await store.restoreFindings());
   const ledger = new EndpointLedger();
   ledger.seed(storedEndpoints);
+  /** Version of the last endpoint write (EndpointWriteExtra.version): every write supersedes the last. */
+  let clock = await store.maxEndpointVersion();
   const marks = new Map<string, bigint>();
   let seq = 0n;
   for (const [host, m] of await store.watermarks()) {
@@ -155,7 +157,9 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     for (const h of hosts) byHost[h] = [];
     for (const f of findings) byHost[f.host]?.push(f);
     faultPoint('watch.snapshot_exchanges');
-    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied, byHost);
+    const written = ledger.rows(hosts, endpoints);
+    clock = nextVersion(clock, written);
+    await store.writeEndpoints(written, applied, { findings: byHost, version: clock });
     ledger.commit(hosts, endpoints);
     faultPoint('watch.snapshot_endpoints');
     await store.writePathMap(hosts.flatMap((h) => a.pathMap(h)));

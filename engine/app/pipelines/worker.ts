@@ -22,7 +22,7 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { Finding } from '../../contracts/inventory.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
-import { EndpointLedger } from './tombstones.js';
+import { EndpointLedger, nextVersion } from './tombstones.js';
 import { faultPoint } from './faults.js';
 
 export interface WorkerOptions {
@@ -54,11 +54,14 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   let marks = new Map<string, Map<string, bigint>>();
   /** Endpoint rows written per host, for tombstones of endpoints merged away later (tombstones.ts). */
   let ledger = new EndpointLedger();
+  /** Version of the last endpoint write (EndpointWriteExtra.version): every write supersedes the last. */
+  let clock = 0;
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
     const findings = await store.restoreFindings();
     const storedMarks = await store.watermarks();
+    clock = await store.maxEndpointVersion();
     session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
     session.analysis.restore(stored, findings);
     ledger = new EndpointLedger();
@@ -137,7 +140,9 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const byHost: Record<string, Finding[]> = {};
     for (const h of hosts) byHost[h] = [];
     for (const f of findings) byHost[f.host]?.push(f);
-    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied, byHost);
+    const rows = ledger.rows(hosts, endpoints);
+    clock = nextVersion(clock, rows);
+    await store.writeEndpoints(rows, applied, { findings: byHost, version: clock });
     ledger.commit(hosts, endpoints);
     faultPoint('analyze.endpoints_written');
     await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
