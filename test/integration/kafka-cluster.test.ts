@@ -69,35 +69,41 @@ async function metrics(p: number): Promise<Record<string, number>> {
   }
 }
 
-/** Every record of `topic` from the beginning: exchange id → how many times it is there. */
+/**
+ * Every record of `topic` from the beginning: exchange id → how many records carry it. Records are
+ * keyed by (partition, offset), so a redelivery to this reader (its own rebalance) counts once.
+ */
 async function idsInTopic(bootstrap: string, topic: string): Promise<Map<string, number>> {
   const kafka = testKafka(bootstrap);
   const admin = kafka.admin();
   await admin.connect();
-  const high = (await admin.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(p.high), 0);
+  const high = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)] as const));
   await admin.disconnect();
-  const out = new Map<string, number>();
-  let seen = 0;
+  const records = new Map<string, string>();
+  const next = new Map<number, bigint>();
   const consumer = kafka.consumer({ groupId: uniqueName('kc-read') });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      seen++;
+    eachMessage: async ({ partition, message }) => {
       const d = decodeExchangeMessage(message.value, headerString(message.headers, SCHEMA_HEADER));
-      if (d.ok) out.set(d.ex.id, (out.get(d.ex.id) ?? 0) + 1);
+      records.set(`${partition}:${message.offset}`, d.ok ? d.ex.id : `invalid:${partition}:${message.offset}`);
+      const n = BigInt(message.offset) + 1n;
+      if ((next.get(partition) ?? 0n) < n) next.set(partition, n);
     },
   });
   try {
     await until(
-      () => Promise.resolve(seen),
-      (n) => n >= high,
+      () => Promise.resolve([...high].every(([p, h]) => (next.get(p) ?? 0n) >= h)),
+      (done) => done,
       120_000,
-      `read back all ${high} records of ${topic}`,
+      `read ${topic} up to its high watermarks`,
     );
   } finally {
     await consumer.disconnect();
   }
+  const out = new Map<string, number>();
+  for (const id of records.values()) out.set(id, (out.get(id) ?? 0) + 1);
   return out;
 }
 
