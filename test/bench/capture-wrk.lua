@@ -1,6 +1,8 @@
 -- wrk script for test/bench/make-capture.sh: cycles through the JSON API's routes with many ids,
 -- keep-alive (wrk's default), gzip asked for on about half of the requests, a few POSTs with JSON bodies.
--- Usage: wrk ... -s capture-wrk.lua http://api.shop.example -- ORDER_IDS_FILE [SEED]
+-- Usage: wrk ... -s capture-wrk.lua http://api.shop.example -- ORDER_IDS_FILE [SEED] [HOSTS]
+-- HOSTS (optional, comma-separated): the Host header goes round these names (several API hosts behind
+-- one nginx, so a Kafka topic keyed by host spreads over partitions); the request sequence is unchanged.
 -- Deterministic per thread: a Park-Miller generator seeded from SEED and the thread's number picks each request.
 
 local thread_no = 0
@@ -13,6 +15,7 @@ local orders = {}
 local state = 1
 local n = 0
 local tokens = { "patq2OPYSYhbaSeQo6qjton3NM27B9LGai45QV-TJvE", "not-a-valid-token", "Zm9vYmFyYmF6cXV4" }
+local hosts = {}
 local words = { "chair", "lamp", "smart", "coffee", "eco", "keyboard", "bottle", "xyz" }
 
 local function rand(k)
@@ -25,6 +28,7 @@ function init(args)
   local f = assert(io.open(args[1], "r"), "order id file missing")
   for line in f:lines() do orders[#orders + 1] = line end
   f:close()
+  for h in string.gmatch(args[3] or "", "[^,]+") do hosts[#hosts + 1] = h end
   state = ((tonumber(args[2] or "42") or 42) * 7919 + (tid or 0) * 104729) % 2147483646 + 1
 end
 
@@ -32,11 +36,14 @@ local function get(path, gz, extra)
   local h = { ["Accept"] = "application/json", ["User-Agent"] = (gz and "shop-web/2.3" or "shop-batch/1.0") }
   if gz then h["Accept-Encoding"] = "gzip" end
   if extra then for k, v in pairs(extra) do h[k] = v end end
+  if #hosts > 0 then h["Host"] = hosts[n % #hosts + 1] end
   return wrk.format("GET", path, h)
 end
 
 local function post(path, body)
-  return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["User-Agent"] = "shop-mobile/5.1", ["Accept-Encoding"] = "gzip" }, body)
+  local h = { ["Content-Type"] = "application/json", ["User-Agent"] = "shop-mobile/5.1", ["Accept-Encoding"] = "gzip" }
+  if #hosts > 0 then h["Host"] = hosts[n % #hosts + 1] end
+  return wrk.format("POST", path, h, body)
 end
 
 function request()

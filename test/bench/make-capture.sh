@@ -10,7 +10,8 @@
 # the capture did not reach the size. Reports packets tcpdump dropped (a non-zero count means the capture
 # has gaps: rerun on a quieter machine, or accept them as realism). Needs root; removes everything it
 # created (namespaces, processes, temp files), also on failure or Ctrl-C. Env: WRK_THREADS (2),
-# WRK_CONNECTIONS (8), SEED (42).
+# WRK_CONNECTIONS (8), SEED (42), API_HOSTS (comma-separated Host headers wrk goes round; default: the
+# lab's one API host).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -60,7 +61,7 @@ grep -q 'listening on' "$TMP/tcpdump.log" || die "tcpdump did not start: $(cat "
 
 start=$(date +%s)
 ip netns exec "$CLI_NS" wrk -t "${WRK_THREADS:-2}" -c "${WRK_CONNECTIONS:-8}" -d "${MAX_SECONDS}s" --timeout 10s \
-  -s "$HERE/capture-wrk.lua" "$API_URL" -- "$TMP/orders.txt" "$SEED" > "$TMP/wrk.log" 2>&1 &
+  -s "$HERE/capture-wrk.lua" "$API_URL" -- "$TMP/orders.txt" "$SEED" "${API_HOSTS:-}" > "$TMP/wrk.log" 2>&1 &
 WRK_PID=$!
 PIDS+=("$WRK_PID")
 

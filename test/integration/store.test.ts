@@ -542,6 +542,35 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       assert.deepEqual(mine(await store.endpoints(), s), [newer]);
     });
 
+    it('a continuous write supersedes the previous one even when its lastSeen went down; its findings ride along', async () => {
+      const s = '.clock.test';
+      const host = `api${s}`;
+      // Snapshot 1: /u/{id} holds the latest exchange (a /u/me request). Snapshot 2: /u/me was split
+      // off as a literal, so /u/{id} has fewer hits AND an earlier lastSeen.
+      const before = endpoint(host, '/u/{id}', { hits: 10, lastSeen: '2024-03-01T11:00:00.000000Z' });
+      const after = endpoint(host, '/u/{id}', { hits: 6, lastSeen: '2024-03-01T10:00:00.000000Z' });
+      const me = endpoint(host, '/u/me', { hits: 4, lastSeen: '2024-03-01T11:00:00.000000Z' });
+      const f = finding('clock-1', host, { path: '/u/{id}' });
+      const v1 = (await store.maxEndpointVersion()) + 1;
+      await store.writeEndpoints([before], { [host]: { p: '1' } }, { findings: { [host]: [f] }, version: v1 });
+      await store.writeEndpoints([after, me], { [host]: { p: '2' } }, { findings: { [host]: [] }, version: v1 + 1 });
+      const got = mine(await store.endpoints(), s);
+      assert.deepEqual(
+        got.map((e) => [e.path, e.hits]),
+        [
+          ['/u/me', 4],
+          ['/u/{id}', 6],
+        ],
+      );
+      assert.ok((await store.maxEndpointVersion()) >= v1 + 1);
+      // The restore input is the latest write's (no findings), not the finding written with snapshot 1.
+      assert.deepEqual(
+        (await store.restoreFindings()).filter((x) => x.host === host),
+        [],
+      );
+      assert.equal((await store.watermarks()).get(host)?.get('p'), 2n);
+    });
+
     it('query binds parameters; an injection attempt stays a value; user SQL cannot write', async () => {
       const s = '.param.test';
       const tricky = `o'brien\\"; DROP TABLE endpoints; --${s}`;

@@ -83,8 +83,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+/** A kafkajs client; `bootstrap` is host:port or a comma-separated list (the three-node cluster). */
 export function testKafka(bootstrap: string): Kafka {
-  return new Kafka({ clientId: 'apitap-test', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  return new Kafka({ clientId: 'apitap-test', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING });
 }
 
 /** Creates topics (waits for leaders). */

@@ -80,6 +80,7 @@ export const COLUMNS = {
     'protocol',
     'operation',
     'graphql_errors',
+    'state',
   ],
   findings: [
     'id',
@@ -214,7 +215,12 @@ function strings(v: unknown): string[] {
 // ---------------------------------------------------------------------------------------------
 // Endpoints
 
-export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string, string>> = {}): Row {
+export function endpointToRow(
+  e: EndpointRecord,
+  applied: Readonly<Record<string, string>> = {},
+  state = '',
+  version?: number,
+): Row {
   return {
     host: e.host,
     method: e.method,
@@ -236,11 +242,12 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
     category: e.category,
     explain: e.explain,
     vnis: e.vnis,
-    version: usFromIso(e.lastSeen, 'endpoint.lastSeen'),
+    version: version ?? usFromIso(e.lastSeen, 'endpoint.lastSeen'),
     applied,
     protocol: e.protocol,
     operation: e.operation ?? '',
     graphql_errors: e.graphqlErrors ?? 0,
+    state,
   };
 }
 
@@ -251,11 +258,13 @@ export function endpointToRow(e: EndpointRecord, applied: Readonly<Record<string
 export const ENDPOINT_TOMBSTONE = 'tombstone: merged into another endpoint by a later template decision';
 
 export const SELECT_ENDPOINTS =
-  `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied').join(', ')} ` +
+  `SELECT ${COLUMNS.endpoints.filter((c) => c !== 'version' && c !== 'applied' && c !== 'state').join(', ')} ` +
   `FROM ${TABLES.endpoints} FINAL WHERE NOT (hits = 0 AND has(explain, '${ENDPOINT_TOMBSTONE}')) ORDER BY host, method, path`;
 
 /** Per host, the highest watermark of its rows (migration 007). */
 export const SELECT_EXCHANGE_SOURCES = `SELECT id, source FROM ${TABLES.exchanges} FINAL WHERE id IN {ids:Array(String)}`;
+/** Per host, the findings stored with its rows (migration 017); at most one row per host carries them. */
+export const SELECT_ENDPOINT_STATES = `SELECT host, state, applied FROM ${TABLES.endpoints} FINAL WHERE state != '' ORDER BY host`;
 export const SELECT_WATERMARKS = `SELECT host, applied FROM ${TABLES.endpoints} FINAL WHERE length(mapKeys(applied)) > 0 ORDER BY host`;
 
 /** A row of SELECT_ENDPOINTS back to an EndpointRecord (keys in contract order, zod-checked). */
@@ -619,10 +628,12 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
     columns: readonly string[],
     items: readonly T[],
     toRow: (item: T) => Row,
+    whole = false,
   ): Promise<void> {
     open();
-    for (let i = 0; i < items.length; i += batchRows) {
-      const end = Math.min(items.length, i + batchRows);
+    const step = whole ? Math.max(1, items.length) : batchRows;
+    for (let i = 0; i < items.length; i += step) {
+      const end = Math.min(items.length, i + step);
       const rows: Row[] = new Array<Row>(end - i);
       for (let j = i; j < end; j++) rows[j - i] = toRow(items[j] as T);
       try {
@@ -642,8 +653,68 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       await backend.ensureDatabase?.();
       await runMigrations(backend, opts.migrationsDir);
     },
-    writeEndpoints: (rows, applied) =>
-      write(TABLES.endpoints, COLUMNS.endpoints, rows, (e) => endpointToRow(e, applied?.[e.host] ?? {})),
+    writeEndpoints(rows, applied, extra) {
+      const findings = extra?.findings;
+      const version = extra?.version;
+      if (version !== undefined && !(Number.isSafeInteger(version) && version >= 0))
+        throw new StoreError(STORE_ERROR_CODES.rejected, 'endpoint version must be a non-negative safe integer');
+      // The host's findings ride on its first row of this write (migration 017).
+      const states = new Map<string, string>();
+      if (findings !== undefined) {
+        for (const e of rows) {
+          if (!states.has(e.host)) states.set(e.host, JSON.stringify(findings[e.host] ?? []));
+        }
+      }
+      const carried = new Set<string>();
+      // With watermarks: one INSERT, so rows, watermark and state land together or not at all.
+      return write(
+        TABLES.endpoints,
+        COLUMNS.endpoints,
+        rows,
+        (e) => {
+          let state = '';
+          if (!carried.has(e.host)) {
+            carried.add(e.host);
+            state = states.get(e.host) ?? '';
+          }
+          return endpointToRow(e, applied?.[e.host] ?? {}, state, version);
+        },
+        applied !== undefined,
+      );
+    },
+    async maxEndpointVersion() {
+      open();
+      const r = await backend.select(`SELECT max(version) AS v FROM ${TABLES.endpoints}`);
+      return num(r[0]?.['v'] ?? 0);
+    },
+    async restoreFindings() {
+      open();
+      // One row per host carries a state; should an older one survive (a host whose rows were all
+      // merged away keeps its last tombstone), the one written with the highest watermark wins:
+      // watermarks only grow, so the latest write has the largest sum.
+      const best = new Map<string, { weight: bigint; state: string }>();
+      for (const r of await backend.select(SELECT_ENDPOINT_STATES)) {
+        const host = String(r['host']);
+        let weight = 0n;
+        for (const v of Object.values((r['applied'] ?? {}) as Record<string, unknown>)) weight += BigInt(String(v));
+        const prev = best.get(host);
+        if (prev === undefined || weight > prev.weight) best.set(host, { weight, state: String(r['state']) });
+      }
+      const out: Finding[] = [];
+      for (const { state } of best.values()) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(state);
+        } catch (cause) {
+          throw new StoreError(STORE_ERROR_CODES.rejected, 'endpoints.state is not JSON', { cause });
+        }
+        for (const f of Array.isArray(parsed) ? parsed : []) out.push(Finding.parse(f));
+      }
+      for (const r of await backend.select(SELECT_FINDINGS)) {
+        if (!best.has(String(r['host']))) out.push(findingFromRow(r));
+      }
+      return out;
+    },
     async watermarks() {
       open();
       const out = new Map<string, Map<string, bigint>>();

@@ -97,6 +97,20 @@ export interface CaptureStatsRow {
   stats: string;
 }
 
+/** What continuous pipelines (analyzer group, watch) write beside their endpoint rows. */
+export interface EndpointWriteExtra {
+  /** Per host, the findings the rows were derived with (restore input, migration 017). */
+  findings?: Readonly<Record<string, readonly Finding[]>>;
+  /**
+   * The version of every row of this write (default: each row's lastSeen in µs). A continuous writer
+   * passes a clock that grows with every write: an endpoint's lastSeen can go DOWN between two
+   * snapshots (a template split moves its latest exchanges to a new literal endpoint), and a row
+   * versioned by lastSeen would then lose to its own stale predecessor and count those exchanges
+   * twice.
+   */
+  version?: number;
+}
+
 export interface Store {
   /** Runs deploy/clickhouse/*.sql in order (idempotent: CREATE ... IF NOT EXISTS, tracked in a migrations table). */
   migrate(): Promise<void>;
@@ -108,7 +122,18 @@ export interface Store {
   writeEndpoints(
     rows: readonly EndpointRecord[],
     applied?: Readonly<Record<string, Readonly<Record<string, string>>>>,
+    extra?: EndpointWriteExtra,
   ): Promise<void>;
+  /** Highest `version` of any endpoint row (0 for none): where a continuous writer's clock starts. */
+  maxEndpointVersion(): Promise<number>;
+  /**
+   * `extra.findings` (continuous pipelines): per host, the findings the rows were derived with; stored on
+   * the host's first row of the same INSERT as the rows and their watermark (migration 017), so the
+   * restore input is exactly as recent as the watermark. The input of Analysis.restore beside
+   * endpoints(): for each host written with `findings`, the findings stored with its rows; for
+   * other hosts (replays, earlier versions) the current findings of the findings table.
+   */
+  restoreFindings(): Promise<Finding[]>;
   /** Per host, "<topic>:<partition>" → the highest watermark stored with its rows. */
   watermarks(): Promise<Map<string, Map<string, bigint>>>;
   writeFindings(rows: readonly Finding[]): Promise<void>;

@@ -155,6 +155,16 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     )
     .option('--health-port <port>', 'HTTP health/metrics port (0 = none)', '0')
     .option(
+      '--session-timeout <seconds>',
+      "consumer group session timeout: a crashed member's partitions move to the others after this long (the broker bounds it: 6 to 1800 s by default)",
+      '30',
+    )
+    .option(
+      '--fetch-max-bytes <bytes>',
+      'fetch size bound per partition (one batch is about this many bytes)',
+      '1048576',
+    )
+    .option(
       '--http <addr:port>',
       'with the embedded store: serve it over the ClickHouse HTTP interface (read-only; none = off)',
       '127.0.0.1:0',
@@ -188,8 +198,16 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         config?: string;
         actorIp?: string;
         actionsKafka?: boolean | string;
+        sessionTimeout: string;
+        fetchMaxBytes: string;
       } & ActionFlags,
     ) => {
+      const sessionMs = Math.round(Number(flags.sessionTimeout) * 1000);
+      if (!(sessionMs >= 1000 && sessionMs <= 3_600_000))
+        h.fail(2, '--session-timeout wants seconds between 1 and 3600');
+      const fetchBytes = Number(flags.fetchMaxBytes);
+      if (!Number.isSafeInteger(fetchBytes) || fetchBytes < 1024)
+        h.fail(2, '--fetch-max-bytes wants an integer of at least 1024');
       const counters = new Counters();
       const config = configFromFlags(
         {
@@ -225,6 +243,10 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
           topic: flags.topic,
           groupId: flags.group,
           fromBeginning: flags.from === 'beginning',
+          sessionTimeoutMs: sessionMs,
+          maxBytesPerPartition: fetchBytes,
+          // Kafka's advice: at most a third of the session timeout.
+          heartbeatIntervalMs: Math.min(3_000, Math.floor(sessionMs / 3)),
         },
         { counters, logger: log },
       );

@@ -6,8 +6,24 @@
 // Store.endpoints() skips it. Raw SQL over `endpoints` sees it with hits 0 (sums stay right).
 import type { EndpointRecord } from '../../contracts/inventory.js';
 import { ENDPOINT_TOMBSTONE } from '../../adapters/store/sql.js';
+import { usFromIso } from '../../../analyzers/endpoints/restore.js';
 
 const key = (e: EndpointRecord): string => `${e.method} ${e.path}`;
+
+/**
+ * The version of a continuous writer's next endpoint write: above the previous one (so each write
+ * supersedes every earlier row of its keys, tombstones included, whatever their lastSeen), and at
+ * least the rows' latest lastSeen in µs (so it also stays above rows a replay wrote for older
+ * traffic). `previous` starts at Store.maxEndpointVersion().
+ */
+export function nextVersion(previous: number, rows: readonly EndpointRecord[]): number {
+  let v = previous + 1;
+  for (const r of rows) {
+    const us = usFromIso(r.lastSeen);
+    if (us !== null && us > v) v = us;
+  }
+  return v;
+}
 
 export class EndpointLedger {
   /** host → "METHOD path" → the row last written (or restored). */

@@ -32,7 +32,9 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { collectFiles, collectVxlan, type LiveCollector } from './collect.js';
 import { ReplayError } from './errors.js';
-import { EndpointLedger } from './tombstones.js';
+import { EndpointLedger, nextVersion } from './tombstones.js';
+import { faultPoint } from './faults.js';
+import type { Finding } from '../../contracts/inventory.js';
 
 export type WatchSource =
   | { kind: 'vxlan'; host: string; port: number; recvBufferBytes?: number }
@@ -77,9 +79,11 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
 
   // Restore: inventory, findings and the snapshot watermarks of the previous run(s).
   const storedEndpoints = await store.endpoints();
-  session.analysis.restore(storedEndpoints, await store.findings());
+  session.analysis.restore(storedEndpoints, await store.restoreFindings());
   const ledger = new EndpointLedger();
   ledger.seed(storedEndpoints);
+  /** Version of the last endpoint write (EndpointWriteExtra.version): every write supersedes the last. */
+  let clock = await store.maxEndpointVersion();
   const marks = new Map<string, bigint>();
   let seq = 0n;
   for (const [host, m] of await store.watermarks()) {
@@ -149,8 +153,15 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     const applied: Record<string, Record<string, string>> = {};
     for (const h of hosts) applied[h] = { [PART]: cur.toString() };
     const endpoints = hosts.flatMap((h) => a.endpoints(h));
-    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
+    const byHost: Record<string, Finding[]> = {};
+    for (const h of hosts) byHost[h] = [];
+    for (const f of findings) byHost[f.host]?.push(f);
+    faultPoint('watch.snapshot_exchanges');
+    const written = ledger.rows(hosts, endpoints);
+    clock = nextVersion(clock, written);
+    await store.writeEndpoints(written, applied, { findings: byHost, version: clock });
     ledger.commit(hosts, endpoints);
+    faultPoint('watch.snapshot_endpoints');
     await store.writePathMap(hosts.flatMap((h) => a.pathMap(h)));
     for (const h of hosts) marks.set(h, cur);
     touched.clear();

@@ -28,7 +28,8 @@ import type { BatchInfo, ExchangeConsumer, PartitionRef } from '../../adapters/b
 import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
-import { EndpointLedger } from './tombstones.js';
+import { EndpointLedger, nextVersion } from './tombstones.js';
+import { faultPoint } from './faults.js';
 import { sortFindings } from '../../../analyzers/risks/findings.js';
 import type { ActorEvent } from '../../../analyzers/actors/event.js';
 import type { ActorSettings } from '../config/index.js';
@@ -88,11 +89,14 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     if (!m) changes.set(f.host, (m = new Map()));
     m.set(f.id, f);
   };
+  /** Version of the last endpoint write (EndpointWriteExtra.version): every write supersedes the last. */
+  let clock = 0;
 
   async function rebuild(reason: string): Promise<void> {
     const stored = await store.endpoints();
-    const findings = await store.findings();
+    const findings = await store.restoreFindings();
     const storedMarks = await store.watermarks();
+    clock = await store.maxEndpointVersion();
     session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
     session.analysis.restore(stored, findings);
     opts.actions?.offer(findings);
@@ -103,6 +107,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     marks = storedMarks;
     seen = new Map();
     counters.inc('analyzer_state_rebuilds');
+    faultPoint('analyze.rebuilt');
     opts.log?.('analyzer state rebuilt from store', { reason, endpoints: stored.length });
   }
 
@@ -115,6 +120,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   }
 
   async function handle(batch: Exchange[], info: BatchInfo): Promise<void> {
+    faultPoint('analyze.batch_received');
     const part = `${info.topic}:${info.partition}`;
     const ids = batch.map((e) => e.id);
     const stored = await store.exchangeSources(ids);
@@ -145,6 +151,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const hosts = [...new Set(fresh.map((r) => r.host))].sort();
     await store.writeExchanges(fresh);
     const endpoints = hosts.flatMap((h) => session.analysis.endpoints(h));
+    faultPoint('analyze.exchanges_written');
     const findings = hosts.flatMap((h) => session.analysis.findings(h));
     const d =
       opts.analysis.drift === false
@@ -169,6 +176,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       await store.resolveFindings(stale);
       counters.inc('analyzer_findings_resolved', stale.length);
     }
+    faultPoint('analyze.findings_written');
     // The new watermarks go with the rows that count these exchanges, in the same INSERT.
     const next = new Map<string, Map<string, bigint>>();
     const applied: Record<string, Record<string, string>> = {};
@@ -179,14 +187,23 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       next.set(h, m);
       applied[h] = Object.fromEntries([...m].map(([k, v]) => [k, v.toString()]));
     }
-    await store.writeEndpoints(ledger.rows(hosts, endpoints), applied);
+    // The findings go with them too: they are restore input (auth splits, header and credential
+    // counts), and must be exactly as recent as the watermark (migration 017).
+    const byHost: Record<string, Finding[]> = {};
+    for (const h of hosts) byHost[h] = [];
+    for (const f of findings) byHost[f.host]?.push(f);
+    const rows = ledger.rows(hosts, endpoints);
+    clock = nextVersion(clock, rows);
+    await store.writeEndpoints(rows, applied, { findings: byHost, version: clock });
     ledger.commit(hosts, endpoints);
+    faultPoint('analyze.endpoints_written');
     await store.writePathMap(hosts.flatMap((h) => session.analysis.pathMap(h)));
     for (const [h, m] of next) marks.set(h, m);
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();
     counters.inc('analyzer_exchanges', fresh.length);
     dirty = true;
+    faultPoint('analyze.batch_handled');
   }
 
   let dirty = false;
