@@ -212,3 +212,42 @@ test('restore: counts of stored findings carry over; forget drops a host', () =>
   b.forget(['api.example.com']);
   assert.deepEqual(b.findings(), []);
 });
+
+test('a large YAML spec pruned at load is parsed whole once traffic reaches it', () => {
+  resetExchangeCounter();
+  const text = [
+    'openapi: 3.0.3',
+    'info:',
+    '  title: big',
+    "  version: '1'",
+    'paths:',
+    '  /users/{id}:',
+    '    get:',
+    '      responses:',
+    "        '200':",
+    '          description: ok',
+    '          content:',
+    '            application/json:',
+    '              schema:',
+    '                type: object',
+    '                properties:',
+    '                  name:',
+    '                    type: string',
+    'x-padding: |',
+    ...Array.from({ length: 20_000 }, (_, i) => `  padding line ${i} ${'x'.repeat(40)}`),
+  ].join('\n');
+  const big = parseSpec(text, 'big.yaml');
+  assert.equal(big.schemasPruned, true);
+  assert.equal(big.operations[0]?.contract.responses, null, 'pruned: no responses at load');
+  const a = createAnalysis({ specs: [big], previousSpecs: [], overrides: null, pii: null });
+  for (let i = 0; i < 3; i++) a.observe(ex('GET', `/users/${i + 1}`, { resJson: { name: 7, extra: true } }));
+  assert.deepEqual(
+    a
+      .findings()
+      .map((f) => `${f.kind} ${String(f.details['name'])}`)
+      .filter((x) => /^(undocumented_|schema_mismatch)/.test(x))
+      .sort(),
+    ['schema_mismatch /name', 'undocumented_field /extra'],
+  );
+  assert.equal(a.stats().conformance_specs_parsed_whole, 1);
+});

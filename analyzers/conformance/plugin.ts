@@ -39,7 +39,8 @@ import type { AnalyzerPlugin, Observed, Snapshot } from '../plugin.js';
 import { findingId } from '../risks/findings.js';
 import { bodyJson } from '../shared/json.js';
 import type { IndexedOp, SpecIndex } from '../spec/match.js';
-import type { LoadedSpec, SpecMedia, SpecResponse } from '../spec/types.js';
+import { parseSpec } from '../spec/load.js';
+import type { LoadedSpec, SpecContract, SpecMedia, SpecResponse } from '../spec/types.js';
 import { isIncidentalQuery, isStandardHeader } from './headers.js';
 import { bundleSchema } from './schema.js';
 import type { Side } from './schema.js';
@@ -196,6 +197,35 @@ export function createConformanceAnalyzer(
     conformance_bodies_unchecked: 0,
     conformance_bodies_schema_failed: 0,
     conformance_entries_dropped: 0,
+    conformance_specs_parsed_whole: 0,
+  };
+
+  /**
+   * The contract and documents to check an operation with. A large YAML spec was pruned at load time
+   * (spec/parse.ts: its schemas cut for a fast start); it is parsed whole once, when traffic first
+   * reaches one of its operations (about 170 ms per MB), and its operations are found by (method, path).
+   */
+  const wholeSpecs = new Map<LoadedSpec, LoadedSpec | null>();
+  const resolvedOps = new WeakMap<IndexedOp, { spec: LoadedSpec; contract: SpecContract }>();
+  const resolve = (e: IndexedOp): { spec: LoadedSpec; contract: SpecContract } => {
+    const src = e.spec.source;
+    if (src === null) return { spec: e.spec, contract: e.op.contract };
+    const hit = resolvedOps.get(e);
+    if (hit !== undefined) return hit;
+    let whole = wholeSpecs.get(e.spec);
+    if (whole === undefined) {
+      try {
+        whole = parseSpec(src.text, e.spec.name, src.dir ?? undefined, { prune: false });
+        counts.conformance_specs_parsed_whole++;
+      } catch {
+        whole = null; // it loaded pruned, so this does not happen; if it did, the pruned contract stands
+      }
+      wholeSpecs.set(e.spec, whole);
+    }
+    const op = whole?.operations.find((x) => x.method === e.op.method && x.path === e.op.path);
+    const r = whole && op ? { spec: whole, contract: op.contract } : { spec: e.spec, contract: e.op.contract };
+    resolvedOps.set(e, r);
+    return r;
   };
 
   const opFor = (o: Observed, key: string): IndexedOp | null => {
@@ -317,7 +347,7 @@ export function createConformanceAnalyzer(
   /** Validate one JSON body against a declared media's schema; notes its findings. */
   const checkBody = (
     st: KeyState,
-    entry: IndexedOp,
+    spec: LoadedSpec,
     side: Side,
     streamKey: string,
     media: SpecMedia,
@@ -329,7 +359,7 @@ export function createConformanceAnalyzer(
     if (media.schema === null) return;
     if (!shouldValidate(st, streamKey, json)) return;
     const ref = media.schema;
-    const c = cache.get(`${entry.spec.name}\u0000${ref}\u0000${side}`, () => bundleSchema(entry.spec, ref, side));
+    const c = cache.get(`${spec.name}\u0000${ref}\u0000${side}`, () => bundleSchema(spec, ref, side));
     if (!c.ok) {
       counts.conformance_bodies_schema_failed++;
       return;
@@ -376,7 +406,7 @@ export function createConformanceAnalyzer(
       counts.conformance_exchanges++;
       o.leaf.coarseKeys.add(key);
       const st = stateFor(key);
-      const c = entry.op.contract;
+      const { spec, contract: c } = resolve(entry);
       const res = o.ex.response;
       const us = req.startUs;
       const status = res?.status ?? null;
@@ -409,8 +439,8 @@ export function createConformanceAnalyzer(
             // OpenAPI 3: the form is an object schema; walk its field names as a JSON object.
             const obj: Record<string, string> = {};
             for (const n of formNames(req.body.data)) obj[n] = '';
-            const cc = cache.get(`${entry.spec.name}\u0000${media.schema}\u0000request`, () =>
-              bundleSchema(entry.spec, media.schema as string, 'request'),
+            const cc = cache.get(`${spec.name}\u0000${media.schema}\u0000request`, () =>
+              bundleSchema(spec, media.schema as string, 'request'),
             );
             if (cc.ok) {
               const hits: WalkHit[] = [];
@@ -451,7 +481,7 @@ export function createConformanceAnalyzer(
             } else {
               const media = pickMedia(c.requestBody, rmt);
               if (media !== null)
-                checkBody(st, entry, 'request', `${key} request ${media.mediaType}`, media, req.body, json, us, status);
+                checkBody(st, spec, 'request', `${key} request ${media.mediaType}`, media, req.body, json, us, status);
               else counts.conformance_bodies_unchecked++;
             }
           }
@@ -477,7 +507,7 @@ export function createConformanceAnalyzer(
       }
       checkBody(
         st,
-        entry,
+        spec,
         'response',
         `${key} response ${r.status} ${media.mediaType}`,
         media,

@@ -421,6 +421,7 @@ test('large YAML is pruned before parsing without changing what loads (every cor
       warningCount: 0,
       documents: null,
       schemasPruned: null,
+      source: null,
       operations: x.operations.map((o) => ({ ...o, contract: null })),
     });
     assert.deepEqual(index(b), index(a), f);

@@ -505,8 +505,8 @@ function detectFormat(doc: Obj, L: Loader): Format | string {
 }
 
 /** Parse a spec from text. `dir`: the spec's directory, for relative file references (none when omitted). */
-export function parseSpec(text: string, name: string, dir?: string): LoadedSpec {
-  const parsed = parseText(text);
+export function parseSpec(text: string, name: string, dir?: string, opts: { prune?: boolean } = {}): LoadedSpec {
+  const parsed = parseText(text, opts);
   if (parsed.error !== null) throw new SpecError(name, `not YAML/JSON: ${parsed.error}`);
   const raw = parsed.value;
   if (!isObj(raw)) throw new SpecError(name, `not an API description: the document is ${kindOf(raw)}`);
@@ -866,6 +866,7 @@ export function parseSpec(text: string, name: string, dir?: string): LoadedSpec 
     warnings: L.warnings,
     documents: { ...L.documents(), '': raw },
     schemasPruned: parsed.pruned === true,
+    source: parsed.pruned === true ? { text, dir: dir ?? null } : null,
     warningCount: L.warningCount,
   };
 }

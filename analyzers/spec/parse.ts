@@ -127,9 +127,10 @@ export function pruneYaml(text: string): string {
   return out.join('\n');
 }
 
-export function parseText(input: string): ParsedText {
+/** `prune: false` parses large YAML whole (what conformance needs: the schemas pruning cuts). */
+export function parseText(input: string, opts: { prune?: boolean } = {}): ParsedText {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
-  if (text.length >= PRUNE_MIN_BYTES && !/^\s*[{[]/.test(text)) {
+  if (opts.prune !== false && text.length >= PRUNE_MIN_BYTES && !/^\s*[{[]/.test(text)) {
     const pruned = parseYamlText(pruneYaml(text));
     if (pruned.error === null) return { ...pruned, pruned: true };
   }

@@ -127,4 +127,9 @@ export interface LoadedSpec {
   documents: Record<string, unknown>;
   /** True when the main document was pruned before parsing (large YAML, parse.ts): it holds no schemas. */
   schemasPruned: boolean;
+  /**
+   * The text (and directory) of a pruned spec, so that conformance can parse it whole when traffic
+   * first reaches one of its operations (conformance/plugin.ts); null when not pruned.
+   */
+  source: { text: string; dir: string | null } | null;
 }

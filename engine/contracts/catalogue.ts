@@ -588,6 +588,11 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
     'events',
     'compiled validators evicted from the bounded cache (compiled again on next use)',
   ],
+  conformance_specs_parsed_whole: [
+    'stat',
+    'events',
+    'large YAML specs (pruned at load) parsed whole when traffic first reached one of their operations',
+  ],
   conformance_entries_dropped: [
     'drop',
     'events',
