@@ -365,12 +365,17 @@ export function makeWorld(o: WorldOptions): World {
   }
   for (let k = 0; k < 2; k++) {
     const u = newUser(authFor(70 + k), false);
-    const victims = [r.pick(normalUsers)];
-    if (r.chance(0.5)) victims.push(r.pick(normalUsers.filter((x) => x !== victims[0])));
-    const objects = Math.min(
-      victims.reduce((s, v) => s + (userList[v]?.orders.length ?? 0), 0),
-      th.bolaObjects + r.int(1, 5),
-    );
+    // One or more victims, enough of them to hold the objects read (K+1 to K+5).
+    const want = th.bolaObjects + r.int(1, 5);
+    const pool = normalUsers.slice();
+    const victims: number[] = [];
+    let available = 0;
+    while (pool.length > 0 && (victims.length === 0 || available < want || (victims.length === 1 && r.chance(0.3)))) {
+      const v = pool.splice(r.int(0, pool.length - 1), 1)[0] as number;
+      victims.push(v);
+      available += userList[v]?.orders.length ?? 0;
+    }
+    const objects = Math.min(available, want);
     // The second BOLA reader sits behind the NAT address of the first two normal clients.
     const behindNat = k === 1;
     const me = userList[u];

@@ -1,0 +1,221 @@
+// The behaviour harness without a network: the scorer's attribution rules on hand-made reports, and the
+// world generator's promises (abuse past its threshold, near misses short of it) over many seeds.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskValue } from '../../../analyzers/pii/redact.js';
+import type { ReportFinding } from './score.js';
+import { findingWindow, maskCompatible, scoreActors } from './score.js';
+import type { ActorsTruth } from './truth.js';
+import { makeWorld } from './world.js';
+
+const iso = (us: number): string => new Date(Math.floor(us / 1000)).toISOString();
+
+const T0 = 1_790_000_000_000_000;
+const truth: ActorsTruth = {
+  schema: 'actors-truth/v1',
+  seed: 1,
+  host: 'api.acme.test',
+  prefix: '/v2',
+  thresholds: { enumerationDistinct: 50, bolaObjects: 3 },
+  startUs: T0,
+  endUs: T0 + 10_000_000,
+  requests: 100,
+  failures: 0,
+  actors: [
+    {
+      name: 'normal-1',
+      role: 'normal',
+      ip: '10.0.0.10',
+      principalKind: 'jwt_sub',
+      principal: '4711',
+      requests: 10,
+      abuses: [],
+    },
+    {
+      name: 'bola-2',
+      role: 'abuser',
+      ip: '10.0.0.10',
+      principalKind: 'api_key',
+      principal: 'ak_live_0123456789abcdef',
+      requests: 20,
+      abuses: [
+        {
+          kind: 'bola_suspect',
+          method: 'GET',
+          template: '/v2/orders/{orderId}',
+          firstUs: T0 + 5_000_000,
+          lastUs: T0 + 6_000_000,
+          requests: 5,
+          detail: '5 orders',
+          acceptable: [],
+        },
+      ],
+    },
+    {
+      name: 'harvester-1',
+      role: 'abuser',
+      ip: '10.0.0.11',
+      principalKind: 'api_key',
+      principal: 'sk_9999',
+      requests: 200,
+      abuses: [
+        {
+          kind: 'pii_harvest',
+          method: 'GET',
+          template: '/v2/customers/{customerId}',
+          firstUs: T0 + 1_000_000,
+          lastUs: T0 + 8_000_000,
+          requests: 200,
+          detail: '200 records',
+          acceptable: [{ kind: 'enumeration', method: 'GET', template: '/v2/customers/{customerId}' }],
+        },
+      ],
+    },
+    {
+      name: 'sprayer-1',
+      role: 'abuser',
+      ip: '10.0.0.12',
+      principalKind: null,
+      principal: null,
+      requests: 60,
+      abuses: [],
+    },
+  ],
+};
+
+function finding(
+  kind: string,
+  path: string,
+  actor: ReportFinding['actor'],
+  fromUs: number,
+  toUs: number,
+): ReportFinding {
+  return {
+    kind,
+    host: 'api.acme.test',
+    method: 'GET',
+    path,
+    details: {},
+    firstSeen: iso(fromUs),
+    lastSeen: iso(toUs),
+    ...(actor !== undefined ? { actor } : {}),
+  };
+}
+
+describe('actors scorer', () => {
+  test('a masked principal matches the credential it masks, and nothing else', () => {
+    const key = 'ak_live_0123456789abcdef';
+    assert.ok(maskCompatible(maskValue('api_key', key), key));
+    assert.ok(!maskCompatible(maskValue('api_key', key), 'sk_live_0123456789abcdef'));
+    assert.ok(maskCompatible(maskValue('email', 'anna.jansen@ziggo.nl'), 'anna.jansen@ziggo.nl'));
+    assert.ok(maskCompatible('4711', '4711'));
+    assert.ok(!maskCompatible('4711', '4712'));
+    assert.ok(maskCompatible('47…', '4711'));
+    assert.ok(!maskCompatible('ab**yz', 'abxz'), 'visible runs cannot overlap');
+  });
+
+  test('the window is read from the details in several spellings, else firstSeen/lastSeen', () => {
+    const base = finding('enumeration', '/x', undefined, T0, T0 + 1_000_000);
+    assert.deepEqual(findingWindow(base), { startUs: T0, endUs: T0 + 1_000_000 });
+    assert.deepEqual(
+      findingWindow({
+        ...base,
+        details: { window: { start: '2026-12-03T10:00:00.000001Z', end: '2026-12-03T10:05:00Z' } },
+      }),
+      { startUs: Date.parse('2026-12-03T10:00:00Z') * 1000 + 1, endUs: Date.parse('2026-12-03T10:05:00Z') * 1000 },
+    );
+    assert.deepEqual(findingWindow({ ...base, details: { windowStart: T0, windowEnd: T0 + 5 } }), {
+      startUs: T0,
+      endUs: T0 + 5,
+    });
+    assert.equal(findingWindow({ ...base, firstSeen: null, lastSeen: null }), null);
+  });
+
+  test('attribution: NAT address told apart by principal kind; acceptable kinds; wrong window, endpoint or actor are false', () => {
+    const bola = {
+      ip: '10.0.0.10',
+      principalKind: 'api_key',
+      principal: maskValue('api_key', 'ak_live_0123456789abcdef'),
+    };
+    const normal = { ip: '10.0.0.10', principalKind: 'jwt_sub', principal: '4711' };
+    const harvester = { ip: '10.0.0.11', principalKind: 'api_key', principal: 'sk_9***' };
+    const s = scoreActors(truth, {
+      findings: [
+        finding('bola_suspect', '/v2/orders/{id}', bola, T0 + 5_500_000, T0 + 5_900_000), // true
+        finding('bola_suspect', '/v2/orders/{id}', bola, T0 + 60_000_000, T0 + 61_000_000), // window far off
+        finding('bola_suspect', '/v2/orders/{id}', normal, T0 + 5_500_000, T0 + 5_900_000), // on a normal client
+        finding('enumeration', '/v2/customers/{cid}', harvester, T0 + 2_000_000, T0 + 3_000_000), // acceptable
+        finding('pii_harvest', '/v2/customers', harvester, T0 + 2_000_000, T0 + 3_000_000), // wrong endpoint
+        finding('pii_harvest', '/customers/{n}', harvester, T0 + 2_000_000, T0 + 3_000_000), // true (no prefix)
+        finding('excessive_usage', '/v2/me', { ip: '10.9.9.9', principalKind: null, principal: null }, T0, T0), // nobody
+        { ...finding('cleartext_credentials', '/v2/me', undefined, T0, T0) }, // not a behaviour kind
+      ],
+    });
+    const k = (kind: string) => s.kinds.find((x) => x.kind === kind);
+    assert.deepEqual(
+      [k('bola_suspect')?.truePositives, k('bola_suspect')?.falsePositives, k('bola_suspect')?.recall],
+      [1, 2, 1],
+    );
+    assert.equal(s.normalFindings.length, 1);
+    assert.match(s.normalFindings[0] ?? '', /normal-1/);
+    assert.deepEqual([k('enumeration')?.acceptable, k('enumeration')?.falsePositives], [1, 0]);
+    assert.deepEqual(
+      [k('pii_harvest')?.truePositives, k('pii_harvest')?.falsePositives, k('pii_harvest')?.precision],
+      [1, 1, 0.5],
+    );
+    assert.equal(k('excessive_usage')?.falsePositives, 1);
+    assert.equal(s.missed.length, 0);
+  });
+
+  test('a report without findings has recall 0 for every planted kind, precision 1', () => {
+    const s = scoreActors(truth, { findings: [] });
+    assert.equal(s.kinds.find((x) => x.kind === 'bola_suspect')?.recall, 0);
+    assert.equal(s.kinds.find((x) => x.kind === 'enumeration')?.recall, 1, 'nothing planted, nothing missed');
+    assert.equal(s.missed.length, 2);
+  });
+});
+
+describe('actors world', () => {
+  test('over 60 seeds: abuse past its threshold, near misses short of it, NAT peers of distinct principal kinds', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const th = { enumerationDistinct: 20 + (seed % 5) * 15, bolaObjects: 2 + (seed % 3) };
+      const w = makeWorld({ seed, subnet: '10.9.9', thresholds: th });
+      const kinds = new Set<string>();
+      for (const a of w.actors) {
+        assert.match(a.ip, /^10\.9\.9\.\d+$/);
+        for (const b of a.behaviours) {
+          if (b.do === 'walk') {
+            if (a.role === 'abuser') assert.ok(b.count >= 1.4 * th.enumerationDistinct, `seed ${seed} ${a.name}`);
+            else assert.ok(b.count < th.enumerationDistinct, `seed ${seed} ${a.name}`);
+            assert.ok(
+              b.start >= 1 && b.start + b.count - 1 <= Math.max(w.productMax, b.count),
+              `seed ${seed} ${a.name} range`,
+            );
+          }
+          if (b.do === 'bola') {
+            const available = b.victims.reduce((n, v) => n + (w.users[v]?.orders.length ?? 0), 0);
+            if (a.role === 'abuser')
+              assert.ok(b.objects >= th.bolaObjects && b.objects <= available, `seed ${seed} ${a.name}`);
+            else assert.equal(b.objects, th.bolaObjects - 1);
+            assert.ok(!b.victims.includes(a.user ?? -1), 'a BOLA reader reads others');
+          }
+          if (a.role === 'abuser') kinds.add(b.do);
+        }
+      }
+      for (const d of ['walk', 'bola', 'hammer', 'spray', 'stuff', 'harvest'])
+        assert.ok(kinds.has(d), `seed ${seed}: ${d}`);
+      const byIp = new Map<string, string[]>();
+      for (const a of w.actors)
+        if (a.user !== null) byIp.set(a.ip, [...(byIp.get(a.ip) ?? []), w.users[a.user]?.auth ?? '?']);
+      for (const [ip, auths] of byIp)
+        assert.equal(new Set(auths).size, auths.length, `seed ${seed} ${ip}: ${auths.join()}`);
+    }
+  });
+
+  test('the same seed gives the same world; another seed another one', () => {
+    const a = makeWorld({ seed: 5, subnet: '10.1.1' });
+    assert.deepEqual(makeWorld({ seed: 5, subnet: '10.1.1' }), a);
+    const b = makeWorld({ seed: 6, subnet: '10.1.1' });
+    assert.notDeepEqual(b.paths, a.paths);
+  });
+});
