@@ -37,6 +37,9 @@ import { createTlsInventory, type TlsAnalyzerOptions } from './tls/inventory.js'
 import type { IndexedOp } from './spec/match.js';
 import { createSpecIndex } from './spec/match.js';
 import type { LoadedSpec } from './spec/types.js';
+import type { ActorEvent, ActorFields } from './actors/event.js';
+import { actorFields } from './actors/event.js';
+import { ActorIdentifier, type IpMode } from './actors/identity.js';
 
 export interface AnalysisOptions {
   specs: LoadedSpec[];
@@ -46,12 +49,20 @@ export interface AnalysisOptions {
   pii: { scanner: PiiScanner; aggregator: PiiFieldAggregator } | null;
   /** TLS inventory options (certificate_expiring threshold, bounds). */
   tls?: Partial<TlsAnalyzerOptions>;
+  /**
+   * Actors (analyzers/actors): with it, every exchange with a request gets its actor fields
+   * (Attribution.actor); `keepEvents` also keeps them as events for actorEvents() (replay, whose
+   * behaviour detectors run at the end; the analyzer group reads them back from the store instead).
+   */
+  actors?: { secret: Buffer | string; ipMode: IpMode; keepEvents: boolean; maxEvents: number } | null;
 }
 
 export interface Attribution {
   host: string;
   method: string;
   path: string;
+  /** Who sent it (null without a request, or without the actors option). */
+  actor: ActorFields | null;
 }
 
 /**
@@ -104,6 +115,11 @@ export interface Analysis {
   observeTls(rec: TlsHandshake): void;
   /** The encrypted hosts, sorted by (server, port, sni). */
   tls(): TlsEndpoint[];
+  /**
+   * The actor events kept (actors.keepEvents), in observation order; the first `maxEvents` only
+   * (actors_events_dropped counts the rest). Not sorted: the detectors sort by (packet time, id).
+   */
+  actorEvents(): ActorEvent[];
 }
 
 /** Host and raw path segments of a request target (origin-form, absolute-form, asterisk/authority-form). */
@@ -157,6 +173,10 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
   const fieldPaths = new FieldPaths();
   let findingsCache: Finding[] | null = null;
+  const actorOpts = opts.actors ?? null;
+  const identifier = actorOpts === null ? null : new ActorIdentifier(actorOpts);
+  const events: ActorEvent[] = [];
+  let eventsDropped = 0;
 
   const touch = (host: string): void => {
     hostCache.delete(host);
@@ -243,7 +263,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       const h = apiHost(ex);
       widen(h, t0, t1);
       findingsCache = null;
-      return { host: h, method: '', path: '' };
+      return { host: h, method: '', path: '', actor: null };
     }
     const { host, segs } = parseTarget(ex);
     widen(host, t0, t1);
@@ -258,9 +278,25 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight), fieldPaths);
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
-    const o: Observed = { ex, host, method, path, tpl, leaf, auth, generation: generations.get(host) ?? 0 };
+    const o: Observed = {
+      ex,
+      host,
+      method,
+      path,
+      tpl,
+      leaf,
+      auth,
+      generation: generations.get(host) ?? 0,
+      piiReceived: [],
+    };
     for (const p of plugins) p.observe?.(o);
-    return { host, method, path };
+    const actor = identifier === null ? null : actorFields(ex, segs, o.piiReceived, identifier);
+    if (actor !== null && actorOpts?.keepEvents === true) {
+      if (events.length < actorOpts.maxEvents) {
+        events.push({ ...actor, x: ex.id, t: req.startUs, host, method, path, status: ex.response?.status ?? null });
+      } else eventsDropped++;
+    }
+    return { host, method, path, actor };
   }
 
   function forget(hosts: readonly string[]): void {
@@ -412,6 +448,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     pathMap,
     stats() {
       const out: Partial<Record<CounterName, number>> = { ...counts };
+      if (eventsDropped > 0) out.actors_events_dropped = eventsDropped;
       for (const t of trees.values()) {
         out.analysis_tree_path_too_deep = (out.analysis_tree_path_too_deep ?? 0) + t.drops.path_too_deep;
         out.analysis_tree_children_overflow = (out.analysis_tree_children_overflow ?? 0) + t.drops.children_overflow;
@@ -427,5 +464,6 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       findingsCache = null;
     },
     tls: () => tlsInventory.entries(),
+    actorEvents: () => events,
   };
 }

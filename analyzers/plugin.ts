@@ -37,6 +37,11 @@ export interface Observed {
   readonly auth: AuthResult;
   /** Bumped when the host was forgotten: keys of earlier state must not be reused. */
   readonly generation: number;
+  /**
+   * Keyed hashes of the personal-data values the response carried (the PII plug-in appends them;
+   * the actor tracker reads them after every plug-in observed: pii_harvest).
+   */
+  readonly piiReceived: string[];
 }
 
 /** Everything a snapshot knows, for findings. */

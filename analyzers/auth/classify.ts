@@ -58,6 +58,13 @@ const HEADER_KEY =
 /** Cookie names that hold a session or auth token (tracking/preference cookies do not count). */
 const SESSION_COOKIE = /sess|^sid$|[-_.]sid$|auth|token|jwt|^connect\.sid$|remember|login|^_?csrf/i;
 
+/** A request header whose value is an API key (x-api-key, private-token, ...); `name` lower-case. */
+export const isApiKeyHeader = (name: string): boolean => HEADER_KEY.test(name);
+/** A cookie that holds a session or auth token. */
+export const isSessionCookie = (name: string): boolean => SESSION_COOKIE.test(name);
+/** A query parameter that carries an API credential (api_key_query). */
+export const isCredentialQueryName = (name: string): boolean => QUERY_AUTH.has(name.toLowerCase());
+
 function isJwt(token: string): boolean {
   const parts = token.split('.');
   if (parts.length !== 3 || (parts[0] ?? '').length < 4) return false;

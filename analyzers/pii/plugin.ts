@@ -2,10 +2,14 @@
 // aggregates hits per field of the provisional endpoint (aggregate.ts), and at snapshot time gives an
 // endpoint the PII fields of every provisional key that folded into it, plus those restored from the
 // store. Without a scanner (tests) only restored fields are reported.
+import type { PiiKind } from '../../engine/contracts/inventory.js';
 import type { EndpointAggregate } from '../endpoints/aggregate.js';
 import { endpointPii, renamePathField } from '../endpoints/aggregate.js';
 import type { AnalyzerPlugin, Observed } from '../plugin.js';
 import type { PiiFieldAggregator, PiiFieldResult, PiiScanner } from './types.js';
+
+/** Kinds that are credentials or infrastructure, not personal data received (pii_harvest). */
+const CREDENTIAL_KINDS: ReadonlySet<PiiKind> = new Set(['password', 'jwt', 'api_key', 'session_token', 'ip_address']);
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -17,6 +21,10 @@ export function createPiiAnalyzer(pii: { scanner: PiiScanner; aggregator: PiiFie
       const key = `${o.host}${o.generation > 0 ? `#${o.generation}` : ''} ${o.method} ${o.path}`;
       const hits = pii.scanner.scanExchange(o.ex, key).map((h) => ({ ...h, field: renamePathField(h.field, o.tpl) }));
       pii.aggregator.add(key, hits);
+      for (const h of hits) {
+        if (h.location.startsWith('response.') && h.validated && h.hash !== '' && !CREDENTIAL_KINDS.has(h.kind))
+          o.piiReceived.push(h.hash);
+      }
       o.leaf.coarseKeys.add(key);
     },
     contribute(ag: EndpointAggregate) {

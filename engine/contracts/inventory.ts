@@ -133,6 +133,23 @@ export const ActorRef = z.object({
 });
 export type ActorRef = z.infer<typeof ActorRef>;
 
+/**
+ * report/v1 `actors`: one actor's traffic in numbers (principal and IP as in ActorRef). `endpoints`
+ * counts distinct (host, method, template); `errors` the 4xx and 5xx responses it received.
+ */
+export const ActorRecord = z.object({
+  id: z.string(),
+  ip: z.string(),
+  principal: z.string().nullable(),
+  principalKind: z.string().nullable(),
+  requests: z.number().int().nonnegative(),
+  endpoints: z.number().int().nonnegative(),
+  errors: z.object({ '4xx': z.number().int().nonnegative(), '5xx': z.number().int().nonnegative() }),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export type ActorRecord = z.infer<typeof ActorRecord>;
+
 export const Finding = z.object({
   /** Deterministic: hash of kind, host, method, path and the finding's discriminating detail. */
   id: z.string(),

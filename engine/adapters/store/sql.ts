@@ -14,7 +14,7 @@ import type { Counters } from '../../contracts/counters.js';
 import { FACT_KINDS, type ApiFact, type FactKind } from '../../contracts/drift.js';
 import { StoreError, STORE_ERROR_CODES } from './errors.js';
 import { runMigrations } from './migrate.js';
-import type { CaptureStatsRow, ExchangeRow, Store } from './types.js';
+import type { ActorEventRow, ActorRow, CaptureStatsRow, ExchangeRow, Store } from './types.js';
 import { selectTls, tlsFromRow, tlsToRow } from './tls.js';
 
 export type Row = Record<string, unknown>;
@@ -47,6 +47,7 @@ export const TABLES = {
   tls: 'tls',
   apiFacts: 'api_facts',
   endpointPaths: 'endpoint_paths',
+  actors: 'actors',
 } as const;
 
 /** endpoint_paths (migration 009): provisional exchange path → inventory endpoint. */
@@ -92,6 +93,7 @@ export const COLUMNS = {
     'last_seen',
     'version',
     'resolved',
+    'actor',
   ],
   exchanges: [
     'id',
@@ -109,6 +111,31 @@ export const COLUMNS = {
     'anomalies',
     'complete',
     'source',
+    'actor_id',
+    'client_ip',
+    'forwarded_for',
+    'principal',
+    'principal_kind',
+    'principal_hash',
+    'id_values',
+    'login_hash',
+    'created_hash',
+    'pii_received',
+  ],
+  actors: [
+    'id',
+    'ip',
+    'principal',
+    'principal_kind',
+    'principal_hash',
+    'first_seen',
+    'last_seen',
+    'requests',
+    'endpoints',
+    'errors_4xx',
+    'errors_5xx',
+    'pii_values',
+    'version',
   ],
   captureStats: ['id', 'source', 'first_time', 'last_time', 'stats'],
   tls: [
@@ -274,6 +301,7 @@ export function findingToRow(f: Finding): Row {
     last_seen: f.lastSeen === null ? null : chTimeFromIso(f.lastSeen, 'finding.lastSeen'),
     version: f.lastSeen === null ? 0 : usFromIso(f.lastSeen, 'finding.lastSeen'),
     resolved: 0,
+    actor: f.actor === undefined ? '' : JSON.stringify(f.actor),
   };
 }
 
@@ -297,6 +325,14 @@ export function findingFromRow(r: Row): Finding {
   } catch (cause) {
     throw new StoreError(STORE_ERROR_CODES.rejected, 'findings.details is not JSON', { cause });
   }
+  let actor: unknown;
+  if (typeof r['actor'] === 'string' && r['actor'] !== '') {
+    try {
+      actor = JSON.parse(r['actor']);
+    } catch (cause) {
+      throw new StoreError(STORE_ERROR_CODES.rejected, 'findings.actor is not JSON', { cause });
+    }
+  }
   return Finding.parse({
     id: r['id'],
     kind: r['kind'],
@@ -309,6 +345,7 @@ export function findingFromRow(r: Row): Finding {
     details,
     firstSeen: r['first_seen'] === null ? null : isoFromChTime(r['first_seen'], 'findings.first_seen'),
     lastSeen: r['last_seen'] === null ? null : isoFromChTime(r['last_seen'], 'findings.last_seen'),
+    ...(actor !== undefined ? { actor } : {}),
   });
 }
 
@@ -332,6 +369,87 @@ export function exchangeToRow(x: ExchangeRow): Row {
     anomalies: x.anomalies,
     complete: x.complete,
     source: x.source ?? '',
+    actor_id: x.actor?.actorId ?? '',
+    client_ip: x.actor?.clientIp ?? '',
+    forwarded_for: x.actor?.forwardedFor ?? '',
+    principal: x.actor?.principal ?? '',
+    principal_kind: x.actor?.principalKind ?? '',
+    principal_hash: x.actor?.principalHash ?? '',
+    id_values: x.actor?.idValues ?? [],
+    login_hash: x.actor?.loginHash ?? '',
+    created_hash: x.actor?.createdHash ?? '',
+    pii_received: x.actor?.piiReceived ?? [],
+  };
+}
+
+/** Detector input (ActorEventRow): exchanges with an actor and a request time. */
+export const SELECT_ACTOR_EVENTS =
+  'SELECT id, toUnixTimestamp64Micro(request_time) AS t, host, method, path, status, actor_id, client_ip, ' +
+  'forwarded_for, principal, principal_kind, principal_hash, id_values, login_hash, created_hash, pii_received ' +
+  `FROM ${TABLES.exchanges} FINAL WHERE actor_id != '' AND request_time IS NOT NULL`;
+
+export function actorEventFromRow(r: Row): ActorEventRow {
+  return {
+    x: String(r['id']),
+    t: num(r['t']),
+    host: String(r['host']),
+    method: String(r['method']),
+    path: String(r['path']),
+    status: numOrNull(r['status']),
+    actorId: String(r['actor_id']),
+    clientIp: String(r['client_ip']),
+    forwardedFor: String(r['forwarded_for']),
+    principal: String(r['principal']),
+    principalKind: String(r['principal_kind']),
+    principalHash: String(r['principal_hash']),
+    idValues: strings(r['id_values']),
+    loginHash: String(r['login_hash']),
+    createdHash: String(r['created_hash']),
+    piiReceived: strings(r['pii_received']),
+  };
+}
+
+export const SELECT_PATH_MAP = `SELECT host, method, raw_path, path FROM ${TABLES.endpointPaths} FINAL ORDER BY host, method, raw_path`;
+
+export function actorToRow(a: ActorRow): Row {
+  return {
+    id: a.id,
+    ip: a.ip,
+    principal: a.principal ?? '',
+    principal_kind: a.principalKind ?? '',
+    principal_hash: a.principalHash,
+    first_seen: chTimeFromUs(a.firstUs, 'actor.firstUs'),
+    last_seen: chTimeFromUs(a.lastUs, 'actor.lastUs'),
+    requests: a.requests,
+    endpoints: a.endpoints,
+    errors_4xx: a.errors4xx,
+    errors_5xx: a.errors5xx,
+    pii_values: a.piiValues,
+    version: a.lastUs,
+  };
+}
+
+export const SELECT_ACTORS =
+  'SELECT id, ip, principal, principal_kind, principal_hash, toUnixTimestamp64Micro(first_seen) AS first_us, ' +
+  'toUnixTimestamp64Micro(last_seen) AS last_us, requests, endpoints, errors_4xx, errors_5xx, pii_values ' +
+  `FROM ${TABLES.actors} FINAL ORDER BY requests DESC, id`;
+
+export function actorFromRow(r: Row): ActorRow {
+  const p = String(r['principal']);
+  const k = String(r['principal_kind']);
+  return {
+    id: String(r['id']),
+    ip: String(r['ip']),
+    principal: p === '' ? null : p,
+    principalKind: k === '' ? null : k,
+    principalHash: String(r['principal_hash']),
+    requests: num(r['requests']),
+    endpoints: num(r['endpoints']),
+    errors4xx: num(r['errors_4xx']),
+    errors5xx: num(r['errors_5xx']),
+    piiValues: num(r['pii_values']),
+    firstUs: num(r['first_us']),
+    lastUs: num(r['last_us']),
   };
 }
 
@@ -546,6 +664,24 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
       open();
       return (await backend.select(SELECT_ENDPOINTS)).map(endpointFromRow);
     },
+    writeActors: (rows) => write(TABLES.actors, COLUMNS.actors, rows, actorToRow),
+    async actors() {
+      open();
+      return (await backend.select(SELECT_ACTORS)).map(actorFromRow);
+    },
+    async actorEvents() {
+      open();
+      return (await backend.select(SELECT_ACTOR_EVENTS)).map(actorEventFromRow);
+    },
+    async pathMap() {
+      open();
+      return (await backend.select(SELECT_PATH_MAP)).map((r) => ({
+        host: String(r['host']),
+        method: String(r['method']),
+        rawPath: String(r['raw_path']),
+        path: String(r['path']),
+      }));
+    },
     async findings() {
       open();
       return (await backend.select(SELECT_FINDINGS)).map(findingFromRow);
@@ -593,6 +729,7 @@ export function createSqlStore(backend: SqlBackend, opts: SqlStoreOptions = {}):
         TABLES.tls,
         TABLES.apiFacts,
         TABLES.endpointPaths,
+        TABLES.actors,
       ];
       for (const t of tables) {
         await backend.exec(`OPTIMIZE TABLE ${t} FINAL`);

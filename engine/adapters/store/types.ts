@@ -9,6 +9,49 @@ import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
 import type { ApiFact } from '../../contracts/drift.js';
 
+/**
+ * Who sent an exchange (migration 013; analyzers/actors/event.ts ActorFields has the same shape and
+ * says what each field holds). Only masked forms and keyed hashes: never a raw credential or value.
+ */
+export interface ExchangeActorColumns {
+  actorId: string;
+  clientIp: string;
+  forwardedFor: string;
+  principal: string;
+  principalKind: string;
+  principalHash: string;
+  idValues: string[];
+  loginHash: string;
+  createdHash: string;
+  piiReceived: string[];
+}
+
+/** An exchange row as the behaviour detectors read it back (actor columns + what they need). */
+export interface ActorEventRow extends ExchangeActorColumns {
+  x: string;
+  t: number;
+  host: string;
+  method: string;
+  path: string;
+  status: number | null;
+}
+
+/** One row of the actors table (migration 013): report/v1 ActorRecord plus what only the store keeps. */
+export interface ActorRow {
+  id: string;
+  ip: string;
+  principal: string | null;
+  principalKind: string | null;
+  principalHash: string;
+  requests: number;
+  endpoints: number;
+  errors4xx: number;
+  errors5xx: number;
+  piiValues: number;
+  firstUs: number;
+  lastUs: number;
+}
+
 /** Per-exchange metadata (never bodies, never header values). */
 export interface ExchangeRow {
   id: string;
@@ -28,6 +71,8 @@ export interface ExchangeRow {
   complete: boolean;
   /** Analyzer group only: Kafka "<topic>:<partition>:<offset>" of the record (migration 008). */
   source?: string;
+  /** Who sent it (migration 013); absent for exchanges without a request. */
+  actor?: ExchangeActorColumns | null;
 }
 
 /** One row of endpoint_paths: exchanges stored with (host, method, rawPath) count in endpoint `path`. */
@@ -85,6 +130,17 @@ export interface Store {
    * `exchanges` to the inventory through this table.
    */
   writePathMap(rows: readonly PathMapRow[]): Promise<void>;
+  /** Actor summaries (migration 013), keyed by id; the row with the latest last_seen wins. */
+  writeActors(rows: readonly ActorRow[]): Promise<void>;
+  /** Deduplicated current actors, sorted by requests (desc), then id. */
+  actors(): Promise<ActorRow[]>;
+  /**
+   * Every stored exchange with an actor, as detector input (deduplicated by id, unsorted: the
+   * detectors sort by packet time and id). Exchanges without a request time are left out.
+   */
+  actorEvents(): Promise<ActorEventRow[]>;
+  /** Deduplicated endpoint_paths rows (provisional exchange path → endpoint template). */
+  pathMap(): Promise<PathMapRow[]>;
   /** Deduplicated current rows, sorted (host, method, path). */
   endpoints(): Promise<EndpointRecord[]>;
   /** Deduplicated current rows, sorted (severity desc, kind, host, method, path, id). */

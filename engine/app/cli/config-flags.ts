@@ -15,6 +15,7 @@ export interface CollectorFlags {
   workers?: string;
   expiringDays?: string;
   quietAfter?: string;
+  actorIp?: string;
 }
 
 /** Adds --config, --body-cap, --vxlan-port, --max-flows and --idle-timeout (defaults: `apitap config`). */
@@ -27,6 +28,7 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--max-flows <n>', 'connections tracked at once; the stalest is ended beyond it (default 100000)')
     .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
     .option('--quiet-after <days>', 'api_gone_quiet: packet-time days of silence (default 7)')
+    .option('--actor-ip <mode>', 'actors: client IPs kept raw (default, for remediation) or hash (keyed HMAC)')
     .option('--expiring-days <days>', 'certificate_expiring: certificates expiring within this many days (default 30)')
     .option(
       '--workers <n>',

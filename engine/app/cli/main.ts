@@ -20,7 +20,7 @@ import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
-import { endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
+import { actorJson, actorsTable, endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
 import { registerDistributed } from './distributed.js';
 import { registerWatch } from './watch.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
@@ -201,6 +201,7 @@ storeOptions(
                     store,
                     certificateExpiringDays: config.analysis.certificateExpiringDays,
                     drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
+                    actors: config.analysis.actors,
                   }
                 : null,
             workers: config.pipeline.workers,
@@ -220,6 +221,7 @@ storeOptions(
                       store,
                       certificateExpiringDays: config.analysis.certificateExpiringDays,
                       drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
+                      actors: config.analysis.actors,
                     },
                     new Counters(),
                   )
@@ -294,6 +296,23 @@ storeOptions(
     else if (flags.format === 'sarif') process.stdout.write(JSON.stringify(sarif(fs, VERSION), null, 2) + '\n');
     else if (flags.format === 'ocsf') process.stdout.write(ocsfLines(fs, VERSION));
     else process.stdout.write(findingsTable(fs));
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  program
+    .command('actors')
+    .description(
+      'list the actors (principal, else client IP) from the store: requests, endpoints, errors, personal-data values received',
+    )
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (flags: StoreFlags & { format: string }) => {
+  const store = await openStoreFromFlags(flags, 'read');
+  try {
+    const rows = await store.actors();
+    process.stdout.write(flags.format === 'json' ? JSON.stringify(rows.map(actorJson)) + '\n' : actorsTable(rows));
   } finally {
     await store.close();
   }

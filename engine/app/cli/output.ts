@@ -1,7 +1,8 @@
 // Human and machine renderings of reports: table (default), json, sarif.
-import { SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
+import { isoFromUs, SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
 import { notAnalysedSummary, type Report } from '../pipelines/report.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
+import type { ActorRow } from '../../adapters/store/types.js';
 
 export function table(rows: readonly (readonly string[])[], header: readonly string[]): string {
   const all = [header, ...rows];
@@ -126,4 +127,41 @@ export function sarif(findings: readonly Finding[], version: string): object {
       },
     ],
   };
+}
+
+/** `apitap actors --format json`: report/v1 ActorRecord fields plus what the store keeps beside them. */
+export function actorJson(a: ActorRow): Record<string, unknown> {
+  return {
+    id: a.id,
+    ip: a.ip,
+    principal: a.principal,
+    principalKind: a.principalKind,
+    requests: a.requests,
+    endpoints: a.endpoints,
+    errors: { '4xx': a.errors4xx, '5xx': a.errors5xx },
+    firstSeen: isoFromUs(a.firstUs),
+    lastSeen: isoFromUs(a.lastUs),
+    piiValues: a.piiValues,
+    principalHash: a.principalHash,
+  };
+}
+
+export function actorsTable(rows: readonly ActorRow[]): string {
+  if (rows.length === 0) return 'no actors\n';
+  return table(
+    rows.map((a) => [
+      a.id,
+      a.ip,
+      a.principal ?? '-',
+      a.principalKind ?? '-',
+      String(a.requests),
+      String(a.endpoints),
+      String(a.errors4xx),
+      String(a.errors5xx),
+      String(a.piiValues),
+      isoFromUs(a.firstUs).slice(0, 19),
+      isoFromUs(a.lastUs).slice(0, 19),
+    ]),
+    ['ID', 'IP', 'PRINCIPAL', 'KIND', 'REQUESTS', 'ENDPOINTS', '4XX', '5XX', 'PII', 'FIRST SEEN', 'LAST SEEN'],
+  );
 }

@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CollectorConfig } from '../../../collectors/config.js';
+import { BEHAVIOUR_DEFAULTS } from '../../../analyzers/actors/detect.js';
 
 export { CollectorConfig };
 
@@ -24,6 +25,110 @@ export const PipelineConfig = z
   })
   .strict();
 
+const D = BEHAVIOUR_DEFAULTS;
+const count = (def: number, what: string): z.ZodDefault<z.ZodNumber> =>
+  z.number().int().min(1).max(100_000_000).default(def).describe(what);
+const seconds = (def: number, what: string): z.ZodDefault<z.ZodNumber> =>
+  z.number().int().min(1).max(604_800).default(def).describe(what);
+const factor = (def: number, what: string): z.ZodDefault<z.ZodNumber> =>
+  z.number().min(0).max(1000).default(def).describe(what);
+
+/** Actors and behaviour findings (analyzers/actors; README "Actors and behaviour"). */
+export const ActorSettings = z
+  .object({
+    ip: z
+      .enum(['raw', 'hash'])
+      .default('raw')
+      .describe(
+        'client IPs of actors: raw (for remediation: block_ip) or hash (keyed HMAC, `hmac:<hex>`); flag --actor-ip',
+      ),
+    maxEvents: count(
+      1_000_000,
+      'replay: per-exchange actor events kept for behaviour detection; beyond it counted as actors_events_dropped',
+    ),
+    reportTop: count(100, 'report/v1 `actors`: the most active actors listed (by requests); the store keeps all'),
+    intervalSeconds: seconds(
+      60,
+      'analyze (group): wall-clock seconds between runs of the behaviour job over the store',
+    ),
+    enumeration: z
+      .object({
+        distinctValues: count(
+          D.enumeration.distinctValues,
+          'enumeration: distinct values of one identifier parameter of one endpoint by one actor',
+        ),
+        windowSeconds: seconds(D.enumeration.windowSeconds, 'enumeration: within this many packet-time seconds'),
+      })
+      .strict()
+      .default(D.enumeration),
+    bola: z
+      .object({
+        minObjects: count(
+          D.bola.minObjects,
+          'bola_suspect: distinct objects bound to other principals that one principal got 2xx on',
+        ),
+        privateShare: factor(
+          D.bola.privateShare,
+          'bola_suspect (first and mostly accessed): share of an endpoint’s objects accessed by one principal only, for its objects to count as owned',
+        ),
+        minPrivateObjects: count(
+          D.bola.minPrivateObjects,
+          'bola_suspect (first and mostly accessed): objects an endpoint needs before ownership by access is inferred',
+        ),
+      })
+      .strict()
+      .default(D.bola),
+    excessive: z
+      .object({
+        bucketSeconds: seconds(D.excessive.bucketSeconds, 'excessive_usage: packet-time bucket of the request rate'),
+        minPerBucket: count(
+          D.excessive.minPerBucket,
+          'excessive_usage: requests per bucket below which no rate is excessive',
+        ),
+        k: factor(
+          D.excessive.k,
+          'excessive_usage: threshold = median + k·MAD of the other actors’ peak bucket on the endpoint',
+        ),
+        sustainBuckets: count(
+          D.excessive.sustainBuckets,
+          'excessive_usage: buckets above the threshold (sustained use)',
+        ),
+        minActors: count(D.excessive.minActors, 'excessive_usage: actors on an endpoint needed for a baseline'),
+      })
+      .strict()
+      .default(D.excessive),
+    bruteforce: z
+      .object({
+        failures: count(
+          D.bruteforce.failures,
+          'auth_bruteforce: failed authentications (401/403, 4xx of sign-ins) from one client IP',
+        ),
+        distinctPrincipals: count(
+          D.bruteforce.distinctPrincipals,
+          'auth_bruteforce (credential stuffing): distinct principals or login names among one IP’s failures',
+        ),
+        windowSeconds: seconds(D.bruteforce.windowSeconds, 'auth_bruteforce: within this many packet-time seconds'),
+      })
+      .strict()
+      .default(D.bruteforce),
+    harvest: z
+      .object({
+        minDistinct: count(
+          D.harvest.minDistinct,
+          'pii_harvest: distinct personal-data values one actor received from one endpoint, at least',
+        ),
+        k: factor(
+          D.harvest.k,
+          'pii_harvest: threshold = max(minDistinct, median + k·MAD of the other actors on the endpoint)',
+        ),
+        minActors: count(D.harvest.minActors, 'pii_harvest: actors on an endpoint needed for a baseline'),
+      })
+      .strict()
+      .default(D.harvest),
+  })
+  .strict();
+export type ActorSettings = z.infer<typeof ActorSettings>;
+
 export const AnalysisSettings = z
   .object({
     certificateExpiringDays: z
@@ -40,6 +145,7 @@ export const AnalysisSettings = z
       .max(3650)
       .default(7)
       .describe('api_gone_quiet: packet-time days of silence after which a stored endpoint has gone quiet'),
+    actors: ActorSettings.default(ActorSettings.parse({})),
   })
   .strict();
 
@@ -61,7 +167,7 @@ export class ConfigError extends Error {
 export interface FlagBinding {
   readonly flag: string;
   readonly path: readonly string[];
-  readonly kind: 'int' | 'ints' | 'seconds';
+  readonly kind: 'int' | 'ints' | 'seconds' | 'text';
 }
 
 /** Flags shared by the commands that run collectors (replay, collect). */
@@ -74,10 +180,12 @@ export const COLLECTOR_FLAGS = {
   workers: { flag: '--workers', path: ['pipeline', 'workers'], kind: 'int' },
   expiringDays: { flag: '--expiring-days', path: ['analysis', 'certificateExpiringDays'], kind: 'int' },
   quietAfter: { flag: '--quiet-after', path: ['analysis', 'quietAfterDays'], kind: 'int' },
+  actorIp: { flag: '--actor-ip', path: ['analysis', 'actors', 'ip'], kind: 'text' },
 } as const satisfies Record<string, FlagBinding>;
 
 /** Text → number without JavaScript's leniency ('', '0x10', '1e3', ' 5' are not numbers here). */
 function toNumber(text: string, kind: FlagBinding['kind']): number | string {
+  if (kind === 'text') return Number.NaN; // never a number: handled by the caller
   if (kind === 'seconds') return /^\d+(\.\d+)?$/.test(text) ? Math.round(Number(text) * 1e6) : text;
   return /^-?\d+$/.test(text) ? Number(text) : text;
 }
@@ -131,6 +239,10 @@ export function buildConfig(
     const text = Array.isArray(v) ? v.join(',') : (v as string);
     given.set(binding.path.join('.'), { binding, text });
     const texts: readonly string[] = Array.isArray(v) ? v : [v as string];
+    if (binding.kind === 'text') {
+      setPath(raw, binding.path, texts[0]);
+      continue;
+    }
     const values = texts.map((x) => toNumber(x, binding.kind));
     const bad = values.findIndex((x) => typeof x === 'string');
     if (bad >= 0) {

@@ -15,6 +15,12 @@ import type { ExchangeRow, PathMapRow, Store } from '../../adapters/store/types.
 import type { TlsEndpoint, TlsHandshake } from '../../contracts/tls.js';
 import { DEFAULT_QUIET_US, drift } from '../../../analyzers/drift/index.js';
 import type { CaptureReport } from './report.js';
+import { sortFindings } from '../../../analyzers/risks/findings.js';
+import type { ActorRecord } from '../../contracts/inventory.js';
+import { ActorSettings } from '../config/index.js';
+import { foldBehaviourDrops, reportActors, runBehaviour } from './behaviour.js';
+import { Counters as CounterSet } from '../../contracts/counters.js';
+import type { CounterName } from '../../contracts/catalogue.js';
 
 export interface AnalysisConfig {
   specs: LoadedSpec[];
@@ -32,6 +38,13 @@ export interface AnalysisConfig {
    * default when there is a store; quietUs is the silence after which an endpoint has gone quiet.
    */
   drift?: { quietUs: number } | false;
+  /** Actors and behaviour thresholds (config analysis.actors; defaults when absent). */
+  actors?: ActorSettings;
+  /**
+   * Keep per-exchange actor events and run the behaviour detectors at finish (replay: default
+   * true). The analyzer group sets false: its behaviour job reads the events back from the store.
+   */
+  behaviour?: boolean;
 }
 
 export interface AnalysisSession {
@@ -44,7 +57,7 @@ export interface AnalysisSession {
   finish(
     capture: CaptureReport,
     files: readonly string[],
-  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[]; tls: TlsEndpoint[] }>;
+  ): Promise<{ endpoints: EndpointRecord[]; findings: Finding[]; tls: TlsEndpoint[]; actors: ActorRecord[] | null }>;
   readonly analysis: Analysis;
   /** Packet time of the first and last request (or response) observed, -1 before any. */
   span(): { firstUs: number; lastUs: number };
@@ -88,12 +101,15 @@ export async function writeResults(store: Store, r: AnalysisResults): Promise<vo
 }
 
 export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): AnalysisSession {
+  const actorSettings = cfg.actors ?? ActorSettings.parse({});
+  const behaviour = cfg.behaviour ?? true;
   const analysis = createAnalysis({
     specs: cfg.specs,
     previousSpecs: cfg.previousSpecs,
     overrides: cfg.overrides,
     pii: { scanner: createPiiScanner({ secret: cfg.secret }), aggregator: createPiiFieldAggregator() },
     ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
+    actors: { secret: cfg.secret, ipMode: actorSettings.ip, keepEvents: behaviour, maxEvents: actorSettings.maxEvents },
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];
@@ -135,6 +151,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         responseBytes: ex.response?.body.size ?? 0,
         anomalies: ex.anomalies,
         complete: ex.complete,
+        actor: at.actor,
       };
       if (cfg.store !== null) rows.push(row);
       return row;
@@ -151,6 +168,16 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
       await flushRows();
       const endpoints = analysis.endpoints();
       let findings = analysis.findings();
+      let actors: ActorRecord[] | null = null;
+      if (behaviour) {
+        const own = new CounterSet();
+        const b = runBehaviour(analysis.actorEvents(), analysis.pathMap(), actorSettings, own);
+        findings = sortFindings([...findings, ...b.findings]);
+        actors = reportActors(b.actors, actorSettings.reportTop, own);
+        foldBehaviourDrops(capture, own);
+        for (const [k, v] of Object.entries(own.snapshot())) counters.inc(k as CounterName, v);
+        if (cfg.store !== null) await cfg.store.writeActors(b.actors);
+      }
       if (cfg.store !== null && cfg.drift !== false)
         findings = await applyDrift(cfg.store, endpoints, findings, cfg.drift?.quietUs ?? DEFAULT_QUIET_US);
       const tls = analysis.tls();
@@ -159,7 +186,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
         await writeResults(cfg.store, { endpoints, findings, pathMap, capture, files, firstUs, lastUs });
         await cfg.store.writeTls(tls);
       }
-      return { endpoints, findings, tls };
+      return { endpoints, findings, tls, actors };
     },
     span: () => ({ firstUs, lastUs }),
   };

@@ -23,6 +23,8 @@ import { DEFAULT_QUIET_US } from '../../../analyzers/drift/index.js';
 import { ReplayError } from './errors.js';
 import { expandInputs } from './inputs.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
+import { ActorSettings } from '../config/index.js';
+import { foldBehaviourDrops, reportActors, runBehaviour } from './behaviour.js';
 
 export interface ThreadedAnalysisConfig {
   specs: LoadedSpec[];
@@ -34,6 +36,8 @@ export interface ThreadedAnalysisConfig {
   certificateExpiringDays?: number;
   /** Drift against the store's earlier windows (analyze.ts applyDrift); off without a store. */
   drift?: { quietUs: number } | false;
+  /** Actors and behaviour thresholds (defaults when absent). */
+  actors?: ActorSettings;
 }
 
 export interface ThreadedReplayOptions {
@@ -103,6 +107,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         overrides: a.overrides,
         secret: new Uint8Array(a.secret),
         certificateExpiringDays: a.certificateExpiringDays ?? 30,
+        actors: a.actors ?? ActorSettings.parse({}),
         rows: a.store !== null,
       };
       const w = spawn('analysis-worker', { workerData: data, transferList: [ch.port2] });
@@ -158,10 +163,22 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
     };
     if (opts.analysis !== null) {
       const endpoints = done.flatMap((r) => r.endpoints).sort((a, b) => cmp(endpointKey(a), endpointKey(b)));
+      // Behaviour: the detectors run once over every shard's actor events (an actor spans hosts).
+      const actorSettings = opts.analysis.actors ?? ActorSettings.parse({});
+      const own = new Counters();
+      const behaviour = runBehaviour(
+        done.flatMap((r) => r.events),
+        done.flatMap((r) => r.pathMap),
+        actorSettings,
+        own,
+      );
       const findings = sortFindings([
         ...mergeShardFindings(done.map((r) => ({ findings: r.findings, window: r.window }))),
         ...(tlsInventory?.findings() ?? []),
+        ...behaviour.findings,
       ]);
+      const actors = reportActors(behaviour.actors, actorSettings.reportTop, own);
+      foldBehaviourDrops(report.capture, own);
       const tls = tlsInventory?.entries() ?? [];
       const store = opts.analysis.store;
       const withDrift =
@@ -171,7 +188,9 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       const spans = done.filter((r) => r.firstUs >= 0);
       const firstUs = spans.length > 0 ? Math.min(...spans.map((r) => r.firstUs)) : -1;
       const lastUs = spans.length > 0 ? Math.max(...spans.map((r) => r.lastUs)) : -1;
+      for (const [k, v] of Object.entries(own.snapshot())) counters.inc(k as CounterName, v);
       if (opts.analysis.store !== null) {
+        await opts.analysis.store.writeActors(behaviour.actors);
         await writeResults(opts.analysis.store, {
           endpoints,
           findings: withDrift,
@@ -186,6 +205,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       report.endpoints = endpoints;
       report.findings = withDrift;
       report.tls = tls;
+      report.actors = actors;
     }
     if (collected.traffic.buckets.length > 0) report.traffic = collected.traffic;
     return { report, counters };

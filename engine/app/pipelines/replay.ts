@@ -107,7 +107,7 @@ export async function replay(opts: ReplayOptions): Promise<{ report: Report; cou
     report.endpoints = out.endpoints;
     report.findings = out.findings;
     report.tls = out.tls;
-    report.tls = out.tls;
+    if (out.actors !== null) report.actors = out.actors;
   }
   const series = traffic.series();
   if (series.buckets.length > 0) report.traffic = series;

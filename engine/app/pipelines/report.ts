@@ -2,7 +2,7 @@
 //
 // Deterministic: built only from counters and packet time (no wall clock, no paths beyond what the
 // user passed). `capture.seconds` is the capture's duration in packet time.
-import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
+import type { ActorRecord, EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { Counters } from '../../contracts/counters.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
 import type { TrafficSeries } from '../report/traffic.js';
@@ -50,6 +50,11 @@ export interface Report {
   findings?: Finding[];
   /** Encrypted hosts from TLS handshakes, per (server ip, port, sni). */
   tls?: TlsEndpoint[];
+  /**
+   * The most active actors (analysis.actors.reportTop; by requests desc, then id), present when the
+   * behaviour detection ran. Principals are masked; see ActorRecord.
+   */
+  actors?: ActorRecord[];
   /** Exchanges per packet-time bucket (engine/app/report/traffic.ts); absent when no exchange was seen. */
   traffic?: TrafficSeries;
 }

@@ -20,6 +20,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
       secret: Buffer.from(data.secret),
       store: null,
       certificateExpiringDays: data.certificateExpiringDays,
+      actors: data.actors,
     },
     counters,
   );
@@ -48,6 +49,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
     stats: a.stats(),
     firstUs,
     lastUs,
+    events: a.actorEvents(),
   };
 }
 

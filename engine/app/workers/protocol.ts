@@ -14,6 +14,8 @@ import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { ExchangeRow, PathMapRow } from '../../adapters/store/types.js';
 import type { TlsHandshake } from '../../contracts/tls.js';
 import type { TrafficSeries } from '../report/traffic.js';
+import type { ActorEvent } from '../../../analyzers/actors/event.js';
+import type { ActorSettings } from '../config/index.js';
 
 export interface CollectorWorkerData {
   files: string[];
@@ -48,6 +50,7 @@ export interface AnalysisWorkerData {
   overrides: Overrides | null;
   secret: Uint8Array;
   certificateExpiringDays: number;
+  actors: ActorSettings;
   /** Send exchange rows to main (it has a store). */
   rows: boolean;
 }
@@ -63,5 +66,7 @@ export type AnalysisMsg =
       stats: Partial<Record<CounterName, number>>;
       firstUs: number;
       lastUs: number;
+      /** The shard's actor events (behaviour detection runs in main over all shards' events). */
+      events: ActorEvent[];
     }
   | { t: 'error'; message: string };
