@@ -10,6 +10,7 @@
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { neutralWord, Rng } from '../values.js';
@@ -18,6 +19,8 @@ import { writeActorsTruth } from './truth.js';
 import type { Actor, Behaviour, BehaviourKind, Paths, User, World } from './world.js';
 import { PRINCIPAL_KIND, WorldSchema } from './world.js';
 
+/** Connections of the hammer's paced requests (every other actor uses one at a time). */
+const HAMMER_CONNECTIONS = 8;
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 interface Response {
@@ -40,6 +43,21 @@ function fill(template: string, params: Record<string, string | number>): string
   return template.replace(/\{(\w+)\}/g, (_m, k: string) => encodeURIComponent(String(params[k] ?? '')));
 }
 
+const popularityCache = new WeakMap<World, number[]>();
+function popularity(world: World): number[] {
+  let order = popularityCache.get(world);
+  if (order === undefined) {
+    const r = new Rng(world.seed).fork('popularity');
+    order = world.products.slice();
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = r.int(0, i);
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    popularityCache.set(world, order);
+  }
+  return order;
+}
+
 class ActorRun {
   readonly agent: Agent;
   readonly rng: Rng;
@@ -47,6 +65,8 @@ class ActorRun {
   token: string | undefined;
   sid: string | undefined;
   requests = 0;
+  /** Requests without this actor's own credentials (logins before a token or session exists). */
+  anonymous = 0;
   failures = 0;
   readonly abuses: Abuse[] = [];
   readonly ua: string;
@@ -58,11 +78,18 @@ class ActorRun {
     readonly actor: Actor,
     private readonly target: { host: string; port: number },
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // One connection at a time, except for the hammer's paced parallel requests.
+    this.agent = new Agent({ keepAlive: true, maxSockets: HAMMER_CONNECTIONS });
     this.rng = new Rng(world.seed).fork(`actor ${actor.name}`);
     this.user = actor.user === null ? undefined : world.users[actor.user];
     this.ua = this.rng.pick(USER_AGENTS);
-    this.favourites = Array.from({ length: this.rng.int(3, 6) }, () => this.rng.pick(world.products));
+    // Popular products are popular with everyone: ranks drawn log-uniformly (P(rank i) ∝ 1/i) over
+    // one seeded popularity order, so catalogue entries are shared between clients as in real shops.
+    const order = popularity(world);
+    this.favourites = Array.from(
+      { length: this.rng.int(3, 6) },
+      () => order[Math.floor(Math.exp(this.rng.next() * Math.log(order.length)))] ?? (order[0] as number),
+    );
   }
 
   get paths(): Paths {
@@ -75,6 +102,8 @@ class ActorRun {
     opts: { headers?: Record<string, string>; body?: string } = {},
   ): Promise<Response> {
     this.requests++;
+    const h = opts.headers ?? {};
+    if (h['authorization'] === undefined && h['x-api-key'] === undefined && h['cookie'] === undefined) this.anonymous++;
     return new Promise((resolve) => {
       const req = request(
         {
@@ -171,7 +200,8 @@ class ActorRun {
   principal(): string | null {
     const u = this.user;
     if (u === undefined) return null;
-    return u.auth === 'session' ? (this.sid ?? null) : u.principal;
+    // A session principal is the cookie as sent (name and value), which is what apitap masks.
+    return u.auth === 'session' ? (this.sid === undefined ? null : `sid=${this.sid}`) : u.principal;
   }
 
   /** Runs `body` and records it as an abuse of `kind` on (method, template). */
@@ -232,7 +262,7 @@ class ActorRun {
     for (let i = n(0, 2); i > 0; i--)
       await this.ok('GET', `${p.productLookup}?${this.world.lookupParam}=${r.pick(this.favourites)}`);
     if (u?.staff === true) {
-      if (r.chance(0.6)) await this.ok('GET', `${p.customers}?page=${r.int(1, 2)}&size=20`);
+      if (first || r.chance(0.5)) await this.ok('GET', `${p.customers}?page=${r.int(1, 2)}&size=20`);
       for (let i = r.int(2, 6); i > 0; i--)
         await this.ok('GET', fill(p.customer, { customerId: r.int(1, this.world.customers) }));
     }
@@ -294,7 +324,7 @@ class ActorRun {
           'bola_suspect',
           'GET',
           template,
-          `${take.length} orders of ${b.victims.length} other user(s), ${b.form} path`,
+          `${take.length} orders of ${b.victims.length} other user(s) (${[...new Set(take.map((t) => t.user.auth))].join(', ')}), ${b.form} path`,
           [],
           async () => {
             for (const t of take)
@@ -310,17 +340,42 @@ class ActorRun {
       }
       case 'hammer': {
         const template = b.endpoint === 'search' ? p.products : b.endpoint === 'me' ? p.me : p.product;
-        await this.abuse('excessive_usage', 'GET', template, `${b.count} requests`, [], async () => {
-          for (let i = 0; i < b.count; i++) {
-            const path =
-              b.endpoint === 'search'
-                ? `${p.products}?q=${r.pick(SEARCH_WORDS)}`
-                : b.endpoint === 'me'
-                  ? p.me
-                  : fill(p.product, { productId: r.pick(this.favourites) });
-            await this.ok('GET', path);
-          }
-        });
+        const before = this.requests;
+        await this.abuse(
+          'excessive_usage',
+          'GET',
+          template,
+          `paced at ${b.rate}/s for ${b.seconds} s`,
+          [],
+          async () => {
+            // Paced, never in catch-up bursts: at most `rate` a second over `seconds`, several requests
+            // in flight, so the rate is sustained over several buckets of packet time even when a
+            // loaded machine answers slowly.
+            const interval = 1000 / b.rate;
+            const end = performance.now() + b.seconds * 1000;
+            let next = performance.now();
+            const worker = async (): Promise<void> => {
+              for (;;) {
+                const slot = Math.max(next, performance.now());
+                next = slot + interval;
+                if (slot >= end) return;
+                const ahead = slot - performance.now();
+                if (ahead > 1) await delay(ahead);
+                const path =
+                  b.endpoint === 'search'
+                    ? `${p.products}?q=${r.pick(SEARCH_WORDS)}`
+                    : b.endpoint === 'me'
+                      ? p.me
+                      : fill(p.product, { productId: r.pick(this.favourites) });
+                await this.ok('GET', path);
+              }
+            };
+            await Promise.all(Array.from({ length: HAMMER_CONNECTIONS }, worker));
+          },
+        );
+        const done = this.abuses[this.abuses.length - 1];
+        if (done !== undefined)
+          done.detail += `: ${this.requests - before} requests, ${((this.requests - before) / b.seconds).toFixed(0)}/s achieved`;
         return;
       }
       case 'spray': {
@@ -435,7 +490,8 @@ export async function runClients(world: World, target: { host: string; port: num
     ip: x.actor.ip,
     principalKind: x.user === undefined ? null : (PRINCIPAL_KIND[x.user.auth] ?? null),
     principal: x.principal(),
-    requests: x.requests,
+    requests: x.requests - x.anonymous,
+    anonymous: x.anonymous,
     abuses: x.abuses,
   }));
   return {

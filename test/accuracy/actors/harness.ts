@@ -8,10 +8,12 @@ import { cliCommand } from '../../support/cli.js';
 import { repoRoot } from '../../support/paths.js';
 import { captureActors } from './lab.js';
 import type { Capture } from './lab.js';
+import { stretchCapture } from './pcap.js';
 import type { ActorsScore, BehaviourReport as Report } from './score.js';
 import { BehaviourReport, scoreActors } from './score.js';
-import { BEHAVIOUR_KINDS } from './world.js';
-import type { Thresholds } from './world.js';
+import type { ActorsTruth } from './truth.js';
+import { writeActorsTruth } from './truth.js';
+import { BEHAVIOUR_KINDS, configFor, DEFAULT_THRESHOLDS, seededThresholds } from './world.js';
 
 /** A fixed installation secret: principals' HMACs (and so actor ids) are comparable between replays. */
 const SECRET = 'actors-accuracy-harness';
@@ -75,24 +77,45 @@ export function diffViews(a: Report, b: Report): string[] {
   return out;
 }
 
+/** The truth on the stretched clock: t0 + (t − t0) · factor. */
+export function stretchTruth(t: ActorsTruth, t0: number, factor: number): ActorsTruth {
+  const s = (us: number): number => t0 + Math.round((us - t0) * factor);
+  return {
+    ...t,
+    startUs: s(t.startUs),
+    endUs: s(t.endUs),
+    actors: t.actors.map((a) => ({
+      ...a,
+      abuses: a.abuses.map((x) => ({ ...x, firstUs: s(x.firstUs), lastUs: s(x.lastUs) })),
+    })),
+  };
+}
+
 export async function runOnce(o: {
   seed: number;
   out: string;
-  thresholds?: Thresholds;
-  config?: string;
+  /** 'seeded' (default): thresholds drawn from the seed and passed with --config; 'default': apitap's. */
+  thresholds?: 'seeded' | 'default';
   normals?: number;
 }): Promise<RunResult> {
-  const capture = await captureActors({
+  const captured = await captureActors({
     seed: o.seed,
     out: o.out,
-    ...(o.thresholds !== undefined ? { thresholds: o.thresholds } : {}),
+    thresholds: o.thresholds === 'default' ? DEFAULT_THRESHOLDS : seededThresholds(o.seed),
     ...(o.normals !== undefined ? { normals: o.normals } : {}),
   });
+  // The capture and the truth on the stretched clock (world.ts TIME_SCALE).
+  const origin = stretchCapture(captured.pcap, captured.world.timeScale);
+  if (origin === null) throw new Error('empty capture');
+  const capture = { ...captured, truth: stretchTruth(captured.truth, origin, captured.world.timeScale) };
+  writeActorsTruth(join(o.out, 'truth.json'), capture.truth);
+  const config = join(o.out, 'apitap-config.json');
+  writeFileSync(config, JSON.stringify(configFor(capture.world), null, 2) + '\n');
   // Both replays at once: they share nothing but the capture file.
   const t0 = Date.now();
   const [report, again] = await Promise.all([
-    replay(capture.pcap, o.out, 'report', 0, o.config),
-    replay(capture.pcap, o.out, 'report-again', 2, o.config),
+    replay(capture.pcap, o.out, 'report', 0, config),
+    replay(capture.pcap, o.out, 'report-again', 2, config),
   ]);
   const replayMs = Date.now() - t0;
   return { capture, report, score: scoreActors(capture.truth, report), replayDiff: diffViews(report, again), replayMs };

@@ -8,7 +8,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../../support/paths.js';
 import { waitFor } from '../../support/wait.js';
 import { captureState } from './pcap.js';
@@ -54,6 +55,14 @@ export interface Capture {
 }
 
 let counter = 0;
+
+/** node on the compiled sibling (dist/, as the suite runs) or on the source through tsx. */
+function script(name: 'server' | 'client'): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return import.meta.url.endsWith('.js')
+    ? ['node', join(here, `${name}.js`)]
+    : ['node', '--import', 'tsx', join(here, `${name}.ts`)];
+}
 
 function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -125,11 +134,8 @@ export async function captureActors(o: CaptureOptions): Promise<Capture> {
       what: () => `tcpdump to start (${log('tcpdump')})`,
     });
     if (tcpdump.exitCode !== null) throw new Error(`tcpdump failed: ${log('tcpdump')}`);
-    const tsx = ['node', '--import', 'tsx'];
-    const here = join(repoRoot, 'test', 'accuracy', 'actors');
     const server = start('server', nsS, [
-      ...tsx,
-      join(here, 'server.ts'),
+      ...script('server'),
       '--world',
       worldFile,
       '--listen',
@@ -142,14 +148,7 @@ export async function captureActors(o: CaptureOptions): Promise<Capture> {
       what: () => `the API server to start (${log('server')})`,
     });
     if (server.exitCode !== null) throw new Error(`API server failed: ${log('server')}`);
-    const client = start('client', nsC, [
-      ...tsx,
-      join(here, 'client.ts'),
-      '--world',
-      worldFile,
-      '--truth-out',
-      truthFile,
-    ]);
+    const client = start('client', nsC, [...script('client'), '--world', worldFile, '--truth-out', truthFile]);
     const clientRc = await exited(client);
     if (clientRc !== 0) throw new Error(`client failed (${String(clientRc)}): ${log('client')}`);
     // tcpdump writes behind the wire on a busy machine: wait for the file, not for the sockets.

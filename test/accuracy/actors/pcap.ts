@@ -3,7 +3,7 @@
 // RST). Classic pcap only (what tcpdump -w writes), either byte order, µs or ns; Ethernet or Linux
 // cooked (SLL) link types; IPv4 and IPv6. A record cut short at the end of the file (tcpdump is still
 // writing) is ignored.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface CaptureState {
   packets: number;
@@ -87,4 +87,41 @@ export function captureState(file: string): CaptureState {
   st.connections = opened.size;
   for (const k of opened) if (!ended.has(k)) st.open++;
   return st;
+}
+
+/**
+ * Slows a capture's clock down in place: every record's time becomes t0 + (t − t0) · factor, t0 being
+ * the first record's. The traffic is generated fast (seconds) and the detectors' windows and rate
+ * buckets are in packet time (minutes): stretching gives their defaults realistic rates to judge
+ * without the test waiting minutes. Returns t0 in epoch microseconds (null for an empty capture).
+ */
+export function stretchCapture(file: string, factor: number): number | null {
+  const b = readFileSync(file);
+  if (b.length < 24) return null;
+  const magicLe = b.readUInt32LE(0);
+  const le = magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d;
+  const magic = le ? magicLe : b.readUInt32BE(0);
+  if (magic !== 0xa1b2c3d4 && magic !== 0xa1b23c4d) throw new Error(`${file}: not a classic pcap file`);
+  const unit = magic === 0xa1b23c4d ? 1_000_000_000 : 1_000_000;
+  const rd = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const wr = (v: number, o: number): void => {
+    if (le) b.writeUInt32LE(v, o);
+    else b.writeUInt32BE(v, o);
+  };
+  let t0: bigint | null = null;
+  const F = BigInt(Math.round(factor * 1000));
+  const U = BigInt(unit);
+  let off = 24;
+  while (off + 16 <= b.length) {
+    const incl = rd(off + 8);
+    if (off + 16 + incl > b.length) break;
+    const t = BigInt(rd(off)) * U + BigInt(rd(off + 4));
+    t0 ??= t;
+    const s = t0 + ((t - t0) * F) / 1000n;
+    wr(Number(s / U), off);
+    wr(Number(s % U), off + 4);
+    off += 16 + incl;
+  }
+  writeFileSync(file, b);
+  return t0 === null ? null : Number((t0 * 1_000_000n) / U);
 }

@@ -36,6 +36,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       results: { type: 'string' },
       normals: { type: 'string' },
+      'default-thresholds': { type: 'boolean', default: false },
     },
   });
   const why = actorsLabUnavailable();
@@ -54,13 +55,14 @@ async function main(): Promise<number> {
     const r = await runOnce({
       seed,
       out: dir,
+      thresholds: values['default-thresholds'] ? 'default' : 'seeded',
       ...(values.normals !== undefined ? { normals: Number(values.normals) } : {}),
     });
     scores.push(r.score);
     const w = r.capture.world;
     const abusers = r.capture.truth.actors.filter((a) => a.role === 'abuser').length;
     notes.push(
-      `seed ${seed}: host ${w.host}, prefix '${w.prefix}', ${w.idStyle} ids, ${r.capture.truth.actors.length} actors (${abusers} abusers) on ${new Set(w.actors.map((a) => a.ip)).size} client IPs, ${r.capture.truth.requests} requests, ${r.capture.state.packets} packets over ${((r.capture.state.lastUs ?? 0) - (r.capture.state.firstUs ?? 0)) / 1e6} s of packet time; traffic ${r.capture.ms} ms, replay ${r.replayMs} ms; replays agree: ${r.replayDiff.length === 0 ? 'yes' : `NO (${r.replayDiff.join('; ')})`}`,
+      `seed ${seed}: thresholds ${JSON.stringify(w.thresholds)}; host ${w.host}, prefix '${w.prefix}', ${w.idStyle} ids, ${r.capture.truth.actors.length} actors (${abusers} abusers) on ${new Set(w.actors.map((a) => a.ip)).size} client IPs, ${r.capture.truth.requests} requests, ${r.capture.state.packets} packets over ${(((r.capture.state.lastUs ?? 0) - (r.capture.state.firstUs ?? 0)) / 1e6).toFixed(1)} s (stretched ×${w.timeScale} in packet time); traffic ${r.capture.ms} ms, replay ${r.replayMs} ms; replays agree: ${r.replayDiff.length === 0 ? 'yes' : `NO (${r.replayDiff.join('; ')})`}`,
     );
     if (r.replayDiff.length > 0 || r.score.normalFindings.length > 0) ok = false;
     process.stderr.write(`${notes[notes.length - 1] ?? ''}\n`);

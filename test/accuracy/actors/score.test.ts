@@ -6,7 +6,7 @@ import { maskValue } from '../../../analyzers/pii/redact.js';
 import type { ReportFinding } from './score.js';
 import { findingWindow, maskCompatible, scoreActors } from './score.js';
 import type { ActorsTruth } from './truth.js';
-import { makeWorld } from './world.js';
+import { makeWorld, seededThresholds } from './world.js';
 
 const iso = (us: number): string => new Date(Math.floor(us / 1000)).toISOString();
 
@@ -29,6 +29,7 @@ const truth: ActorsTruth = {
       principalKind: 'jwt_sub',
       principal: '4711',
       requests: 10,
+      anonymous: 1,
       abuses: [],
     },
     {
@@ -38,6 +39,7 @@ const truth: ActorsTruth = {
       principalKind: 'api_key',
       principal: 'ak_live_0123456789abcdef',
       requests: 20,
+      anonymous: 0,
       abuses: [
         {
           kind: 'bola_suspect',
@@ -58,6 +60,7 @@ const truth: ActorsTruth = {
       principalKind: 'api_key',
       principal: 'sk_9999',
       requests: 200,
+      anonymous: 0,
       abuses: [
         {
           kind: 'pii_harvest',
@@ -77,7 +80,8 @@ const truth: ActorsTruth = {
       ip: '10.0.0.12',
       principalKind: null,
       principal: null,
-      requests: 60,
+      requests: 0,
+      anonymous: 60,
       abuses: [],
     },
   ],
@@ -178,7 +182,7 @@ describe('actors scorer', () => {
 describe('actors world', () => {
   test('over 60 seeds: abuse past its threshold, near misses short of it, NAT peers of distinct principal kinds', () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const th = { enumerationDistinct: 20 + (seed % 5) * 15, bolaObjects: 2 + (seed % 3) };
+      const th = seededThresholds(seed);
       const w = makeWorld({ seed, subnet: '10.9.9', thresholds: th });
       const kinds = new Set<string>();
       for (const a of w.actors) {
@@ -199,6 +203,11 @@ describe('actors world', () => {
             else assert.equal(b.objects, th.bolaObjects - 1);
             assert.ok(!b.victims.includes(a.user ?? -1), 'a BOLA reader reads others');
           }
+          if ((b.do === 'spray' || b.do === 'stuff') && a.role === 'abuser') {
+            const tries = b.do === 'spray' ? b.names * b.passwords : b.pairs - b.hits;
+            assert.ok(tries >= 1.3 * Math.max(th.bruteforceFailures, th.bruteforceDistinct), `seed ${seed} ${a.name}`);
+          }
+          if (b.do === 'clumsy_login') assert.ok(b.failures < th.bruteforceFailures);
           if (a.role === 'abuser') kinds.add(b.do);
         }
       }

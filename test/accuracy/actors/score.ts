@@ -252,20 +252,20 @@ export function scoreActors(truth: ActorsTruth, report: BehaviourReport): Actors
   for (const a of truth.actors)
     for (const ab of a.abuses)
       if (!found.has(ab)) out.missed.push(`${a.name} (${a.ip}): ${ab.kind} ${ab.method} ${ab.template} (${ab.detail})`);
-  // Actors: each truth actor should appear in report.actors with its IP and principal.
+  // Actors: each truth actor should appear in report.actors with its IP and principal; an actor without
+  // credentials of its own (a sprayer, a stuffer) by its IP.
   for (const a of truth.actors) {
     const r = (report.actors ?? []).find(
       (x) =>
         x.ip === a.ip &&
-        (a.principal === null
-          ? (x.principal ?? null) === null
-          : (x.principalKind ?? null) === a.principalKind &&
+        (a.principal === null ||
+          ((x.principalKind ?? null) === a.principalKind &&
             x.principal != null &&
-            maskCompatible(x.principal, a.principal)),
+            maskCompatible(x.principal, a.principal))),
     );
     if (r === undefined) continue;
     out.actors.matched++;
-    if (r.requests === a.requests) out.actors.sameRequests++;
+    if (r.requests === (a.principal === null ? a.anonymous : a.requests)) out.actors.sameRequests++;
   }
   return out;
 }

@@ -33,7 +33,10 @@ export const TruthActor = z.object({
   principalKind: z.string().nullable(),
   /** The credential's identity (JWT sub, API key, Basic user, session id): synthetic test values. */
   principal: z.string().nullable(),
+  /** Requests that carried its own credentials (what apitap counts for its principal). */
   requests: z.number().int(),
+  /** Requests without them: logins before a token or session exists, a sprayer's attempts. */
+  anonymous: z.number().int(),
   abuses: z.array(Abuse),
 });
 export type TruthActor = z.infer<typeof TruthActor>;

@@ -41,9 +41,52 @@ export const Thresholds = z.object({
   enumerationDistinct: z.number().int(),
   /** bola_suspect: distinct objects of another principal. */
   bolaObjects: z.number().int(),
+  /** auth_bruteforce: failed authentications from one IP. */
+  bruteforceFailures: z.number().int(),
+  /** auth_bruteforce (stuffing): distinct principals or login names among one IP's failures. */
+  bruteforceDistinct: z.number().int(),
 });
 export type Thresholds = z.infer<typeof Thresholds>;
-export const DEFAULT_THRESHOLDS: Thresholds = { enumerationDistinct: 50, bolaObjects: 3 };
+/** apitap's documented defaults (analyzers/actors/detect.ts BEHAVIOUR_DEFAULTS). */
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  enumerationDistinct: 50,
+  bolaObjects: 3,
+  bruteforceFailures: 20,
+  bruteforceDistinct: 10,
+};
+
+/** Thresholds drawn from the seed, so the amounts of abuse move with them (and the config is used). */
+export function seededThresholds(seed: number): Thresholds {
+  const r = new Rng(seed).fork('thresholds');
+  return {
+    enumerationDistinct: r.int(25, 90),
+    bolaObjects: r.int(2, 5),
+    bruteforceFailures: r.int(10, 35),
+    bruteforceDistinct: r.int(5, 15),
+  };
+}
+
+/**
+ * Packet-time stretch applied to the capture (pcap.ts stretchCapture): traffic generated in seconds is
+ * judged as if it had taken five times as long, so the default 10 s rate buckets and 5 min windows see
+ * realistic rates.
+ */
+export const TIME_SCALE = 5;
+
+/** apitap's --config for a world: its thresholds, and every actor listed in report/v1. */
+export function configFor(w: World): Record<string, unknown> {
+  const t = w.thresholds;
+  return {
+    analysis: {
+      actors: {
+        reportTop: 100_000,
+        enumeration: { distinctValues: t.enumerationDistinct },
+        bola: { minObjects: t.bolaObjects },
+        bruteforce: { failures: t.bruteforceFailures, distinctPrincipals: t.bruteforceDistinct },
+      },
+    },
+  };
+}
 
 const User = z.object({
   /** The id in resource paths (/users/{id}). */
@@ -78,8 +121,13 @@ const Behaviour = z.discriminatedUnion('do', [
     victims: z.array(z.number().int()),
     objects: z.number().int(),
   }),
-  /** Many requests on one endpoint. */
-  z.object({ do: z.literal('hammer'), endpoint: z.enum(['search', 'me', 'product']), count: z.number().int() }),
+  /** Many requests on one endpoint, paced at `rate` a second of wall time for `seconds`. */
+  z.object({
+    do: z.literal('hammer'),
+    endpoint: z.enum(['search', 'me', 'product']),
+    rate: z.number(),
+    seconds: z.number(),
+  }),
   /** Password spraying: many login names, a few common passwords. */
   z.object({ do: z.literal('spray'), names: z.number().int(), passwords: z.number().int() }),
   /** Credential stuffing: many distinct name/password pairs, on the login endpoint or as Basic credentials. */
@@ -145,6 +193,8 @@ export const WorldSchema = z.object({
   productMax: z.number().int(),
   customers: z.number().int(),
   thresholds: Thresholds,
+  /** The packet-time stretch the harness applies to the capture. */
+  timeScale: z.number(),
   serverIp: z.string(),
   actors: z.array(Actor),
 });
@@ -260,7 +310,7 @@ export function makeWorld(o: WorldOptions): World {
   // Normal clients: every auth kind, a spread of activity; two share one address (a NAT), with
   // different principal kinds so each finding can be told apart by principal kind.
   for (let i = 0; i < nNormal; i++) {
-    const staff = i % 4 === 3;
+    const staff = i % 3 === 2;
     const u = newUser(authFor(i), staff);
     const shareWithPrevious = i === 1;
     if (shareWithPrevious) {
@@ -405,23 +455,41 @@ export function makeWorld(o: WorldOptions): World {
       user: u,
       behaviours: [
         { do: 'normal', scale: 0.8, rounds: 1 },
-        { do: 'hammer', endpoint: r.pick(['search', 'me', 'product'] as const), count: 0 },
+        // 40–70 requests a second for 7–9 s of wall time: at the 5× stretch, 80–140 requests in each
+        // default 10 s bucket over 7–9 buckets, against a few per bucket for a normal client.
+        {
+          do: 'hammer',
+          endpoint: r.pick(['search', 'me', 'product'] as const),
+          rate: r.int(40, 70),
+          seconds: r.int(7, 9),
+        },
       ],
     });
   }
+  // Sprayers and stuffers: 1.3–3.3 times the larger brute-force threshold in names or pairs.
+  const bruteAmount = (): number =>
+    Math.ceil(Math.max(th.bruteforceFailures, th.bruteforceDistinct) * (1.3 + 2 * r.next()));
   actors.push({
     name: 'sprayer-1',
     role: 'abuser',
     ip: ip(ipNext++),
     user: null,
-    behaviours: [{ do: 'spray', names: r.int(25, 90), passwords: r.int(1, 3) }],
+    behaviours: [{ do: 'spray', names: bruteAmount(), passwords: r.int(1, 3) }],
   });
+  const stuffHits = r.int(0, 2);
   actors.push({
     name: 'stuffer-1',
     role: 'abuser',
     ip: ip(ipNext++),
     user: null,
-    behaviours: [{ do: 'stuff', form: r.pick(['login', 'basic'] as const), pairs: r.int(25, 90), hits: r.int(0, 2) }],
+    behaviours: [
+      {
+        do: 'stuff',
+        form: r.pick(['login', 'basic'] as const),
+        pairs: bruteAmount() + stuffHits,
+        hits: stuffHits,
+      },
+    ],
   });
   for (let k = 0; k < 2; k++) {
     const u = newUser('api_key', true);
@@ -434,15 +502,10 @@ export function makeWorld(o: WorldOptions): World {
       behaviours: [
         form === 'pages'
           ? { do: 'harvest', form, count: r.int(8, 20), size: r.pick([50, 100]) }
-          : { do: 'harvest', form, count: r.int(150, 400), size: 1 },
+          : { do: 'harvest', form, count: r.int(200, 500), size: 1 },
       ],
     });
   }
-
-  // The hammer's volume is relative to the normal per-actor volume on its endpoint (about 2 to 8 a
-  // round per normal client): 15 to 40 times that.
-  for (const a of actors)
-    for (const b of a.behaviours) if (b.do === 'hammer') b.count = Math.round(normalRounds * 5 * (15 + r.next() * 25));
 
   return WorldSchema.parse({
     schema: 'actors-world/v1',
@@ -459,6 +522,7 @@ export function makeWorld(o: WorldOptions): World {
     productMax,
     customers: nCustomers,
     thresholds: th,
+    timeScale: TIME_SCALE,
     serverIp: `${o.subnet}.1`,
     actors,
   });
