@@ -455,13 +455,13 @@ export function makeWorld(o: WorldOptions): World {
       user: u,
       behaviours: [
         { do: 'normal', scale: 0.8, rounds: 1 },
-        // 40–70 requests a second for 7–9 s of wall time: at the 5× stretch, 80–140 requests in each
-        // default 10 s bucket over 7–9 buckets, against a few per bucket for a normal client.
+        // 60–90 requests a second for 8–10 s of wall time: at the 5× stretch, 120–180 requests in each
+        // default 10 s bucket over 8–10 buckets, against a few per bucket for a normal client.
         {
           do: 'hammer',
           endpoint: r.pick(['search', 'me', 'product'] as const),
-          rate: r.int(40, 70),
-          seconds: r.int(7, 9),
+          rate: r.int(60, 90),
+          seconds: r.int(8, 10),
         },
       ],
     });
