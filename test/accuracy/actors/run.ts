@@ -60,9 +60,10 @@ async function main(): Promise<number> {
     });
     scores.push(r.score);
     const w = r.capture.world;
+    const span = ((r.capture.state.lastUs ?? 0) - (r.capture.state.firstUs ?? 0)) / 1e6;
     const abusers = r.capture.truth.actors.filter((a) => a.role === 'abuser').length;
     notes.push(
-      `seed ${seed}: thresholds ${JSON.stringify(w.thresholds)}; host ${w.host}, prefix '${w.prefix}', ${w.idStyle} ids, ${r.capture.truth.actors.length} actors (${abusers} abusers) on ${new Set(w.actors.map((a) => a.ip)).size} client IPs, ${r.capture.truth.requests} requests, ${r.capture.state.packets} packets over ${(((r.capture.state.lastUs ?? 0) - (r.capture.state.firstUs ?? 0)) / 1e6).toFixed(1)} s (stretched ×${w.timeScale} in packet time); traffic ${r.capture.ms} ms, replay ${r.replayMs} ms; replays agree: ${r.replayDiff.length === 0 ? 'yes' : `NO (${r.replayDiff.join('; ')})`}`,
+      `seed ${seed}: thresholds ${JSON.stringify(w.thresholds)}; host ${w.host}, prefix '${w.prefix}', ${w.idStyle} ids, ${r.capture.truth.actors.length} actors (${abusers} abusers) on ${new Set(w.actors.map((a) => a.ip)).size} client IPs, ${r.capture.truth.requests} requests, ${r.capture.state.packets} packets in ${span.toFixed(1)} s (${(span * w.timeScale).toFixed(0)} s of packet time after the ×${w.timeScale} stretch); lab ${(r.capture.ms / 1000).toFixed(0)} s, two replays ${(r.replayMs / 1000).toFixed(0)} s (wall); replays agree: ${r.replayDiff.length === 0 ? 'yes' : `NO (${r.replayDiff.join('; ')})`}`,
     );
     if (r.replayDiff.length > 0 || r.score.normalFindings.length > 0) ok = false;
     process.stderr.write(`${notes[notes.length - 1] ?? ''}\n`);
