@@ -20,7 +20,7 @@ import type { Actor, Behaviour, BehaviourKind, Paths, User, World } from './worl
 import { PRINCIPAL_KIND, WorldSchema } from './world.js';
 
 /** Connections of the hammer's paced requests (every other actor uses one at a time). */
-const HAMMER_CONNECTIONS = 8;
+const HAMMER_CONNECTIONS = 16;
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 interface Response {
@@ -336,6 +336,9 @@ class ActorRun {
               );
           },
         );
+        const planted = this.abuses[this.abuses.length - 1];
+        if (planted !== undefined && planted.kind === 'bola_suspect')
+          planted.ownerKinds = take.map((t) => PRINCIPAL_KIND[t.user.auth]);
         return;
       }
       case 'hammer': {
@@ -374,8 +377,10 @@ class ActorRun {
           },
         );
         const done = this.abuses[this.abuses.length - 1];
-        if (done !== undefined)
-          done.detail += `: ${this.requests - before} requests, ${((this.requests - before) / b.seconds).toFixed(0)}/s achieved`;
+        if (done !== undefined && done.kind === 'excessive_usage') {
+          done.achievedPerSecond = (this.requests - before) / ((done.lastUs - done.firstUs) / 1e6);
+          done.detail += `: ${this.requests - before} requests, ${done.achievedPerSecond.toFixed(0)}/s achieved`;
+        }
         return;
       }
       case 'spray': {

@@ -74,6 +74,8 @@ export interface ActorsScore {
   falsePositives: string[];
   /** Planted abuses no finding matched. */
   missed: string[];
+  /** The same, structured. */
+  missedAbuses: Array<{ actor: TruthActor; abuse: Abuse }>;
   /** Planted abuses found, with the finding's evidence of the window. */
   found: string[];
   /** Behaviour findings without any packet-time window (window not checked). */
@@ -194,6 +196,7 @@ export function scoreActors(truth: ActorsTruth, report: BehaviourReport): Actors
     normalFindings: [],
     falsePositives: [],
     missed: [],
+    missedAbuses: [],
     found: foundLines,
     withoutWindow: 0,
     actors: { truth: truth.actors.length, matched: 0, sameRequests: 0, reported: report.actors?.length ?? null },
@@ -251,7 +254,10 @@ export function scoreActors(truth: ActorsTruth, report: BehaviourReport): Actors
   }
   for (const a of truth.actors)
     for (const ab of a.abuses)
-      if (!found.has(ab)) out.missed.push(`${a.name} (${a.ip}): ${ab.kind} ${ab.method} ${ab.template} (${ab.detail})`);
+      if (!found.has(ab)) {
+        out.missed.push(`${a.name} (${a.ip}): ${ab.kind} ${ab.method} ${ab.template} (${ab.detail})`);
+        out.missedAbuses.push({ actor: a, abuse: ab });
+      }
   // Actors: each truth actor should appear in report.actors with its IP and principal; an actor without
   // credentials of its own (a sprayer, a stuffer) by its IP.
   for (const a of truth.actors) {
@@ -277,6 +283,7 @@ export function combine(scores: ActorsScore[]): ActorsScore {
     normalFindings: scores.flatMap((s) => s.normalFindings),
     falsePositives: scores.flatMap((s) => s.falsePositives),
     missed: scores.flatMap((s) => s.missed),
+    missedAbuses: scores.flatMap((s) => s.missedAbuses),
     found: scores.flatMap((s) => s.found),
     withoutWindow: scores.reduce((n, s) => n + s.withoutWindow, 0),
     actors: {

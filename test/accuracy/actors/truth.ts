@@ -22,6 +22,11 @@ export const Abuse = z.object({
   /** What was planted, in words (for the results table). */
   detail: z.string(),
   acceptable: z.array(z.object({ kind: Kind, method: z.string(), template: z.string() })),
+  /** excessive_usage: requests a second of wall time the hammer achieved (the machine may be slower
+   * than the pace asked for); in packet time it is this divided by the world's timeScale. */
+  achievedPerSecond: z.number().optional(),
+  /** bola_suspect: apitap's principal kind of each object's owner, one entry per object read. */
+  ownerKinds: z.array(z.string()).optional(),
 });
 export type Abuse = z.infer<typeof Abuse>;
 
