@@ -17,8 +17,8 @@
 //   principals: (path) the object lies under another principal's own path (`/users/{B}/orders/{o}`,
 //   where the segment's keyed hash equals B's principal hash); (created) another principal created it
 //   (POST 2xx: Location or 201 body id); (first_and_mostly) another principal accessed it first and
-//   for at least half of its accesses, on an endpoint whose objects are private (apart from the
-//   suspect, ≥ privateShare of its objects are accessed by one principal only). Only stable principals
+//   for at least half of its accesses, on an endpoint whose objects are private (leaving the
+//   suspect's accesses out, ≥ privateShare of its objects are accessed by one principal only). Only stable principals
 //   (JWT sub / client, Basic user, API key): opaque session tokens change at every login.
 // - excessive_usage: per endpoint, an actor whose requests per bucket exceed
 //   max(minPerBucket, median + k·MAD of the other actors' peak buckets) in ≥ sustainBuckets buckets.
@@ -89,7 +89,12 @@ export type PathResolver = (host: string, method: string, path: string) => strin
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
-const STATIC = /\.(?:png|jpe?g|gif|svg|ico|css|js|mjs|map|woff2?|ttf|eot|webp|avif|mp4|webm|txt)$/i;
+/**
+ * Static assets and media segments (HLS `.ts`/`.m4s`, DASH, images): a player or a page fetches many
+ * distinct ones by design, so their parameters are no identifiers to enumerate or objects to own.
+ */
+const STATIC =
+  /\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|woff2?|ttf|otf|eot|html?|txt|pdf|mp4|webm|mp3|wasm|ts|m4s|m4a|m4v|aac|m3u8|mpd|vtt|webvtt|cmfv|cmfa)$/i;
 const STABLE_KINDS: ReadonlySet<string> = new Set(['jwt_sub', 'jwt_client', 'basic_user', 'api_key']);
 
 function id(kind: string, parts: readonly string[]): string {
@@ -442,7 +447,7 @@ function bola(ctx: Ctx, tpl: Map<string, number[]>): Finding[] {
     acc.push({ principal: e.principalHash, t: e.t });
     cands.push({ e, idx: i, binding: 'first_and_mostly', owner: '', object, ep });
   });
-  // Endpoint privacy without principal P: share of objects P never touched that one principal alone accessed.
+  // Endpoint privacy apart from principal P: of the objects others accessed, the share one principal alone accessed.
   const privacy = new Map<string, boolean>();
   const isPrivate = (ep: string, p: string): boolean => {
     const k = `${ep}\u0001${p}`;
@@ -451,10 +456,16 @@ function bola(ctx: Ctx, tpl: Map<string, number[]>): Finding[] {
       let single = 0;
       let total = 0;
       for (const acc of objects.get(ep)?.values() ?? []) {
-        if (acc.some((a) => a.principal === p)) continue;
+        let first: string | null = null;
+        let one = true;
+        for (const a of acc) {
+          if (a.principal === p) continue;
+          if (first === null) first = a.principal;
+          else if (a.principal !== first) one = false;
+        }
+        if (first === null) continue;
         total++;
-        const first = (acc[0] as Access).principal;
-        if (acc.every((a) => a.principal === first)) single++;
+        if (one) single++;
       }
       v = total >= minPrivateObjects && single >= privateShare * total;
       privacy.set(k, v);

@@ -175,7 +175,7 @@ function credentialOf(ex: Exchange): Credential | null {
   return null;
 }
 
-const FORWARDED_FOR = /(?:^|[;,\s])for\s*=\s*("?)\[?([^\]",;\s]+)/i;
+const FORWARDED_FOR = /(?:^|[;,\s])for\s*=\s*"?(\[)?([^\]",;\s]+)/i;
 
 /** First hop of X-Forwarded-For, else of Forwarded (RFC 7239 §5.2 `for=`), '' when absent. */
 export function forwardedHop(ex: Exchange): string {
@@ -189,7 +189,9 @@ export function forwardedHop(ex: Exchange): string {
   const fwd = headerValue(req.headers, 'forwarded');
   if (fwd !== null) {
     const m = FORWARDED_FOR.exec(fwd);
-    if (m?.[2] !== undefined) return m[2].replace(/:\d+$/, '');
+    const v = m?.[2];
+    // A bracketed IPv6 node keeps its colons; `ip:port` (one colon) loses the port (RFC 7239 §6).
+    if (v !== undefined) return m?.[1] === '[' || v.split(':').length > 2 ? v : v.replace(/:\d+$/, '');
   }
   return '';
 }
@@ -216,6 +218,19 @@ export function actorIdOf(ip: string, principalKind: string, principalHash: stri
 export class ActorIdentifier {
   readonly hasher: Hasher;
   private readonly ipMode: IpMode;
+  /** Actor ids by their basis (bounded: cleared when full; ids are recomputed, never wrong). */
+  private readonly ids = new Map<string, string>();
+
+  private idOf(ip: string, kind: string, principalHash: string): string {
+    const k = principalHash !== '' ? `${kind}|${principalHash}` : ip;
+    let id = this.ids.get(k);
+    if (id === undefined) {
+      if (this.ids.size >= 8192) this.ids.clear();
+      id = actorIdOf(ip, kind, principalHash);
+      this.ids.set(k, id);
+    }
+    return id;
+  }
   constructor(opts: IdentityOptions) {
     this.hasher = new Hasher(opts.secret);
     this.ipMode = opts.ipMode;
@@ -231,7 +246,7 @@ export class ActorIdentifier {
     const fwd = forwardedHop(ex);
     if (cred === null) {
       return {
-        id: actorIdOf(ip, '', ''),
+        id: this.idOf(ip, '', ''),
         ip,
         forwardedFor: this.ipForm(fwd),
         principal: '',
@@ -243,7 +258,7 @@ export class ActorIdentifier {
     // (`/users/{sub}/orders`) hashes equal to it (bola_suspect's path binding).
     const principalHash = this.hasher.full(cred.value);
     return {
-      id: actorIdOf(ip, cred.kind, principalHash),
+      id: this.idOf(ip, cred.kind, principalHash),
       ip,
       forwardedFor: this.ipForm(fwd),
       principal: maskPrincipal(cred.kind, cred.value),

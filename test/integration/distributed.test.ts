@@ -3,15 +3,19 @@
 // @clickhouse/client to the ClickHouse engine (chDB behind ClickHouse's HTTP interface). During the run
 // the ClickHouse front answers 503, the broker is stopped and started again, and an analyzer is
 // killed with SIGKILL and replaced. At the end the exchanges are counted by id against the ground
-// truth (`apitap replay --exchanges` of the same captures): none lost, none duplicated.
+// truth (`apitap replay --exchanges` of the same captures): none lost, none duplicated. Two analyzers
+// of one group give the behaviour findings and actors of a replay (their periodic behaviour job reads
+// every member's exchange rows back from the store).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openClickHouseStore } from '../../engine/adapters/store/clickhouse.js';
 import { apitap } from '../support/cli.js';
 import { useCluster } from '../support/cluster.js';
-import { uniqueName } from '../support/kafka.js';
+import { createTopics, uniqueName } from '../support/kafka.js';
+import { actorsCaptureUnavailable, recordActorsCapture } from '../support/actors-capture.js';
+import type { ActorRecord, Finding } from '../../engine/contracts/inventory.js';
 import { corpus, corpusAvailable, corpusSkip } from '../support/paths.js';
 import { startApitap, until, type Proc } from '../support/procs.js';
 
@@ -247,6 +251,100 @@ test(
       assert.equal(a.child.exitCode, null);
     } finally {
       await a.stop();
+    }
+  },
+);
+
+test(
+  'two analyzers in one group give the behaviour findings and actors of `apitap replay` (the behaviour job over the store)',
+  { skip: corpusSkip ?? actorsCaptureUnavailable() ?? false, timeout: 300_000 },
+  async () => {
+    const env = { APITAP_SECRET: 'group-behaviour' };
+    const pcap = await recordActorsCapture(work);
+    const r = apitap(['replay', pcap, '--no-store', '--format', 'json', '--workers', '0'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const want = JSON.parse(r.stdout) as { capture: { exchanges: number }; findings: Finding[]; actors: ActorRecord[] };
+    const expected = want.findings.filter((f) => f.actor !== undefined);
+    assert.ok(
+      expected.length >= 3,
+      'the capture has its planted abusers (test/integration/actors.test.ts checks each)',
+    );
+
+    const topic = uniqueName('actors');
+    await createTopics(cluster.broker.bootstrap, [{ topic, partitions: 2 }]);
+    const url = `${cluster.front.url}/actors_${process.pid}`;
+    const config = join(work, 'actors-config.json');
+    writeFileSync(config, JSON.stringify({ analysis: { actors: { intervalSeconds: 1 } } }));
+    const port = 19900 + (process.pid % 50) * 2;
+    const member = (p: number): Proc =>
+      startApitap(
+        [
+          'analyze',
+          '--kafka',
+          cluster.broker.bootstrap,
+          '--topic',
+          topic,
+          '--group',
+          `${topic}-g`,
+          '--clickhouse',
+          url,
+          '--store',
+          join(work, 'secret-actors'),
+          '--config',
+          config,
+          '--health-port',
+          String(p),
+        ],
+        env,
+      );
+    const store = await openClickHouseStore({ url });
+    await store.migrate();
+    const a = member(port);
+    const b = member(port + 1);
+    try {
+      for (const p of [port, port + 1]) {
+        await until(
+          () => metrics(p),
+          (m) => (m['bus_rebalances'] ?? 0) >= 1,
+          90_000,
+          `analyzer on ${p} joined the group`,
+        );
+      }
+      const pub = apitap(['collect', '--pcap', pcap, '--kafka', cluster.broker.bootstrap, '--topic', topic], env);
+      assert.equal(pub.code, 0, pub.stderr);
+      const total = want.capture.exchanges;
+      await until(
+        () => store.query('SELECT count() AS c FROM exchanges FINAL').then((x) => Number(x[0]?.['c'] ?? 0)),
+        (n) => n >= total,
+        120_000,
+        `all ${total} exchanges stored`,
+      );
+      const both = await Promise.all([metrics(port), metrics(port + 1)]);
+      assert.ok(
+        both.every((m) => (m['analyzer_exchanges'] ?? 0) > 0),
+        'both members analysed part of the traffic (two hosts, two partitions)',
+      );
+      const key = (f: Finding): string => JSON.stringify(f);
+      const got = await until(
+        async () => (await store.findings()).filter((f) => f.actor !== undefined),
+        (fs) => expected.every((e) => fs.some((f) => key(f) === key(e))),
+        120_000,
+        'the behaviour job wrote the replay’s behaviour findings',
+      );
+      // Each planted abuser once; a finding from an earlier, partial run (another template) may remain.
+      assert.deepEqual(
+        [...new Set(got.map((f) => `${f.kind} ${f.actor?.id}`))].sort(),
+        expected.map((f) => `${f.kind} ${f.actor?.id}`).sort(),
+      );
+      const actors = await store.actors();
+      assert.deepEqual(
+        actors.map((x) => [x.id, x.requests, x.endpoints]),
+        want.actors.map((x) => [x.id, x.requests, x.endpoints]),
+      );
+    } finally {
+      await a.stop().catch(() => null);
+      await b.stop().catch(() => null);
+      await store.close();
     }
   },
 );

@@ -374,6 +374,75 @@ for (const make of [chdbBackend, clickhouseBackend]) {
       );
     });
 
+    it('actor columns, actor events, findings with an actor and actors round-trip (migration 013)', async () => {
+      const s = '.act.test';
+      const actor = {
+        actorId: 'a1b2c3d4e5f60718',
+        clientIp: '192.0.2.7',
+        forwardedFor: '203.0.113.9',
+        principal: 'al****',
+        principalKind: 'jwt_sub',
+        principalHash: '0123456789abcdef0123456789abcdef',
+        idValues: ['p0:1111111111111111', 'q:orderid:2222222222222222'],
+        loginHash: '3333333333333333',
+        createdHash: '',
+        piiReceived: ['4444444444444444', '5555555555555555'],
+      };
+      await store.writeExchanges([
+        exchange('xa-1', `api${s}`, { actor, path: '/orders/{orderId}', status: 404 }),
+        exchange('xa-2', `api${s}`, { actor: null }),
+      ]);
+      const events = (await store.actorEvents()).filter((e) => e.host.endsWith(s));
+      assert.deepEqual(events, [
+        {
+          x: 'xa-1',
+          t: 1_709_287_200_000_001,
+          host: `api${s}`,
+          method: 'GET',
+          path: '/orders/{orderId}',
+          status: 404,
+          ...actor,
+        },
+      ]);
+      const f = finding('fa-1', `api${s}`, {
+        kind: 'enumeration',
+        actor: { id: actor.actorId, ip: actor.clientIp, principal: actor.principal, principalKind: 'jwt_sub' },
+      });
+      const plain = finding('fa-2', `api${s}`);
+      await store.writeFindings([f, plain]);
+      const back = mine(await store.findings(), s);
+      assert.deepEqual(
+        back.find((x) => x.id === 'fa-1'),
+        f,
+      );
+      assert.equal(
+        JSON.stringify(back.find((x) => x.id === 'fa-2')),
+        JSON.stringify(plain),
+        'no actor key without an actor',
+      );
+      const row = {
+        id: `act-${backend.name}`,
+        ip: 'hmac:00112233445566778899aabbccddeeff',
+        principal: null,
+        principalKind: null,
+        principalHash: '',
+        requests: 12,
+        endpoints: 3,
+        errors4xx: 2,
+        errors5xx: 1,
+        piiValues: 40,
+        firstUs: 1_709_287_200_000_001,
+        lastUs: 1_709_287_260_999_999,
+      };
+      await store.writeActors([{ ...row, requests: 5, lastUs: row.lastUs - 1 }]);
+      await store.writeActors([row]);
+      assert.deepEqual(
+        (await store.actors()).find((a) => a.id === row.id),
+        row,
+        'the latest summary wins',
+      );
+    });
+
     it('TLS hosts round-trip and replace by (server, port, sni)', async () => {
       const cert = {
         subject: 'CN=api.tls.test, O=Ünïcode',

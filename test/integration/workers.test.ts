@@ -2,7 +2,9 @@
 // beside a collector thread; the report, the exchange JSONL and the store rows must be byte-identical
 // to the single-thread replay (--workers 0) for any N. The input spans every corpus capture plus the
 // demo (over a hundred hosts, so every shard gets hosts) with a spec, so orphan findings, the one
-// cross-host finding, are merged across shards.
+// cross-host finding, are merged across shards; and, where tcpdump can record on loopback, the actors
+// capture (test/support/actors-capture.ts), whose abusers' traffic spans two API hosts: behaviour
+// findings need all of an actor's traffic, so they are computed once over every shard's actor events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,11 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apitap } from '../support/cli.js';
 import { corpus, needsCorpus, repoRoot } from '../support/paths.js';
+import { actorsCaptureUnavailable, recordActorsCapture } from '../support/actors-capture.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'apitap-workers-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 const ENV = { APITAP_SECRET: 'workers-test' };
 const inputs = [corpus('pcaps'), join(repoRoot, 'deploy/demo/demo.pcap')];
+const withActors = actorsCaptureUnavailable() === null;
+test.before(async () => {
+  if (withActors) inputs.push(await recordActorsCapture(tmp));
+});
 const spec = join(repoRoot, 'deploy/demo/openapi.yaml');
 
 function run(workers: number, store: boolean): { report: string; jsonl: string; rows: string[] } {
@@ -44,6 +51,7 @@ function run(workers: number, store: boolean): { report: string; jsonl: string; 
       'SELECT * EXCEPT (version) FROM endpoints FINAL ORDER BY host, method, path',
       'SELECT * EXCEPT (version) FROM findings FINAL ORDER BY id',
       'SELECT * EXCEPT (version) FROM capture_stats FINAL ORDER BY id',
+      'SELECT * EXCEPT (version) FROM actors FINAL ORDER BY id',
     ]) {
       const q = apitap(['query', '--store', dir, '--format', 'json', sql], ENV);
       assert.equal(q.code, 0, q.stderr);
@@ -61,6 +69,10 @@ test('report, exchanges and findings are byte-identical for 0, 1, 2 and 4 analys
     rep.findings.some((f) => f.kind === 'orphan_api'),
     'an orphan finding is merged across shards',
   );
+  if (withActors) {
+    const behaviour = rep.findings.filter((f) => 'actor' in f).map((f) => f.kind);
+    assert.deepEqual(behaviour.sort(), ['auth_bruteforce', 'bola_suspect', 'enumeration', 'pii_harvest']);
+  }
   for (const n of [1, 2, 4]) {
     const r = run(n, false);
     assert.equal(r.report, base.report, `report with --workers ${n}`);

@@ -315,8 +315,12 @@ export const RESOLVE_FINDINGS =
   `SELECT ${COLUMNS.findings.map((c) => (c === 'version' ? 'version + 1' : c === 'resolved' ? 'toUInt8(1)' : c)).join(', ')} ` +
   `FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND id IN {ids:Array(String)}`;
 
-/** Ids of active findings of some hosts. */
-export const SELECT_ACTIVE_FINDING_IDS = `SELECT id FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND host IN {hosts:Array(String)} ORDER BY id`;
+/**
+ * Ids of active findings of some hosts, behaviour findings (those with an actor) left out: the
+ * analyzer's per-host state never derives them (the behaviour job over all hosts does), so they are
+ * not the analyzer's to resolve.
+ */
+export const SELECT_ACTIVE_FINDING_IDS = `SELECT id FROM ${TABLES.findings} FINAL WHERE resolved = 0 AND actor = '' AND host IN {hosts:Array(String)} ORDER BY id`;
 
 export function findingFromRow(r: Row): Finding {
   let details: unknown;

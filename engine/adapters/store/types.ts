@@ -108,7 +108,7 @@ export interface Store {
   /** Per host, "<topic>:<partition>" → the highest watermark stored with its rows. */
   watermarks(): Promise<Map<string, Map<string, bigint>>>;
   writeFindings(rows: readonly Finding[]): Promise<void>;
-  /** Ids of the active (not resolved) findings of these hosts, sorted. */
+  /** Ids of the active (not resolved) findings of these hosts without an actor (not behaviour findings), sorted. */
   activeFindingIds(hosts: readonly string[]): Promise<string[]>;
   /**
    * Marks findings as no longer applying (a tombstone that wins by version; migration 006). Used by

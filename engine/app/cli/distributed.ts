@@ -14,6 +14,7 @@ import { createAnalyzerWorker } from '../pipelines/worker.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
 import { parseHttpAddress, serveStore, type StoreServer } from '../serve/owner.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';
+import { buildConfig, COLLECTOR_FLAGS, ConfigError, readConfigFile } from '../config/index.js';
 
 export interface CliHelpers {
   fail(code: number, message: string): never;
@@ -142,6 +143,8 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
     .option('--spec <file>', 'OpenAPI spec (repeatable)', collect, [])
     .option('--spec-previous <file>', 'older spec version (repeatable)', collect, [])
     .option('--overrides <file>', 'YAML overrides of path templates')
+    .option('--config <file>', 'YAML/JSON settings (analysis.actors.*: behaviour thresholds and job interval)')
+    .option('--actor-ip <mode>', 'actors: client IPs kept raw (default, for remediation) or hash (keyed HMAC)')
     .option('--store <dir>', 'embedded chDB store directory', '.apitap')
     .option(
       '--clickhouse <url>',
@@ -169,6 +172,8 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         healthPort: string;
         from: string;
         http: string;
+        config?: string;
+        actorIp?: string;
       },
     ) => {
       const counters = new Counters();
@@ -186,8 +191,18 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
         },
         { counters, logger: log },
       );
+      let config;
+      try {
+        const file = flags.config !== undefined ? readConfigFile(flags.config) : undefined;
+        config = buildConfig(file, { actorIp: flags.actorIp }, COLLECTOR_FLAGS, flags.config ?? '--config');
+      } catch (e) {
+        if (e instanceof ConfigError) h.fail(2, e.message);
+        throw e;
+      }
+      const actors = config.analysis.actors;
       const worker = createAnalyzerWorker({
-        analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store) },
+        analysis: { specs, previousSpecs, overrides, secret: h.installationSecret(flags.store), actors },
+        behaviour: { settings: actors, intervalMs: actors.intervalSeconds * 1000 },
         store,
         consumer,
         counters,

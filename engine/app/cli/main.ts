@@ -20,7 +20,16 @@ import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
-import { actorJson, actorsTable, endpointsTable, findingsTable, reportTable, sarif, table, tlsTable } from './output.js';
+import {
+  actorJson,
+  actorsTable,
+  endpointsTable,
+  findingsTable,
+  reportTable,
+  sarif,
+  table,
+  tlsTable,
+} from './output.js';
 import { registerDistributed } from './distributed.js';
 import { registerWatch } from './watch.js';
 import { collectorFlagOptions, configFromFlags, type CollectorFlags } from './config-flags.js';

@@ -1,5 +1,11 @@
 // Human and machine renderings of reports: table (default), json, sarif.
-import { isoFromUs, SEVERITY_RANK, type EndpointRecord, type Finding, type Severity } from '../../contracts/inventory.js';
+import {
+  isoFromUs,
+  SEVERITY_RANK,
+  type EndpointRecord,
+  type Finding,
+  type Severity,
+} from '../../contracts/inventory.js';
 import { notAnalysedSummary, type Report } from '../pipelines/report.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
 import type { ActorRow } from '../../adapters/store/types.js';

@@ -80,3 +80,34 @@ test('apitap config documents every setting', () => {
   for (const r of rows) assert.ok(r.meaning.length > 10, `${r.key} has a meaning`);
   assert.ok(rows.some((r) => r.key === 'collector.http.bodyCaptureBytes' && r.default === 65536));
 });
+
+test('actor settings: documented defaults, --actor-ip, bad values named', () => {
+  const keys = new Map(describeDefaults().map((r) => [r.key, r]));
+  for (const k of [
+    'analysis.actors.ip',
+    'analysis.actors.enumeration.distinctValues',
+    'analysis.actors.enumeration.windowSeconds',
+    'analysis.actors.bola.minObjects',
+    'analysis.actors.excessive.k',
+    'analysis.actors.bruteforce.failures',
+    'analysis.actors.harvest.minDistinct',
+    'analysis.actors.intervalSeconds',
+  ]) {
+    const r = keys.get(k);
+    assert.ok(r !== undefined && r.meaning !== '', `${k} is listed with a meaning`);
+  }
+  assert.equal(keys.get('analysis.actors.enumeration.distinctValues')?.default, 50);
+  assert.equal(keys.get('analysis.actors.bola.minObjects')?.default, 3);
+  assert.equal(buildConfig(undefined, { actorIp: 'hash' }, COLLECTOR_FLAGS).analysis.actors.ip, 'hash');
+  const file = { analysis: { actors: { enumeration: { distinctValues: 20 } } } };
+  const c = buildConfig(file, {}, COLLECTOR_FLAGS);
+  assert.equal(c.analysis.actors.enumeration.distinctValues, 20);
+  assert.equal(c.analysis.actors.enumeration.windowSeconds, 300);
+  assert.throws(
+    () => buildConfig(undefined, { actorIp: 'plain' }, COLLECTOR_FLAGS),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError && e.message.startsWith('--actor-ip:'), String(e));
+      return true;
+    },
+  );
+});

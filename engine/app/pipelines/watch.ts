@@ -73,7 +73,7 @@ const STREAM_DRAIN_MAX_MS = 3000;
 export async function startWatch(opts: WatchOptions): Promise<Watch> {
   const { store, counters } = opts;
   const every = Math.max(1, Math.floor(opts.snapshotEveryUs));
-  const session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
+  const session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
 
   // Restore: inventory, findings and the snapshot watermarks of the previous run(s).
   const storedEndpoints = await store.endpoints();

@@ -22,6 +22,10 @@ import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { Counters } from '../../contracts/counters.js';
 import { createAnalysisSession, type AnalysisConfig, type AnalysisSession } from './analyze.js';
 import { EndpointLedger } from './tombstones.js';
+import { sortFindings } from '../../../analyzers/risks/findings.js';
+import type { ActorEvent } from '../../../analyzers/actors/event.js';
+import type { ActorSettings } from '../config/index.js';
+import { runBehaviour } from './behaviour.js';
 
 export interface WorkerOptions {
   analysis: Omit<AnalysisConfig, 'store'>;
@@ -29,6 +33,14 @@ export interface WorkerOptions {
   consumer: ExchangeConsumer;
   counters: Counters;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * The behaviour job (actors): every `intervalMs` of wall clock (scheduling only; its output is a
+   * function of the stored rows), when this member wrote exchanges since its last run, the behaviour
+   * detectors run over all stored exchange rows and endpoint_paths, and their findings and actors
+   * are written. Every member may run it: same rows, same ids, same rows written (idempotent).
+   * Absent: no job.
+   */
+  behaviour?: { settings: ActorSettings; intervalMs: number };
 }
 
 export interface AnalyzerWorker {
@@ -36,6 +48,8 @@ export interface AnalyzerWorker {
   stop(): Promise<void>;
   /** Resolves after the batch in progress (if any) finished. */
   idle(): Promise<void>;
+  /** Runs the behaviour job now (after the batch in progress); resolves when its rows are written. */
+  behaviourNow(): Promise<{ findings: number; actors: number }>;
   readonly session: AnalysisSession;
 }
 
@@ -43,7 +57,7 @@ const SEEN_MAX = 1_000_000;
 
 export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
   const { store, consumer, counters } = opts;
-  let session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
+  let session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
   /** Ids observed in memory and not yet known to be persisted (cleared when state is rebuilt). */
   let seen = new Map<string, ExchangeRow>();
   let inFlight: Promise<void> = Promise.resolve();
@@ -57,7 +71,7 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     const stored = await store.endpoints();
     const findings = await store.findings();
     const storedMarks = await store.watermarks();
-    session = createAnalysisSession({ ...opts.analysis, store: null }, counters);
+    session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
     session.analysis.restore(stored, findings);
     ledger = new EndpointLedger();
     ledger.seed(stored);
@@ -133,7 +147,45 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     for (const r of fresh) seen.delete(r.id);
     if (seen.size > SEEN_MAX) seen.clear();
     counters.inc('analyzer_exchanges', fresh.length);
+    dirty = true;
   }
+
+  let dirty = false;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  let job: Promise<{ findings: number; actors: number }> | null = null;
+
+  /** The behaviour detectors over every stored exchange with an actor (pipelines/behaviour.ts). */
+  async function behaviourJob(): Promise<{ findings: number; actors: number }> {
+    const b = opts.behaviour;
+    if (b === undefined) return { findings: 0, actors: 0 };
+    dirty = false;
+    let events: ActorEvent[];
+    let out: ReturnType<typeof runBehaviour>;
+    try {
+      events = await store.actorEvents();
+      out = runBehaviour(events, await store.pathMap(), b.settings, counters);
+      await store.writeFindings(sortFindings(out.findings));
+      await store.writeActors(out.actors);
+    } catch (e) {
+      dirty = true; // the next interval tries again
+      throw e;
+    }
+    opts.log?.('behaviour job', { events: events.length, findings: out.findings.length, actors: out.actors.length });
+    return { findings: out.findings.length, actors: out.actors.length };
+  }
+  const behaviourNow = (): Promise<{ findings: number; actors: number }> => {
+    // One run at a time; a call during a run waits for it and runs again (rows may have changed).
+    const prev = job ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(() => inFlight)
+      .then(behaviourJob);
+    job = next;
+    void next.finally(() => {
+      if (job === next) job = null;
+    });
+    return next;
+  };
 
   return {
     get session() {
@@ -142,6 +194,16 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
     async start() {
       await store.migrate();
       await rebuild('start');
+      const b = opts.behaviour;
+      if (b !== undefined) {
+        timer = setInterval(() => {
+          if (!dirty || job !== null) return;
+          behaviourNow().catch((e: unknown) =>
+            opts.log?.('behaviour job failed; retried at the next interval', { error: (e as Error).message }),
+          );
+        }, b.intervalMs);
+        timer.unref();
+      }
       await consumer.run(
         (batch, info) => {
           const p = handle(batch, info);
@@ -160,9 +222,12 @@ export function createAnalyzerWorker(opts: WorkerOptions): AnalyzerWorker {
       );
     },
     async stop() {
+      if (timer !== null) clearInterval(timer);
       await consumer.stop();
       await inFlight;
+      await job?.catch(() => undefined);
     },
     idle: () => inFlight,
+    behaviourNow,
   };
 }
