@@ -9,7 +9,8 @@
 //   at 30–60 % of the enumeration threshold, K−1 objects of another user, or 1–3 mistyped passwords.
 // - Recall 1.0 for enumeration, excessive_usage, auth_bruteforce and pii_harvest: every planted abuse
 //   is well past its threshold (walkers 1.4–3.9× the distinct ids, the hammerer 120–180 requests per
-//   10 s bucket of packet time against a handful for a normal client, sprayers and stuffers 1.3–3.3× the
+//   10 s bucket of packet time against a handful for a normal client (unless the machine slows it
+//   below twice apitap's 50-per-bucket floor: then said, not failed), sprayers and stuffers 1.3–3.3× the
 //   brute-force thresholds, harvesters 8–20 pages or 200–500 records against a few for a staff client).
 // - bola_suspect: every reader the documented rule covers is found: a stable principal (JWT, API key,
 //   Basic; apitap leaves session cookies out because they change at every login) reading at least K
@@ -77,11 +78,20 @@ describe(
     test('every planted abuse is found (BOLA: every reader the documented rule covers)', (t) => {
       if (noDetectors !== false) return t.skip(noDetectors);
       const k = run.capture.world.thresholds.bolaObjects;
-      const due = run.score.missedAbuses.filter(
-        ({ actor, abuse }) =>
-          abuse.kind !== 'bola_suspect' ||
-          (STABLE.has(actor.principalKind ?? '') && (abuse.ownerKinds ?? []).filter((x) => STABLE.has(x)).length >= k),
-      );
+      const scale = run.capture.world.timeScale;
+      const due = run.score.missedAbuses.filter(({ actor, abuse }) => {
+        if (abuse.kind === 'bola_suspect')
+          return (
+            STABLE.has(actor.principalKind ?? '') && (abuse.ownerKinds ?? []).filter((x) => STABLE.has(x)).length >= k
+          );
+        // A hammer the machine slowed below twice apitap's absolute floor (50 requests per 10 s of
+        // packet time) was not planted as meant: said, not failed.
+        if (abuse.kind === 'excessive_usage' && ((abuse.achievedPerSecond ?? 0) * 10) / scale < 100) {
+          t.diagnostic(`hammer achieved only ${abuse.achievedPerSecond?.toFixed(0) ?? '?'}/s: machine too loaded`);
+          return false;
+        }
+        return true;
+      });
       assert.deepEqual(
         due.map(({ actor, abuse }) => `${actor.name}: ${abuse.kind} ${abuse.template}`),
         [],
