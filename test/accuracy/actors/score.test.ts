@@ -1,8 +1,13 @@
-// The behaviour harness without a network: the scorer's attribution rules on hand-made reports, and the
-// world generator's promises (abuse past its threshold, near misses short of it) over many seeds.
+// The behaviour harness without a network: the scorer's attribution rules on hand-made reports, the
+// world generator's promises (abuse past its threshold, near misses short of it) over many seeds, and
+// the capture helpers (connections closed, clock stretch) on a hand-made pcap.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { maskValue } from '../../../analyzers/pii/redact.js';
+import { captureState, stretchCapture } from './pcap.js';
 import type { ReportFinding } from './score.js';
 import { findingWindow, maskCompatible, scoreActors } from './score.js';
 import type { ActorsTruth } from './truth.js';
@@ -226,5 +231,83 @@ describe('actors world', () => {
     assert.deepEqual(makeWorld({ seed: 5, subnet: '10.1.1' }), a);
     const b = makeWorld({ seed: 6, subnet: '10.1.1' });
     assert.notDeepEqual(b.paths, a.paths);
+  });
+});
+
+describe('capture file helpers', () => {
+  /** A classic little-endian µs pcap of Ethernet/IPv4/TCP frames: [seconds, µs, flags, from client]. */
+  function pcap(records: Array<[number, number, number, boolean]>): Buffer {
+    const head = Buffer.alloc(24);
+    head.writeUInt32LE(0xa1b2c3d4, 0);
+    head.writeUInt16LE(2, 4);
+    head.writeUInt16LE(4, 6);
+    head.writeUInt32LE(65535, 16);
+    head.writeUInt32LE(1, 20);
+    const parts = [head];
+    for (const [sec, us, flags, fromClient] of records) {
+      const f = Buffer.alloc(14 + 20 + 20);
+      f.writeUInt16BE(0x0800, 12);
+      f[14] = 0x45;
+      f[14 + 9] = 6;
+      const [a, b] = fromClient
+        ? [
+            [10, 0, 0, 2],
+            [10, 0, 0, 1],
+          ]
+        : [
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+          ];
+      Buffer.from(a as number[]).copy(f, 14 + 12);
+      Buffer.from(b as number[]).copy(f, 14 + 16);
+      f.writeUInt16BE(fromClient ? 40000 : 80, 34);
+      f.writeUInt16BE(fromClient ? 80 : 40000, 36);
+      f[34 + 13] = flags;
+      const rec = Buffer.alloc(16);
+      rec.writeUInt32LE(sec, 0);
+      rec.writeUInt32LE(us, 4);
+      rec.writeUInt32LE(f.length, 8);
+      rec.writeUInt32LE(f.length, 12);
+      parts.push(rec, f);
+    }
+    return Buffer.concat(parts);
+  }
+
+  test('a connection is open until both ends sent FIN (or one sent RST); the clock stretches from the first packet', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apitap-actors-pcap.'));
+    try {
+      const file = join(dir, 'c.pcap');
+      const SYN = 0x02;
+      const ACK = 0x10;
+      const FIN = 0x01;
+      writeFileSync(
+        file,
+        pcap([
+          [100, 0, SYN, true],
+          [100, 500_000, SYN | ACK, false],
+          [101, 0, FIN | ACK, true],
+        ]),
+      );
+      assert.deepEqual(
+        { ...captureState(file), firstUs: null, lastUs: null },
+        { packets: 3, connections: 1, open: 1, firstUs: null, lastUs: null },
+      );
+      writeFileSync(
+        file,
+        pcap([
+          [100, 0, SYN, true],
+          [100, 500_000, SYN | ACK, false],
+          [101, 0, FIN | ACK, true],
+          [101, 250_000, FIN | ACK, false],
+        ]),
+      );
+      assert.equal(captureState(file).open, 0);
+      assert.equal(stretchCapture(file, 5), 100_000_000);
+      const s = captureState(file);
+      assert.equal(s.firstUs, 100_000_000);
+      assert.equal(s.lastUs, 100_000_000 + 5 * 1_250_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
