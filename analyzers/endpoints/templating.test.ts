@@ -154,7 +154,12 @@ forbid:
 test('absolute-form targets use their own host', () => {
   const a = createAnalysis({ specs: [], previousSpecs: [], overrides: null, pii: null });
   const at = a.observe(ex('GET', 'http://proxy-target.example.com:8080/v1/items/5?q=1', { host: 'wrong.example.com' }));
-  assert.deepEqual(at, { host: 'proxy-target.example.com:8080', method: 'GET', path: '/v1/items/{itemId}' });
+  assert.deepEqual(at, {
+    host: 'proxy-target.example.com:8080',
+    method: 'GET',
+    path: '/v1/items/{itemId}',
+    actor: null,
+  });
 });
 
 test('inventory fields: status classes, latency percentiles, content types, query names, vnis, categories', () => {

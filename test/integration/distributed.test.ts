@@ -270,6 +270,8 @@ test(
       'the capture has its planted abusers (test/integration/actors.test.ts checks each)',
     );
 
+    // Two partitions: the publisher's murmur2 partitioner (keyed by API host) puts shop.test on 1 and
+    // accounts.test on 0, so each member owns one host and the job needs both members' rows.
     const topic = uniqueName('actors');
     await createTopics(cluster.broker.bootstrap, [{ topic, partitions: 2 }]);
     const url = `${cluster.front.url}/actors_${process.pid}`;
@@ -302,14 +304,18 @@ test(
     const a = member(port);
     const b = member(port + 1);
     try {
-      for (const p of [port, port + 1]) {
-        await until(
-          () => metrics(p),
-          (m) => (m['bus_rebalances'] ?? 0) >= 1,
-          90_000,
-          `analyzer on ${p} joined the group`,
-        );
-      }
+      // Both members hold one partition each (the last assignment each logged) before anything is published.
+      const lastAssigned = (p: Proc): number => {
+        const lines = (p.stdout() + p.stderr()).split('\n').filter((l) => l.includes('partitions assigned'));
+        const last = lines[lines.length - 1];
+        return last === undefined ? -1 : ((JSON.parse(last) as { assigned?: string[] }).assigned ?? []).length;
+      };
+      await until(
+        async () => [lastAssigned(a), lastAssigned(b)],
+        (n) => n[0] === 1 && n[1] === 1,
+        90_000,
+        'each member holds one partition',
+      );
       const pub = apitap(['collect', '--pcap', pcap, '--kafka', cluster.broker.bootstrap, '--topic', topic], env);
       assert.equal(pub.code, 0, pub.stderr);
       const total = want.capture.exchanges;
@@ -319,10 +325,16 @@ test(
         120_000,
         `all ${total} exchanges stored`,
       );
-      const both = await Promise.all([metrics(port), metrics(port + 1)]);
+      // Both members analysed part of the traffic (one host each): the job needs both members' rows.
+      const both = await until(
+        () => Promise.all([metrics(port), metrics(port + 1)]),
+        (m) => m.reduce((n, x) => n + (x['analyzer_exchanges'] ?? 0), 0) >= total,
+        60_000,
+        'every exchange counted by a member',
+      );
       assert.ok(
         both.every((m) => (m['analyzer_exchanges'] ?? 0) > 0),
-        'both members analysed part of the traffic (two hosts, two partitions)',
+        `each member analysed one host: ${both.map((m) => m['analyzer_exchanges']).join(', ')}`,
       );
       const key = (f: Finding): string => JSON.stringify(f);
       const got = await until(

@@ -71,3 +71,25 @@ test('an empty report renders', () => {
   assert.match(html, /No findings\./);
   assert.match(html, /No endpoints\./);
 });
+
+test('the most active actors are listed with their behaviour findings; no section without actors', () => {
+  const rep = syntheticReport(20);
+  assert.ok(!renderHtmlReport(rep).includes('id="actors"'));
+  const actor = { id: 'a1', ip: '192.0.2.7', principal: 'al****', principalKind: 'jwt_sub' };
+  const html = renderHtmlReport({
+    ...rep,
+    findings: [...(rep.findings ?? []), { ...(rep.findings ?? [])[0]!, id: 'b1', kind: 'enumeration', actor }],
+    actors: [
+      {
+        ...actor,
+        requests: 70,
+        endpoints: 1,
+        errors: { '4xx': 63, '5xx': 0 },
+        firstSeen: '2026-01-01T00:00:00.000000Z',
+        lastSeen: '2026-01-01T00:01:00.000000Z',
+      },
+    ],
+  });
+  assert.ok(html.includes('<section id="actors">') && html.includes('href="#actors"'));
+  assert.ok(html.includes('al****') && html.includes('192.0.2.7'));
+});

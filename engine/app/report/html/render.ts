@@ -7,6 +7,7 @@
 // Cost is linear in endpoints + findings (one string per row, joined once): 10,000 endpoints render in
 // well under a second in Node and open in Chromium in the time test/integration/html-report.test.ts prints.
 import {
+  type ActorRecord,
   PII_KINDS,
   SEVERITIES,
   SEVERITY_RANK,
@@ -85,6 +86,7 @@ export function renderHtmlReport(report: Report, opts: HtmlOptions = {}): string
   h.push(
     '<nav class="toc"><a href="#summary">Summary</a><a href="#findings">Findings</a><a href="#pii">Personal data</a>' +
       '<a href="#auth">Auth posture</a><a href="#endpoints">Endpoints</a><a href="#hosts">Hosts</a>' +
+      ((report.actors ?? []).length > 0 ? '<a href="#actors">Actors</a>' : '') +
       '<a href="#remediation">Remediation</a><a href="#capture">Capture</a></nav>',
   );
 
@@ -140,6 +142,7 @@ export function renderHtmlReport(report: Report, opts: HtmlOptions = {}): string
   renderAuth(h, endpoints, findings);
   renderEndpoints(h, endpoints, classes);
   renderHosts(h, hosts, endpoints, findings);
+  if ((report.actors ?? []).length > 0) renderActors(h, report.actors ?? [], findings);
   renderRemediation(h, findings);
   renderCapture(h, report);
 
@@ -423,6 +426,41 @@ function renderHosts(
       ],
       rows,
       { search: 'Search hosts' },
+    ),
+    '</section>',
+  );
+}
+
+/** The most active actors (report/v1 `actors`) with their behaviour findings. */
+function renderActors(h: string[], actors: readonly ActorRecord[], findings: readonly Finding[]): void {
+  h.push(`<section id="actors"><h2>Actors (top ${int(actors.length)} by requests)</h2>`);
+  const flagged = new Map<string, number>();
+  for (const f of findings) if (f.actor !== undefined) flagged.set(f.actor.id, (flagged.get(f.actor.id) ?? 0) + 1);
+  const rows = actors.map((a): Cell[] => [
+    a.ip,
+    a.principal ?? '',
+    a.principalKind ?? '',
+    a.requests,
+    a.endpoints,
+    a.errors['4xx'],
+    a.errors['5xx'],
+    flagged.get(a.id) ?? 0,
+  ]);
+  h.push(
+    dataTable(
+      't-actors',
+      [
+        { label: 'IP', sort: 'text' },
+        { label: 'Principal (masked)', sort: 'text' },
+        { label: 'Kind', sort: 'text' },
+        { label: 'Requests', sort: 'num', num: true },
+        { label: 'Endpoints', sort: 'num', num: true },
+        { label: '4xx', sort: 'num', num: true },
+        { label: '5xx', sort: 'num', num: true },
+        { label: 'Behaviour findings', sort: 'num', num: true },
+      ],
+      rows,
+      { search: 'Search actors' },
     ),
     '</section>',
   );
