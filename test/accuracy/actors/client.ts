@@ -301,7 +301,15 @@ class ActorRun {
           `${b.count} consecutive ids by ${b.form}`,
           [{ kind: 'excessive_usage', method: 'GET', template }],
           async () => {
+            // Paced when `seconds` is given: never faster than count/seconds, never in catch-up bursts.
+            const interval = b.seconds === undefined ? 0 : (b.seconds * 1000) / b.count;
+            let next = performance.now();
             for (let i = 0; i < b.count; i++) {
+              if (interval > 0) {
+                const ahead = next - performance.now();
+                if (ahead > 1) await delay(ahead);
+                next = Math.max(next, performance.now()) + interval;
+              }
               const res = await this.send('GET', url(b.start + i), { headers: this.authHeaders() });
               if (res.status === 200) found++;
             }

@@ -195,7 +195,15 @@ describe('actors world', () => {
         for (const b of a.behaviours) {
           if (b.do === 'walk') {
             if (a.role === 'abuser') assert.ok(b.count >= 1.4 * th.enumerationDistinct, `seed ${seed} ${a.name}`);
-            else assert.ok(b.count < th.enumerationDistinct, `seed ${seed} ${a.name}`);
+            else if (b.seconds === undefined) assert.ok(b.count < th.enumerationDistinct, `seed ${seed} ${a.name}`);
+            else {
+              // Spread: at most count · window / span distinct ids fit in one window of packet time.
+              const perWindow = (b.count * th.enumerationWindowSeconds) / (b.seconds * w.timeScale);
+              assert.ok(
+                b.count > th.enumerationDistinct && perWindow < 0.75 * th.enumerationDistinct,
+                `seed ${seed} ${a.name}`,
+              );
+            }
             assert.ok(
               b.start >= 1 && b.start + b.count - 1 <= Math.max(w.productMax, b.count),
               `seed ${seed} ${a.name} range`,

@@ -45,6 +45,8 @@ export const Thresholds = z.object({
   bruteforceFailures: z.number().int(),
   /** auth_bruteforce (stuffing): distinct principals or login names among one IP's failures. */
   bruteforceDistinct: z.number().int(),
+  /** enumeration: the window, packet-time seconds. */
+  enumerationWindowSeconds: z.number().int(),
 });
 export type Thresholds = z.infer<typeof Thresholds>;
 /** apitap's documented defaults (analyzers/actors/detect.ts BEHAVIOUR_DEFAULTS). */
@@ -53,6 +55,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   bolaObjects: 3,
   bruteforceFailures: 20,
   bruteforceDistinct: 10,
+  enumerationWindowSeconds: 300,
 };
 
 /** Thresholds drawn from the seed, so the amounts of abuse move with them (and the config is used). */
@@ -63,6 +66,8 @@ export function seededThresholds(seed: number): Thresholds {
     bolaObjects: r.int(2, 5),
     bruteforceFailures: r.int(10, 35),
     bruteforceDistinct: r.int(5, 15),
+    // Short enough for a slow walker to spread past it within seconds of traffic (see makeWorld).
+    enumerationWindowSeconds: r.int(25, 35),
   };
 }
 
@@ -80,7 +85,7 @@ export function configFor(w: World): Record<string, unknown> {
     analysis: {
       actors: {
         reportTop: 100_000,
-        enumeration: { distinctValues: t.enumerationDistinct },
+        enumeration: { distinctValues: t.enumerationDistinct, windowSeconds: t.enumerationWindowSeconds },
         bola: { minObjects: t.bolaObjects },
         bruteforce: { failures: t.bruteforceFailures, distinctPrincipals: t.bruteforceDistinct },
       },
@@ -109,6 +114,8 @@ const Behaviour = z.discriminatedUnion('do', [
   z.object({ do: z.literal('normal'), scale: z.number(), rounds: z.number().int() }),
   /** Walks ids of one parameter: path (/products/{id}) or query (/stock?id=). */
   z.object({
+    /** `seconds`: spread evenly over this many seconds of wall time (else as fast as answered). */
+    seconds: z.number().optional(),
     do: z.literal('walk'),
     form: z.enum(['path', 'query']),
     start: z.number().int(),
@@ -504,6 +511,25 @@ export function makeWorld(o: WorldOptions): World {
         form === 'pages'
           ? { do: 'harvest', form, count: r.int(8, 20), size: r.pick([50, 100]) }
           : { do: 'harvest', form, count: r.int(200, 500), size: 1 },
+      ],
+    });
+  }
+
+  // A slow walker (near miss): more distinct ids than the enumeration threshold, but spread over 2.2
+  // windows of packet time, so no window holds more than about 0.7 of the threshold. Only where the
+  // window is short enough to be spread past in seconds of traffic (the seeded thresholds); drawn
+  // last, so it leaves the rest of the world as it was.
+  const span = Math.ceil((2.2 * th.enumerationWindowSeconds) / TIME_SCALE);
+  if (span <= 20) {
+    const u = newUser(authFor(90), false);
+    const count = Math.ceil(th.enumerationDistinct * (1.2 + 0.3 * r.next()));
+    actors.push({
+      name: 'slow-walker',
+      role: 'near_miss',
+      ip: ip(ipNext),
+      user: u,
+      behaviours: [
+        { do: 'walk', form: 'query', start: r.int(1, Math.max(1, productMax - count)), count, seconds: span },
       ],
     });
   }
