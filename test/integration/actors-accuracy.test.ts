@@ -6,7 +6,8 @@
 //
 // Floors, and why:
 // - No behaviour finding on a normal client or a near miss (the requirement); near misses stay
-//   at 30–60 % of the enumeration threshold, K−1 objects of another user, or 1–3 mistyped passwords.
+//   at 30–60 % of the enumeration threshold, spread 1.2–1.5× of it over 2.2 windows, K−1 objects of
+//   another user, or 1–3 mistyped passwords.
 // - Recall 1.0 for enumeration, excessive_usage, auth_bruteforce and pii_harvest: every planted abuse
 //   is well past its threshold (walkers 1.4–3.9× the distinct ids, the hammerer 120–180 requests per
 //   10 s bucket of packet time against a handful for a normal client (unless the machine slows it
