@@ -318,6 +318,25 @@ test('auth_bruteforce: many failed sign-ins from one IP; credential stuffing wit
   assert.deepEqual(kinds(run(analysis(), slow)), []);
 });
 
+test('auth_bruteforce: refused calls count once per credential and endpoint; many credentials count', () => {
+  // A client polling with an expired token: 60 refusals of one call are one failed attempt.
+  const poller = Array.from({ length: 60 }, (_, i) =>
+    req('10.1.7.1', 'GET', '/api/me', { atS: i * 4, headers: [bearer('stale-user')], status: 401 }),
+  );
+  assert.deepEqual(kinds(run(analysis(), [...ordinary(4), ...poller])), []);
+  // Token guessing: 30 distinct bearer tokens refused by one endpoint.
+  const guesser = Array.from({ length: 30 }, (_, i) =>
+    req('10.9.7.7', 'GET', '/api/me', {
+      atS: i,
+      headers: [['Authorization', `Bearer tok${i}abcdef0123456789`]],
+      status: 401,
+    }),
+  );
+  const f = only(run(analysis(), [...ordinary(4), ...guesser]), 'auth_bruteforce')[0] as Finding;
+  assert.equal(f.actor?.ip, '10.9.7.7');
+  assert.equal(f.details['failures'], 30);
+});
+
 // ---------------------------------------------------------------------------------------------
 // excessive_usage
 

@@ -22,9 +22,11 @@
 //   (JWT sub / client, Basic user, API key): opaque session tokens change at every login.
 // - excessive_usage: per endpoint, an actor whose requests per bucket exceed
 //   max(minPerBucket, median + k·MAD of the other actors' peak buckets) in ≥ sustainBuckets buckets.
-// - auth_bruteforce: one client IP with ≥ failures failed authentications (401/403 anywhere, 4xx of a
-//   sign-in call) within windowSeconds, or ≥ distinctPrincipals distinct principals / login names
-//   among its failures there (credential stuffing).
+// - auth_bruteforce: one client IP with ≥ failures failed authentications (4xx of a sign-in call;
+//   401/403 elsewhere, once per credential and endpoint: a client polling with an expired token
+//   repeats one refused call, it does not try credentials) within windowSeconds, or
+//   ≥ distinctPrincipals distinct principals / login names among its failures there (credential
+//   stuffing, password spraying).
 // - pii_harvest: per endpoint, an actor that received ≥ max(minDistinct, median + k·MAD of the other
 //   actors') distinct personal-data values (distinct keyed hashes).
 import { createHash } from 'node:crypto';
@@ -610,11 +612,18 @@ function bruteforce(ctx: Ctx): Finding[] {
   const win = windowSeconds * 1_000_000;
   const fails = new Map<string, number[]>();
   const logins = new Map<string, number[]>();
+  /** (IP, credential, endpoint) of refused calls seen: a repeat is a stale token, not a new attempt. */
+  const refused = new Set<string>();
   ctx.events.forEach((e, i) => {
     const st = e.status;
     if (st === null) return;
     const path = ctx.paths[i] as string;
     const signIn = e.loginHash !== '' || (e.method === 'POST' && isPublicAuthCall(path));
+    if (!signIn && (st === 401 || st === 403)) {
+      const k = `${e.clientIp}\u0000${e.principalHash}\u0000${endpointKey(e, path)}`;
+      if (refused.has(k)) return;
+      refused.add(k);
+    }
     if (st === 401 || st === 403 || (signIn && st >= 400 && st < 500)) {
       const l = fails.get(e.clientIp);
       if (l) l.push(i);

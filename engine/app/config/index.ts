@@ -101,7 +101,7 @@ export const ActorSettings = z
       .object({
         failures: count(
           D.bruteforce.failures,
-          'auth_bruteforce: failed authentications (401/403, 4xx of sign-ins) from one client IP',
+          'auth_bruteforce: failed authentications from one client IP (4xx of sign-ins; 401/403 elsewhere, once per credential and endpoint)',
         ),
         distinctPrincipals: count(
           D.bruteforce.distinctPrincipals,
