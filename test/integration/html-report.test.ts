@@ -163,6 +163,7 @@ test('demo capture: replay --html renders counts, findings, the PII map and work
   assert.equal(r2.code, 0, r2.stderr);
   const page2 = await open(html2, 1280, 900);
   try {
+    await drawAll(page2);
     assert.equal(
       await page2.eval(`document.querySelector('#card-endpoints b').textContent`),
       String(rep.endpoints.length),
