@@ -28,6 +28,8 @@
 //    rule 2 for shapes beyond them, counted as shapesOverflow). No raw value is kept: a shape is a
 //    20-bit code.
 
+import { shapeOfRange } from '../shared/skim.js';
+
 /** Scanner sampling options (defaults: SAMPLING). */
 export interface SamplingOptions {
   /** Occurrences fully scanned before a field may be sampled, and consecutive equal outcomes to settle. */
@@ -65,52 +67,13 @@ export function newFieldState(salt: number): FieldState {
   return { mask: 0, streak: 0, run: 0, countdown: 0, salt, shapes: [] };
 }
 
-// Character classes of a value's shape: one bit each.
-const C_DIGIT = 1;
-const C_LOWER = 2;
-const C_UPPER = 4;
-const C_SPACE = 8;
-const C_AT = 16;
-const C_DOT = 32;
-const C_DASH = 64;
-const C_PLUS = 128;
-const C_SLASH = 256;
-const C_COLON = 512;
-const C_UNDERSCORE = 1024;
-const C_EQUALS = 2048;
-const C_OTHER = 4096;
-const C_NON_ASCII = 8192;
-const ASCII_CLASS: Uint16Array = (() => {
-  const t = new Uint16Array(128).fill(C_OTHER);
-  for (let c = 48; c <= 57; c++) t[c] = C_DIGIT;
-  for (let c = 97; c <= 122; c++) t[c] = C_LOWER;
-  for (let c = 65; c <= 90; c++) t[c] = C_UPPER;
-  t[32] = t[9] = t[10] = t[13] = C_SPACE;
-  t[64] = C_AT;
-  t[46] = C_DOT;
-  t[45] = C_DASH;
-  t[43] = C_PLUS;
-  t[47] = C_SLASH;
-  t[58] = C_COLON;
-  t[95] = C_UNDERSCORE;
-  t[61] = C_EQUALS;
-  return t;
-})();
-
 /**
  * A value's shape: the set of character classes it uses (14 bits) and its length (exact up to 40,
  * then one bucket per power of two). Different for a name and an email, a 10-digit id and a
  * `+31 6 …` phone, a 16-digit and a 9-digit number; equal for two emails of one length.
  */
 export function shapeCode(v: string): number {
-  let bits = 0;
-  const n = v.length;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    bits |= c < 128 ? (ASCII_CLASS[c] as number) : C_NON_ASCII;
-  }
-  const len = n <= 40 ? n : 36 + (31 - Math.clz32(n)); // 41..63 → 41, 64..127 → 42, …
-  return (bits << 6) | Math.min(len, 63);
+  return shapeOfRange(v, 0, v.length);
 }
 
 /** Whether `shape` is new for the field (and remembers it while there is room). */

@@ -51,7 +51,7 @@ export const MAX_SKIM_DEPTH = 256;
  */
 export const MAX_SKIM_CHARS = 262_144;
 
-// Character classes of a value's shape (pii/sampling.ts): one bit each.
+// Character classes of a value's shape (pii/sampling.ts shapeCode): one bit each.
 const C_DIGIT = 1;
 const C_LOWER = 2;
 const C_UPPER = 4;
