@@ -29,6 +29,7 @@
 //   stuffing, password spraying).
 // - pii_harvest: per endpoint, an actor that received ≥ max(minDistinct, median + k·MAD of the other
 //   actors') distinct personal-data values (distinct keyed hashes).
+import type { ActorSummary } from '../../engine/contracts/actors.js';
 import { createHash } from 'node:crypto';
 import type { ActorRef, Finding, Severity } from '../../engine/contracts/inventory.js';
 import { isoFromUs } from '../../engine/contracts/inventory.js';
@@ -60,24 +61,7 @@ export const DETECTOR_LIMITS = {
   objectsPerEndpoint: 200_000,
 } as const;
 
-/** An actor's traffic in numbers: report/v1 `actors`, the store's actors table. */
-export interface ActorSummary {
-  id: string;
-  /** The IP it used most (ties: the smaller), raw or `hmac:<hex>`. */
-  ip: string;
-  principal: string | null;
-  principalKind: string | null;
-  principalHash: string;
-  requests: number;
-  /** Distinct endpoints (host, method, template). */
-  endpoints: number;
-  errors4xx: number;
-  errors5xx: number;
-  /** Distinct personal-data values received (keyed hashes; bounded). */
-  piiValues: number;
-  firstUs: number;
-  lastUs: number;
-}
+export type { ActorSummary };
 
 export interface BehaviourResult {
   findings: Finding[];

@@ -3,6 +3,7 @@
 // to main, where the behaviour detectors (detect.ts) run once over every actor's traffic. The same
 // fields read back from the store rebuild the same events (the analyzer group's periodic job), so
 // both paths feed the detectors identical input.
+import type { ActorEvent, ActorFields } from '../../engine/contracts/actors.js';
 import type { Exchange } from '../../engine/contracts/exchange.js';
 import { headerValue } from '../../engine/contracts/exchange.js';
 import { isPublicAuthCall } from '../risks/findings.js';
@@ -19,43 +20,7 @@ export const EVENT_LIMITS = {
   piiValues: 64,
 } as const;
 
-export interface ActorFields {
-  actorId: string;
-  /** TCP peer (raw or `hmac:<hex>`). */
-  clientIp: string;
-  /** First X-Forwarded-For / Forwarded hop, '' when absent; never identity. */
-  forwardedFor: string;
-  /** Masked principal, '' without credentials. */
-  principal: string;
-  /** jwt_sub, jwt_client, api_key, basic_user, session, or ''. */
-  principalKind: string;
-  /** HMAC (32 hex) of the principal, '' without credentials. */
-  principalHash: string;
-  /**
-   * Truncated HMACs of identifier values: `p<i>:<hash>` for path segment i (0-based, percent-decoded),
-   * `q:<name>:<hash>` for identifier-like query parameters (lower-case name).
-   */
-  idValues: string[];
-  /** Truncated HMAC of the login name a sign-in request presented (body field), '' otherwise. */
-  loginHash: string;
-  /** Truncated HMAC of the id of the object a POST created (Location's last segment, or the body's id). */
-  createdHash: string;
-  /** Truncated HMACs of the distinct personal-data values of the response (PII layer), sorted. */
-  piiReceived: string[];
-}
-
-/** One exchange as the behaviour detectors see it. */
-export interface ActorEvent extends ActorFields {
-  /** Exchange id (the tie-breaker of packet-time order). */
-  x: string;
-  /** Packet time of the request (µs). */
-  t: number;
-  host: string;
-  method: string;
-  /** Provisional path (exchange row `path`); the detectors resolve it to the final template. */
-  path: string;
-  status: number | null;
-}
+export type { ActorEvent, ActorFields };
 
 const PAGINATION = new Set([
   'page',

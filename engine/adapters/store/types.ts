@@ -5,52 +5,17 @@
 // query can see. Every user-supplied value in SQL goes through query parameters ({name:Type}).
 // Failures are StoreError (errors.ts): 'store_unavailable' (retryable), 'store_rejected',
 // 'store_config', 'store_closed'.
+import type { ActorEvent, ActorFields, ActorSummary } from '../../contracts/actors.js';
 import type { EndpointRecord, Finding } from '../../contracts/inventory.js';
 import type { TlsEndpoint } from '../../contracts/tls.js';
 import type { ApiFact } from '../../contracts/drift.js';
 
-/**
- * Who sent an exchange (migration 013; analyzers/actors/event.ts ActorFields has the same shape and
- * says what each field holds). Only masked forms and keyed hashes: never a raw credential or value.
- */
-export interface ExchangeActorColumns {
-  actorId: string;
-  clientIp: string;
-  forwardedFor: string;
-  principal: string;
-  principalKind: string;
-  principalHash: string;
-  idValues: string[];
-  loginHash: string;
-  createdHash: string;
-  piiReceived: string[];
-}
-
-/** An exchange row as the behaviour detectors read it back (actor columns + what they need). */
-export interface ActorEventRow extends ExchangeActorColumns {
-  x: string;
-  t: number;
-  host: string;
-  method: string;
-  path: string;
-  status: number | null;
-}
-
-/** One row of the actors table (migration 013): report/v1 ActorRecord plus what only the store keeps. */
-export interface ActorRow {
-  id: string;
-  ip: string;
-  principal: string | null;
-  principalKind: string | null;
-  principalHash: string;
-  requests: number;
-  endpoints: number;
-  errors4xx: number;
-  errors5xx: number;
-  piiValues: number;
-  firstUs: number;
-  lastUs: number;
-}
+/** Exchange rows' actor columns (migration 013): the actor fields of engine/contracts/actors.ts. */
+export type ExchangeActorColumns = ActorFields;
+/** An exchange row as the behaviour detectors read it back. */
+export type ActorEventRow = ActorEvent;
+/** One row of the actors table (migration 013). */
+export type ActorRow = ActorSummary;
 
 /** Per-exchange metadata (never bodies, never header values). */
 export interface ExchangeRow {
