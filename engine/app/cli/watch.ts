@@ -113,7 +113,8 @@ export function registerWatch(program: Command, h: CliHelpers): void {
           h.fail(2, `${flags.overrides}: ${(e as Error).message}`);
         }
       }
-      const copts = configFromFlags(flags, h.fail).collector;
+      const config = configFromFlags(flags, h.fail);
+      const copts = config.collector;
       const counters = new Counters();
       let store: Store;
       try {
@@ -128,7 +129,7 @@ export function registerWatch(program: Command, h: CliHelpers): void {
         const watch = await startWatch({
           source,
           collector: copts,
-          analysis: { specs, previousSpecs, graphqlSchemas, overrides, secret },
+          analysis: { specs, previousSpecs, graphqlSchemas, overrides, secret, actors: config.analysis.actors },
           store,
           counters,
           snapshotEveryUs: every * 1e6,

@@ -13,6 +13,8 @@ import { repoRoot } from '../../../test/support/paths.js';
 import { replay } from './replay.js';
 import { createAnalysisSession } from './analyze.js';
 import { startWatch } from './watch.js';
+import type { Finding } from '../../contracts/inventory.js';
+import { actorsCaptureUnavailable, recordActorsCapture } from '../../../test/support/actors-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'apitap-watch-unit-'));
 const demo = join(repoRoot, 'deploy', 'demo', 'demo.pcap');
@@ -74,3 +76,52 @@ test('stream: stop() while the writer keeps the stream open ends the connections
   assert.equal(counters.get('exchanges_emitted'), counters.get('watch_skipped_counted'));
   assert.ok(counters.get('exchanges_emitted') > 0);
 });
+
+test(
+  'actors: behaviour findings and actors of the store equal a replay of the same traffic',
+  { skip: actorsCaptureUnavailable() ?? false },
+  async () => {
+    const pcap = await recordActorsCapture(dir);
+    const replayed = await replay({
+      inputs: [pcap],
+      analysis: createAnalysisSession({ ...analysis, store: null }, new Counters()),
+    });
+    const want = (replayed.report.findings ?? []).filter((f) => f.actor !== undefined);
+    assert.ok(want.length >= 3, 'the capture has its planted abusers (test/integration/actors.test.ts checks each)');
+    // Twice: the second run over the same traffic counts nothing again and still runs the detectors
+    // once over the stored rows (at stop: a crash before the first run's detection is repaired), with
+    // the same result (idempotent).
+    const counters = new Counters();
+    for (let run = 0; run < 2; run++) {
+      const w = await startWatch({
+        source: { kind: 'files', inputs: [pcap] },
+        analysis,
+        store,
+        counters,
+        snapshotEveryUs: 1e6,
+      });
+      await w.ended;
+      await w.stop();
+    }
+    assert.equal(counters.get('actors_behaviour_runs'), 2);
+    const key = (f: Finding): string => JSON.stringify(f);
+    const got = (await store.findings()).filter((f) => f.actor !== undefined);
+    for (const f of want)
+      assert.ok(
+        got.some((g) => key(g) === key(f)),
+        `stored as the replay found it: ${f.kind} ${f.path}`,
+      );
+    // Each planted abuser once (an earlier snapshot's finding on another template may remain).
+    assert.deepEqual(
+      [...new Set(got.map((f) => `${f.kind} ${f.actor?.id}`))].sort(),
+      [...new Set(want.map((f) => `${f.kind} ${f.actor?.id}`))].sort(),
+    );
+    const actors = await store.actors();
+    assert.deepEqual(
+      actors
+        .map((a) => [a.id, a.requests, a.endpoints])
+        .filter(([id]) => (replayed.report.actors ?? []).some((r) => r.id === id)),
+      (replayed.report.actors ?? []).map((a) => [a.id, a.requests, a.endpoints]),
+    );
+  },
+);

@@ -11,6 +11,11 @@
 // `snapshotEveryUs` of PACKET time (boundaries at multiples of the period, so the same capture gives
 // the same snapshots) and at stop(). Exchange rows are buffered and written with each snapshot.
 //
+// Actors: exchange rows carry their actor columns; after each snapshot the behaviour detectors run
+// over every stored row with an actor and the endpoint_paths mapping (as the analyzer group's job,
+// pipelines/worker.ts), so behaviour findings and the actors table follow the whole store, restarts
+// included. Its cost grows with the stored rows (one read per snapshot).
+//
 // Exactly once across restarts, with the analyzer group's mechanism (pipelines/worker.ts): every
 // snapshot has a sequence number; exchange rows are written with source "watch:0:<seq>", then the
 // endpoints with the watermark "watch:0" → seq of their host in the same INSERT. On start the state is
@@ -35,6 +40,9 @@ import { ReplayError } from './errors.js';
 import { EndpointLedger, nextVersion } from './tombstones.js';
 import { faultPoint } from './faults.js';
 import type { Finding } from '../../contracts/inventory.js';
+import { sortFindings } from '../../../analyzers/risks/findings.js';
+import { ActorSettings } from '../config/index.js';
+import { runBehaviour } from './behaviour.js';
 
 export type WatchSource =
   | { kind: 'vxlan'; host: string; port: number; recvBufferBytes?: number }
@@ -76,6 +84,7 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
   const { store, counters } = opts;
   const every = Math.max(1, Math.floor(opts.snapshotEveryUs));
   const session = createAnalysisSession({ ...opts.analysis, store: null, behaviour: false }, counters);
+  const actorSettings = opts.analysis.actors ?? ActorSettings.parse({});
 
   // Restore: inventory, findings and the snapshot watermarks of the previous run(s).
   const storedEndpoints = await store.endpoints();
@@ -133,6 +142,16 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     }
   }
 
+  /** Behaviour runs in this process: stop() runs one when no snapshot did (a crash before it is repaired). */
+  let behaviourRuns = 0;
+  /** Behaviour findings and actors over every stored row: idempotent (deterministic ids, same rows). */
+  async function behaviour(): Promise<void> {
+    const b = runBehaviour(await store.actorEvents(), await store.pathMap(), actorSettings, counters);
+    await store.writeFindings(sortFindings(b.findings));
+    await store.writeActors(b.actors);
+    behaviourRuns++;
+  }
+
   /** Exchange rows, findings (stale ones resolved), endpoints with the watermark: in that order. */
   async function snapshot(): Promise<void> {
     const hosts = [...touched].sort();
@@ -166,6 +185,7 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     for (const h of hosts) marks.set(h, cur);
     touched.clear();
     seq = cur + 1n;
+    await behaviour();
     counters.inc('watch_snapshots');
   }
 
@@ -272,6 +292,7 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     }
     await idle();
     await snapshot();
+    if (behaviourRuns === 0) await behaviour();
     for (const [k, v] of Object.entries(session.analysis.stats())) counters.inc(k as CounterName, v);
   }
 
