@@ -157,6 +157,7 @@ export function makeExchange(id: string, host: string, seq = 0): Exchange {
     tunnel: null,
     protocol: 'http',
     streamId: null,
+    websocket: null,
     client: { ip: '10.0.0.1', port: 40000 + (seq % 20000) },
     server: { ip: '10.0.0.2', port: 80 },
     request: {
