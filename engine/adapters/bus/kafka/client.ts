@@ -10,6 +10,16 @@ import { kafkaSecurityFromEnv } from './security.js';
 /** kafkajs' own retry is kept short: our loops own the long-term retrying and its counters. */
 export const KAFKAJS_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } as const;
 
+/**
+ * The idempotent producer's own retry outlasts a leader failover (the cluster fences a dead broker
+ * after its 6–9 s session, then elects): inside kafkajs a retried single-partition send keeps its
+ * sequence numbers, so the new leader drops what the old one had already written (the publisher sends
+ * one key, hence one partition, per send: publisher.ts says why). Past this budget the publisher's
+ * loop retries the batch; a send cut after the broker wrote it but before the answer may then be
+ * written twice. Exchange ids are deterministic and the analyzers skip ids already counted.
+ */
+export const KAFKAJS_PRODUCER_RETRY = { retries: 8, initialRetryTime: 300, maxRetryTime: 4_000 } as const;
+
 export interface KafkaBusDeps {
   counters: Counters;
   /** Lifecycle logger (one child per component is made from it). Default: defaultBusLogger(). */

@@ -15,7 +15,7 @@ import { CompressionTypes, Partitioners, type IHeaders, type Producer } from 'ka
 import type { CounterName } from '../../../contracts/catalogue.js';
 import type { Exchange } from '../../../contracts/exchange.js';
 import { BUS_COUNTERS, BusClosedError, DrainWaiters, backoffMs, type ExchangePublisher } from '../types.js';
-import { kafkaClient, KAFKAJS_RETRY, type KafkaBusDeps } from './client.js';
+import { kafkaClient, KAFKAJS_PRODUCER_RETRY, type KafkaBusDeps } from './client.js';
 import { EXCHANGE_HEADERS, encodeExchange, type EncodedExchange } from './codec.js';
 import { KafkaPublisherConfig, parseKafkaConfig } from './config.js';
 import { classifyKafkaError } from './errors.js';
@@ -127,7 +127,7 @@ export function createKafkaRecordPublisher<T>(
       allowAutoTopicCreation: true,
       idempotent: cfg.idempotent && cfg.acks === -1,
       maxInFlightRequests: 1,
-      retry: { ...KAFKAJS_RETRY },
+      retry: { ...KAFKAJS_PRODUCER_RETRY },
     });
     p.on(p.events.DISCONNECT, () => {
       connected = false;
@@ -148,12 +148,24 @@ export function createKafkaRecordPublisher<T>(
       await producer.connect();
       connected = true;
     }
-    const messages = new Array<{ key: string; value: Buffer; headers: IHeaders }>(n);
+    // One send per key, i.e. per partition. kafkajs retries a multi-partition send only towards the
+    // brokers that have not answered it yet (producer/sendMessages.js), so the records of a partition
+    // whose leader moved to a broker that had already answered would be dropped while send() resolves;
+    // and a batch that failed after some partitions were written would be written twice by our retry.
+    // A single-partition send has neither problem: kafkajs retries it with the same sequence numbers,
+    // and keys already written (doneKeys) are not sent again by our retry of the batch.
+    const groups = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
     for (let i = 0; i < n; i++) {
       const p = queue[qHead + i] as Pending;
-      messages[i] = { key: p.key, value: p.value, headers };
+      if (doneKeys.has(p.key)) continue;
+      let g = groups.get(p.key);
+      if (!g) groups.set(p.key, (g = []));
+      g.push({ key: p.key, value: p.value, headers });
     }
-    await producer.send({ topic: cfg.topic, messages, compression, acks: cfg.acks, timeout: cfg.requestTimeoutMs });
+    for (const [key, messages] of groups) {
+      await producer.send({ topic: cfg.topic, messages, compression, acks: cfg.acks, timeout: cfg.requestTimeoutMs });
+      doneKeys.add(key);
+    }
   }
 
   function settle(n: number): void {
@@ -180,6 +192,8 @@ export function createKafkaRecordPublisher<T>(
   /** Size of the batch that failed last, 0 when the last send succeeded. A retry re-sends exactly
    * the same records, so the broker can recognise it by sequence number (idempotence). */
   let inDoubt = 0;
+  /** Keys of the in-doubt batch already written: a retry of the batch sends only the others. */
+  let doneKeys = new Set<string>();
 
   async function senderLoop(): Promise<void> {
     while (!stopped) {
@@ -211,6 +225,7 @@ export function createKafkaRecordPublisher<T>(
         if (failures > 0) log.warn({ failures }, 'kafka publish recovered');
         failures = 0;
         inDoubt = 0;
+        doneKeys = new Set();
         settle(n);
       } catch (e) {
         counters.inc(NAMES.publishErrors);
@@ -225,7 +240,9 @@ export function createKafkaRecordPublisher<T>(
         if (failures % cfg.reconnectAfterFailures === 0) {
           counters.inc(NAMES.reconnects);
           await dropProducer();
-          inDoubt = 0; // a new producer id: sequence numbers start over, batch sizes may change
+          // A new producer id: sequence numbers start over, so the batch may change, unless part of it
+          // is already written (then the same batch, without those keys).
+          if (doneKeys.size === 0) inDoubt = 0;
         }
         if (!stopped) {
           waiting = 'backoff';
