@@ -21,6 +21,7 @@ import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { specReports, specWarningLines } from './spec-warnings.js';
 import { openStoreFromFlags, type StoreFlags } from './store.js';
+import type { Store } from '../../adapters/store/types.js';
 import {
   actorJson,
   actorsTable,
@@ -311,20 +312,37 @@ storeOptions(
   }
 });
 
-storeOptions(
-  program
-    .command('endpoints')
-    .description('list the endpoint inventory from the store')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags, 'read');
-  try {
-    const eps = await store.endpoints();
-    process.stdout.write(flags.format === 'json' ? JSON.stringify(eps) + '\n' : endpointsTable(eps));
-  } finally {
-    await store.close();
-  }
-});
+/** A store command that lists rows, as a table or as JSON (read: goes through a running owner). */
+function listCommand<T>(
+  name: string,
+  description: string,
+  read: (store: Store) => Promise<T[]>,
+  json: (rows: T[]) => unknown,
+  table: (rows: T[]) => string,
+): void {
+  storeOptions(
+    program
+      .command(name)
+      .description(description)
+      .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
+  ).action(async (flags: StoreFlags & { format: string }) => {
+    const store = await openStoreFromFlags(flags, 'read');
+    try {
+      const rows = await read(store);
+      process.stdout.write(flags.format === 'json' ? JSON.stringify(json(rows)) + '\n' : table(rows));
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+listCommand(
+  'endpoints',
+  'list the endpoint inventory from the store',
+  (s) => s.endpoints(),
+  (rows) => rows,
+  endpointsTable,
+);
 
 storeOptions(
   program
@@ -348,37 +366,21 @@ storeOptions(
   }
 });
 
-storeOptions(
-  program
-    .command('actors')
-    .description(
-      'list the actors (principal, else client IP) from the store: requests, endpoints, errors, personal-data values received',
-    )
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags, 'read');
-  try {
-    const rows = await store.actors();
-    process.stdout.write(flags.format === 'json' ? JSON.stringify(rows.map(actorJson)) + '\n' : actorsTable(rows));
-  } finally {
-    await store.close();
-  }
-});
+listCommand(
+  'actors',
+  'list the actors (principal, else client IP) from the store: requests, endpoints, errors, personal-data values received',
+  (s) => s.actors(),
+  (rows) => rows.map(actorJson),
+  actorsTable,
+);
 
-storeOptions(
-  program
-    .command('tls')
-    .description('list the encrypted hosts (TLS handshakes: SNI, versions, ALPN, cipher, certificate) from the store')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (flags: StoreFlags & { format: string }) => {
-  const store = await openStoreFromFlags(flags);
-  try {
-    const rows = await store.tls();
-    process.stdout.write(flags.format === 'json' ? JSON.stringify(rows) + '\n' : tlsTable(rows));
-  } finally {
-    await store.close();
-  }
-});
+listCommand(
+  'tls',
+  'list the encrypted hosts (TLS handshakes: SNI, versions, ALPN, cipher, certificate) from the store',
+  (s) => s.tls(),
+  (rows) => rows,
+  tlsTable,
+);
 
 storeOptions(
   program
