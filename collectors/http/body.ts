@@ -152,7 +152,7 @@ function parseCodings(v: string | null): string[] {
 }
 
 /** Drop a trailing incomplete UTF-8 sequence (at most 3 bytes) so a cut at the cap stays text. */
-function trimIncompleteUtf8(b: Buffer): Buffer {
+export function trimIncompleteUtf8(b: Buffer): Buffer {
   let i = b.length - 1;
   let back = 0;
   while (i >= 0 && back < 3 && ((b[i] as number) & 0xc0) === 0x80) {

@@ -26,6 +26,7 @@ import type { WsCounter } from '../../engine/contracts/catalogue.js';
 import type { Body, Exchange, HeaderPair, HttpRequest } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
 import type { Counters } from '../../engine/contracts/counters.js';
+import { trimIncompleteUtf8 } from '../http/body.js';
 import { exchangeId } from '../http/record.js';
 import type {
   ConnectionMeta,
@@ -714,18 +715,4 @@ function emptyBody(): Body {
     truncated: false,
     complete: true,
   };
-}
-
-/** Drop a trailing incomplete UTF-8 sequence (at most 3 bytes) so a cut at the cap stays text. */
-function trimIncompleteUtf8(b: Buffer): Buffer {
-  let i = b.length - 1;
-  let back = 0;
-  while (i >= 0 && back < 3 && ((b[i] as number) & 0xc0) === 0x80) {
-    i--;
-    back++;
-  }
-  if (i < 0) return b;
-  const lead = b[i] as number;
-  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return need > back + 1 ? b.subarray(0, i) : b;
 }
