@@ -28,7 +28,9 @@ import { categoryOf } from './endpoints/classify.js';
 import type { Overrides } from './endpoints/overrides.js';
 import { applyOverrides } from './endpoints/overrides.js';
 import { addExchange, FieldPaths, mergeStats, newLeafStats } from './endpoints/stats.js';
-import type { LeafStats } from './endpoints/stats.js';
+import type { BodyWalk, LeafStats } from './endpoints/stats.js';
+import { BODY_GATE, BodyGate, envelopeOf, jsonText } from './shared/gate.js';
+import type { BodyGateOptions, BodyStream } from './shared/gate.js';
 import type { TemplateSeg } from './endpoints/tree.js';
 import { matchSegments, OVERFLOW, parseParamExplain, PathTree, templateString } from './endpoints/tree.js';
 import type { PiiFieldAggregator, PiiScanner } from './pii/types.js';
@@ -64,6 +66,8 @@ export interface AnalysisOptions {
   actors?: { secret: Buffer | string; ipMode: IpMode; keepEvents: boolean; maxEvents: number } | null;
   /** GraphQL SDL schemas (`--graphql-schema`): operations are checked against them (analyzers/graphql). */
   graphqlSchemas?: readonly LoadedGraphqlSchema[];
+  /** Body gate bounds (shared/gate.ts); false walks every body (accuracy baselines, tests). Default BODY_GATE. */
+  bodyGate?: Partial<BodyGateOptions> | false;
 }
 
 export interface Attribution {
@@ -190,6 +194,50 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
   /** Interned JSON field paths of bodies (bounded; output-neutral, see FieldPaths). */
   const fieldPaths = new FieldPaths();
   let findingsCache: Finding[] | null = null;
+  // Body walks of settled streams are gated (shared/gate.ts); GraphQL operations are always walked.
+  const gate = opts.bodyGate === false ? null : new BodyGate({ ...BODY_GATE, ...opts.bodyGate });
+  const walkStreams: { request: BodyStream | null; response: BodyStream | null } = { request: null, response: null };
+  const scanner = opts.pii?.scanner ?? null;
+  /** Novel events of the PII sampler so far (new fields, new value shapes, outcome changes). */
+  const piiNovelty = (): number => {
+    const st = scanner?.stats?.();
+    return st === undefined ? 0 : st.fieldsTracked + st.outcomeChanges;
+  };
+  /**
+   * The gate's decision for the exchange's non-empty bodies (null: no gate). Fills walkStreams with
+   * the streams of the walked sides, for settle() after the walk.
+   */
+  const gateBodies = (
+    ex: Exchange,
+    host: string,
+    generation: number,
+    method: string,
+    path: string,
+  ): BodyWalk | null => {
+    if (gate === null) return null;
+    const key = `${host}\u0000${generation} ${method} ${path}`;
+    const req = ex.request;
+    const res = ex.response;
+    let request = false;
+    let response = false;
+    walkStreams.request = walkStreams.response = null;
+    if (req !== null && req.body.data !== '') {
+      const st = gate.stream(`${key}\u0000q`);
+      request = gate.decide(st, envelopeOf(req.body, 0), jsonText(req.body));
+      if (request) walkStreams.request = st;
+    }
+    if (res !== null && res.body.data !== '') {
+      const st = gate.stream(`${key}\u0000s`);
+      response = gate.decide(st, envelopeOf(res.body, res.status), jsonText(res.body));
+      if (response) walkStreams.response = st;
+    }
+    return {
+      request,
+      response,
+      requestSeen: walkStreams.request?.fields ?? null,
+      responseSeen: walkStreams.response?.fields ?? null,
+    };
+  };
   const actorOpts = opts.actors ?? null;
   const identifier = actorOpts === null ? null : new ActorIdentifier(actorOpts);
   const events: ActorEvent[] = [];
@@ -305,6 +353,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
           leaf: op.leaf,
           auth,
           generation,
+          bodies: 3,
           piiReceived: [],
         };
         for (const p of plugins) p.observe?.(o);
@@ -317,9 +366,20 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const leaf = tree.leaf(node, method);
     const auth = classifyAuth(ex);
     const preflight = method === 'OPTIONS' && headerValue(req.headers, 'access-control-request-method') !== null;
-    addExchange(leaf, ex, queryNames(req.target), auth, categoryOf(segs, method, preflight), fieldPaths);
     const { tpl } = finalTemplate(host, method, node.concrete, tree.coarse(segs));
     const path = templateString(tpl);
+    const generation = generations.get(host) ?? 0;
+    const walk = gateBodies(ex, host, generation, method, path);
+    const novel = addExchange(
+      leaf,
+      ex,
+      queryNames(req.target),
+      auth,
+      categoryOf(segs, method, preflight),
+      fieldPaths,
+      walk,
+    );
+    const piiBefore = piiNovelty();
     const o: Observed = {
       ex,
       host,
@@ -328,10 +388,16 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       tpl,
       leaf,
       auth,
-      generation: generations.get(host) ?? 0,
+      generation,
+      bodies: walk === null ? 3 : (walk.request ? 1 : 0) | (walk.response ? 2 : 0),
       piiReceived: [],
     };
     for (const p of plugins) p.observe?.(o);
+    if (walk !== null) {
+      const news = novel > 0 || piiNovelty() !== piiBefore;
+      if (walk.request) gate?.settle(walkStreams.request, news);
+      if (walk.response) gate?.settle(walkStreams.response, news);
+    }
     return { host, method, path, actor: actorOf(ex, segs, o.piiReceived, host, method, path) };
   }
 
@@ -377,6 +443,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       }
     }
     for (const p of plugins) p.forget?.(hosts);
+    gate?.forget(hosts);
     findingsCache = null;
   }
 
@@ -524,6 +591,16 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     stats() {
       const out: Partial<Record<CounterName, number>> = { ...counts };
       if (eventsDropped > 0) out.actors_events_dropped = eventsDropped;
+      if (gate !== null) {
+        const g = gate.stats;
+        out.analysis_bodies_walked = g.walked;
+        out.analysis_bodies_gated = g.skipped;
+        if (g.novelEnvelopes > 0) out.analysis_bodies_novel_envelope = g.novelEnvelopes;
+        if (g.envelopesOverflow > 0) out.analysis_body_envelopes_overflow = g.envelopesOverflow;
+        if (g.untracked > 0) out.analysis_body_streams_untracked = g.untracked;
+        if (g.novelKeys > 0) out.analysis_bodies_novel_key = g.novelKeys;
+        if (g.keysOverflow > 0) out.analysis_body_keys_overflow = g.keysOverflow;
+      }
       for (const t of trees.values()) {
         out.analysis_tree_path_too_deep = (out.analysis_tree_path_too_deep ?? 0) + t.drops.path_too_deep;
         out.analysis_tree_children_overflow = (out.analysis_tree_children_overflow ?? 0) + t.drops.children_overflow;

@@ -38,6 +38,12 @@ export interface Observed {
   /** Bumped when the host was forgotten: keys of earlier state must not be reused. */
   readonly generation: number;
   /**
+   * Which bodies plug-ins walk (bit 1 request, bit 2 response): the body gate (shared/gate.ts) leaves
+   * out bodies of settled streams. A plug-in that walks bodies must not walk one whose bit is clear
+   * (it may still take its own bounded sample, as conformance does, or run a fixed cheap check).
+   */
+  readonly bodies: number;
+  /**
    * Keyed hashes of the personal-data values the response carried (the PII plug-in appends them;
    * the actor tracker reads them after every plug-in observed: pii_harvest).
    */

@@ -22,7 +22,11 @@
 // in [1, G] with G doubling as the settled run doubles, up to `rate` (pii/sampling.ts nextGap). So a
 // new field or type is validated at its first occurrence, and a persistent change that keeps the
 // shape (a bad enum value, a broken format) within `rate` bodies of the stream. Counts in findings
-// are of validated bodies; details say how many bodies were validated.
+// are of validated bodies; details say how many bodies were validated. Bodies the analysis's body
+// gate left out (Observed.bodies, shared/gate.ts) are not parsed for their shape, but they count in
+// the countdown and are validated when it expires, so the decaying rate holds; a new object key is
+// walked by the gate at its first occurrence, so a new field is still seen at once; a new JSON type
+// without a new key (a field turning null) is validated within `rate` bodies.
 //
 // State is per API host (the key starts with the host), so workers and partitions give the same
 // result; restore() seeds counts from stored findings of restored hosts (analyzer group).
@@ -56,6 +60,10 @@ export interface ConformanceSampling {
   rate: number;
 }
 export const CONFORMANCE_SAMPLING: Readonly<ConformanceSampling> = { saturation: 32, rate: 64 };
+/** What conformance does with a body the analysis's gate left out (gatedPick). */
+const GATED = { skip: 0, normal: 1, force: 2 } as const;
+type Gated = (typeof GATED)[keyof typeof GATED];
+
 /** Shapes remembered per stream. */
 export const MAX_SHAPES = 64;
 /** Findings entries kept (all endpoints); later ones are counted as dropped. */
@@ -344,6 +352,24 @@ export function createConformanceAnalyzer(
     return true;
   };
 
+  /**
+   * Sampling decision for a body the gate left out: the stream's countdown runs over every body, so
+   * the decaying rate holds whatever the gate does. Streams still in their first `saturation` bodies
+   * take the normal path (shape check included).
+   */
+  const gatedPick = (st: KeyState, streamKey: string): Gated => {
+    const s = st.streams.get(streamKey);
+    if (s === undefined || s.n < sampling.saturation) return GATED.normal;
+    s.n++;
+    s.fs.run++;
+    if (--s.fs.countdown > 0) {
+      counts.conformance_bodies_sampled_out++;
+      return GATED.skip;
+    }
+    s.fs.countdown = nextGap(s.fs, gapOpts);
+    return GATED.force;
+  };
+
   /** Validate one JSON body against a declared media's schema; notes its findings. */
   const checkBody = (
     st: KeyState,
@@ -355,9 +381,10 @@ export function createConformanceAnalyzer(
     json: unknown,
     us: number,
     status: number | null,
+    force = false,
   ): void => {
     if (media.schema === null) return;
-    if (!shouldValidate(st, streamKey, json)) return;
+    if (!force && !shouldValidate(st, streamKey, json)) return;
     const ref = media.schema;
     const c = cache.get(`${spec.name}\u0000${ref}\u0000${side}`, () => bundleSchema(spec, ref, side));
     if (!c.ok) {
@@ -431,7 +458,17 @@ export function createConformanceAnalyzer(
       }
       // Request body.
       const rmt = mediaType(req.body.contentType);
-      if (req.body.size > 0 && rmt !== null && req.body.encoding === 'utf8') {
+      if ((o.bodies & 1) === 0) {
+        // A body the analysis's gate left out: validated only when this stream's own countdown says so.
+        if (req.body.size > 0 && rmt !== null && isJsonType(rmt) && req.body.encoding === 'utf8' && c.requestBody) {
+          const media = pickMedia(c.requestBody, rmt);
+          const streamKey = media === null ? '' : `${key} request ${media.mediaType}`;
+          const pick = media === null ? GATED.skip : gatedPick(st, streamKey);
+          const json = pick === GATED.skip ? undefined : bodyJson(req.body);
+          if (media !== null && json !== undefined)
+            checkBody(st, spec, 'request', streamKey, media, req.body, json, us, status, pick === GATED.force);
+        }
+      } else if (req.body.size > 0 && rmt !== null && req.body.encoding === 'utf8') {
         if (rmt === 'application/x-www-form-urlencoded') {
           const formDeclared = p.form;
           const media = c.requestBody === null ? null : pickMedia(c.requestBody, rmt);
@@ -498,6 +535,15 @@ export function createConformanceAnalyzer(
       const mt = mediaType(res.body.contentType);
       if (o.method === 'HEAD' || res.body.size === 0 || mt === null || !isJsonType(mt) || res.body.encoding !== 'utf8')
         return;
+      const gated = (o.bodies & 2) === 0;
+      let pick: Gated = GATED.normal;
+      if (gated) {
+        // A body the analysis's gate left out: validated only when this stream's own countdown says so.
+        const m = pickMedia(r.media, mt);
+        if (m === null) return;
+        pick = gatedPick(st, `${key} response ${r.status} ${m.mediaType}`);
+        if (pick === GATED.skip) return;
+      }
       const json = bodyJson(res.body);
       if (json === undefined) return;
       const media = pickMedia(r.media, mt);
@@ -515,6 +561,7 @@ export function createConformanceAnalyzer(
         json,
         res.startUs,
         res.status,
+        pick === GATED.force,
       );
     },
     findings(s: Snapshot): Finding[] {

@@ -11,6 +11,7 @@ import type { Body, Exchange } from '../../engine/contracts/exchange.js';
 import { exchangeProtocol, headerValue } from '../../engine/contracts/exchange.js';
 import type { AuthResult } from '../auth/classify.js';
 import type { PiiFieldResult } from '../pii/types.js';
+import { MAX_STREAM_FIELDS } from '../shared/gate.js';
 
 export const LIMITS = {
   latencySample: 256,
@@ -257,7 +258,13 @@ function keySeg(k: string): string {
  * Add "<side>.body $.a.b[*].c:type" for each JSON node (bounded depth and node count). Values are never kept.
  * Visit order and budget: depth first, object keys in order, the first 20 array items.
  */
-function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths | null): void {
+function walkJson(
+  side: string,
+  v: unknown,
+  out: SmallestSet,
+  paths: FieldPaths | null,
+  seen: Set<string> | null = null,
+): void {
   let budget: number = LIMITS.jsonNodesPerBody;
   const prefix = `${side}.body `;
   // `pn` is the interned node of `path` when there is one (then `path` is pn.path).
@@ -267,9 +274,9 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
     if (pn !== null) {
       let f = pn.fields[t];
       if (f === undefined) f = pn.fields[t] = `${prefix}${path}:${JSON_TYPES[t] as string}`;
-      out.add(f);
+      addField(out, seen, f);
     } else {
-      out.add(`${prefix}${path}:${JSON_TYPES[t] as string}`);
+      addField(out, seen, `${prefix}${path}:${JSON_TYPES[t] as string}`);
     }
     if (depth >= LIMITS.jsonDepth || t < 1 || (t > 1 && t < 6)) return;
     if (t === 1) {
@@ -295,7 +302,13 @@ function walkJson(side: string, v: unknown, out: SmallestSet, paths: FieldPaths 
  * walkJson over a body's tape (shared/skim.ts): the same fields in the same order, without parsing.
  * False (nothing added) when the trie could not intern every node: walk the parsed body instead.
  */
-function walkTape(side: string, tape: JsonTape, out: SmallestSet, paths: FieldPaths): boolean {
+function walkTape(
+  side: string,
+  tape: JsonTape,
+  out: SmallestSet,
+  paths: FieldPaths,
+  seen: Set<string> | null = null,
+): boolean {
   if (!paths.room(tape.n)) return false;
   const root = paths.root(side);
   if (root === null) return false;
@@ -322,7 +335,7 @@ function walkTape(side: string, tape: JsonTape, out: SmallestSet, paths: FieldPa
                 : 5;
     let f = pn.fields[ti];
     if (f === undefined) f = pn.fields[ti] = `${prefix}${pn.path}:${JSON_TYPES[ti] as string}`;
-    out.add(f);
+    addField(out, seen, f);
     if (depth >= LIMITS.jsonDepth || (ty !== TOK.obj && ty !== TOK.arr)) return after;
     let j = e + 1;
     if (ty === TOK.arr) {
@@ -366,14 +379,44 @@ function isJsonType(body: Body, mt: string | null): boolean {
  * else over the parsed body (a body cut by the capture cap still shows the shape of its complete
  * part; parsed once per body).
  */
-function addBodyFields(side: string, body: Body, mt: string | null, out: SmallestSet, paths: FieldPaths | null): void {
+function addBodyFields(
+  side: string,
+  body: Body,
+  mt: string | null,
+  out: SmallestSet,
+  paths: FieldPaths | null,
+  seen: Set<string> | null,
+): void {
   if (!isJsonType(body, mt)) return;
   if (paths !== null) {
     const tape = bodyTape(body);
-    if (tape !== null && walkTape(side, tape, out, paths)) return;
+    if (tape !== null && walkTape(side, tape, out, paths, seen)) return;
   }
   const j = sharedBodyJson(body);
-  if (j !== undefined) walkJson(side, j, out, paths);
+  if (j !== undefined) walkJson(side, j, out, paths, seen);
+}
+
+/** Field strings new to the stream's `seen` set met by the walks since the last call (gate novelty). */
+let novelFields = 0;
+
+/** Adds `f` to the leaf's fields, and notes it when it is new to the body stream (shared/gate.ts). */
+function addField(out: SmallestSet, seen: Set<string> | null, f: string): void {
+  out.add(f);
+  if (seen !== null && !seen.has(f) && seen.size < MAX_STREAM_FIELDS) {
+    seen.add(f);
+    novelFields++;
+  }
+}
+
+/**
+ * Which bodies of one exchange addExchange walks (shared/gate.ts decided), and each walked side's
+ * stream field set, so the caller learns whether the walk brought a new field (the return value).
+ */
+export interface BodyWalk {
+  request: boolean;
+  response: boolean;
+  requestSeen: Set<string> | null;
+  responseSeen: Set<string> | null;
 }
 
 /**
@@ -431,7 +474,9 @@ export function addExchange(
   auth: AuthResult,
   category: string,
   paths: FieldPaths | null = null,
-): void {
+  walk: BodyWalk | null = null,
+): number {
+  novelFields = 0;
   s.hits++;
   const req = ex.request;
   const res = ex.response;
@@ -466,12 +511,14 @@ export function addExchange(
   if (req !== null) {
     const ct = mediaType(req.body.contentType);
     if (ct !== null && req.body.size > 0) s.contentTypes.add(`request ${ct}`);
-    addBodyFields('request', req.body, ct, s.fields, paths);
+    if (walk === null || walk.request)
+      addBodyFields('request', req.body, ct, s.fields, paths, walk?.requestSeen ?? null);
   }
   if (res !== null) {
     const ct = mediaType(res.body.contentType);
     if (ct !== null) s.contentTypes.add(`response ${ct}`);
-    addBodyFields('response', res.body, ct, s.fields, paths);
+    if (walk === null || walk.response)
+      addBodyFields('response', res.body, ct, s.fields, paths, walk?.responseSeen ?? null);
     if (headerValue(res.headers, 'deprecation') !== null) s.deprecationHeader++;
     const sunset = headerValue(res.headers, 'sunset');
     if (sunset !== null) {
@@ -480,6 +527,7 @@ export function addExchange(
       if (iso !== null && (s.sunsetIso === null || iso > s.sunsetIso)) s.sunsetIso = iso;
     }
   }
+  return novelFields;
 }
 
 /** Merge `b` into `a` (both order-independent). */

@@ -19,7 +19,9 @@ export function createPiiAnalyzer(pii: { scanner: PiiScanner; aggregator: PiiFie
     observe(o: Observed) {
       if (pii === null) return;
       const key = `${o.host}${o.generation > 0 ? `#${o.generation}` : ''} ${o.method} ${o.path}`;
-      const hits = pii.scanner.scanExchange(o.ex, key).map((h) => ({ ...h, field: renamePathField(h.field, o.tpl) }));
+      const hits = pii.scanner
+        .scanExchange(o.ex, key, o.bodies)
+        .map((h) => ({ ...h, field: renamePathField(h.field, o.tpl) }));
       pii.aggregator.add(key, hits);
       for (const h of hits) {
         if (h.location.startsWith('response.') && h.validated && h.hash !== '' && !CREDENTIAL_KINDS.has(h.kind))

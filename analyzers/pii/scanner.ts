@@ -925,6 +925,8 @@ function decodeB64Text(s: string): string | null {
   return t.includes('\uFFFD') ? null : t;
 }
 
+const BODIES_ALL = 3;
+
 /** The per-installation scanner. `secret` keys the HMAC of every hit's value. */
 export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const o: DetectOptions = opts.defaultCountry !== undefined ? { defaultCountry: opts.defaultCountry } : {};
@@ -933,7 +935,7 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const hmac = new HmacCache(secret, HMAC_CACHE);
   const sampler = opts.sampling === false ? null : new Sampler({ ...SAMPLING, ...opts.sampling });
   return {
-    scanExchange(ex: Exchange, endpointKey?: string): PiiHit[] {
+    scanExchange(ex: Exchange, endpointKey?: string, bodies: number = BODIES_ALL): PiiHit[] {
       const fields = sampler !== null && endpointKey !== undefined ? sampler.fieldsOf(endpointKey) : null;
       const s =
         fields !== null && sampler !== null && endpointKey !== undefined
@@ -943,12 +945,12 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
         if (ex.request !== null) {
           s.target('request', ex.request.target);
           s.headers('request', ex.request.headers);
-          s.body('request', ex.request.body);
+          if ((bodies & 1) !== 0) s.body('request', ex.request.body);
           if (ex.request.trailers.length > 0) s.headers('request', ex.request.trailers);
         }
         if (ex.response !== null) {
           s.headers('response', ex.response.headers);
-          s.body('response', ex.response.body);
+          if ((bodies & 2) !== 0) s.body('response', ex.response.body);
           if (ex.response.trailers.length > 0) s.headers('response', ex.response.trailers);
         }
       } catch {

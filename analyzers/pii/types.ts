@@ -52,9 +52,10 @@ export interface PiiScanner {
    * enables per-field sampling (sampling.ts states what is always scanned and the detection bound for
    * a settled field); the decisions follow the order of that endpoint's exchanges. Without it every
    * value is fully scanned. Path segments are keyed `path[i]`, so the key must name the
-   * template the exchange was matched to.
+   * template the exchange was matched to. `bodies` says which bodies to scan (bit 1 request, bit 2
+   * response; default both): the analysis's body gate (shared/gate.ts) leaves settled ones out.
    */
-  scanExchange(ex: Exchange, endpointKey?: string): PiiHit[];
+  scanExchange(ex: Exchange, endpointKey?: string, bodies?: number): PiiHit[];
   /** Sampling counters, for telemetry (absent in test doubles). */
   stats?(): PiiScanStats;
 }

@@ -471,6 +471,41 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
     'events',
     'a host’s path tree reached its node bound: the new path went to the nearest parameter',
   ],
+  analysis_bodies_walked: [
+    'stat',
+    'messages',
+    'bodies walked by the analyzers (field shapes, PII, conformance): the body gate let them through',
+  ],
+  analysis_bodies_gated: [
+    'stat',
+    'messages',
+    'bodies of settled streams not walked (body gate, analyzers/shared/gate.ts: at least 1 in 16 per stream is walked; headers, statuses and counters see every exchange)',
+  ],
+  analysis_bodies_novel_envelope: [
+    'stat',
+    'messages',
+    'bodies of settled streams walked because their envelope (media type, encoding, size class, status) was new',
+  ],
+  analysis_bodies_novel_key: [
+    'stat',
+    'messages',
+    'bodies of settled streams walked because they carried an object key the stream had never shown',
+  ],
+  analysis_body_keys_overflow: [
+    'stat',
+    'events',
+    'object keys not remembered (the stream had 4,096 already): treated as known',
+  ],
+  analysis_body_envelopes_overflow: [
+    'stat',
+    'messages',
+    'bodies whose envelope was not remembered (the stream had 32 already): treated as known',
+  ],
+  analysis_body_streams_untracked: [
+    'stat',
+    'messages',
+    'bodies walked because the body gate’s stream table was full (65,536 streams)',
+  ],
   actors_events_dropped: [
     'drop',
     'exchanges',

@@ -1,6 +1,6 @@
 // Analysis throughput per core on the exchanges of a real capture (run on demand, not in CI):
 //
-//   node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--dump OUT.json]
+//   node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--no-gate] [--dump OUT.json]
 //   node --cpu-prof --cpu-prof-dir=.cache/prof --import tsx test/bench/analysis.bench.ts CAPTURE
 //
 // The collectors run first and their exchanges are kept in memory (not timed); then each round feeds
@@ -8,7 +8,8 @@
 // spec, no store) and calls endpoints() and findings() once at the end. Timed per round: wall and CPU
 // seconds of the observe loop, exchanges per second overall and for the second half of the exchanges
 // ("steady": the endpoints' fields have settled by then). One process, one thread: the figure is per
-// core. Prints one JSON line per round, with the scanner's sampling statistics and a sha256 of the
+// core. --no-gate walks every body (analyzers/shared/gate.ts off), --no-sampling also scans every
+// value. Prints one JSON line per round, with the scanner's sampling statistics and a sha256 of the
 // JSON of endpoints() + findings(), so two versions (or --no-sampling) can be compared for output;
 // --dump writes that JSON (last round) for a diff.
 //
@@ -33,7 +34,12 @@ async function collect(file: string): Promise<Exchange[]> {
   return out;
 }
 
-function round(exchanges: readonly Exchange[], sampling: boolean, dump: string): Record<string, unknown> {
+function round(
+  exchanges: readonly Exchange[],
+  sampling: boolean,
+  gate: boolean,
+  dump: string,
+): Record<string, unknown> {
   // Fresh body objects per round: bodies are parsed once per Body object (analyzers/shared/json.ts),
   // so reusing them would time a warm cache instead of the parse.
   const xs = exchanges.map((ex) => ({
@@ -47,6 +53,7 @@ function round(exchanges: readonly Exchange[], sampling: boolean, dump: string):
     previousSpecs: [],
     overrides: null,
     pii: { scanner, aggregator: createPiiFieldAggregator() },
+    ...(gate ? {} : { bodyGate: false as const }),
   });
   const half = Math.floor(xs.length / 2);
   const c0 = process.cpuUsage();
@@ -85,6 +92,10 @@ function round(exchanges: readonly Exchange[], sampling: boolean, dump: string):
     piiFields: endpoints.reduce((n, e) => n + e.pii.length, 0),
     digest,
     scanner: scanner.stats?.() ?? null,
+    bodies: {
+      walked: analysis.stats().analysis_bodies_walked ?? null,
+      gated: analysis.stats().analysis_bodies_gated ?? null,
+    },
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -94,24 +105,26 @@ async function main(): Promise<void> {
   let file = '';
   let rounds = 1;
   let sampling = true;
+  let gate = true;
   let dump = '';
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
     if (a === '--rounds') rounds = Number(args[++i] ?? 1);
     else if (a === '--no-sampling') sampling = false;
+    else if (a === '--no-gate') gate = false;
     else if (a === '--dump') dump = args[++i] ?? '';
     else file = a;
   }
   if (file === '') {
     console.error(
-      'usage: node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--dump OUT.json]',
+      'usage: node --import tsx test/bench/analysis.bench.ts CAPTURE [--rounds N] [--no-sampling] [--no-gate] [--dump OUT.json]',
     );
     process.exitCode = 2;
     return;
   }
   const exchanges = await collect(file);
   for (let r = 0; r < rounds; r++)
-    console.log(JSON.stringify({ file, round: r + 1, ...round(exchanges, sampling, dump) }));
+    console.log(JSON.stringify({ file, round: r + 1, ...round(exchanges, sampling, gate, dump) }));
 }
 
 await main();
