@@ -413,8 +413,18 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const actor = identifier === null ? null : actorFields(ex, segs, piiReceived, identifier);
     if (actor !== null && actorOpts?.keepEvents === true && ex.request !== null) {
       if (events.length < actorOpts.maxEvents) {
+        // Every field written out (no spread): one object shape for all events.
         events.push({
-          ...actor,
+          actorId: actor.actorId,
+          clientIp: actor.clientIp,
+          forwardedFor: actor.forwardedFor,
+          principal: actor.principal,
+          principalKind: actor.principalKind,
+          principalHash: actor.principalHash,
+          idValues: actor.idValues,
+          loginHash: actor.loginHash,
+          createdHash: actor.createdHash,
+          piiReceived: actor.piiReceived,
           x: ex.id,
           t: ex.request.startUs,
           host,

@@ -57,6 +57,9 @@ const ID_NAME =
 const ID_VALUE =
   /^(?:\d{1,20}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{12,64})$/;
 
+/** `p<i>:` tags of path segment ids (idValues). */
+const SEG_TAGS: readonly string[] = Array.from({ length: EVENT_LIMITS.pathSegments }, (_, i) => `p${i}:`);
+
 const decode = (s: string): string => {
   if (!s.includes('%') && !s.includes('+')) return s;
   try {
@@ -157,7 +160,7 @@ export function actorFields(
   const h = ident.hasher;
   const idValues: string[] = [];
   const n = Math.min(segs.length, EVENT_LIMITS.pathSegments);
-  for (let i = 0; i < n; i++) idValues.push(`p${i}:${h.short(decode(segs[i] as string))}`);
+  for (let i = 0; i < n; i++) idValues.push(h.tagged(SEG_TAGS[i] as string, decode(segs[i] as string)));
   const target = ex.request?.target ?? '';
   const q = target.indexOf('?');
   if (q >= 0) {
@@ -178,7 +181,7 @@ export function actorFields(
   const path = '/' + segs.join('/');
   const login = method === 'POST' && isPublicAuthCall(path) ? loginName(ex) : null;
   const created = createdId(ex);
-  const pii = [...new Set(piiReceived.map((x) => x.slice(0, VALUE_HASH_HEX)))].sort();
+  const pii = piiReceived.length === 0 ? [] : [...new Set(piiReceived.map((x) => x.slice(0, VALUE_HASH_HEX)))].sort();
   if (pii.length > EVENT_LIMITS.piiValues) pii.length = EVENT_LIMITS.piiValues;
   return {
     actorId: id.id,

@@ -79,6 +79,26 @@ export class Hasher {
   short(v: string): string {
     return this.full(v).slice(0, VALUE_HASH_HEX);
   }
+  private taggedYoung = new Map<number, string>();
+  private taggedOld = new Map<number, string>();
+  /**
+   * `${tag}${short(v)}`, one string per distinct (tag, value) through the same kind of bounded cache
+   * (fingerprint keys, no raw value kept): events of a hot path share their id strings instead of
+   * building two per segment per exchange.
+   */
+  tagged(tag: string, v: string): string {
+    const seed = fnv1a(tag);
+    const k = fnv1a(v, seed) * 0x200000 + (fnv1a(v, seed ^ 0x9dc5811c) & 0x1fffff);
+    let t = this.taggedYoung.get(k);
+    if (t !== undefined) return t;
+    t = this.taggedOld.get(k) ?? `${tag}${this.short(v)}`;
+    if (this.taggedYoung.size >= this.cap) {
+      this.taggedOld = this.taggedYoung;
+      this.taggedYoung = new Map();
+    }
+    this.taggedYoung.set(k, t);
+    return t;
+  }
 }
 
 interface Credential {
@@ -117,6 +137,30 @@ function basicUser(b64: string): string | null {
   return user === '' ? null : user;
 }
 
+const ROLE = { none: 0, authorization: 1, apiKey: 2, cookie: 3 } as const;
+type Role = (typeof ROLE)[keyof typeof ROLE];
+/** Roles by raw header name (names are protocol vocabulary, not personal; bounded, cleared when full). */
+const roles = new Map<string, Role>();
+
+/** What a request header can carry for identity: a pure function of its name, cached. */
+function headerRole(rawName: string): Role {
+  let r = roles.get(rawName);
+  if (r === undefined) {
+    const name = rawName.toLowerCase();
+    r =
+      name === 'authorization'
+        ? ROLE.authorization
+        : name === 'cookie'
+          ? ROLE.cookie
+          : isApiKeyHeader(name)
+            ? ROLE.apiKey
+            : ROLE.none;
+    if (roles.size >= 1024) roles.clear();
+    roles.set(rawName, r);
+  }
+  return r;
+}
+
 /** The request's identifying credential, or null. Raw values never leave identify(). */
 function credentialOf(ex: Exchange): Credential | null {
   const req = ex.request;
@@ -124,10 +168,11 @@ function credentialOf(ex: Exchange): Credential | null {
   let apiKey: string | null = null;
   let session: string | null = null;
   for (const [rawName, rawValue] of req.headers) {
-    const name = rawName.toLowerCase();
+    const role = headerRole(rawName);
+    if (role === ROLE.none) continue;
     const value = rawValue.trim();
     if (value === '') continue;
-    if (name === 'authorization') {
+    if (role === ROLE.authorization) {
       const sp = value.indexOf(' ');
       const scheme = (sp < 0 ? value : value.slice(0, sp)).toLowerCase();
       const cred = sp < 0 ? value : value.slice(sp + 1).trim();
@@ -139,9 +184,9 @@ function credentialOf(ex: Exchange): Credential | null {
         if (p !== null && p.kind !== 'session') return p;
         if (p !== null) session ??= p.value;
       } else if (scheme === 'token' || scheme === 'apikey' || scheme === 'api-key') apiKey ??= cred;
-    } else if (isApiKeyHeader(name)) {
+    } else if (role === ROLE.apiKey) {
       apiKey ??= value;
-    } else if (name === 'cookie') {
+    } else {
       for (const c of value.split(';')) {
         const eq = c.indexOf('=');
         if (eq < 0) continue;

@@ -23,7 +23,8 @@
 // 3. Otherwise (settled stream, known envelope) the gap between two walks is drawn in [1, G] from a
 //    hash of (stream, position), where G doubles each time the settled run doubles (2 during the
 //    first `decay` settled bodies, 4 up to 3×, 8 up to 7×, …) up to `rate`: never below one body in
-//    `rate` (with the defaults: 64 walked, then one in 16 after 112 settled bodies).
+//    `rate`; gaps are uniform in [1, G], so a stream settled at G = 32 walks one body in 16.5 on
+//    average (with the defaults: 64 walked, then G = 32 after 240 settled bodies).
 // So a new field name is walked at its first occurrence, even in one body only; a change that persists
 // in a settled stream without a new key (a field turning null, a known key at a new place, emails
 // appearing in a field of names) is walked within `rate` bodies of the stream and then, by the PII sampler's own
@@ -44,7 +45,7 @@ export interface BodyGateOptions {
   maxStreams: number;
 }
 
-export const BODY_GATE: Readonly<BodyGateOptions> = { saturation: 64, rate: 16, decay: 16, maxStreams: 65_536 };
+export const BODY_GATE: Readonly<BodyGateOptions> = { saturation: 64, rate: 32, decay: 16, maxStreams: 65_536 };
 
 /** Envelopes remembered per stream. */
 export const MAX_ENVELOPES = 32;

@@ -479,7 +479,7 @@ const ANALYSIS = section('analysis', 'stat', 'exchanges', {
   analysis_bodies_gated: [
     'stat',
     'messages',
-    'bodies of settled streams not walked (body gate, analyzers/shared/gate.ts: at least 1 in 16 per stream is walked; headers, statuses and counters see every exchange)',
+    'bodies of settled streams not walked (body gate, analyzers/shared/gate.ts: at least 1 in 32 per stream, 1 in 16.5 on average, is walked; headers, statuses and counters see every exchange)',
   ],
   analysis_bodies_novel_envelope: [
     'stat',
