@@ -283,6 +283,14 @@ export class PathTree {
   private nodes = 1;
   /** Drops by reason (overflow of children, node cap, depth cap). */
   readonly drops = { path_too_deep: 0, children_overflow: 0, nodes_overflow: 0 };
+  /**
+   * Bumped by every call that can change what coarse() or insert() answer for a path already inserted:
+   * seedSpec (spec literals, parameters and patterns) and insertTemplate. Traffic inserts do not
+   * bump it: once insert(segs) has run, insert(segs) returns the same node (children are never
+   * removed and the caps only close), with the same drops counted, and coarse(segs) walks the same
+   * spec nodes plus segs' own literal chain, so callers may cache both per raw path and epoch.
+   */
+  epoch = 0;
 
   /**
    * Seed one spec path (a template with `{name}` segments). `rank` orders parameter names at a spec
@@ -290,6 +298,7 @@ export class PathTree {
    * paths, enabled on first sight of their base) names parameters as seeding it first would.
    */
   seedSpec(path: string, specName: string, rank = 0): void {
+    this.epoch++;
     let cur = this.root;
     for (const seg of templateSegments(path).slice(0, TREE_LIMITS.MAX_DEPTH)) {
       if (seg.includes('{') && !/^\{[^{}]*\}$/.test(seg)) {
@@ -349,6 +358,7 @@ export class PathTree {
    * is merged from `info(position)` (the stored explain line for it, if any).
    */
   insertTemplate(segs: readonly string[], info: (pos: number) => RestoredParamInfo | null): RawNode {
+    this.epoch++;
     let cur = this.root;
     if (segs.length > TREE_LIMITS.MAX_DEPTH) this.drops.path_too_deep++;
     const n = Math.min(segs.length, TREE_LIMITS.MAX_DEPTH);
