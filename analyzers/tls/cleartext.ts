@@ -66,9 +66,7 @@ const MAX_JSON_DEPTH = 8;
 const MAX_KEYS = 2000;
 
 export function isLoopback(ip: string): boolean {
-  if (ip === '::1') return true;
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return /^127\./.test(v4);
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 /** Does the request carry a non-empty password field (query, urlencoded form, JSON body)? Values are only tested for emptiness. */
@@ -115,13 +113,13 @@ export function hasPassword(ex: Exchange): boolean {
 
 /** Credential kinds a request carries, sorted. `schemes`: classifyAuth(ex).schemes when the caller has it. */
 export function credentialKinds(ex: Exchange, schemes?: readonly AuthScheme[]): CredentialKind[] {
-  const kinds = new Set<CredentialKind>();
+  let kinds: Set<CredentialKind> | null = null;
   for (const s of schemes ?? classifyAuth(ex).schemes) {
     const k = FROM_SCHEME[s];
-    if (k !== undefined) kinds.add(k);
+    if (k !== undefined) (kinds ??= new Set()).add(k);
   }
-  if (hasPassword(ex)) kinds.add('password');
-  return [...kinds].sort();
+  if (hasPassword(ex)) (kinds ??= new Set()).add('password');
+  return kinds === null ? [] : [...kinds].sort();
 }
 
 interface Acc {
