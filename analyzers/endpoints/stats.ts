@@ -155,24 +155,32 @@ export function isImpaired(ex: Exchange): boolean {
   return q.gapBytes > 0 || q.truncated || q.oneSided || q.midstream || ex.request === null || ex.response === null;
 }
 
+/** A media type and the content-type keys of LeafStats.contentTypes made from it. */
+interface MediaType {
+  mt: string;
+  request: string;
+  response: string;
+}
+
 /**
  * Media type without parameters, lower-case. Content-Type values recur on every exchange of an API:
- * the answers are kept per value (bounded, cleared when full; media types are not personal data).
+ * the answers are kept per value (bounded, cleared when full; media types are not personal data),
+ * with their keys, so sets keyed by them hash the same strings.
  */
-function mediaType(ct: string | null): string | null {
+function mediaOf(ct: string | null): MediaType | null {
   if (ct === null) return null;
   let m = mediaTypes.get(ct);
   if (m !== undefined) return m;
   const semi = ct.indexOf(';');
   const t = (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase();
-  m = t === '' ? null : t;
+  m = t === '' ? null : { mt: t, request: `request ${t}`, response: `response ${t}` };
   if (ct.length <= 256) {
     if (mediaTypes.size >= 1024) mediaTypes.clear();
     mediaTypes.set(ct, m);
   }
   return m;
 }
-const mediaTypes = new Map<string, string | null>();
+const mediaTypes = new Map<string, MediaType | null>();
 
 /** Status class keys by hundred ("2xx"), made once. */
 const STATUS_CLASSES: readonly string[] = Array.from({ length: 10 }, (_, i) => `${i}xx`);
@@ -496,13 +504,15 @@ export function addExchange(
   }
   for (const c of auth.inUrl) inc(s.credentialsInUrl, c);
   if (req !== null) {
-    const ct = mediaType(req.body.contentType);
-    if (ct !== null && req.body.size > 0) s.contentTypes.add(`request ${ct}`);
+    const m = mediaOf(req.body.contentType);
+    const ct = m === null ? null : m.mt;
+    if (m !== null && req.body.size > 0) s.contentTypes.add(m.request);
     addBodyFields('request', req.body, ct, s.fields, paths);
   }
   if (res !== null) {
-    const ct = mediaType(res.body.contentType);
-    if (ct !== null) s.contentTypes.add(`response ${ct}`);
+    const m = mediaOf(res.body.contentType);
+    const ct = m === null ? null : m.mt;
+    if (m !== null) s.contentTypes.add(m.response);
     addBodyFields('response', res.body, ct, s.fields, paths);
     if (headerValue(res.headers, 'deprecation') !== null) s.deprecationHeader++;
     const sunset = headerValue(res.headers, 'sunset');

@@ -748,8 +748,8 @@ class Scan {
   headers(side: Side, headers: readonly HeaderPair[]): void {
     for (let i = 0; i < headers.length && i < 128; i++) {
       const [rawName, value] = headers[i] as HeaderPair;
-      const name = rawName.toLowerCase();
       if (value.length === 0) continue;
+      const name = lowerName(rawName);
       if (name === 'cookie' || name === 'set-cookie') {
         this.cookies(side, name === 'cookie' ? value : (value.split(';')[0] ?? ''), name === 'set-cookie');
         continue;
@@ -977,6 +977,23 @@ const SKIP_HEADERS: ReadonlySet<string> = new Set([
   'sec-websocket-version',
   'sec-websocket-extensions',
 ]);
+
+/**
+ * Header name → lower case, kept per raw name (bounded, cleared when full; names, not values): the
+ * same names recur on every exchange, and the kept string's hash is computed once for the lookups
+ * after it.
+ */
+const lowerNames = new Map<string, string>();
+function lowerName(raw: string): string {
+  let n = lowerNames.get(raw);
+  if (n !== undefined) return n;
+  n = raw.toLowerCase();
+  if (raw.length <= 64) {
+    if (lowerNames.size >= 1024) lowerNames.clear();
+    lowerNames.set(raw, n);
+  }
+  return n;
+}
 
 const GEO_NAMES: readonly string[] = ['lat', 'latitude', 'lng', 'lon', 'long', 'longitude'];
 
