@@ -20,7 +20,7 @@ import type { CounterName } from '../engine/contracts/catalogue.js';
 import type { Exchange } from '../engine/contracts/exchange.js';
 import { apiHost, headerValue } from '../engine/contracts/exchange.js';
 import type { EndpointRecord, Finding } from '../engine/contracts/inventory.js';
-import { classifyAuth, queryNames } from './auth/classify.js';
+import { classifyAuth, requestQueryNames } from './auth/classify.js';
 import type { EndpointAggregate } from './endpoints/aggregate.js';
 import { leafFromRecord, usFromIso } from './endpoints/restore.js';
 import { buildRecord } from './endpoints/aggregate.js';
@@ -397,7 +397,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const ops = graphql.observe(ex, host, method, route.joined);
     if (ops !== null) {
       const auth = classifyAuth(ex);
-      const names = queryNames(req.target).filter((n) => !GRAPHQL_PARAMS.has(n));
+      const names = requestQueryNames(req).filter((n) => !GRAPHQL_PARAMS.has(n));
       const generation = generations.get(host) ?? 0;
       const piiReceived: string[] = [];
       for (const op of ops) {
@@ -423,7 +423,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const leaf = route.leaf as LeafStats;
     const auth = classifyAuth(ex);
     const preflight = method === 'OPTIONS' && headerValue(req.headers, 'access-control-request-method') !== null;
-    addExchange(leaf, ex, queryNames(req.target), auth, preflight ? 'preflight' : route.category, fieldPaths);
+    addExchange(leaf, ex, requestQueryNames(req), auth, preflight ? 'preflight' : route.category, fieldPaths);
     const tpl = route.tpl;
     const path = route.path;
     const o: Observed = {

@@ -147,22 +147,26 @@ function hasSessionCookie(value: string): boolean {
 
 /** Results without credentials in the URL, by scheme bits (AUTH_SCHEMES order): shared, read-only. */
 const BY_SCHEMES = new Map<number, AuthResult>();
-const NONE_BIT = 1 << AUTH_SCHEMES.indexOf('none');
-const bit = (s: AuthScheme): number => 1 << AUTH_SCHEMES.indexOf(s);
+const BITS = Object.fromEntries(AUTH_SCHEMES.map((s, i) => [s, 1 << i])) as Record<AuthScheme, number>;
+const NONE_BIT = BITS.none;
+const bit = (s: AuthScheme): number => BITS[s];
 function schemesOf(bits: number): AuthScheme[] {
   return AUTH_SCHEMES.filter((_, i) => (bits & (1 << i)) !== 0).sort();
 }
 
-/** Query parameter names of a request target (percent-decoded, '+' as space), in order, with repeats. */
 /** "query:<lower-case name>" when a query parameter of that name carries credentials, else null. */
 export function credentialQueryPart(name: string): string | null {
   const lower = name.toLowerCase();
   return QUERY_KEYS.has(lower) ? `query:${lower}` : null;
 }
 
-export function queryNames(target: string): string[] {
+/**
+ * Query parameter names of a request target (percent-decoded, '+' as space), in order, with repeats.
+ * The array may be shared between calls: callers only read it.
+ */
+export function queryNames(target: string): readonly string[] {
   const q = target.indexOf('?');
-  if (q < 0) return [];
+  if (q < 0) return NO_NAMES;
   const end = target.indexOf('#', q);
   const qs = target.slice(q + 1, end < 0 ? undefined : end);
   const out: string[] = [];
@@ -180,6 +184,22 @@ export function queryNames(target: string): string[] {
   }
   return out;
 }
+const NO_NAMES: readonly string[] = Object.freeze([]);
+
+/**
+ * queryNames of a request's target, made once per request object (the inventory, auth and cleartext
+ * layers each ask): held only as long as the request itself.
+ */
+export function requestQueryNames(req: { readonly target: string }): readonly string[] {
+  if (req.target.indexOf('?') < 0) return NO_NAMES;
+  let names = namesOf.get(req);
+  if (names === undefined) {
+    names = queryNames(req.target);
+    namesOf.set(req, names);
+  }
+  return names;
+}
+const namesOf = new WeakMap<object, readonly string[]>();
 
 /**
  * The request's credentials. The result may be shared between requests with the same schemes and no
@@ -210,7 +230,7 @@ export function classifyAuth(ex: Exchange): AuthResult {
     } else if (hasSessionCookie(value)) bits |= bit('cookie');
   }
   if (req.target.indexOf('?') >= 0) {
-    for (const n of queryNames(req.target)) {
+    for (const n of requestQueryNames(req)) {
       const lower = n.toLowerCase();
       if (QUERY_AUTH.has(lower)) bits |= bit('api_key_query');
       if (QUERY_KEYS.has(lower)) (inUrl ??= new Set()).add(`query:${lower}`);

@@ -174,7 +174,7 @@ export function shapeOf(v: unknown): number {
   return h;
 }
 
-function formNames(data: string): string[] {
+function formNames(data: string): readonly string[] {
   return queryNames(`?${data}`);
 }
 

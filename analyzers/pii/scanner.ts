@@ -281,7 +281,12 @@ const LOCATIONS = {
 const loc = (side: Side, part: Part): PiiLocation => LOCATIONS[side][part];
 
 function safeDecode(s: string): string {
-  if (!s.includes('%') && !s.includes('+')) return s;
+  let plain = true;
+  for (let i = 0; i < s.length && plain; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 37 /* % */ || c === 43 /* + */) plain = false;
+  }
+  if (plain) return s;
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));
   } catch {

@@ -15,7 +15,7 @@ import type { Exchange } from '../../engine/contracts/exchange.js';
 import { headerValue } from '../../engine/contracts/exchange.js';
 import type { Finding, Severity } from '../../engine/contracts/inventory.js';
 import { isoFromUs } from '../../engine/contracts/inventory.js';
-import { classifyAuth, queryNames } from '../auth/classify.js';
+import { classifyAuth, requestQueryNames } from '../auth/classify.js';
 import type { AuthScheme } from '../auth/classify.js';
 import { usFromIso } from '../endpoints/restore.js';
 import { findingId, qualityFactor } from '../risks/findings.js';
@@ -73,7 +73,7 @@ export function isLoopback(ip: string): boolean {
 export function hasPassword(ex: Exchange): boolean {
   const req = ex.request;
   if (req === null) return false;
-  for (const n of queryNames(req.target)) if (PASSWORD_KEY.test(n)) return true;
+  for (const n of requestQueryNames(req)) if (PASSWORD_KEY.test(n)) return true;
   const body = req.body;
   if (body.data === '' || body.encoding !== 'utf8') return false;
   const ct = (body.contentType ?? headerValue(req.headers, 'content-type') ?? '').toLowerCase();
