@@ -63,6 +63,11 @@ export interface ScannerOptions {
    * object. Default true; `false` exists so tests can prove both walks give the same hits.
    */
   skim?: boolean;
+  /**
+   * Keep detection results of path segments, header values and cookie headers (ResultCache). Default
+   * true; `false` exists so tests can prove the cached hits equal the scanned ones.
+   */
+  cache?: boolean;
 }
 
 /** PiiKind → bit, for a field's outcome (the set of kinds one scan produced). */
@@ -1042,8 +1047,8 @@ export function createPiiScanner(opts: ScannerOptions): PiiScanner {
   const secret = opts.secret;
   const tokens = new Map<string, readonly Redacted[]>();
   const hmac = new HmacCache(secret, HMAC_CACHE);
-  const detected = new ResultCache<Detected>(RESULT_CACHE);
-  const cookieHits = new ResultCache<CookieHits>(RESULT_CACHE);
+  const detected = opts.cache === false ? null : new ResultCache<Detected>(RESULT_CACHE);
+  const cookieHits = opts.cache === false ? null : new ResultCache<CookieHits>(RESULT_CACHE);
   const sampler = opts.sampling === false ? null : new Sampler({ ...SAMPLING, ...opts.sampling });
   return {
     scanExchange(ex: Exchange, endpointKey?: string): PiiHit[] {
