@@ -327,8 +327,9 @@ const TOKEN_CACHE_MAX = 4096;
  */
 class Scan {
   readonly hits: PiiHit[] = [];
-  private readonly seen = new Set<string>();
-  private readonly hashes = new Map<string, string>();
+  /** Made on first use: most exchanges of a settled API place no hit and hash nothing. */
+  private seen: Set<string> | null = null;
+  private hashes: Map<string, string> | null = null;
   leaves = 0;
   /** Kind bits of what the value being scanned produced so far (see Sampler). */
   private mask = 0;
@@ -349,10 +350,11 @@ class Scan {
   ) {}
 
   hashOf(norm: string): string {
-    let hash = this.hashes.get(norm);
+    const hashes = (this.hashes ??= new Map());
+    let hash = hashes.get(norm);
     if (hash === undefined) {
       hash = this.hmac.get(norm);
-      this.hashes.set(norm, hash);
+      hashes.set(norm, hash);
     }
     return hash;
   }
@@ -400,8 +402,9 @@ class Scan {
   reject(kind: PiiHit['kind'], location: PiiLocation, field: string): void {
     if (this.hits.length >= SCAN_LIMITS.maxHits) return;
     const dedup = `!${kind}\u0000${location}\u0000${field}`;
-    if (this.seen.has(dedup)) return;
-    this.seen.add(dedup);
+    const seen = (this.seen ??= new Set());
+    if (seen.has(dedup)) return;
+    seen.add(dedup);
     this.hits.push({
       kind,
       location,
@@ -422,8 +425,9 @@ class Scan {
   private place(r: Redacted, location: PiiLocation, field: string): void {
     const f = r.via === null ? field : `${field}#jwt${r.via}`;
     const dedup = `${r.kind}\u0000${location}\u0000${f}\u0000${r.hash}`;
-    if (this.seen.has(dedup)) return;
-    this.seen.add(dedup);
+    const seen = (this.seen ??= new Set());
+    if (seen.has(dedup)) return;
+    seen.add(dedup);
     this.hits.push({
       kind: r.kind,
       location,
