@@ -182,7 +182,7 @@ export function shapeOf(v: unknown): number {
   return h;
 }
 
-function formNames(data: string): string[] {
+function formNames(data: string): readonly string[] {
   return queryNames(`?${data}`);
 }
 
@@ -426,7 +426,8 @@ export function createConformanceAnalyzer(
     name: 'conformance',
     observe(o: Observed) {
       const req = o.ex.request;
-      if (req === null) return;
+      // No operation serves this host (no spec at all, most often): opFor would find none.
+      if (req === null || specs.index.forHost(o.host).length === 0) return;
       const key = `${o.host}${o.generation > 0 ? `#${o.generation}` : ''} ${o.method} ${o.path}`;
       const entry = opFor(o, key);
       if (entry === null) return;

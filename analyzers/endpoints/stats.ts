@@ -131,13 +131,24 @@ const inc = <K>(m: Map<K, number>, k: K, by = 1): void => {
   m.set(k, (m.get(k) ?? 0) + by);
 };
 
+/**
+ * Per latency list, its largest kept pair after the last trim that left a full sample: a pair at or
+ * above it can never be among the smallest LIMITS.latencySample (that many pairs at or below it are
+ * kept), so addLatency drops it without a push and the list is sorted less often. Output-neutral.
+ */
+const latencyCut = new WeakMap<[number, number][], [number, number]>();
+
 function addLatency(list: [number, number][], h: number, us: number): void {
+  const cut = latencyCut.get(list);
+  if (cut !== undefined && (h > cut[0] || (h === cut[0] && us >= cut[1]))) return;
   list.push([h, us]);
   if (list.length > LIMITS.latencySample * 2) trimLatency(list);
 }
 export function trimLatency(list: [number, number][]): void {
   list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   list.length = Math.min(list.length, LIMITS.latencySample);
+  const last = list[list.length - 1];
+  if (list.length === LIMITS.latencySample && last !== undefined) latencyCut.set(list, last);
 }
 
 export function isImpaired(ex: Exchange): boolean {
@@ -145,12 +156,35 @@ export function isImpaired(ex: Exchange): boolean {
   return q.gapBytes > 0 || q.truncated || q.oneSided || q.midstream || ex.request === null || ex.response === null;
 }
 
-/** Media type without parameters, lower-case. */
-function mediaType(ct: string | null): string | null {
-  if (ct === null) return null;
-  const m = ct.split(';')[0]?.trim().toLowerCase() ?? '';
-  return m === '' ? null : m;
+/** A media type and the content-type keys of LeafStats.contentTypes made from it. */
+interface MediaType {
+  mt: string;
+  request: string;
+  response: string;
 }
+
+/**
+ * Media type without parameters, lower-case. Content-Type values recur on every exchange of an API:
+ * the answers are kept per value (bounded, cleared when full; media types are not personal data),
+ * with their keys, so sets keyed by them hash the same strings.
+ */
+function mediaOf(ct: string | null): MediaType | null {
+  if (ct === null) return null;
+  let m = mediaTypes.get(ct);
+  if (m !== undefined) return m;
+  const semi = ct.indexOf(';');
+  const t = (semi < 0 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+  m = t === '' ? null : { mt: t, request: `request ${t}`, response: `response ${t}` };
+  if (ct.length <= 256) {
+    if (mediaTypes.size >= 1024) mediaTypes.clear();
+    mediaTypes.set(ct, m);
+  }
+  return m;
+}
+const mediaTypes = new Map<string, MediaType | null>();
+
+/** Status class keys by hundred ("2xx"), made once. */
+const STATUS_CLASSES: readonly string[] = Array.from({ length: 10 }, (_, i) => `${i}xx`);
 
 const JSON_TYPES = ['null', 'array', 'integer', 'number', 'string', 'boolean', 'object'] as const;
 function jsonTypeIndex(v: unknown): number {
@@ -460,11 +494,16 @@ export function protocolOf(s: LeafStats): string {
   return best;
 }
 
-/** HTTP-date → ISO string, or null. */
+/** HTTP-date → ISO string, or null. The last answer is kept: a Sunset date repeats on every response. */
 function httpDateIso(v: string): string | null {
+  if (v === lastDate.v) return lastDate.iso;
   const t = Date.parse(v);
-  return Number.isFinite(t) ? new Date(t).toISOString() : null;
+  const iso = Number.isFinite(t) ? new Date(t).toISOString() : null;
+  lastDate.v = v;
+  lastDate.iso = iso;
+  return iso;
 }
+const lastDate: { v: string; iso: string | null } = { v: '', iso: null };
 
 /** Fold one exchange into a leaf. `query` holds the query parameter names (already decoded). */
 export function addExchange(
@@ -485,7 +524,8 @@ export function addExchange(
   if (t0 < s.firstUs) s.firstUs = t0;
   if (t1 > s.lastUs) s.lastUs = t1;
   const status = res !== null ? effectiveStatus(ex, res) : 0;
-  inc(s.statusClasses, res ? `${Math.floor(status / 100)}xx` : 'none');
+  const hundred = Math.floor(status / 100);
+  inc(s.statusClasses, res ? (STATUS_CLASSES[hundred] ?? `${hundred}xx`) : 'none');
   if (ex.latencyUs !== null) addLatency(s.latency, fnv1a(ex.id), ex.latencyUs);
   const impaired = isImpaired(ex);
   if (impaired) s.impaired++;
@@ -509,14 +549,16 @@ export function addExchange(
   }
   for (const c of auth.inUrl) inc(s.credentialsInUrl, c);
   if (req !== null) {
-    const ct = mediaType(req.body.contentType);
-    if (ct !== null && req.body.size > 0) s.contentTypes.add(`request ${ct}`);
+    const m = mediaOf(req.body.contentType);
+    const ct = m === null ? null : m.mt;
+    if (m !== null && req.body.size > 0) s.contentTypes.add(m.request);
     if (walk === null || walk.request)
       addBodyFields('request', req.body, ct, s.fields, paths, walk?.requestSeen ?? null);
   }
   if (res !== null) {
-    const ct = mediaType(res.body.contentType);
-    if (ct !== null) s.contentTypes.add(`response ${ct}`);
+    const m = mediaOf(res.body.contentType);
+    const ct = m === null ? null : m.mt;
+    if (m !== null) s.contentTypes.add(m.response);
     if (walk === null || walk.response)
       addBodyFields('response', res.body, ct, s.fields, paths, walk?.responseSeen ?? null);
     if (headerValue(res.headers, 'deprecation') !== null) s.deprecationHeader++;

@@ -67,6 +67,8 @@ const PREFIX_WORDS = new Set([
 export interface RawNode {
   seg: string;
   cls: ValueClass;
+  /** For literal nodes: classifySegment(seg) (cls is the class of its stem when it has a suffix). */
+  segCls: ValueClass;
   kind: 'root' | 'literal' | 'spec_param' | 'spec_pattern' | 'overflow' | 'restored';
   /** For literal nodes: the format extension classified apart from the stem ('' when none). */
   suffix: string;
@@ -213,6 +215,7 @@ function node(seg: string, kind: RawNode['kind'], concrete: string[]): RawNode {
   return {
     seg,
     cls: c.cls,
+    segCls: kind === 'literal' ? classifySegment(seg) : 'word',
     kind,
     suffix: c.suffix,
     concrete,
@@ -251,13 +254,28 @@ export function paramName(prefix: readonly TemplateSeg[], specName: string | nul
   let cand = specName;
   if (cand === null) {
     const parent = prefix[prefix.length - 1];
-    if (parent !== undefined && !parent.param && classifySegment(parent.text) !== 'version')
-      cand = paramNameFromParent(parent.text);
+    if (parent !== undefined && !parent.param) cand = nameFromParent(parent.text);
   }
   if (cand === null) cand = k === 1 ? 'id' : `param${k}`;
   if (used.has(cand)) cand = `param${k}`;
   while (used.has(cand)) cand += '_';
   return cand;
+}
+
+/**
+ * paramName's candidate from a literal parent (null for a version segment), kept per parent text:
+ * the same collection names recur (bounded, cleared when full; the tree holds these literals too).
+ */
+const parentNames = new Map<string, string | null>();
+function nameFromParent(text: string): string | null {
+  let n = parentNames.get(text);
+  if (n !== undefined) return n;
+  n = classifySegment(text) !== 'version' ? paramNameFromParent(text) : null;
+  if (text.length <= 64) {
+    if (parentNames.size >= 4096) parentNames.clear();
+    parentNames.set(text, n);
+  }
+  return n;
 }
 
 /**
@@ -283,6 +301,14 @@ export class PathTree {
   private nodes = 1;
   /** Drops by reason (overflow of children, node cap, depth cap). */
   readonly drops = { path_too_deep: 0, children_overflow: 0, nodes_overflow: 0 };
+  /**
+   * Bumped by every call that can change what coarse() or insert() answer for a path already inserted:
+   * seedSpec (spec literals, parameters and patterns) and insertTemplate. Traffic inserts do not
+   * bump it: once insert(segs) has run, insert(segs) returns the same node (children are never
+   * removed and the caps only close), with the same drops counted, and coarse(segs) walks the same
+   * spec nodes plus segs' own literal chain, so callers may cache both per raw path and epoch.
+   */
+  epoch = 0;
 
   /**
    * Seed one spec path (a template with `{name}` segments). `rank` orders parameter names at a spec
@@ -290,6 +316,7 @@ export class PathTree {
    * paths, enabled on first sight of their base) names parameters as seeding it first would.
    */
   seedSpec(path: string, specName: string, rank = 0): void {
+    this.epoch++;
     let cur = this.root;
     for (const seg of templateSegments(path).slice(0, TREE_LIMITS.MAX_DEPTH)) {
       if (seg.includes('{') && !/^\{[^{}]*\}$/.test(seg)) {
@@ -349,6 +376,7 @@ export class PathTree {
    * is merged from `info(position)` (the stored explain line for it, if any).
    */
   insertTemplate(segs: readonly string[], info: (pos: number) => RestoredParamInfo | null): RawNode {
+    this.epoch++;
     let cur = this.root;
     if (segs.length > TREE_LIMITS.MAX_DEPTH) this.drops.path_too_deep++;
     const n = Math.min(segs.length, TREE_LIMITS.MAX_DEPTH);
@@ -422,7 +450,10 @@ export class PathTree {
     for (const seg of segs.slice(0, TREE_LIMITS.MAX_DEPTH)) {
       const lits = nodes.map((n) => n.children.get(seg)).filter((x): x is RawNode => x !== undefined);
       const specParams = nodes.map((n) => n.specParam).filter((x): x is RawNode => x !== null);
-      const cls = classifySegment(seg);
+      // Every literal node of `seg` holds its classes (node()): classify only a segment none holds.
+      const lit = lits[0];
+      const cls = lit !== undefined ? lit.segCls : classifySegment(seg);
+      const litCls = lit !== undefined ? lit : classifyLiteral(seg);
       const pat = lits.some((l) => l.specLiteral) ? null : bestPattern(nodes, seg);
       if (lits.some((l) => l.specLiteral)) {
         out.push({ text: seg, param: false });
@@ -434,17 +465,12 @@ export class PathTree {
       } else if (specParams.length > 0 && cls !== 'reserved') {
         out.push({ text: paramName(out, specParams[0]?.specNames[0] ?? null), param: true });
         nodes = [...specParams, ...lits];
-      } else if (
-        cls === 'version' ||
-        cls === 'reserved' ||
-        structural(out) ||
-        !isParamClass(classifyLiteral(seg).cls)
-      ) {
+      } else if (cls === 'version' || cls === 'reserved' || structural(out) || !isParamClass(litCls.cls)) {
         out.push({ text: seg, param: false });
         nodes = lits;
       } else {
         const name = paramName(out, null);
-        const suffix = classifyLiteral(seg).suffix;
+        const suffix = litCls.suffix;
         out.push(suffix === '' ? { text: name, param: true } : { text: name, param: true, form: `{${name}}${suffix}` });
         nodes = lits;
       }

@@ -668,8 +668,27 @@ function keyInfo(key: string): KeyInfo {
 
 const EMPTY: readonly string[] = [];
 
+/**
+ * Evidence of one-key paths (a header, query parameter or cookie name, the segment before a path
+ * value), by key: the same names recur on every request. Cacheable keys only (cacheableKey), cleared
+ * when full. The objects are shared: callers only read them.
+ */
+const evidenceCache = new Map<string, KeyEvidence>();
+
 /** Key evidence for a value at `keyPath` (outermost first, leaf last; array markers already removed). */
 export function keyEvidence(keyPath: readonly string[]): KeyEvidence {
+  if (keyPath.length !== 1) return evidenceOf(keyPath);
+  const key = keyPath[0] as string;
+  let ev = evidenceCache.get(key);
+  if (ev !== undefined) return ev;
+  ev = evidenceOf(keyPath);
+  if (!cacheableKey(key)) return ev;
+  if (evidenceCache.size >= KEY_CACHE_MAX) evidenceCache.clear();
+  evidenceCache.set(key, ev);
+  return ev;
+}
+
+function evidenceOf(keyPath: readonly string[]): KeyEvidence {
   const positive: Partial<Record<PiiKind, number>> = {};
   const n = keyPath.length;
   if (n === 0) return { positive, negative: false, leafTokens: EMPTY, idKey: false, leafCredential: false };

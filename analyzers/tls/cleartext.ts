@@ -15,7 +15,7 @@ import type { Exchange } from '../../engine/contracts/exchange.js';
 import { headerValue } from '../../engine/contracts/exchange.js';
 import type { Finding, Severity } from '../../engine/contracts/inventory.js';
 import { isoFromUs } from '../../engine/contracts/inventory.js';
-import { classifyAuth, queryNames } from '../auth/classify.js';
+import { classifyAuth, requestQueryNames } from '../auth/classify.js';
 import type { AuthScheme } from '../auth/classify.js';
 import { usFromIso } from '../endpoints/restore.js';
 import { findingId, qualityFactor } from '../risks/findings.js';
@@ -66,16 +66,14 @@ const MAX_JSON_DEPTH = 8;
 const MAX_KEYS = 2000;
 
 export function isLoopback(ip: string): boolean {
-  if (ip === '::1') return true;
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return /^127\./.test(v4);
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
 /** Does the request carry a non-empty password field (query, urlencoded form, JSON body)? Values are only tested for emptiness. */
 export function hasPassword(ex: Exchange): boolean {
   const req = ex.request;
   if (req === null) return false;
-  for (const n of queryNames(req.target)) if (PASSWORD_KEY.test(n)) return true;
+  for (const n of requestQueryNames(req)) if (PASSWORD_KEY.test(n)) return true;
   const body = req.body;
   if (body.data === '' || body.encoding !== 'utf8') return false;
   const ct = (body.contentType ?? headerValue(req.headers, 'content-type') ?? '').toLowerCase();
@@ -115,13 +113,13 @@ export function hasPassword(ex: Exchange): boolean {
 
 /** Credential kinds a request carries, sorted. `schemes`: classifyAuth(ex).schemes when the caller has it. */
 export function credentialKinds(ex: Exchange, schemes?: readonly AuthScheme[]): CredentialKind[] {
-  const kinds = new Set<CredentialKind>();
+  let kinds: Set<CredentialKind> | null = null;
   for (const s of schemes ?? classifyAuth(ex).schemes) {
     const k = FROM_SCHEME[s];
-    if (k !== undefined) kinds.add(k);
+    if (k !== undefined) (kinds ??= new Set()).add(k);
   }
-  if (hasPassword(ex)) kinds.add('password');
-  return [...kinds].sort();
+  if (hasPassword(ex)) (kinds ??= new Set()).add('password');
+  return kinds === null ? [] : [...kinds].sort();
 }
 
 interface Acc {

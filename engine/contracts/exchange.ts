@@ -170,16 +170,31 @@ export function exchangeProtocol(ex: Exchange): string {
   return ex.protocol ?? 'http';
 }
 
-/** Case-insensitive header lookup: the first value, or null. */
+/** Case-insensitive header lookup: the first value, or null. `name` is lower-case. */
 export function headerValue(headers: readonly HeaderPair[], name: string): string | null {
   const n = name.length;
-  for (const [k, v] of headers) {
-    if (k.length === n && k.toLowerCase() === name) return v;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i] as HeaderPair;
+    const k = h[0];
+    if (k.length === n && lowerEquals(k, name)) return h[1];
   }
   return null;
 }
 
+/** k.toLowerCase() === lower, compared in place for ASCII (header names are tokens, RFC 9110 §5.1). */
+function lowerEquals(k: string, lower: string): boolean {
+  for (let i = 0; i < k.length; i++) {
+    let c = k.charCodeAt(i);
+    if (c >= 128) return k.toLowerCase() === lower;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
+/** Host header value → apiHost's form of it (bounded, cleared when full; host names, not personal data). */
+const hostNames = new Map<string, string>();
 
 /**
  * The API host an exchange belongs to — the one definition the Kafka partition key, the analyzers and
@@ -187,13 +202,26 @@ const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i;
  * userinfo dropped), else the Host header, both lower-cased with the port kept, else server ip:port.
  */
 export function apiHost(ex: Exchange): string {
-  const abs = ex.request ? ABSOLUTE_FORM.exec(ex.request.target) : null;
+  // An origin-form target ('/…') cannot be absolute-form: no regex on the common path.
+  const abs = ex.request && ex.request.target.charCodeAt(0) !== 47 ? ABSOLUTE_FORM.exec(ex.request.target) : null;
   if (abs) {
     const authority = (abs[1] ?? '').replace(/^[^@]*@/, '').toLowerCase();
     if (authority !== '') return authority;
   }
   const h = ex.request ? headerValue(ex.request.headers, 'host') : null;
-  if (h !== null && h.trim() !== '') return h.trim().toLowerCase();
+  if (h !== null) {
+    const known = hostNames.get(h);
+    if (known !== undefined) return known;
+    const norm = h.trim().toLowerCase();
+    if (norm !== '') {
+      // The same host string for every exchange of a host: maps keyed by it hash it once.
+      if (h.length <= 255) {
+        if (hostNames.size >= 1024) hostNames.clear();
+        hostNames.set(h, norm);
+      }
+      return norm;
+    }
+  }
   const ip = ex.server.ip.includes(':') ? `[${ex.server.ip}]` : ex.server.ip;
   return `${ip}:${ex.server.port}`;
 }
