@@ -19,7 +19,6 @@
 // - Per-flow state is lazy: a direction's reassembler is created by its first segment, the HTTP layer
 //   by the first byte or gap (and its parsers by the bytes of their direction), so a SYN-only or
 //   unanswered connection costs no parser (a SYN-only flow: 845 bytes of heap, measured on Node 20).
-import { hash } from 'node:crypto';
 import type { Counters } from '../../engine/contracts/counters.js';
 import {
   formatAddr,
@@ -32,6 +31,7 @@ import {
   tunnelKey,
   type PacketView,
 } from '../decode/packet.js';
+import { shortId } from '../ids.js';
 import type { ConnectionMeta, Direction, EndReason, HttpConnection } from '../http/types.js';
 import { StreamReassembler, type Budget, type StreamLimits, type StreamOutput } from '../reassembly/stream.js';
 
@@ -428,11 +428,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
           tunnel === null || (v.tunnelKind === TUNNEL.VXLAN && v.tunnelId === v.vni)
             ? ''
             : `${tunnel.kind}:${tunnel.id}|`;
-        const flowId = hash(
-          'sha256',
-          `${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`,
-          'buffer',
-        ).toString('hex', 0, 8); // a fresh 16-character string, not a slice keeping the digest alive
+        const flowId = shortId(`${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`);
         const meta: ConnectionMeta = { flowId, vni, tunnel, client, server, handshake };
         f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
         flows.set(key, f);
