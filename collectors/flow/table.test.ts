@@ -14,7 +14,13 @@ import type { Collector } from '../collector.js';
 import { createDecoder } from '../decode/decoder.js';
 import { readCapture } from '../source/capture.js';
 import type { FrameSink } from '../source/types.js';
-import { createFlowTable, DEFAULT_FLOW_OPTIONS, DEFAULT_MAX_STATE_BYTES, FLOW_STATE_BYTES } from './table.js';
+import {
+  createFlowTable,
+  DEFAULT_FLOW_OPTIONS,
+  DEFAULT_MAX_STATE_BYTES,
+  FLOW_STATE_BYTES,
+  HOLD_CLIENT_BYTES,
+} from './table.js';
 import type { FlowTableOptions } from './table.js';
 import { writeHalfOpenFlood } from './testing.js';
 import { readFileSync } from 'node:fs';
@@ -144,4 +150,86 @@ test('a connection that never carries payload costs no HTTP state and under 1.5 
   assert.equal(connections, 0, 'no HTTP layer for connections without payload');
   assert.equal(table.stateBytes, n * (FLOW_STATE_BYTES.flow + FLOW_STATE_BYTES.stream));
   assert.ok(table.stateBytes / n < 1_500);
+});
+
+/** Feeds every frame of a classic pcap (µs, LE, Ethernet) to a flow table whose HTTP layers record their calls. */
+function feedRecording(file: string): {
+  table: ReturnType<typeof createFlowTable>;
+  calls: string[][];
+  lastUs: number;
+} {
+  const counters = new Counters();
+  const calls: string[][] = [];
+  const table = createFlowTable(
+    DEFAULT_FLOW_OPTIONS,
+    () => {
+      const log: string[] = [];
+      calls.push(log);
+      return {
+        onData(d, chunk, ts) {
+          log.push(`data ${d} ${chunk.toString('latin1')} ${ts}`);
+        },
+        onGap(d, n) {
+          log.push(`gap ${d} ${n}`);
+        },
+        onTruncated(d) {
+          log.push(`truncated ${d}`);
+        },
+        onEnd(_ts, reason) {
+          log.push(`end ${reason}`);
+        },
+      };
+    },
+    counters,
+  );
+  const decoder = createDecoder({ vxlanPorts: [] }, counters);
+  const buf = readFileSync(file);
+  let off = 24;
+  let lastUs = 0;
+  while (off + 16 <= buf.length) {
+    const len = buf.readUInt32LE(off + 8);
+    lastUs = buf.readUInt32LE(off) * 1e6 + buf.readUInt32LE(off + 4);
+    if (decoder.decode(buf.subarray(off + 16, off + 16 + len), 1, lastUs, len) === 0) table.packet(decoder.view);
+    off += 16 + len;
+  }
+  return { table, calls, lastUs };
+}
+
+test('a half-open connection holds its request bytes, not an HTTP layer, and the layer gets the same calls at its end', () => {
+  const file = join(dir, 'held.pcap');
+  const n = 2_000;
+  const request = 'GET /api/v1/items/1 HTTP/1.1\r\nHost: api.flood.test\r\nAccept: */*\r\n\r\n';
+  writeHalfOpenFlood(file, { connections: n, request });
+  const { table, calls, lastUs } = feedRecording(file);
+  assert.equal(table.size, n);
+  assert.equal(calls.length, 0, 'no HTTP layer while only the client spoke');
+  assert.equal(
+    table.stateBytes,
+    n * (FLOW_STATE_BYTES.flow + FLOW_STATE_BYTES.stream + FLOW_STATE_BYTES.held + request.length),
+  );
+  assert.ok(table.stateBytes / n < 1_500);
+  table.finish(lastUs);
+  assert.equal(calls.length, n);
+  // Packets are 10 µs apart from 1_700_000_000_000_000; the request is each connection's second packet.
+  for (let i = 0; i < n; i++) {
+    assert.deepEqual(calls[i], [`data 0 ${request} ${1_700_000_000_000_000 + (2 * i + 1) * 10}`, 'end eof']);
+  }
+});
+
+test('client bytes that are not held: above the hold bound, the HTTP/2 preface, TLS', () => {
+  const cases = [
+    { what: 'above the bound', request: `GET /${'a'.repeat(HOLD_CLIENT_BYTES)} HTTP/1.1\r\n\r\n` },
+    // 65 minimal requests would overflow the pipeline bound (64) from client bytes alone: not held.
+    { what: 'pipelined past the pending bound', request: 'GET\n\n'.repeat(65) },
+    { what: 'HTTP/2 preface', request: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' },
+    { what: 'TLS record', request: '\x16\x03\x01\x00\x05hello' },
+    { what: 'lower case', request: 'get / HTTP/1.1\r\n\r\n' },
+  ];
+  for (const { what, request } of cases) {
+    const file = join(dir, 'not-held.pcap');
+    writeHalfOpenFlood(file, { connections: 10, request });
+    const { calls } = feedRecording(file);
+    assert.equal(calls.length, 10, what);
+    for (const log of calls) assert.equal(log.length, 1, what);
+  }
 });

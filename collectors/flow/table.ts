@@ -55,7 +55,7 @@ export const DEFAULT_MAX_STATE_BYTES = 48 * 1024 * 1024;
  * metadata, and one reassembler. Measured with heap snapshots of 5,000 half-open connections
  * (Node 20); the HTTP layer reports its own (HttpConnection.stateBytes).
  */
-export const FLOW_STATE_BYTES = { flow: 900, stream: 300 } as const;
+export const FLOW_STATE_BYTES = { flow: 900, stream: 300, held: 100 } as const;
 
 export const DEFAULT_FLOW_OPTIONS: FlowTableOptions = {
   maxFlows: 100_000,
@@ -74,6 +74,25 @@ const WELL_KNOWN_SERVER_PORTS = new Set([
   80, 8080, 8000, 8008, 8081, 8443, 443, 3000, 5000, 9200, 2375, 2376, 8888, 9000,
 ]);
 
+/**
+ * Client bytes of a connection whose server has sent nothing yet are held, copied, up to this many
+ * bytes, and the HTTP layer is created only when the server's first byte (or gap) comes, when more
+ * client bytes come than this, or when the flow ends: a half-open connection (a SYN flood or scan
+ * with one request) then costs a copy of its bytes, not a connection with parsers and a pending
+ * exchange, and what it would have built is built when it ends, as short-lived garbage.
+ *
+ * The HTTP layer receives exactly the same calls in the same order (chunk boundaries and packet
+ * times kept), only later; nothing it would emit is delayed, because from client bytes alone the
+ * HTTP/1.x layer emits nothing until more than maxPendingRequests requests wait (pipeline overflow):
+ * the smallest request it parses is 5 bytes ("GET" LF LF, a lax start line), so 320 bytes hold at
+ * most 64 requests. Only bytes that read as HTTP/1.x text are held: the first chunk starts with an
+ * upper-case letter and not with "PRI" (the HTTP/2 preface), later chunks start with a printable
+ * character or CR/LF/HTAB, so TLS (the TLS layer beside HTTP keeps a budget shared by connections),
+ * HTTP/2 and other protocols take the direct path. Only flows that began with a handshake are held
+ * (their direction 0 is the client); a flow joined mid-stream is sniffed as it comes.
+ */
+export const HOLD_CLIENT_BYTES = 320;
+
 /** Reassembled output of one direction goes to the HTTP layer, created on the first byte or gap. */
 class DirSink implements StreamOutput {
   constructor(
@@ -81,6 +100,7 @@ class DirSink implements StreamOutput {
     private readonly dir: Direction,
   ) {}
   data(bytes: Buffer, tsUs: number): void {
+    if (this.dir === 0 && this.flow.hold(bytes, tsUs)) return;
     this.flow.conn().onData(this.dir, bytes, tsUs);
   }
   gap(length: number, tsUs: number): void {
@@ -147,8 +167,49 @@ class Flow {
     return s !== null && s.closed;
   }
 
+  /**
+   * Held client chunks, before the HTTP layer exists (HOLD_CLIENT_BYTES): the first one and its packet
+   * time, then any others as (chunk, time) pairs. Kept as latin1 strings: the most compact copy on
+   * the heap (a small Buffer copy is a slice of a shared 8 KiB pool and would keep the pool alive).
+   */
+  held0: string | null = null;
+  held0Us = 0;
+  heldMore: (string | number)[] | null = null;
+  heldBytes = 0;
+
+  /** Holds a chunk of direction 0 when the rules of HOLD_CLIENT_BYTES allow; false: deliver it now. */
+  hold(bytes: Buffer, tsUs: number): boolean {
+    if (this.http !== null || !this.meta.handshake || this.heldBytes + bytes.length > HOLD_CLIENT_BYTES) return false;
+    if (this.held0 === null) {
+      if (!startsHttpText(bytes)) return false;
+      this.held0 = bytes.toString('latin1');
+      this.held0Us = tsUs;
+    } else {
+      if (!continuesText(bytes)) return false;
+      (this.heldMore ??= []).push(bytes.toString('latin1'), tsUs);
+    }
+    this.heldBytes += bytes.length;
+    return true;
+  }
+
   conn(): HttpConnection {
-    if (this.http === null) this.http = this.factory(this.meta);
+    if (this.http === null) {
+      const http = this.factory(this.meta);
+      this.http = http;
+      const first = this.held0;
+      if (first !== null) {
+        const more = this.heldMore;
+        this.held0 = null;
+        this.heldMore = null;
+        this.heldBytes = 0;
+        http.onData(0, Buffer.from(first, 'latin1'), this.held0Us);
+        if (more !== null) {
+          for (let i = 0; i < more.length; i += 2) {
+            http.onData(0, Buffer.from(more[i] as string, 'latin1'), more[i + 1] as number);
+          }
+        }
+      }
+    }
     return this.http;
   }
 
@@ -159,6 +220,7 @@ class Flow {
     if (a !== null) n += FLOW_STATE_BYTES.stream + a.buffered;
     if (b !== null) n += FLOW_STATE_BYTES.stream + b.buffered;
     if (this.http !== null) n += this.http.stateBytes?.() ?? 0;
+    else if (this.held0 !== null) n += FLOW_STATE_BYTES.held + this.heldBytes;
     return n;
   }
 
@@ -171,6 +233,7 @@ class Flow {
     a?.release();
     b?.release();
     const oneSided = !(this.seen[0] && this.seen[1]);
+    if (this.held0 !== null) this.conn();
     if (this.http !== null) this.http.onEnd(tsUs, reason, oneSided);
   }
 }
@@ -482,6 +545,20 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
       for (const f of [...flows.values()]) endFlow(f, Math.max(tsUs, f.lastUs), 'eof');
     },
   };
+}
+
+/** First held chunk: an HTTP/1.x request line can start here (an upper-case method token), not the HTTP/2 preface. */
+function startsHttpText(b: Buffer): boolean {
+  const c0 = b[0];
+  if (c0 === undefined || c0 < 0x41 || c0 > 0x5a) return false;
+  if (b.length < 3) return c0 !== 0x50; // "P" or "PR" may begin the HTTP/2 preface
+  return !(c0 === 0x50 && b[1] === 0x52 && b[2] === 0x49);
+}
+
+/** Later held chunks: text (printable ASCII, CR, LF or HTAB first), never a TLS record or binary frame. */
+function continuesText(b: Buffer): boolean {
+  const c0 = b[0];
+  return c0 !== undefined && ((c0 >= 0x20 && c0 <= 0x7e) || c0 === 0x0d || c0 === 0x0a || c0 === 0x09);
 }
 
 function guessSrcIsClient(srcPort: number, dstPort: number): boolean {
