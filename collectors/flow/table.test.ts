@@ -20,6 +20,7 @@ import {
   DEFAULT_MAX_STATE_BYTES,
   FLOW_STATE_BYTES,
   HOLD_CLIENT_BYTES,
+  holdBytesFor,
 } from './table.js';
 import type { FlowTableOptions } from './table.js';
 import { writeHalfOpenFlood } from './testing.js';
@@ -153,7 +154,10 @@ test('a connection that never carries payload costs no HTTP state and under 1.5 
 });
 
 /** Feeds every frame of a classic pcap (µs, LE, Ethernet) to a flow table whose HTTP layers record their calls. */
-function feedRecording(file: string): {
+function feedRecording(
+  file: string,
+  opts: FlowTableOptions = DEFAULT_FLOW_OPTIONS,
+): {
   table: ReturnType<typeof createFlowTable>;
   calls: string[][];
   lastUs: number;
@@ -161,7 +165,7 @@ function feedRecording(file: string): {
   const counters = new Counters();
   const calls: string[][] = [];
   const table = createFlowTable(
-    DEFAULT_FLOW_OPTIONS,
+    opts,
     () => {
       const log: string[] = [];
       calls.push(log);
@@ -219,8 +223,10 @@ test('a half-open connection holds its request bytes, not an HTTP layer, and the
 test('client bytes that are not held: above the hold bound, the HTTP/2 preface, TLS', () => {
   const cases = [
     { what: 'above the bound', request: `GET /${'a'.repeat(HOLD_CLIENT_BYTES)} HTTP/1.1\r\n\r\n` },
-    // 65 minimal requests would overflow the pipeline bound (64) from client bytes alone: not held.
-    { what: 'pipelined past the pending bound', request: 'GET\n\n'.repeat(65) },
+    // 65 of the smallest requests would overflow the pipeline bound (64) from client bytes alone.
+    { what: 'pipelined past the pending bound', request: 'A \n\n'.repeat(65) },
+    { what: 'status line from the client', request: 'GET / HTTP/1.1\r\n\r\nHTTP/1.1 200 OK\r\n\r\n' },
+    { what: 'too short to tell', request: 'GET' },
     { what: 'HTTP/2 preface', request: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' },
     { what: 'TLS record', request: '\x16\x03\x01\x00\x05hello' },
     { what: 'lower case', request: 'get / HTTP/1.1\r\n\r\n' },
@@ -232,4 +238,15 @@ test('client bytes that are not held: above the hold bound, the HTTP/2 preface, 
     assert.equal(calls.length, 10, what);
     for (const log of calls) assert.equal(log.length, 1, what);
   }
+});
+
+test("the hold bound follows the HTTP layer's pipeline bound", () => {
+  assert.equal(holdBytesFor(64), HOLD_CLIENT_BYTES);
+  assert.ok(holdBytesFor(64) < 65 * 'A \n\n'.length);
+  assert.equal(holdBytesFor(8), 9 * 4 - 1);
+  const file = join(dir, 'pending-8.pcap');
+  const request = 'A \n\n'.repeat(9); // 9 requests: one more than 8 may wait
+  writeHalfOpenFlood(file, { connections: 5, request });
+  assert.equal(feedRecording(file, { ...DEFAULT_FLOW_OPTIONS, holdClientBytes: holdBytesFor(8) }).calls.length, 5);
+  assert.equal(feedRecording(file).calls.length, 0, 'held under the default bound');
 });

@@ -45,6 +45,8 @@ export interface FlowTableOptions extends StreamLimits {
    * ended (flow_evicted_bytes). Optional for callers that predate it: default DEFAULT_MAX_STATE_BYTES.
    */
   maxStateBytes?: number;
+  /** Client bytes held before the server speaks (see HOLD_CLIENT_BYTES; 0: none). Default HOLD_CLIENT_BYTES. */
+  holdClientBytes?: number;
 }
 
 /** Default of FlowTableOptions.maxStateBytes. */
@@ -75,23 +77,32 @@ const WELL_KNOWN_SERVER_PORTS = new Set([
 ]);
 
 /**
- * Client bytes of a connection whose server has sent nothing yet are held, copied, up to this many
- * bytes, and the HTTP layer is created only when the server's first byte (or gap) comes, when more
- * client bytes come than this, or when the flow ends: a half-open connection (a SYN flood or scan
- * with one request) then costs a copy of its bytes, not a connection with parsers and a pending
- * exchange, and what it would have built is built when it ends, as short-lived garbage.
+ * Client bytes of a connection whose server has sent nothing yet are held, copied, up to
+ * `holdClientBytes`, and the HTTP layer is created only when the server's first byte (or gap)
+ * comes, when more client bytes come than that, or when the flow ends: a half-open connection (a
+ * SYN flood or a scan with one request) then costs a copy of its bytes, not a connection with
+ * parsers and a pending exchange, and what it would have built is built when it ends, as
+ * short-lived garbage.
  *
  * The HTTP layer receives exactly the same calls in the same order (chunk boundaries and packet
- * times kept), only later; nothing it would emit is delayed, because from client bytes alone the
- * HTTP/1.x layer emits nothing until more than maxPendingRequests requests wait (pipeline overflow):
- * the smallest request it parses is 5 bytes ("GET" LF LF, a lax start line), so 320 bytes hold at
- * most 64 requests. Only bytes that read as HTTP/1.x text are held: the first chunk starts with an
- * upper-case letter and not with "PRI" (the HTTP/2 preface), later chunks start with a printable
- * character or CR/LF/HTAB, so TLS (the TLS layer beside HTTP keeps a budget shared by connections),
- * HTTP/2 and other protocols take the direct path. Only flows that began with a handshake are held
- * (their direction 0 is the client); a flow joined mid-stream is sniffed as it comes.
+ * times kept), only later, and nothing it would emit is delayed: from client bytes alone the
+ * HTTP/1.x layer emits only a response-only exchange (a status line from the client side) or, when
+ * more than maxPendingRequests requests wait, the oldest request (pipeline overflow). So held bytes
+ * never contain a status line ("HTTP/1.x DDD"), and their bound stays below the bytes of
+ * maxPendingRequests + 1 requests: the smallest request the parser takes is 4 bytes ("A" SP LF LF,
+ * a lax start line), hence 4 * (maxPendingRequests + 1) - 1 at most (holdBytesFor). Only bytes that
+ * read as HTTP/1.x text are held: the first chunk starts with an upper-case letter, has at least 5
+ * bytes and does not start with "PRI" (the HTTP/2 preface), later chunks start with a printable
+ * character or CR/LF/HTAB, so TLS (whose layer keeps a budget shared by connections), HTTP/2 and
+ * other protocols take the direct path. Only flows that began with a handshake are held (their
+ * direction 0 is the client); a flow joined mid-stream is sniffed as it comes.
  */
-export const HOLD_CLIENT_BYTES = 320;
+export const HOLD_CLIENT_BYTES = 256;
+
+/** The hold bound for an HTTP layer that emits the oldest request when more than `maxPendingRequests` wait. */
+export function holdBytesFor(maxPendingRequests: number): number {
+  return Math.max(0, Math.min(HOLD_CLIENT_BYTES, 4 * (Math.max(1, maxPendingRequests) + 1) - 1));
+}
 
 /** Reassembled output of one direction goes to the HTTP layer, created on the first byte or gap. */
 class DirSink implements StreamOutput {
@@ -147,6 +158,7 @@ class Flow {
     private readonly budget: Budget,
     private readonly counters: Counters,
     private readonly factory: ConnectionFactory,
+    private readonly holdLimit: number,
   ) {
     this.clientKey = clientKey;
     this.meta = meta;
@@ -179,17 +191,29 @@ class Flow {
 
   /** Holds a chunk of direction 0 when the rules of HOLD_CLIENT_BYTES allow; false: deliver it now. */
   hold(bytes: Buffer, tsUs: number): boolean {
-    if (this.http !== null || !this.meta.handshake || this.heldBytes + bytes.length > HOLD_CLIENT_BYTES) return false;
+    if (this.http !== null || !this.meta.handshake || this.heldBytes + bytes.length > this.holdLimit) return false;
     if (this.held0 === null) {
       if (!startsHttpText(bytes)) return false;
-      this.held0 = bytes.toString('latin1');
+      const text = bytes.toString('latin1');
+      if (STATUS_LINE.test(text)) return false;
+      this.held0 = text;
       this.held0Us = tsUs;
     } else {
       if (!continuesText(bytes)) return false;
-      (this.heldMore ??= []).push(bytes.toString('latin1'), tsUs);
+      const text = bytes.toString('latin1');
+      // A status line may straddle the chunks: look at it with the end of the bytes held before.
+      if (STATUS_LINE.test(this.heldTail() + text)) return false;
+      (this.heldMore ??= []).push(text, tsUs);
     }
     this.heldBytes += bytes.length;
     return true;
+  }
+
+  /** The last bytes held (enough to complete a status line with the next chunk). */
+  private heldTail(): string {
+    const more = this.heldMore;
+    const last = more === null ? (this.held0 as string) : (more[more.length - 2] as string);
+    return last.length > STATUS_LINE_LEN ? last.slice(-STATUS_LINE_LEN) : last;
   }
 
   conn(): HttpConnection {
@@ -360,6 +384,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
   const CLOSED_TTL_US = 120_000_000;
   const budget: Budget = { used: 0, limit: opts.maxTotalBufferedBytes };
   const maxStateBytes = opts.maxStateBytes ?? DEFAULT_MAX_STATE_BYTES;
+  const holdLimit = opts.holdClientBytes ?? HOLD_CLIENT_BYTES;
   const lru = new LruList();
   let stateBytes = 0;
   let nextSweepUs = -1;
@@ -493,7 +518,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
             : `${tunnel.kind}:${tunnel.id}|`;
         const flowId = shortId(`${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`);
         const meta: ConnectionMeta = { flowId, vni, tunnel, client, server, handshake };
-        f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory);
+        f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory, holdLimit);
         flows.set(key, f);
         lru.push(f);
         if (isV4) {
@@ -550,10 +575,14 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
 /** First held chunk: an HTTP/1.x request line can start here (an upper-case method token), not the HTTP/2 preface. */
 function startsHttpText(b: Buffer): boolean {
   const c0 = b[0];
-  if (c0 === undefined || c0 < 0x41 || c0 > 0x5a) return false;
-  if (b.length < 3) return c0 !== 0x50; // "P" or "PR" may begin the HTTP/2 preface
+  if (c0 === undefined || c0 < 0x41 || c0 > 0x5a || b.length < 5) return false;
   return !(c0 === 0x50 && b[1] === 0x52 && b[2] === 0x49);
 }
+
+/** A status line as resynchronisation finds one (collectors/http/resync.ts), or its start at the end of the text. */
+const STATUS_LINE = /HTTP\/1\.[01] \d{3}(?:[ \r\n]|$)/;
+/** "HTTP/1.1 200" */
+const STATUS_LINE_LEN = 12;
 
 /** Later held chunks: text (printable ASCII, CR, LF or HTAB first), never a TLS record or binary frame. */
 function continuesText(b: Buffer): boolean {
