@@ -12,6 +12,7 @@ import { Counters } from '../../engine/contracts/counters.js';
 import { createCollector, DEFAULT_COLLECTOR_OPTIONS } from '../collector.js';
 import type { Collector } from '../collector.js';
 import { createDecoder } from '../decode/decoder.js';
+import { ethernet, ipv4, ipv6, tcp } from '../decode/testing.js';
 import { readCapture } from '../source/capture.js';
 import type { FrameSink } from '../source/types.js';
 import {
@@ -249,4 +250,52 @@ test("the hold bound follows the HTTP layer's pipeline bound", () => {
   writeHalfOpenFlood(file, { connections: 5, request });
   assert.equal(feedRecording(file, { ...DEFAULT_FLOW_OPTIONS, holdClientBytes: holdBytesFor(8) }).calls.length, 5);
   assert.equal(feedRecording(file).calls.length, 0, 'held under the default bound');
+});
+
+test('packets of a connection that just closed are counted, not tracked, until a new SYN reuses its endpoints (IPv4 and IPv6)', () => {
+  for (const version of [4, 6] as const) {
+    const counters = new Counters();
+    const table = createFlowTable(
+      DEFAULT_FLOW_OPTIONS,
+      () => ({ onData() {}, onGap() {}, onTruncated() {}, onEnd() {} }),
+      counters,
+    );
+    const decoder = createDecoder({ vxlanPorts: [] }, counters);
+    let ts = 1_700_000_000_000_000;
+    const send = (client: boolean, seq: number, ack: number, flags: number, payload = ''): void => {
+      const seg = tcp(
+        { sport: client ? 40000 : 80, dport: client ? 80 : 40000, seq, ack, flags },
+        Buffer.from(payload, 'latin1'),
+      );
+      const [a, b] = version === 4 ? ['10.0.0.1', '10.0.0.2'] : ['2001:db8::1', '2001:db8::2'];
+      const [src, dst] = client ? [a, b] : [b, a];
+      const frame =
+        version === 4
+          ? ethernet(0x0800, ipv4({ proto: 6, src, dst }, seg))
+          : ethernet(0x86dd, ipv6({ src, dst, next: 6 }, seg));
+      ts += 1_000;
+      assert.equal(decoder.decode(frame, 1, ts, frame.length), 0);
+      table.packet(decoder.view);
+    };
+    const SYN = 0x02;
+    const ACK = 0x10;
+    const FIN = 0x01;
+    const PSH = 0x08;
+    send(true, 100, 0, SYN);
+    send(false, 500, 101, SYN | ACK);
+    send(true, 101, 501, ACK);
+    send(true, 101, 501, PSH | ACK, 'GET / HTTP/1.1\r\n\r\n');
+    send(false, 501, 119, PSH | ACK, 'HTTP/1.1 204 No Content\r\n\r\n');
+    send(true, 119, 528, FIN | ACK);
+    send(false, 528, 120, FIN | ACK);
+    assert.equal(table.size, 0, `IPv${version}: closed by FIN both ways`);
+    send(true, 120, 529, ACK); // the last ACK of the close
+    send(false, 501, 119, PSH | ACK, 'HTTP/1.1 204 No Content\r\n\r\n'); // a late retransmission
+    assert.equal(table.size, 0);
+    assert.equal(counters.get('tcp_after_close'), 1);
+    assert.equal(counters.get('tcp_data_after_close'), 1);
+    send(true, 9000, 0, SYN); // a new connection on the same endpoints
+    assert.equal(table.size, 1);
+    assert.equal(counters.get('flows'), 2);
+  }
 });

@@ -146,6 +146,9 @@ class Flow {
   /** LRU list by last packet (head = stalest). */
   prev: Flow | null = null;
   next: Flow | null = null;
+  /** Creation order (finish() and sweeps go in this order). */
+  olderFlow: Flow | null = null;
+  newerFlow: Flow | null = null;
   /** State bytes this flow was last accounted for in the table's total. */
   cost = 0;
 
@@ -306,7 +309,7 @@ export interface FlowTable {
 /**
  * IPv4 flows by a symmetric 32-bit hash of (endpoints, VNI), chained through Flow.nextInBucket: the
  * per-packet lookup builds no string (was two latin1 strings and three concatenations per packet,
- * hashed again by the Map). IPv6 flows and the `closed` map keep string keys.
+ * hashed again by the Map). IPv6 flows keep string keys; an IPv4 flow gets one only in the `closed4` map.
  */
 class V4Index {
   private readonly buckets = new Map<number, Flow>();
@@ -373,13 +376,19 @@ function flowKeys(v: PacketView, alen: number): FlowKeys {
 }
 
 export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFactory, counters: Counters): FlowTable {
-  /** Every flow by its string key, in creation order (finish() and sweeps go in this order). */
-  const flows = new Map<string, Flow>();
+  /** IPv6 flows by their string key; IPv4 flows are in `v4` (no string per flow). */
+  const flows6 = new Map<string, Flow>();
   const v4 = new V4Index();
+  /** Every live flow in creation order (oldest first): finish() and sweeps go in this order. */
+  let oldest: Flow | null = null;
+  let newest: Flow | null = null;
+  let count = 0;
   // Connections that ended recently (key → packet time of the end), so the trailing ACKs of a close
   // and late retransmissions are recognised instead of starting a mid-stream flow. Bounded: oldest
-  // entries go first (Map keeps insertion order).
+  // entries go first (Map keeps insertion order). IPv6 by the flow's string key, IPv4 by closedKey4
+  // (made only when a flow closes, or for a new flow while some have closed).
   const closed = new Map<string, number>();
+  const closed4 = new Map<string, number>();
   const CLOSED_MAX = 65_536;
   const CLOSED_TTL_US = 120_000_000;
   const budget: Budget = { used: 0, limit: opts.maxTotalBufferedBytes };
@@ -390,16 +399,37 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
   let nextSweepUs = -1;
   const sweepEveryUs = Math.max(1_000_000, Math.floor(opts.idleTimeoutUs / 10));
 
+  function unlink(f: Flow): void {
+    if (f.olderFlow !== null) f.olderFlow.newerFlow = f.newerFlow;
+    else if (oldest === f) oldest = f.newerFlow;
+    if (f.newerFlow !== null) f.newerFlow.olderFlow = f.olderFlow;
+    else if (newest === f) newest = f.olderFlow;
+    f.olderFlow = null;
+    f.newerFlow = null;
+    count--;
+  }
+
+  /** Live flows in creation order (a copy: ending flows while walking it is safe). */
+  function inOrder(): Flow[] {
+    const out: Flow[] = [];
+    for (let f = oldest; f !== null; f = f.newerFlow) out.push(f);
+    return out;
+  }
+
   function endFlow(f: Flow, tsUs: number, reason: EndReason): void {
-    flows.delete(f.key);
-    if (f.lo4 >= 0) v4.remove(f);
+    const isV4 = f.lo4 >= 0;
+    if (isV4) v4.remove(f);
+    else flows6.delete(f.key);
+    unlink(f);
     lru.remove(f);
     if (reason === 'fin' || reason === 'rst') {
-      closed.delete(f.key);
-      closed.set(f.key, tsUs);
-      if (closed.size > CLOSED_MAX) {
-        const oldest = closed.keys().next();
-        if (oldest.done !== true) closed.delete(oldest.value);
+      const map = isV4 ? closed4 : closed;
+      const key = isV4 ? closedKey4(f.lo4, f.hi4, f.vni, f.tkey) : f.key;
+      map.delete(key);
+      map.set(key, tsUs);
+      if (map.size > CLOSED_MAX) {
+        const first = map.keys().next();
+        if (first.done !== true) map.delete(first.value);
       }
     }
     if (!(f.seen[0] && f.seen[1])) counters.inc('flow_one_sided');
@@ -409,7 +439,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
   }
 
   function sweep(nowUs: number): void {
-    for (const f of [...flows.values()]) {
+    for (const f of inOrder()) {
       if (nowUs - f.lastUs >= opts.idleTimeoutUs) {
         counters.inc('flow_idle_expired');
         endFlow(f, f.lastUs, 'idle');
@@ -437,7 +467,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
 
   return {
     get size() {
-      return flows.size;
+      return count;
     },
     get stateBytes() {
       return stateBytes;
@@ -471,29 +501,34 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
         f = src4 < dst4 ? v4.find(bucket, src4, dst4, v.vni, tk) : v4.find(bucket, dst4, src4, v.vni, tk);
       } else {
         keys = flowKeys(v, alen);
-        f = flows.get(keys.key);
+        f = flows6.get(keys.key);
       }
       const flags = v.tcpFlags;
       const syn = (flags & TCP_SYN) !== 0;
       const ack = (flags & TCP_ACK) !== 0;
 
       if (f === undefined) {
-        keys ??= flowKeys(v, alen);
-        const { key, srcKey, dstKey } = keys;
-        const endedUs = closed.get(key);
+        const closedMap = isV4 ? closed4 : closed;
+        const closedKey =
+          keys !== null
+            ? keys.key
+            : closedMap.size > 0
+              ? closedKey4(Math.min(src4, dst4), Math.max(src4, dst4), v.vni, tunnelKey(v))
+              : '';
+        const endedUs = closedMap.size > 0 ? closedMap.get(closedKey) : undefined;
         if (endedUs !== undefined && !syn) {
           if (now - endedUs < CLOSED_TTL_US) {
             counters.inc(v.payloadWireLen > 0 ? 'tcp_data_after_close' : 'tcp_after_close');
             return;
           }
-          closed.delete(key);
+          closedMap.delete(closedKey);
         }
         if (!syn && v.payloadWireLen === 0) {
           counters.inc('flow_stray_control');
           return;
         }
-        if (syn) closed.delete(key);
-        if (flows.size >= opts.maxFlows) evict(now);
+        if (syn && closedMap.size > 0) closedMap.delete(closedKey);
+        if (count >= opts.maxFlows) evict(now);
         // Orientation.
         let srcIsClient: boolean;
         let handshake = false;
@@ -518,8 +553,15 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
             : `${tunnel.kind}:${tunnel.id}|`;
         const flowId = shortId(`${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`);
         const meta: ConnectionMeta = { flowId, vni, tunnel, client, server, handshake };
-        f = new Flow(key, srcIsClient ? srcKey : dstKey, meta, now, opts, budget, counters, factory, holdLimit);
-        flows.set(key, f);
+        const key = keys === null ? '' : keys.key;
+        const clientKey = keys === null ? '' : srcIsClient ? keys.srcKey : keys.dstKey;
+        f = new Flow(key, clientKey, meta, now, opts, budget, counters, factory, holdLimit);
+        if (keys !== null) flows6.set(key, f);
+        f.olderFlow = newest;
+        if (newest !== null) newest.newerFlow = f;
+        else oldest = f;
+        newest = f;
+        count++;
         lru.push(f);
         if (isV4) {
           f.lo4 = Math.min(src4, dst4);
@@ -567,7 +609,7 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
     },
 
     finish(tsUs: number): void {
-      for (const f of [...flows.values()]) endFlow(f, Math.max(tsUs, f.lastUs), 'eof');
+      for (const f of inOrder()) endFlow(f, Math.max(tsUs, f.lastUs), 'eof');
     },
   };
 }
@@ -588,6 +630,11 @@ const STATUS_LINE_LEN = 12;
 function continuesText(b: Buffer): boolean {
   const c0 = b[0];
   return c0 !== undefined && ((c0 >= 0x20 && c0 <= 0x7e) || c0 === 0x0d || c0 === 0x0a || c0 === 0x09);
+}
+
+/** The `closed4` key of an IPv4 flow: its endpoints (lower first), VNI and tunnel key. */
+function closedKey4(lo: number, hi: number, vni: number, tkey: number): string {
+  return `${lo}:${hi}:${vni}:${tkey}`;
 }
 
 function guessSrcIsClient(srcPort: number, dstPort: number): boolean {
