@@ -10,7 +10,7 @@
 // - Nothing is kept after a gap (the bytes after it do not continue the captured prefix).
 // - `data` is utf8 when the captured bytes are valid UTF-8 (an incomplete sequence cut by the cap is
 //   dropped first), else base64.
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { Body, HeaderPair } from '../../engine/contracts/exchange.js';
 import type { HttpCounter } from '../../engine/contracts/catalogue.js';
@@ -31,7 +31,11 @@ export class BodyCollector {
   size = 0;
   /** Some entity bytes were never seen (gap). */
   gap = false;
-  private parts: Buffer[] = [];
+  /**
+   * The kept bytes, copied into one buffer sized by the first piece and doubled up to the cap (no
+   * copy per piece plus a concatenation at the end): `buf[0, kept)`.
+   */
+  private buf: Buffer = EMPTY;
   private kept = 0;
   private readonly keepCap: number;
   private readonly codings: string[];
@@ -45,9 +49,9 @@ export class BodyCollector {
     this.keepCap = this.codings.length > 0 ? limits.maxEncodedBytes : limits.bodyCaptureBytes;
   }
 
-  /** Bytes copied and kept so far (for state estimates). */
+  /** Bytes held for the kept part so far (the buffer's capacity; for state estimates). */
   get keptBytes(): number {
-    return this.kept;
+    return this.buf.length;
   }
 
   /** `buf` is valid only during the call: the kept part is copied. */
@@ -55,8 +59,14 @@ export class BodyCollector {
     this.size += len;
     if (this.gap || this.kept >= this.keepCap) return;
     const n = Math.min(len, this.keepCap - this.kept);
-    this.parts.push(Buffer.from(buf.subarray(off, off + n)));
-    this.kept += n;
+    const need = this.kept + n;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.keepCap, Math.max(need, 2 * this.buf.length)));
+      this.buf.copy(grown, 0, 0, this.kept);
+      this.buf = grown;
+    }
+    buf.copy(this.buf, this.kept, off, off + n);
+    this.kept = need;
   }
 
   addGap(len: number): void {
@@ -69,8 +79,8 @@ export class BodyCollector {
    * decoding anomalies.
    */
   finish(complete: boolean, flag: (anomaly: HttpCounter) => void): Body {
-    const raw = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
-    this.parts = [];
+    const raw = this.buf.subarray(0, this.kept);
+    this.buf = EMPTY;
     const whole = complete && !this.gap;
     const allKept = this.kept === this.size;
     const cap = this.limits.bodyCaptureBytes;
@@ -98,7 +108,9 @@ export class BodyCollector {
     let data = out.length > cap ? out.subarray(0, cap) : out;
     const truncated = !exact || data.length < out.length || !whole;
     let encoding: 'utf8' | 'base64' = 'utf8';
-    if (!isUtf8(data)) {
+    // ASCII (most JSON) is its own UTF-8 and its latin1 decoding is a plain copy.
+    const ascii = isAscii(data);
+    if (!ascii && !isUtf8(data)) {
       const trimmed = trimIncompleteUtf8(data);
       if (trimmed.length < data.length && trimmed.length >= data.length - 3 && isUtf8(trimmed)) data = trimmed;
       else encoding = 'base64';
@@ -109,7 +121,7 @@ export class BodyCollector {
       contentType: this.contentType,
       contentEncoding: this.codings.slice(),
       encoding,
-      data: encoding === 'utf8' ? data.toString('utf8') : data.toString('base64'),
+      data: ascii ? data.toString('latin1') : encoding === 'utf8' ? data.toString('utf8') : data.toString('base64'),
       truncated,
       complete: whole,
     };
