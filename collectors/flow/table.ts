@@ -130,7 +130,13 @@ class Flow {
   lastUs: number;
   seen: [boolean, boolean] = [false, false];
   http: HttpConnection | null = null;
-  meta: ConnectionMeta;
+  /**
+   * What the HTTP layer is told about the connection. IPv4: built from the numbers below when the
+   * layer is created (metaOf), so a flow that never gets one (a SYN-only scan) or gets it late (held
+   * client bytes) keeps no strings for it. IPv6: built with the flow.
+   */
+  private meta: ConnectionMeta | null;
+  readonly firstUs: number;
   ended = false;
   /**
    * IPv4 flows only (else -1): endpoints as addr * 65536 + port (exact below 2^48), the smaller one
@@ -155,7 +161,8 @@ class Flow {
   constructor(
     readonly key: string,
     clientKey: string,
-    meta: ConnectionMeta,
+    meta: ConnectionMeta | null,
+    readonly handshake: boolean,
     firstUs: number,
     private readonly limits: StreamLimits,
     private readonly budget: Budget,
@@ -165,7 +172,31 @@ class Flow {
   ) {
     this.clientKey = clientKey;
     this.meta = meta;
+    this.firstUs = firstUs;
     this.lastUs = firstUs;
+  }
+
+  metaOf(): ConnectionMeta {
+    if (this.meta === null) {
+      // IPv4 (see `meta`): endpoints are addr * 65536 + port; the tunnel key is kind * 2^32 + id.
+      const c = this.client4;
+      const sv = this.lo4 === c ? this.hi4 : this.lo4;
+      const tk = this.tkey;
+      const kind = tk < 0 ? TUNNEL.NONE : Math.floor(tk / 4294967296);
+      const id = tk < 0 ? 0 : tk - kind * 4294967296;
+      this.meta = makeMeta(
+        this.vni,
+        kind,
+        id,
+        ip4Text(Math.floor(c / 65536)),
+        c % 65536,
+        ip4Text(Math.floor(sv / 65536)),
+        sv % 65536,
+        this.handshake,
+        this.firstUs,
+      );
+    }
+    return this.meta;
   }
 
   stream(dir: Direction): StreamReassembler {
@@ -194,7 +225,7 @@ class Flow {
 
   /** Holds a chunk of direction 0 when the rules of HOLD_CLIENT_BYTES allow; false: deliver it now. */
   hold(bytes: Buffer, tsUs: number): boolean {
-    if (this.http !== null || !this.meta.handshake || this.heldBytes + bytes.length > this.holdLimit) return false;
+    if (this.http !== null || !this.handshake || this.heldBytes + bytes.length > this.holdLimit) return false;
     if (this.held0 === null) {
       if (!startsHttpText(bytes)) return false;
       const text = bytes.toString('latin1');
@@ -221,7 +252,7 @@ class Flow {
 
   conn(): HttpConnection {
     if (this.http === null) {
-      const http = this.factory(this.meta);
+      const http = this.factory(this.metaOf());
       this.http = http;
       const first = this.held0;
       if (first !== null) {
@@ -539,23 +570,17 @@ export function createFlowTable(opts: FlowTableOptions, factory: ConnectionFacto
           srcIsClient = false;
           handshake = true;
         } else srcIsClient = guessSrcIsClient(v.srcPort, v.dstPort);
-        const src = { ip: formatAddr(v.frame, v.srcAddrOff, v.ipVersion), port: v.srcPort };
-        const dst = { ip: formatAddr(v.frame, v.dstAddrOff, v.ipVersion), port: v.dstPort };
-        const client = srcIsClient ? src : dst;
-        const server = srcIsClient ? dst : src;
-        const vni = v.vni >= 0 ? v.vni : null;
-        const tunnel = v.tunnelKind === TUNNEL.NONE ? null : { kind: TUNNEL_KINDS[v.tunnelKind] ?? '', id: v.tunnelId };
-        // A VXLAN tunnel whose id is the VNI adds nothing to the VNI: such flow ids stay what they were
-        // before tunnels were generalised.
-        const tpart =
-          tunnel === null || (v.tunnelKind === TUNNEL.VXLAN && v.tunnelId === v.vni)
-            ? ''
-            : `${tunnel.kind}:${tunnel.id}|`;
-        const flowId = shortId(`${vni ?? ''}|${tpart}${client.ip}|${client.port}|${server.ip}|${server.port}|${now}`);
-        const meta: ConnectionMeta = { flowId, vni, tunnel, client, server, handshake };
+        let meta: ConnectionMeta | null = null;
+        if (!isV4) {
+          const srcIp = formatAddr(v.frame, v.srcAddrOff, v.ipVersion);
+          const dstIp = formatAddr(v.frame, v.dstAddrOff, v.ipVersion);
+          meta = srcIsClient
+            ? makeMeta(v.vni, v.tunnelKind, v.tunnelId, srcIp, v.srcPort, dstIp, v.dstPort, handshake, now)
+            : makeMeta(v.vni, v.tunnelKind, v.tunnelId, dstIp, v.dstPort, srcIp, v.srcPort, handshake, now);
+        }
         const key = keys === null ? '' : keys.key;
         const clientKey = keys === null ? '' : srcIsClient ? keys.srcKey : keys.dstKey;
-        f = new Flow(key, clientKey, meta, now, opts, budget, counters, factory, holdLimit);
+        f = new Flow(key, clientKey, meta, handshake, now, opts, budget, counters, factory, holdLimit);
         if (keys !== null) flows6.set(key, f);
         f.olderFlow = newest;
         if (newest !== null) newest.newerFlow = f;
@@ -630,6 +655,40 @@ const STATUS_LINE_LEN = 12;
 function continuesText(b: Buffer): boolean {
   const c0 = b[0];
   return c0 !== undefined && ((c0 >= 0x20 && c0 <= 0x7e) || c0 === 0x0d || c0 === 0x0a || c0 === 0x09);
+}
+
+/** Dotted decimal of an IPv4 address (as decode/packet.ts formatAddr writes it). */
+function ip4Text(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** The connection metadata; the flow id is the first 8 bytes of SHA-256 of the text below, as hex. */
+function makeMeta(
+  vniRaw: number,
+  tunnelKind: number,
+  tunnelId: number,
+  clientIp: string,
+  clientPort: number,
+  serverIp: string,
+  serverPort: number,
+  handshake: boolean,
+  firstUs: number,
+): ConnectionMeta {
+  const vni = vniRaw >= 0 ? vniRaw : null;
+  const tunnel = tunnelKind === TUNNEL.NONE ? null : { kind: TUNNEL_KINDS[tunnelKind] ?? '', id: tunnelId };
+  // A VXLAN tunnel whose id is the VNI adds nothing to the VNI: such flow ids stay what they were
+  // before tunnels were generalised.
+  const tpart =
+    tunnel === null || (tunnelKind === TUNNEL.VXLAN && tunnelId === vniRaw) ? '' : `${tunnel.kind}:${tunnel.id}|`;
+  const flowId = shortId(`${vni ?? ''}|${tpart}${clientIp}|${clientPort}|${serverIp}|${serverPort}|${firstUs}`);
+  return {
+    flowId,
+    vni,
+    tunnel,
+    client: { ip: clientIp, port: clientPort },
+    server: { ip: serverIp, port: serverPort },
+    handshake,
+  };
 }
 
 /** The `closed4` key of an IPv4 flow: its endpoints (lower first), VNI and tunnel key. */
