@@ -11,7 +11,13 @@ import type { TlsEmitter } from '../engine/contracts/tls.js';
 import type { Counters } from '../engine/contracts/counters.js';
 import { createDecoder } from './decode/decoder.js';
 import { DecodeStatus } from './decode/packet.js';
-import { createFlowTable, DEFAULT_FLOW_OPTIONS, type FlowTableOptions } from './flow/table.js';
+import {
+  createFlowTable,
+  DEFAULT_FLOW_OPTIONS,
+  HOLD_CLIENT_BYTES,
+  holdBytesFor,
+  type FlowTableOptions,
+} from './flow/table.js';
 import { createHttpConnection } from './http/connection.js';
 import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './http/types.js';
 import type { FrameSink } from './source/types.js';
@@ -62,7 +68,14 @@ export function createCollector(
   const tlsOpts = opts.tls ?? DEFAULT_TLS_OPTIONS;
   const tlsBudget = createTlsBudget(tlsOpts.maxTotalHandshakeBytes);
   const table = createFlowTable(
-    opts.flow,
+    // Held client bytes must stay below what could overflow the HTTP layer's pipeline bound.
+    {
+      ...opts.flow,
+      holdClientBytes: Math.min(
+        opts.flow.holdClientBytes ?? HOLD_CLIENT_BYTES,
+        holdBytesFor(opts.http.maxPendingRequests),
+      ),
+    },
     emitTls === undefined
       ? (meta) => createHttpConnection(meta, opts.http, emit, counters)
       : (meta) =>

@@ -1,16 +1,13 @@
 // The exchange/v1 record of one paired (or unpaired) exchange, and its deterministic id.
-import { hash } from 'node:crypto';
 import type { Exchange, HttpRequest } from '../../engine/contracts/exchange.js';
 import { EXCHANGE_SCHEMA } from '../../engine/contracts/exchange.js';
+import { shortId } from '../ids.js';
 import { emptyBody } from './body.js';
 import type { ConnState, Entry, Msg } from './state.js';
 
-/** Deterministic exchange id: first 16 hex digits of sha256(flowId ':' seq). */
+/** Deterministic exchange id: first 16 hex digits of sha256(flowId ':' seq) (collectors/ids.ts). */
 export function exchangeId(flowId: string, seq: number): string {
-  // One-shot crypto.hash (Node >= 20.12): no Hash object per exchange; 5% of the collectors' time
-  // on the lab capture with createHash().update().digest().
-  // The first 8 bytes as hex: a fresh string, not a slice keeping the whole digest alive.
-  return hash('sha256', `${flowId}:${seq}`, 'buffer').toString('hex', 0, 8);
+  return shortId(`${flowId}:${seq}`);
 }
 
 export function buildExchange(c: ConnState, e: Entry): Exchange {

@@ -19,7 +19,7 @@
 // - on a gap, a record header that is not TLS, or the handshake byte bound (counted anomalies).
 // The record is emitted once: when the server's cleartext handshake is over and the ClientHello was
 // seen, else at the end of the connection with what was seen. Nothing throws out of this module.
-import { hash } from 'node:crypto';
+import { shortId } from '../ids.js';
 import type { TlsCertificate, TlsEmitter, TlsHandshake } from '../../engine/contracts/tls.js';
 import { TLS_SCHEMA } from '../../engine/contracts/tls.js';
 import type { Counters } from '../../engine/contracts/counters.js';
@@ -380,7 +380,7 @@ export class TlsConnection {
     const sh = this.sh;
     const rec: TlsHandshake = {
       schema: TLS_SCHEMA,
-      id: hash('sha256', `tls:${m.flowId}`, 'hex').slice(0, 16),
+      id: shortId(`tls:${m.flowId}`),
       flowId: m.flowId,
       vni: m.vni,
       client: { ip: client.ip, port: client.port },
