@@ -3,7 +3,7 @@
 # in the same run, and prints a markdown table: wall time, CPU seconds (user + sys: the figure that
 # holds on a shared machine), MB/s, packets/s, exchanges, exchanges/s, peak RSS, and the ratios.
 #
-#   bash test/bench/compare.sh [--tshark-only] CAPTURE.pcap
+#   bash test/bench/compare.sh [--tshark-only] [--flood] CAPTURE.pcap
 #
 #   apitap:          node dist/engine/app/cli/main.js replay CAPTURE --format json [$APITAP_ARGS]
 #                    (default: analysis + embedded store; run in a scratch directory, so its store
@@ -16,6 +16,10 @@
 #                    -e http.request_in   (default HTTP reassembly and body decompression on);
 #                    exchanges = responses that tshark paired with their request.
 #   tcpdump:         tcpdump -nr CAPTURE > /dev/null (reads and prints every packet; no reassembly).
+#   --flood:         one more row: apitap replay --no-analyze on a flood of half-open connections (SYN +
+#                    one request each, never answered: collectors/flow/testing.ts writeHalfOpenFlood),
+#                    generated in the scratch directory; FLOOD_CONNECTIONS (default 300000) sets its
+#                    size. Its MB and packets are the flood file's; the tshark ratios stay empty.
 # The runs alternate (tshark, apitap, apitap no-store, apitap collect, tcpdump). MB are 10^6 bytes of
 # the capture file; packets from capinfos; peak RSS and CPU from /usr/bin/time -v. The file is read
 # once beforehand so every tool starts from the page cache. The load average before and after is
@@ -27,8 +31,15 @@ REPO=$(cd "$HERE/../.." && pwd)
 die() { echo "compare: $*" >&2; exit 2; }
 
 TSHARK_ONLY=0
-[ "${1:-}" = "--tshark-only" ] && { TSHARK_ONLY=1; shift; }
-[ $# -eq 1 ] || die "usage: compare.sh [--tshark-only] CAPTURE.pcap"
+FLOOD=0
+while [ $# -gt 1 ]; do
+  case $1 in
+    --tshark-only) TSHARK_ONLY=1; shift ;;
+    --flood) FLOOD=1; shift ;;
+    *) break ;;
+  esac
+done
+[ $# -eq 1 ] || die "usage: compare.sh [--tshark-only] [--flood] CAPTURE.pcap"
 CAP=$1
 [ -r "$CAP" ] || die "cannot read $CAP"
 CAP=$(cd "$(dirname "$CAP")" && pwd)/$(basename "$CAP")
@@ -56,7 +67,7 @@ run() {
   awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f\n", s }' "$TMP/$name.time" > "$TMP/$name.cpu" 2>/dev/null || echo 0 > "$TMP/$name.cpu"
 }
 
-mkdir -p "$TMP/tshark.cwd" "$TMP/apitap.cwd" "$TMP/nostore.cwd" "$TMP/collect.cwd" "$TMP/tcpdump.cwd"
+mkdir -p "$TMP/tshark.cwd" "$TMP/apitap.cwd" "$TMP/nostore.cwd" "$TMP/collect.cwd" "$TMP/tcpdump.cwd" "$TMP/flood.cwd"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "compare: tshark on $(basename "$CAP") ($((BYTES / 1000000)) MB, $PACKETS packets)..." >&2
 run tshark tshark -r "$CAP" -n -Y http -T fields -e http.request.method -e http.response.code -e http.request_in
@@ -97,6 +108,23 @@ if [ "$TSHARK_ONLY" = 0 ]; then
 fi
 echo "compare: tcpdump -nr on the same file..." >&2
 run tcpdump sh -c 'tcpdump -nr "$1" > /dev/null' sh "$CAP"
+FLOOD_STATUS=skipped
+if [ "$FLOOD" = 1 ] && [ "$TSHARK_ONLY" = 0 ] && [ "$APITAP_STATUS" = ok ]; then
+  FLOOD_N=${FLOOD_CONNECTIONS:-300000}
+  [[ "$FLOOD_N" =~ ^[0-9]+$ ]] || die "FLOOD_CONNECTIONS must be a number"
+  echo "compare: writing a flood of $FLOOD_N half-open connections..." >&2
+  FLOOD_CAP=$TMP/flood.pcap
+  FLOOD_PACKETS=$(cd "$REPO" && node --import tsx -e '
+    import("./collectors/flow/testing.ts").then((m) =>
+      console.log(m.writeHalfOpenFlood(process.argv[1], { connections: Number(process.argv[2]) })));' "$FLOOD_CAP" "$FLOOD_N")
+  FLOOD_BYTES=$(stat -c %s "$FLOOD_CAP")
+  cat "$FLOOD_CAP" > /dev/null
+  echo "compare: apitap --no-analyze on the flood..." >&2
+  run flood node "$MAIN" replay "$FLOOD_CAP" --format json --no-analyze
+  if [ "$(cat "$TMP/flood.rc")" = 0 ]; then FLOOD_STATUS=ok
+  else FLOOD_STATUS="exit $(cat "$TMP/flood.rc"): $(tail -3 "$TMP/flood.err" | tr '\n' ' ')"
+  fi
+fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 row() { # label name exchanges
@@ -119,8 +147,22 @@ for v in "apitap replay:apitap" "apitap replay --no-store:nostore" "apitap repla
 done
 row "tshark -Y http" tshark "$TS_EXCH"
 row "tcpdump -nr" tcpdump 0
+if [ "$FLOOD" = 1 ] && [ "$TSHARK_ONLY" = 0 ]; then
+  label="apitap replay --no-analyze, flood of ${FLOOD_N:-300000} half-open connections"
+  if [ "$FLOOD_STATUS" = ok ]; then
+    awk -v n="$label" -v w="$(cat "$TMP/flood.wall")" -v c="$(cat "$TMP/flood.cpu")" -v r="$(cat "$TMP/flood.rss")" \
+        -v b="$FLOOD_BYTES" -v p="$FLOOD_PACKETS" 'BEGIN {
+      if (w <= 0) w = 0.001; if (c <= 0) c = 0.001
+      printf "| %s | %.2f | %.2f | %.1f | %.0f | | | %.0f | | |\n", n, w, c, b / 1e6 / c, p / c, r / 1024 }'
+  else echo "| $label | $FLOOD_STATUS | | | | | | | | |"
+  fi
+fi
 echo
 if [ "$TSHARK_ONLY" = 0 ] && [ "$APITAP_STATUS" != ok ]; then
   echo "compare: apitap did not run: $APITAP_STATUS" >&2
+  exit 1
+fi
+if [ "$FLOOD" = 1 ] && [ "$TSHARK_ONLY" = 0 ] && [ "$FLOOD_STATUS" != ok ]; then
+  echo "compare: the flood run failed: $FLOOD_STATUS" >&2
   exit 1
 fi

@@ -10,11 +10,11 @@
 // Store.query runs, so the engine itself refuses writes and DDL from user SQL (readonly cannot be
 // lowered again on that connection). All calls use chDB's async API (work runs on the libuv pool,
 // not the event loop); calls on one Session are queued so one connection never runs two at once.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { drainPending, Session } from 'chdb';
 import type { Counters } from '../../contracts/counters.js';
 import { codeForClickHouse, StoreError, STORE_ERROR_CODES } from './errors.js';
+import { checkStoreDirectory } from './directory.js';
 import { createSqlStore, parseJsonEachRow, toJsonEachRow, withJsonEachRow } from './sql.js';
 import type { Params, Row, SqlBackend, SqlStoreOptions } from './sql.js';
 import type { Store } from './types.js';
@@ -54,17 +54,6 @@ class Lane {
   }
 }
 
-function checkDirectory(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
-  } catch (cause) {
-    const reason = (cause as { code?: string; message?: string }).code ?? (cause as Error).message;
-    throw new StoreError(STORE_ERROR_CODES.config, `chDB directory ${dir} is not usable (${reason})`, { cause });
-  }
-}
-
 /**
  * Opens (creating if needed) the embedded store in `dir`. Call migrate() before writing.
  * Fails with 'store_config' when the directory is unusable or another directory is open in this
@@ -72,7 +61,7 @@ function checkDirectory(dir: string): void {
  */
 export async function openChdbStore(dir: string, counters?: Counters, opts: ChdbStoreOptions = {}): Promise<Store> {
   const path = resolve(dir);
-  checkDirectory(path);
+  checkStoreDirectory(path);
   if (registry.path !== null && registry.path !== path) {
     throw new StoreError(
       STORE_ERROR_CODES.config,

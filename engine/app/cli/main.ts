@@ -20,7 +20,7 @@ import { replay } from '../pipelines/replay.js';
 import { replayThreads } from '../pipelines/replay-threads.js';
 import { Counters } from '../../contracts/counters.js';
 import { specReports, specWarningLines } from './spec-warnings.js';
-import { openStoreFromFlags, type StoreFlags } from './store.js';
+import { checkEmbeddedStore, openStoreFromFlags, type StoreFlags } from './store.js';
 import type { Store } from '../../adapters/store/types.js';
 import {
   actorJson,
@@ -218,7 +218,17 @@ storeOptions(
     counters: new Counters(),
     log: (msg, fields) => process.stderr.write(`apitap: ${msg}${fields ? ' ' + JSON.stringify(fields) : ''}\n`),
   });
-  const store = flags.analyze && flags.store !== false ? await openStoreFromFlags({ ...flags, store: storeDir }) : null;
+  // A live pipe (`-`) stays on one thread: SIGINT ends it like end of input (replay's abort signal).
+  // So does a descriptor-named gRPC decode (its schema object stays in this thread).
+  const threaded = config.pipeline.workers > 0 && !captures.includes('-') && flags.protoDescriptor === undefined;
+  // On threads, the embedded store is opened only once the analysis threads are done (its engine maps
+  // ~200 MB: replay-threads.ts); its directory is checked now so that a bad --store still fails fast.
+  const deferStore = threaded && embedded;
+  if (deferStore) checkEmbeddedStore(storeDir);
+  let store =
+    flags.analyze && flags.store !== false && !deferStore
+      ? await openStoreFromFlags({ ...flags, store: storeDir })
+      : null;
   const secret = flags.analyze ? installationSecret(storeDir) : null;
   const onProgress = progress(flags.progress && process.stderr.isTTY === true && flags.format === 'table');
   const optional = {
@@ -226,16 +236,44 @@ storeOptions(
     ...(onProgress !== undefined ? { onProgress } : {}),
   };
   try {
-    const { report } =
-      // A live pipe (`-`) stays on one thread: SIGINT ends it like end of input (replay's abort signal).
-      // So does a descriptor-named gRPC decode (its schema object stays in this thread).
-      config.pipeline.workers > 0 && !captures.includes('-') && flags.protoDescriptor === undefined
-        ? await replayThreads({
-            inputs: captures,
-            collector: config.collector,
-            analysis:
-              secret !== null
-                ? {
+    const { report } = threaded
+      ? await replayThreads({
+          inputs: captures,
+          collector: config.collector,
+          analysis:
+            secret !== null
+              ? {
+                  specs,
+                  previousSpecs,
+                  graphqlSchemas,
+                  overrides,
+                  secret,
+                  store,
+                  ...(deferStore
+                    ? {
+                        deferredStore: {
+                          open: async () => (store = await openStoreFromFlags({ ...flags, store: storeDir })),
+                          spillDir: storeDir,
+                        },
+                      }
+                    : {}),
+                  certificateExpiringDays: config.analysis.certificateExpiringDays,
+                  drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
+                  actors: config.analysis.actors,
+                }
+              : null,
+          workers: config.pipeline.workers,
+          collectorHeapMb: config.pipeline.collectorHeapMb,
+          ...(actions !== null ? { actions } : {}),
+          ...optional,
+        })
+      : await replay({
+          inputs: captures,
+          collector: config.collector,
+          analysis:
+            secret !== null
+              ? createAnalysisSession(
+                  {
                     specs,
                     previousSpecs,
                     graphqlSchemas,
@@ -245,36 +283,14 @@ storeOptions(
                     certificateExpiringDays: config.analysis.certificateExpiringDays,
                     drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
                     actors: config.analysis.actors,
-                  }
-                : null,
-            workers: config.pipeline.workers,
-            ...(actions !== null ? { actions } : {}),
-            ...optional,
-          })
-        : await replay({
-            inputs: captures,
-            collector: config.collector,
-            analysis:
-              secret !== null
-                ? createAnalysisSession(
-                    {
-                      specs,
-                      previousSpecs,
-                      graphqlSchemas,
-                      overrides,
-                      secret,
-                      store,
-                      certificateExpiringDays: config.analysis.certificateExpiringDays,
-                      drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
-                      actors: config.analysis.actors,
-                    },
-                    new Counters(),
-                  )
-                : null,
-            signal: stop.signal,
-            ...(actions !== null ? { actions } : {}),
-            ...optional,
-          });
+                  },
+                  new Counters(),
+                )
+              : null,
+          signal: stop.signal,
+          ...(actions !== null ? { actions } : {}),
+          ...optional,
+        });
     const specInfo = [
       ...specReports(flags.spec, specs, 'current'),
       ...specReports(flags.specPrevious, previousSpecs, 'previous'),

@@ -5,8 +5,10 @@
 // (DIR/serve.json names its live ClickHouse HTTP interface, engine/app/serve/discovery.ts), readers
 // (query, endpoints, findings) go through that interface (credentials APITAP_HTTP_USER /
 // APITAP_HTTP_PASSWORD); writers fail with a clear message instead of chDB's lock error.
+import { resolve } from 'node:path';
 import type { Store } from '../../adapters/store/types.js';
 import { StoreError, STORE_ERROR_CODES } from '../../adapters/store/errors.js';
+import { checkStoreDirectory } from '../../adapters/store/directory.js';
 import { readServeFile } from '../serve/discovery.js';
 
 // The backends are imported when used: loading chDB maps the whole ClickHouse engine (~240 MB RSS,
@@ -15,6 +17,22 @@ import { readServeFile } from '../serve/discovery.js';
 export interface StoreFlags {
   store?: string | false;
   clickhouse?: string;
+}
+
+/**
+ * What openStoreFromFlags(flags, 'write') would refuse for an embedded store, checked without loading
+ * chDB: a directory owned by a running apitap, or one that cannot be created or written. A replay that
+ * opens its store only at the end (replay-threads.ts) calls this first, so it still fails fast.
+ */
+export function checkEmbeddedStore(dir: string): void {
+  const owner = readServeFile(dir);
+  if (owner !== null) {
+    throw new StoreError(
+      STORE_ERROR_CODES.config,
+      `store ${dir} is owned by a running apitap (pid ${owner.pid}, serving ${owner.url}); stop it or use another --store`,
+    );
+  }
+  checkStoreDirectory(resolve(dir));
 }
 
 export async function openStoreFromFlags(flags: StoreFlags, mode: 'read' | 'write' = 'write'): Promise<Store> {

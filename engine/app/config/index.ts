@@ -23,6 +23,15 @@ export const PipelineConfig = z
       .describe(
         'replay: analysis threads, sharded by API host, beside one collector thread (0 = all on one thread); output is identical for any value',
       ),
+    collectorHeapMb: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_536)
+      .default(0)
+      .describe(
+        'replay: V8 old-generation limit of the collector thread, MB (0 = derived from collector.flow.maxStateBytes: 64 + 3 MB per MiB of flow state); a thread that reaches it ends the replay with an error, nothing is dropped silently',
+      ),
   })
   .strict();
 

@@ -2,12 +2,24 @@
 // shards exchanges by API host over the thread bus to N analysis threads; main writes the store (chDB
 // lives in one thread) and merges the shards' results.
 //
+// Memory (README "Benchmarks"): the peak RSS is the sum of what is resident at one moment, so the
+// phases that need much memory are kept apart. While the capture is read: the collector thread, whose
+// V8 old generation is capped from the flow table's state budget (collectorHeapLimitMb), the analysis
+// threads, and a small main. An embedded store (chDB maps ~200 MB of library and engine when loaded)
+// is opened only after every thread has reported and been terminated (their heaps are released then);
+// meanwhile each analysis thread appends its exchange rows to a spill file (JSON lines) instead of
+// posting them to main, and main inserts them from the files in bounded batches once the store is
+// open. A store that is already open (a ClickHouse server) gets the rows as they arrive, as before.
+//
 // Determinism: every exchange of one host reaches one analysis thread in capture order, and all
 // analysis state is per host, so each shard's inventory and findings are exactly the single-thread
 // ones for its hosts; the only cross-host finding (orphan_api: no host served the operation) is merged
 // by analyzers/risks (mergeShardFindings). Outputs are sorted as in the single-thread path, so the
 // report, the JSONL and the store rows are byte-identical for any N (test/integration/workers.test.ts).
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { CollectorOptions } from '../../../collectors/collector.js';
 import type { LoadedSpec } from '../../../analyzers/spec/index.js';
 import type { Overrides } from '../../../analyzers/endpoints/index.js';
@@ -17,7 +29,7 @@ import { createTlsInventory } from '../../../analyzers/tls/inventory.js';
 import type { CounterName } from '../../contracts/catalogue.js';
 import { Counters } from '../../contracts/counters.js';
 import type { EndpointRecord } from '../../contracts/inventory.js';
-import type { Store } from '../../adapters/store/types.js';
+import type { ExchangeRow, Store } from '../../adapters/store/types.js';
 import type { AnalysisMsg, AnalysisWorkerData, CollectorMsg, CollectorWorkerData } from '../workers/protocol.js';
 import { applyDrift, writeResults } from './analyze.js';
 import { DEFAULT_QUIET_US } from '../../../analyzers/drift/index.js';
@@ -35,7 +47,14 @@ export interface ThreadedAnalysisConfig {
   graphqlSchemas?: LoadedGraphqlSchema[];
   overrides: Overrides | null;
   secret: Buffer;
+  /** An open store: exchange rows are written as they arrive. */
   store: Store | null;
+  /**
+   * An embedded store opened only after the analysis threads are done (see the top of this file);
+   * ignored when `store` is set. Rows wait in spill files in a fresh directory under `spillDir`
+   * (removed before returning). The caller owns the returned store (closes it).
+   */
+  deferredStore?: { open: () => Promise<Store>; spillDir: string };
   /** certificate_expiring threshold (analyzers/tls). */
   certificateExpiringDays?: number;
   /** Drift against the store's earlier windows (analyze.ts applyDrift); off without a store. */
@@ -52,13 +71,33 @@ export interface ThreadedReplayOptions {
   analysis: ThreadedAnalysisConfig | null;
   /** Analysis threads (shards), ≥ 1. */
   workers: number;
+  /** V8 old-generation limit of the collector thread, MB; 0 = collectorHeapLimitMb(collector). */
+  collectorHeapMb?: number;
   /** Remediation actions: the window's findings are offered once merged; closed before returning. */
   actions?: ActionDispatcher;
   onProgress?: (done: number, total: number, file: string) => void;
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * The collector thread's old-generation limit, MB: 64 MB for its code, reader and in-flight batches,
+ * plus 3 MB per MiB of the flow table's estimated state budget (collector.flow.maxStateBytes). Measured
+ * on the 300,000 half-open connection flood at the default 48 MiB budget: the thread runs at 128 MB
+ * (its live state is below that) at twice the CPU of an unlimited heap, at 192 MB with +15 % CPU and
+ * 285 MB peak RSS against 518 MB unlimited (V8 otherwise lets garbage grow far past the live state).
+ * Out-of-order bytes are Buffers, outside the V8 heap, so maxTotalBufferedBytes does not count here.
+ */
+export function collectorHeapLimitMb(collector: CollectorOptions): number {
+  const state = collector.flow.maxStateBytes ?? 48 * MiB;
+  return 64 + 3 * Math.ceil(state / MiB);
+}
+
 /** A worker from the compiled module beside this one (.js), or from its source through tsx (.ts). */
-function spawn(name: string, options: { workerData: unknown; transferList: MessagePort[] }): Worker {
+function spawn(
+  name: string,
+  options: { workerData: unknown; transferList: MessagePort[]; resourceLimits?: ResourceLimits },
+): Worker {
   const source = import.meta.url.endsWith('.ts');
   const url = new URL(`../workers/${name}${source ? '.ts' : '.js'}`, import.meta.url);
   if (!source) return new Worker(url, options);
@@ -70,8 +109,17 @@ function spawn(name: string, options: { workerData: unknown; transferList: Messa
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const endpointKey = (e: EndpointRecord): string => `${e.host}\u0000${e.path}\u0000${e.method}`;
 
-/** Resolves with the worker's final message; rejects on an error message, a crash or an early exit. */
-function finalMessage<M extends { t: string }>(w: Worker, onOther: (m: M) => void): Promise<M> {
+/**
+ * Resolves with the worker's final message; rejects on an error message, a crash or an early exit. A
+ * thread that reaches its heap limit is terminated by Node (ERR_WORKER_OUT_OF_MEMORY): the replay
+ * fails with a message naming the thread and the setting, never with partial results.
+ */
+function finalMessage<M extends { t: string }>(
+  w: Worker,
+  what: string,
+  limit: string | null,
+  onOther: (m: M) => void,
+): Promise<M> {
   return new Promise((resolve, reject) => {
     let settled = false;
     w.on('message', (m: M) => {
@@ -80,9 +128,15 @@ function finalMessage<M extends { t: string }>(w: Worker, onOther: (m: M) => voi
         resolve(m);
       } else onOther(m);
     });
-    w.on('error', (e) => {
+    w.on('error', (e: Error & { code?: string }) => {
       settled = true;
-      reject(e);
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY')
+        reject(
+          new Error(
+            `the ${what} thread reached its memory limit${limit !== null ? ` (${limit})` : ''}; the replay is incomplete and was stopped`,
+          ),
+        );
+      else reject(e);
     });
     w.on('exit', (code) => {
       if (!settled) reject(new Error(`a replay thread exited (${code}) before it reported`));
@@ -103,8 +157,18 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
   // Exchange rows arrive while the capture is read; main writes them in arrival order (the store
   // deduplicates by id and reads sort by id, so the order of batches does not matter).
   let writes: Promise<void> = Promise.resolve();
+  const deferred =
+    opts.analysis !== null && opts.analysis.store === null ? (opts.analysis.deferredStore ?? null) : null;
+  const spill = deferred !== null ? mkdtempSync(join(deferred.spillDir, '.replay-spill-')) : null;
+  const spillFiles = channels.map((_, i) => (spill !== null ? join(spill, `rows-${i}.jsonl`) : null));
+  const terminated = new Set<Worker>();
+  const end = async (w: Worker): Promise<void> => {
+    if (terminated.has(w)) return;
+    terminated.add(w);
+    await w.terminate();
+  };
   try {
-    const analyses = channels.map((ch) => {
+    const analyses = channels.map((ch, i) => {
       const a = opts.analysis as ThreadedAnalysisConfig;
       const data: AnalysisWorkerData = {
         port: ch.port2,
@@ -116,10 +180,11 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         certificateExpiringDays: a.certificateExpiringDays ?? 30,
         actors: a.actors ?? ActorSettings.parse({}),
         rows: a.store !== null,
+        spillPath: spillFiles[i] ?? null,
       };
       const w = spawn('analysis-worker', { workerData: data, transferList: [ch.port2] });
       workers.push(w);
-      return finalMessage<AnalysisMsg>(w, (m) => {
+      return finalMessage<AnalysisMsg>(w, 'analysis', null, (m) => {
         if (m.t === 'rows' && a.store !== null) {
           const store = a.store;
           writes = writes.then(() => store.writeExchanges(m.rows));
@@ -134,17 +199,30 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       progress: opts.onProgress !== undefined,
       tls: tlsInventory !== null,
     };
-    const cw = spawn('collector-worker', { workerData: cdata, transferList: cdata.ports });
+    const heapMb =
+      opts.collectorHeapMb !== undefined && opts.collectorHeapMb > 0
+        ? opts.collectorHeapMb
+        : collectorHeapLimitMb(opts.collector);
+    const cw = spawn('collector-worker', {
+      workerData: cdata,
+      transferList: cdata.ports,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
     workers.push(cw);
     // An analysis thread that fails ends the replay at once (the collector would wait for its acks).
     const analysed = Promise.all(analyses);
     analysed.catch(() => undefined);
     const failed = analysed.then(() => new Promise<never>(() => undefined));
     const collected = await Promise.race([
-      finalMessage<CollectorMsg>(cw, (m) => {
-        if (m.t === 'progress') opts.onProgress?.(m.done, m.total, m.file);
-        else if (m.t === 'tls') for (const r of m.recs) tlsInventory?.observe(r);
-      }),
+      finalMessage<CollectorMsg>(
+        cw,
+        'collector',
+        `${heapMb} MB: raise pipeline.collectorHeapMb in --config, or lower collector.flow.maxStateBytes`,
+        (m) => {
+          if (m.t === 'progress') opts.onProgress?.(m.done, m.total, m.file);
+          else if (m.t === 'tls') for (const r of m.recs) tlsInventory?.observe(r);
+        },
+      ),
       failed,
     ]);
     if (collected.t === 'error') {
@@ -153,6 +231,8 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         : new Error(collected.message);
     }
     if (collected.t !== 'done') throw new Error('collector thread: unexpected message');
+    // Its heap (flow table, reader) is released while the analysis threads finish their queues.
+    await end(cw);
     for (const [k, v] of Object.entries(collected.counters)) counters.inc(k as CounterName, v);
 
     const results = await analysed;
@@ -161,6 +241,13 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       if (r.t !== 'done') throw new Error(r.t === 'error' ? r.message : 'analysis thread: unexpected message');
       return r;
     });
+    await Promise.all(workers.map(end));
+    // Every thread's heap is gone: now the embedded store may map its engine.
+    let store = opts.analysis?.store ?? null;
+    if (deferred !== null) {
+      store = await deferred.open();
+      for (const f of spillFiles) if (f !== null) await insertSpill(store, f);
+    }
     for (const r of done) for (const [k, v] of Object.entries(r.stats)) counters.inc(k as CounterName, v);
     for (const [k, v] of Object.entries(tlsInventory?.stats() ?? {})) if (v > 0) counters.inc(k as CounterName, v);
 
@@ -187,7 +274,6 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       const actors = reportActors(behaviour.actors, actorSettings.reportTop, own);
       foldBehaviourDrops(report.capture, own);
       const tls = tlsInventory?.entries() ?? [];
-      const store = opts.analysis.store;
       const withDrift =
         store !== null && opts.analysis.drift !== false
           ? await applyDrift(store, endpoints, findings, opts.analysis.drift?.quietUs ?? DEFAULT_QUIET_US)
@@ -196,9 +282,9 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
       const firstUs = spans.length > 0 ? Math.min(...spans.map((r) => r.firstUs)) : -1;
       const lastUs = spans.length > 0 ? Math.max(...spans.map((r) => r.lastUs)) : -1;
       for (const [k, v] of Object.entries(own.snapshot())) counters.inc(k as CounterName, v);
-      if (opts.analysis.store !== null) {
-        await opts.analysis.store.writeActors(behaviour.actors);
-        await writeResults(opts.analysis.store, {
+      if (store !== null) {
+        await store.writeActors(behaviour.actors);
+        await writeResults(store, {
           endpoints,
           findings: withDrift,
           pathMap: done.flatMap((r) => r.pathMap),
@@ -207,7 +293,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
           firstUs,
           lastUs,
         });
-        await opts.analysis.store.writeTls(tls);
+        await store.writeTls(tls);
       }
       report.endpoints = endpoints;
       report.findings = withDrift;
@@ -222,6 +308,48 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
     return { report, counters };
   } finally {
     await writes.catch(() => undefined);
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map(end));
+    if (spill !== null) rmSync(spill, { recursive: true, force: true });
+  }
+}
+
+// Small on purpose: a 4 MiB read (a large-object string) and 5,000-row batches (promoted to the old
+// generation) left V8 ~120 MB of garbage on a 300 MB capture (main's peak 684 → 502 MB with these).
+const SPILL_READ_BYTES = 64 * 1024;
+const SPILL_BATCH_ROWS = 1000;
+
+/**
+ * Inserts a spill file's exchange rows (one JSON ExchangeRow per line, written by an analysis thread)
+ * in batches of SPILL_BATCH_ROWS, reading SPILL_READ_BYTES at a time: memory stays bounded by one
+ * batch whatever the capture's size. JSON keeps every field of a row exactly (strings, safe integers,
+ * null, arrays).
+ */
+async function insertSpill(store: Store, path: string): Promise<void> {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(SPILL_READ_BYTES);
+    // StringDecoder keeps a multi-byte character split between two reads whole.
+    const utf8 = new StringDecoder('utf8');
+    let carry = '';
+    let batch: ExchangeRow[] = [];
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const text = carry + (n > 0 ? utf8.write(buf.subarray(0, n)) : utf8.end());
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        if (nl > start) batch.push(JSON.parse(text.slice(start, nl)) as ExchangeRow);
+        start = nl + 1;
+        if (batch.length >= SPILL_BATCH_ROWS) {
+          await store.writeExchanges(batch);
+          batch = [];
+        }
+      }
+      carry = text.slice(start);
+      if (n <= 0) break;
+    }
+    if (carry.length > 0) batch.push(JSON.parse(carry) as ExchangeRow);
+    if (batch.length > 0) await store.writeExchanges(batch);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -54,8 +54,13 @@ export interface AnalysisWorkerData {
   secret: Uint8Array;
   certificateExpiringDays: number;
   actors: ActorSettings;
-  /** Send exchange rows to main (it has a store). */
+  /** Send exchange rows to main (it has an open store). */
   rows: boolean;
+  /**
+   * Append exchange rows here instead, one JSON ExchangeRow per line (main inserts them once the
+   * threads are done and its embedded store is open; replay-threads.ts). null: no spill.
+   */
+  spillPath: string | null;
 }
 
 export type AnalysisMsg =
