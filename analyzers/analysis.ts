@@ -490,7 +490,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       }
     }
     for (const p of plugins) p.forget?.(hosts);
-    // Routes hold their tree: let forgotten trees go now rather than when evicted.
+    // Routes hold their tree: let forgotten trees go now, not when the route cache fills.
     routes.clear();
     routeCount = 0;
     findingsCache = null;
