@@ -88,3 +88,14 @@ test('forget() drops cached routes with the host tree', () => {
     [['/shop/items/w0x/detail', 1]],
   );
 });
+
+test('past ROUTE_CACHE distinct paths the cache starts over with the same answers', () => {
+  const a = analysis();
+  const first = a.observe(ex('GET', '/a/b/1'));
+  for (let i = 0; i < 8300; i++) a.observe(ex('GET', `/a/w${i}x/c`));
+  assert.deepEqual(a.observe(ex('GET', '/a/b/1')), first);
+  assert.equal(
+    a.endpoints().reduce((n, e) => n + e.hits, 0),
+    8302,
+  );
+});

@@ -142,11 +142,10 @@ export function parseTarget(ex: Exchange): { host: string; segs: string[] } {
 
 /** End of the path of an origin-form target: the first '?' or '#', else its length. */
 function pathEnd(target: string): number {
-  for (let i = 0; i < target.length; i++) {
-    const c = target.charCodeAt(i);
-    if (c === 63 /* ? */ || c === 35 /* # */) return i;
-  }
-  return target.length;
+  const q = target.indexOf('?');
+  const h = target.indexOf('#');
+  if (q < 0) return h < 0 ? target.length : h;
+  return h < 0 || q < h ? q : h;
 }
 
 /** The non-empty '/'-separated segments of target[0, end). */
@@ -180,7 +179,7 @@ function targetSegs(target: string): string[] {
  * the text and the host tree's spec seeding (PathTree.epoch says when it may have changed), so it is
  * kept with the tree and epoch it was made under and remade when either differs. Insert's drop
  * counts are replayed on every hit (tree.ts, epoch). Holds raw paths as the tree does (no new
- * retention); bounded by ROUTE_CACHE, oldest inserted evicted. Measured on the 60 MB lab capture
+ * retention); bounded by ROUTE_CACHE, all dropped when full. Measured on the 60 MB lab capture
  * without bodies: templating (parseTarget, insert, coarse, overrides) was ~30% of observe().
  */
 interface Route {
@@ -371,12 +370,17 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     return { tpl: o.tpl, note: o.explain };
   };
 
-  const routes = new Map<string, Route>();
+  /** Routes by host, method and raw path (nested: no key string is built per exchange). */
+  let routes = new Map<string, Map<string, Map<string, Route>>>();
+  let routeCount = 0;
   /** The route of a request (cached; see Route). */
   const routeOf = (host: string, method: string, target: string): Route => {
     const raw = target.charCodeAt(0) === 47 ? target.slice(0, pathEnd(target)) : target;
-    const key = `${host}\u0000${method}\u0000${raw}`;
-    let r = routes.get(key);
+    let byMethod = routes.get(host);
+    if (byMethod === undefined) routes.set(host, (byMethod = new Map()));
+    let byPath = byMethod.get(method);
+    if (byPath === undefined) byMethod.set(method, (byPath = new Map()));
+    let r = byPath.get(raw);
     if (r !== undefined) return r;
     const segs = targetSegs(target);
     r = {
@@ -392,11 +396,14 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       childrenOverflow: 0,
       nodesOverflow: 0,
     };
-    if (routes.size >= ROUTE_CACHE) {
-      const oldest = routes.keys().next();
-      if (oldest.done !== true) routes.delete(oldest.value);
+    if (routeCount >= ROUTE_CACHE) {
+      // Full: start over (deterministic, and the answers do not depend on the cache).
+      byPath = new Map();
+      routes = new Map([[host, new Map([[method, byPath]])]]);
+      routeCount = 0;
     }
-    routes.set(key, r);
+    byPath.set(raw, r);
+    routeCount++;
     return r;
   };
   /** tree.insert + leaf + provisional template of a route, made once per tree and epoch. */
@@ -560,8 +567,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     }
     for (const p of plugins) p.forget?.(hosts);
     gate?.forget(hosts);
-    // Routes hold their tree: let forgotten trees go now rather than when evicted.
+    // Routes hold their tree: let forgotten trees go now, not when the route cache fills.
     routes.clear();
+    routeCount = 0;
     findingsCache = null;
   }
 

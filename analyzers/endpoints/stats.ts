@@ -170,6 +170,16 @@ interface MediaType {
  */
 function mediaOf(ct: string | null): MediaType | null {
   if (ct === null) return null;
+  // Most exchanges carry the type of the one before: compared without hashing the fresh string.
+  if (ct === lastMedia.ct) return lastMedia.m;
+  const m = keptMedia(ct);
+  lastMedia.ct = ct;
+  lastMedia.m = m;
+  return m;
+}
+const lastMedia: { ct: string; m: MediaType | null } = { ct: '', m: null };
+
+function keptMedia(ct: string): MediaType | null {
   let m = mediaTypes.get(ct);
   if (m !== undefined) return m;
   const semi = ct.indexOf(';');
