@@ -326,7 +326,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
 // Small on purpose: a 4 MiB read (a large-object string) and 5,000-row batches (promoted to the old
 // generation) left V8 ~120 MB of garbage on a 300 MB capture (main's peak 684 → 502 MB with these).
 const SPILL_READ_BYTES = 64 * 1024;
-const SPILL_BATCH_ROWS = 1000;
+export const SPILL_BATCH_ROWS = 1000;
 
 /**
  * Inserts a spill file's exchange rows (one JSON ExchangeRow per line, written by an analysis thread)
@@ -334,7 +334,7 @@ const SPILL_BATCH_ROWS = 1000;
  * batch whatever the capture's size. JSON keeps every field of a row exactly (strings, safe integers,
  * null, arrays).
  */
-async function insertSpill(store: Store, path: string): Promise<void> {
+export async function insertSpill(store: Pick<Store, 'writeExchanges'>, path: string): Promise<void> {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(SPILL_READ_BYTES);
