@@ -193,12 +193,21 @@ interface Route {
   leaf: LeafStats | null;
   tpl: readonly TemplateSeg[];
   path: string;
+  /** Observed.key of the attribution, and the body gate's stream keys of its two sides. */
+  key: string;
+  gateRequest: string;
+  gateResponse: string;
   /** Drops one insert(segs) counts: path_too_deep, children_overflow, nodes_overflow. */
   deep: number;
   childrenOverflow: number;
   nodesOverflow: number;
 }
 const ROUTE_CACHE = 8192;
+
+/** The key PII and conformance state is kept under: "host[#generation] METHOD /template". */
+function endpointKey(host: string, generation: number, method: string, path: string): string {
+  return `${host}${generation > 0 ? `#${generation}` : ''} ${method} ${path}`;
+}
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -259,27 +268,20 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
    * The gate's decision for the exchange's non-empty bodies (null: no gate). Fills walkStreams with
    * the streams of the walked sides, for settle() after the walk.
    */
-  const gateBodies = (
-    ex: Exchange,
-    host: string,
-    generation: number,
-    method: string,
-    path: string,
-  ): BodyWalk | null => {
+  const gateBodies = (ex: Exchange, route: Route): BodyWalk | null => {
     if (gate === null) return null;
-    const key = `${host}\u0000${generation} ${method} ${path}`;
     const req = ex.request;
     const res = ex.response;
     let request = false;
     let response = false;
     walkStreams.request = walkStreams.response = null;
     if (req !== null && req.body.data !== '') {
-      const st = gate.stream(`${key}\u0000q`);
+      const st = gate.stream(route.gateRequest);
       request = gate.decide(st, envelopeOf(req.body, 0), jsonText(req.body));
       if (request) walkStreams.request = st;
     }
     if (res !== null && res.body.data !== '') {
-      const st = gate.stream(`${key}\u0000s`);
+      const st = gate.stream(route.gateResponse);
       response = gate.decide(st, envelopeOf(res.body, res.status), jsonText(res.body));
       if (response) walkStreams.response = st;
     }
@@ -392,6 +394,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       leaf: null,
       tpl: [],
       path: '',
+      key: '',
+      gateRequest: '',
+      gateResponse: '',
       deep: 0,
       childrenOverflow: 0,
       nodesOverflow: 0,
@@ -425,6 +430,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     r.leaf = tree.leaf(node, method);
     r.tpl = finalTemplate(host, method, node.concrete, tree.coarse(r.segs)).tpl;
     r.path = templateString(r.tpl);
+    r.key = endpointKey(host, generations.get(host) ?? 0, method, r.path);
+    r.gateRequest = `${host}\u0000${r.key}\u0000q`;
+    r.gateResponse = `${host}\u0000${r.key}\u0000s`;
     r.tree = tree;
     r.epoch = tree.epoch;
   };
@@ -466,6 +474,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
           leaf: op.leaf,
           auth,
           generation,
+          key: endpointKey(host, generation, method, op.path),
           bodies: 3,
           piiReceived: [],
         };
@@ -482,7 +491,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
     const tpl = route.tpl;
     const path = route.path;
     const generation = generations.get(host) ?? 0;
-    const walk = gateBodies(ex, host, generation, method, path);
+    const walk = gateBodies(ex, route);
     const novel = addExchange(
       leaf,
       ex,
@@ -502,6 +511,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       leaf,
       auth,
       generation,
+      key: route.key,
       bodies: walk === null ? 3 : (walk.request ? 1 : 0) | (walk.response ? 2 : 0),
       piiReceived: [],
     };

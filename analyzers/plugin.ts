@@ -37,6 +37,8 @@ export interface Observed {
   readonly auth: AuthResult;
   /** Bumped when the host was forgotten: keys of earlier state must not be reused. */
   readonly generation: number;
+  /** "host[#generation] METHOD path": the key per-endpoint state is kept under (one string per route). */
+  readonly key: string;
   /**
    * Which bodies plug-ins walk (bit 1 request, bit 2 response): the body gate (shared/gate.ts) leaves
    * out bodies of settled streams. A plug-in that walks bodies must not walk one whose bit is clear

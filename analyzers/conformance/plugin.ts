@@ -428,7 +428,7 @@ export function createConformanceAnalyzer(
       const req = o.ex.request;
       // No operation serves this host (no spec at all, most often): opFor would find none.
       if (req === null || specs.index.forHost(o.host).length === 0) return;
-      const key = `${o.host}${o.generation > 0 ? `#${o.generation}` : ''} ${o.method} ${o.path}`;
+      const key = o.key;
       const entry = opFor(o, key);
       if (entry === null) return;
       counts.conformance_exchanges++;

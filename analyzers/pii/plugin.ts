@@ -18,7 +18,7 @@ export function createPiiAnalyzer(pii: { scanner: PiiScanner; aggregator: PiiFie
     name: 'pii',
     observe(o: Observed) {
       if (pii === null) return;
-      const key = `${o.host}${o.generation > 0 ? `#${o.generation}` : ''} ${o.method} ${o.path}`;
+      const key = o.key;
       const hits = pii.scanner
         .scanExchange(o.ex, key, o.bodies)
         .map((h) => ({ ...h, field: renamePathField(h.field, o.tpl) }));
