@@ -34,10 +34,9 @@ for (let i = 0; i < 16; i++) HEX_CODES[i] = HEX.charCodeAt(i);
 /** SHA-256 of `text`'s UTF-8 bytes, first 8 bytes as 16 hex digits (= crypto.hash('sha256', text).slice(0, 16)). */
 export function shortId(text: string): string {
   const n = text.length;
-  for (let i = 0; i < n; i++) {
-    if (text.charCodeAt(i) > 0x7f) return hash('sha256', text, 'buffer').toString('hex', 0, 8);
-  }
   H.set(IV);
+  // Every code unit read is OR-ed here: above 0x7f, the text was not ASCII (see the end).
+  let seen = 0;
   // Padding (§5.1.1): 0x80, zeros, then the bit length in the last 8 bytes of the last block.
   const blocks = ((n + 8) >> 6) + 1;
   for (let b = 0; b < blocks; b++) {
@@ -45,14 +44,19 @@ export function shortId(text: string): string {
     for (let w = 0; w < 16; w++) {
       const at = base + w * 4;
       if (at + 3 < n) {
-        W[w] =
-          (text.charCodeAt(at) << 24) |
-          (text.charCodeAt(at + 1) << 16) |
-          (text.charCodeAt(at + 2) << 8) |
-          text.charCodeAt(at + 3);
+        const c0 = text.charCodeAt(at);
+        const c1 = text.charCodeAt(at + 1);
+        const c2 = text.charCodeAt(at + 2);
+        const c3 = text.charCodeAt(at + 3);
+        seen |= c0 | c1 | c2 | c3;
+        W[w] = (c0 << 24) | (c1 << 16) | (c2 << 8) | c3;
       } else {
         let word = 0;
-        for (let k = at; k < at + 4; k++) word = (word << 8) | (k < n ? text.charCodeAt(k) : k === n ? 0x80 : 0);
+        for (let k = at; k < at + 4; k++) {
+          const c = k < n ? text.charCodeAt(k) : k === n ? 0x80 : 0;
+          if (k < n) seen |= c;
+          word = (word << 8) | c;
+        }
         W[w] = word;
       }
     }
@@ -63,6 +67,7 @@ export function shortId(text: string): string {
     }
     compress();
   }
+  if (seen > 0x7f) return hash('sha256', text, 'buffer').toString('hex', 0, 8);
   const h0 = H[0] as number;
   const h1 = H[1] as number;
   return String.fromCharCode(
