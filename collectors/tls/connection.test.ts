@@ -389,3 +389,13 @@ describe('TLS parser robustness', () => {
     );
   });
 });
+
+it("the tap reports the HTTP layer's state bytes (the flow table's byte bound sees them)", () => {
+  const counters = new Counters();
+  const http = createHttpConnection(META, DEFAULT_HTTP_OPTIONS, () => {}, counters);
+  const conn = withTls(META, http, DEFAULT_TLS_OPTIONS, () => {}, counters);
+  conn.onData(0, Buffer.from('POST /a HTTP/1.1\r\nContent-Length: 5000\r\n\r\n' + 'x'.repeat(3000)), 1);
+  const bytes = http.stateBytes?.() ?? 0;
+  assert.ok(bytes > 3000, `HTTP state ${bytes}`);
+  assert.equal(conn.stateBytes?.(), bytes);
+});

@@ -70,6 +70,11 @@ class TlsTap implements HttpConnection {
     this.http.onEnd(tsUs, reason, oneSided);
     if (this.tls !== null) this.tls.onEnd();
   }
+
+  /** The HTTP layer's state (the flow table's byte bound); TLS held bytes have their own budget (TlsBudget). */
+  stateBytes(): number {
+    return this.http.stateBytes?.() ?? 0;
+  }
 }
 
 /**
