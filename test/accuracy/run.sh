@@ -13,6 +13,7 @@
 # there; default a fresh temp dir), --fake (score a perfect report built from the truth instead of
 # running apitap: a dry run of everything but apitap), --src (run apitap from source with tsx instead
 # of dist/), --reuse DIR (skip the traffic; replay and score DIR's capture and truth again),
+# env APITAP_REPLAY_ARGS (more replay flags, e.g. '--body-rate 0'),
 # --no-results (do not write last-results.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,6 +43,9 @@ for f in "${SPECS[@]}" "${PREVIOUS[@]}"; do [ -f "$f" ] || { echo "run.sh: missi
 SRV_ARGS=() APITAP_ARGS=()
 for f in "${SPECS[@]}"; do SRV_ARGS+=(--spec "$f"); APITAP_ARGS+=(--spec "$f"); done
 for f in "${PREVIOUS[@]}"; do SRV_ARGS+=(--previous "$f"); APITAP_ARGS+=(--spec-previous "$f"); done
+# Extra replay flags from the environment (e.g. APITAP_REPLAY_ARGS='--body-rate 0' to score every body walked).
+read -r -a EXTRA_ARGS <<< "${APITAP_REPLAY_ARGS:-}"
+APITAP_ARGS+=("${EXTRA_ARGS[@]}")
 
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/apitap-accuracy.XXXXXX)
 mkdir -p "$OUT"

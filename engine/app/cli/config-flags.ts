@@ -16,6 +16,7 @@ export interface CollectorFlags {
   expiringDays?: string;
   quietAfter?: string;
   actorIp?: string;
+  bodyRate?: string;
 }
 
 /** Adds --config, --body-cap, --vxlan-port, --max-flows and --idle-timeout (defaults: `apitap config`). */
@@ -29,6 +30,10 @@ export const collectorFlagOptions = (c: Command): Command =>
     .option('--idle-timeout <seconds>', 'packet-time idle timeout of a connection (default 300)')
     .option('--quiet-after <days>', 'api_gone_quiet: packet-time days of silence (default 7)')
     .option('--actor-ip <mode>', 'actors: client IPs kept raw (default, for remediation) or hash (keyed HMAC)')
+    .option(
+      '--body-rate <n>',
+      'body gate: settled endpoints walk at least one body in n (default 32); 0 walks every body (slower, for audits)',
+    )
     .option('--expiring-days <days>', 'certificate_expiring: certificates expiring within this many days (default 30)')
     .option(
       '--workers <n>',

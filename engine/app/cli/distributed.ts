@@ -259,6 +259,7 @@ export function registerDistributed(program: Command, h: CliHelpers): void {
           overrides,
           secret: h.installationSecret(flags.store),
           actors,
+          bodies: config.analysis.bodies,
         },
         behaviour: { settings: actors, intervalMs: actors.intervalSeconds * 1000 },
         store,

@@ -260,6 +260,7 @@ storeOptions(
                   certificateExpiringDays: config.analysis.certificateExpiringDays,
                   drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
                   actors: config.analysis.actors,
+                  bodies: config.analysis.bodies,
                 }
               : null,
           workers: config.pipeline.workers,
@@ -283,6 +284,7 @@ storeOptions(
                     certificateExpiringDays: config.analysis.certificateExpiringDays,
                     drift: { quietUs: config.analysis.quietAfterDays * 86_400_000_000 },
                     actors: config.analysis.actors,
+                    bodies: config.analysis.bodies,
                   },
                   new Counters(),
                 )

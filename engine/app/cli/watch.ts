@@ -129,7 +129,15 @@ export function registerWatch(program: Command, h: CliHelpers): void {
         const watch = await startWatch({
           source,
           collector: copts,
-          analysis: { specs, previousSpecs, graphqlSchemas, overrides, secret, actors: config.analysis.actors },
+          analysis: {
+            specs,
+            previousSpecs,
+            graphqlSchemas,
+            overrides,
+            secret,
+            actors: config.analysis.actors,
+            bodies: config.analysis.bodies,
+          },
           store,
           counters,
           snapshotEveryUs: every * 1e6,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_COLLECTOR_OPTIONS } from '../../../collectors/collector.js';
 import { AppConfig, buildConfig, COLLECTOR_FLAGS, ConfigError, describeDefaults, readConfigFile } from './index.js';
+import { bodyGateOf } from '../pipelines/analyze.js';
 
 test('the defaults are the collector defaults the packet loop has always used', () => {
   assert.deepEqual(AppConfig.parse({}).collector, DEFAULT_COLLECTOR_OPTIONS);
@@ -110,4 +111,18 @@ test('actor settings: documented defaults, --actor-ip, bad values named', () => 
       return true;
     },
   );
+});
+
+test('body gate settings: documented defaults, --body-rate 0 walks every body, bad values named', () => {
+  const keys = new Map(describeDefaults().map((r) => [r.key, r]));
+  assert.equal(keys.get('analysis.bodies.rate')?.default, 32);
+  assert.equal(keys.get('analysis.bodies.saturation')?.default, 64);
+  const c = buildConfig(undefined, { bodyRate: '0' }, COLLECTOR_FLAGS);
+  assert.equal(c.analysis.bodies.rate, 0);
+  assert.equal(bodyGateOf(c.analysis.bodies), false);
+  assert.deepEqual(bodyGateOf(buildConfig(undefined, {}, COLLECTOR_FLAGS).analysis.bodies), {
+    rate: 32,
+    saturation: 64,
+  });
+  assert.throws(() => buildConfig(undefined, { bodyRate: '-1' }, COLLECTOR_FLAGS), ConfigError);
 });

@@ -139,6 +139,29 @@ export const ActorSettings = z
   .strict();
 export type ActorSettings = z.infer<typeof ActorSettings>;
 
+/** The body gate (analyzers/shared/gate.ts): which bodies of settled endpoints are walked. */
+export const BodySettings = z
+  .object({
+    rate: z
+      .number()
+      .int()
+      .min(0)
+      .max(4096)
+      .default(32)
+      .describe(
+        'body gate: a settled endpoint walks at least one body in this many (one in about half as many on average); 0 walks every body',
+      ),
+    saturation: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(64)
+      .describe('body gate: consecutive walks that bring nothing new before an endpoint’s bodies are sampled'),
+  })
+  .strict();
+export type BodySettings = z.infer<typeof BodySettings>;
+
 export const AnalysisSettings = z
   .object({
     certificateExpiringDays: z
@@ -156,6 +179,7 @@ export const AnalysisSettings = z
       .default(7)
       .describe('api_gone_quiet: packet-time days of silence after which a stored endpoint has gone quiet'),
     actors: ActorSettings.default(ActorSettings.parse({})),
+    bodies: BodySettings.default(BodySettings.parse({})),
   })
   .strict();
 
@@ -192,6 +216,7 @@ export const COLLECTOR_FLAGS = {
   expiringDays: { flag: '--expiring-days', path: ['analysis', 'certificateExpiringDays'], kind: 'int' },
   quietAfter: { flag: '--quiet-after', path: ['analysis', 'quietAfterDays'], kind: 'int' },
   actorIp: { flag: '--actor-ip', path: ['analysis', 'actors', 'ip'], kind: 'text' },
+  bodyRate: { flag: '--body-rate', path: ['analysis', 'bodies', 'rate'], kind: 'int' },
 } as const satisfies Record<string, FlagBinding>;
 
 /** Text → number without JavaScript's leniency ('', '0x10', '1e3', ' 5' are not numbers here). */

@@ -18,7 +18,8 @@ import { DEFAULT_QUIET_US, drift } from '../../../analyzers/drift/index.js';
 import type { CaptureReport } from './report.js';
 import { sortFindings } from '../../../analyzers/risks/findings.js';
 import type { ActorRecord } from '../../contracts/inventory.js';
-import { ActorSettings } from '../config/index.js';
+import { ActorSettings, type BodySettings } from '../config/index.js';
+import type { BodyGateOptions } from '../../../analyzers/shared/gate.js';
 import { foldBehaviourDrops, reportActors, runBehaviour } from './behaviour.js';
 import { Counters as CounterSet } from '../../contracts/counters.js';
 import type { CounterName } from '../../contracts/catalogue.js';
@@ -43,6 +44,8 @@ export interface AnalysisConfig {
   drift?: { quietUs: number } | false;
   /** Actors and behaviour thresholds (config analysis.actors; defaults when absent). */
   actors?: ActorSettings;
+  /** Body gate (config analysis.bodies; defaults when absent; rate 0 walks every body). */
+  bodies?: BodySettings;
   /**
    * Keep per-exchange actor events and run the behaviour detectors at finish (replay: default
    * true). The analyzer group sets false: its behaviour job reads the events back from the store.
@@ -103,6 +106,12 @@ export async function writeResults(store: Store, r: AnalysisResults): Promise<vo
   });
 }
 
+/** The analysis's body gate from config analysis.bodies (rate 0: every body walked). */
+export function bodyGateOf(b: BodySettings | undefined): Partial<BodyGateOptions> | false {
+  if (b === undefined) return {};
+  return b.rate === 0 ? false : { rate: b.rate, saturation: b.saturation };
+}
+
 export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): AnalysisSession {
   const actorSettings = cfg.actors ?? ActorSettings.parse({});
   const behaviour = cfg.behaviour ?? true;
@@ -114,6 +123,7 @@ export function createAnalysisSession(cfg: AnalysisConfig, counters: Counters): 
     ...(cfg.certificateExpiringDays !== undefined ? { tls: { expiringDays: cfg.certificateExpiringDays } } : {}),
     actors: { secret: cfg.secret, ipMode: actorSettings.ip, keepEvents: behaviour, maxEvents: actorSettings.maxEvents },
     graphqlSchemas: cfg.graphqlSchemas ?? [],
+    bodyGate: bodyGateOf(cfg.bodies),
   });
   const batchRows = cfg.batchRows ?? 5000;
   let rows: ExchangeRow[] = [];

@@ -36,7 +36,7 @@ import { DEFAULT_QUIET_US } from '../../../analyzers/drift/index.js';
 import { ReplayError } from './errors.js';
 import { expandInputs } from './inputs.js';
 import { captureReport, REPORT_SCHEMA, type Report } from './report.js';
-import { ActorSettings } from '../config/index.js';
+import { ActorSettings, BodySettings } from '../config/index.js';
 import { foldBehaviourDrops, reportActors, runBehaviour } from './behaviour.js';
 import type { ActionDispatcher } from '../actions/index.js';
 
@@ -61,6 +61,8 @@ export interface ThreadedAnalysisConfig {
   drift?: { quietUs: number } | false;
   /** Actors and behaviour thresholds (defaults when absent). */
   actors?: ActorSettings;
+  /** Body gate (config analysis.bodies; defaults when absent). */
+  bodies?: BodySettings;
 }
 
 export interface ThreadedReplayOptions {
@@ -189,6 +191,7 @@ export async function replayThreads(opts: ThreadedReplayOptions): Promise<{ repo
         secret: new Uint8Array(a.secret),
         certificateExpiringDays: a.certificateExpiringDays ?? 30,
         actors: a.actors ?? ActorSettings.parse({}),
+        bodies: a.bodies ?? BodySettings.parse({}),
         rows: a.store !== null,
         spillPath: spillFiles[i] ?? null,
       };

@@ -25,6 +25,7 @@ async function main(data: AnalysisWorkerData): Promise<AnalysisMsg> {
       store: null,
       certificateExpiringDays: data.certificateExpiringDays,
       actors: data.actors,
+      bodies: data.bodies,
     },
     counters,
   );

@@ -16,7 +16,7 @@ import type { ExchangeRow, PathMapRow } from '../../adapters/store/types.js';
 import type { TlsHandshake } from '../../contracts/tls.js';
 import type { TrafficSeries } from '../report/traffic.js';
 import type { ActorEvent } from '../../../analyzers/actors/event.js';
-import type { ActorSettings } from '../config/index.js';
+import type { ActorSettings, BodySettings } from '../config/index.js';
 
 export interface CollectorWorkerData {
   files: string[];
@@ -54,6 +54,7 @@ export interface AnalysisWorkerData {
   secret: Uint8Array;
   certificateExpiringDays: number;
   actors: ActorSettings;
+  bodies: BodySettings;
   /** Send exchange rows to main (it has an open store). */
   rows: boolean;
   /**
