@@ -501,7 +501,9 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       fieldPaths,
       walk,
     );
-    const piiBefore = piiNovelty();
+    // The PII sampler's novelty is read only around walks: nothing else can settle a stream.
+    const walked = walk !== null && (walk.request || walk.response);
+    const piiBefore = walked ? piiNovelty() : 0;
     const o: Observed = {
       ex,
       host,
@@ -516,7 +518,7 @@ export function createAnalysis(opts: AnalysisOptions): Analysis {
       piiReceived: [],
     };
     for (const p of plugins) p.observe?.(o);
-    if (walk !== null) {
+    if (walked) {
       const news = novel > 0 || piiNovelty() !== piiBefore;
       if (walk.request) gate?.settle(walkStreams.request, news);
       if (walk.response) gate?.settle(walkStreams.response, news);

@@ -68,25 +68,20 @@ export function shortId(text: string): string {
     compress();
   }
   if (seen > 0x7f) return hash('sha256', text, 'buffer').toString('hex', 0, 8);
-  const h0 = H[0] as number;
-  const h1 = H[1] as number;
+  return hex8(H[0] as number) + hex8(H[1] as number);
+}
+
+/** A 32-bit word as 8 lower-case hex digits. */
+function hex8(w: number): string {
   return String.fromCharCode(
-    HEX_CODES[(h0 >>> 28) & 15] as number,
-    HEX_CODES[(h0 >>> 24) & 15] as number,
-    HEX_CODES[(h0 >>> 20) & 15] as number,
-    HEX_CODES[(h0 >>> 16) & 15] as number,
-    HEX_CODES[(h0 >>> 12) & 15] as number,
-    HEX_CODES[(h0 >>> 8) & 15] as number,
-    HEX_CODES[(h0 >>> 4) & 15] as number,
-    HEX_CODES[h0 & 15] as number,
-    HEX_CODES[(h1 >>> 28) & 15] as number,
-    HEX_CODES[(h1 >>> 24) & 15] as number,
-    HEX_CODES[(h1 >>> 20) & 15] as number,
-    HEX_CODES[(h1 >>> 16) & 15] as number,
-    HEX_CODES[(h1 >>> 12) & 15] as number,
-    HEX_CODES[(h1 >>> 8) & 15] as number,
-    HEX_CODES[(h1 >>> 4) & 15] as number,
-    HEX_CODES[h1 & 15] as number,
+    HEX_CODES[(w >>> 28) & 15] as number,
+    HEX_CODES[(w >>> 24) & 15] as number,
+    HEX_CODES[(w >>> 20) & 15] as number,
+    HEX_CODES[(w >>> 16) & 15] as number,
+    HEX_CODES[(w >>> 12) & 15] as number,
+    HEX_CODES[(w >>> 8) & 15] as number,
+    HEX_CODES[(w >>> 4) & 15] as number,
+    HEX_CODES[w & 15] as number,
   );
 }
 
